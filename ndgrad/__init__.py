@@ -1,0 +1,85 @@
+"""ndgrad: PyTorch's API over NumPy, with a reverse-mode autograd engine in Python.
+
+`import ndgrad as torch` runs tensor, autograd, nn and optim code written for PyTorch.
+This module only re-exports; the code lives in the submodules.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import _dtype
+from ._backend import device
+from ._dtype import (bfloat16, bool, can_cast, complex64, complex128, dtype, float16, float32,  # noqa: A004
+                     float64, get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
+                     set_default_dtype, uint8)
+from ._tensor import Size, Tensor
+from . import ops as _ops  # attaches methods to Tensor
+from .ops._core import REGISTRY as _REGISTRY
+from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,  # noqa: F401
+                        full_like, linspace, logspace, ones, ones_like, range, scalar_tensor, tensor, zeros,
+                        zeros_like)
+from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,  # noqa: F401
+                      manual_seed, multinomial, normal, poisson, rand, rand_like, randint, randint_like, randn,
+                      randn_like, randperm, seed, set_rng_state)
+from .ops.shape import broadcast_shapes, broadcast_tensors  # noqa: F401
+from .ops.elementwise import rsub  # noqa: F401
+from . import autograd
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+from . import linalg
+from ._printing import get_printoptions, set_printoptions  # noqa: F401
+
+for _name, (_fn, _, _is_function) in _REGISTRY.items():
+    if _is_function and _name not in globals():
+        globals()[_name] = _fn
+del _name, _fn, _is_function
+
+long = int64
+int = int32  # noqa: A001
+short = int16
+half = float16
+float = float32  # noqa: A001
+double = float64
+cfloat = complex64
+cdouble = complex128
+strided = "strided"
+contiguous_format = preserve_format = channels_last = None
+pi = 3.141592653589793
+e = 2.718281828459045
+inf = __builtins__["float"]("inf") if isinstance(__builtins__, dict) else __builtins__.float("inf")
+nan = inf - inf
+
+FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = ByteTensor = Tensor
+
+
+def is_tensor(obj: object) -> __builtins__["bool"] if isinstance(__builtins__, dict) else object:  # type: ignore
+    """True for ndgrad tensors."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> object:
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> object:
+    return input.is_complex()
+
+
+def numel(input: Tensor) -> object:
+    return input.numel()
+
+
+def is_nonzero(input: Tensor) -> object:
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return input.item() != 0
+
+
+def __getattr__(name: str) -> object:
+    # optional and heavier parts load on first use, keeping `import ndgrad` light
+    import importlib
+    if name in ("nn", "optim", "utils", "datasets", "serialization", "testing", "cuda", "backends", "distributed"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".serialization", __name__), name)
+    raise AttributeError(f"module 'ndgrad' has no attribute '{name}'")

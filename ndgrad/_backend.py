@@ -1,0 +1,71 @@
+"""The one seam to the array library.
+
+Every array the package creates comes from `xp(device)`. Today that is NumPy for
+"cpu"; a CuPy module for "cuda" plugs in here without touching ops, whose kernels
+call NumPy functions that dispatch on CuPy arrays through NEP 13/18.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# PyTorch never warns on overflow, 0/0 or log(0): it returns inf/nan silently. NumPy's
+# floating-point warnings are turned off once here rather than per op (np.errstate
+# costs about a microsecond per call on the hot path).
+np.seterr(all="ignore")
+
+
+class device:
+    """A device: `ndgrad.device("cpu")`. Only the CPU is available today."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: "str | device", index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
+        name, _, idx = type.partition(":")
+        if name not in ("cpu", "cuda", "meta", "mps"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, "
+                f"xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device string: {type}")
+        self.type = name
+        self.index = int(idx) if idx else index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None else ")")
+
+    def __str__(self) -> str:
+        return self.type + (f":{self.index}" if self.index is not None else "")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def check_device(dev: "str | device | None") -> device:
+    """Validate a `device=` argument; only the CPU exists in this build."""
+    if dev is None:
+        return CPU
+    d = dev if isinstance(dev, device) else device(dev) if isinstance(dev, str) else None
+    if d is None:
+        if isinstance(dev, int):
+            raise RuntimeError("Torch not compiled with CUDA enabled")
+        raise TypeError(f"expected a device, got {type(dev).__name__}")
+    if d.type != "cpu":
+        raise RuntimeError("Torch not compiled with CUDA enabled" if d.type == "cuda"
+                           else f"device type {d.type} is not available in ndgrad")
+    return CPU
+
+
+def xp(dev: device = CPU):
+    """The array module for a device."""
+    return np

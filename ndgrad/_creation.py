@@ -1,0 +1,364 @@
+"""Tensor factories: tensor, as_tensor, zeros/ones/full/empty (+ _like), arange,
+linspace, logspace, eye, from_numpy. Arrays come from the backend seam."""
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _dtype as D
+from ._backend import check_device, xp
+from ._tensor import Tensor
+
+_make = Tensor._make
+
+_PY_TYPES = {builtins.float: D.float64, builtins.int: D.int64, builtins.bool: D.bool,
+             builtins.complex: D.complex128}
+
+
+def as_dtype(dtype: Any) -> D.dtype | None:
+    """Normalise a `dtype=` argument (ndgrad dtype, Python type, NumPy dtype or None)."""
+    if dtype is None or isinstance(dtype, D.dtype):
+        if dtype is D.bfloat16:
+            raise TypeError("bfloat16 is not supported by ndgrad's NumPy backend")
+        return dtype
+    if dtype in _PY_TYPES:
+        return _PY_TYPES[dtype]
+    try:
+        return D.from_numpy_dtype(np.dtype(dtype))
+    except TypeError:
+        raise TypeError(f"expected a dtype, but got {dtype!r}") from None
+
+
+def _finish(arr: np.ndarray, dtype: D.dtype, requires_grad: bool) -> Tensor:
+    t = _make(arr, dtype)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _scalar_kind(data: Any) -> D.dtype | None:
+    """dtype PyTorch infers for (nested) Python data, or None if it holds non-scalars."""
+    kind = -1
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, builtins.bool) or isinstance(x, np.bool_):
+            kind = max(kind, 0)
+        elif isinstance(x, (builtins.int, np.integer)):
+            kind = max(kind, 1)
+        elif isinstance(x, (builtins.float, np.floating)):
+            kind = max(kind, 2)
+        elif isinstance(x, (builtins.complex, np.complexfloating)):
+            kind = max(kind, 3)
+        elif isinstance(x, Tensor):
+            if x._data.size != 1 and not (x._data.ndim and isinstance(data, Tensor)):
+                return None
+            kind = max(kind, x._dtype.category)
+        else:
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    return [D.bool, D.int64, D.get_default_dtype(),
+            D.complex128 if D.get_default_dtype() is D.float64 else D.complex64, D.get_default_dtype()][kind]
+
+
+def _check_ragged(data: Any, dim: int = 0) -> None:
+    if not isinstance(data, (list, tuple)) or not data:
+        return
+    first = data[0]
+    n = len(first) if isinstance(first, (list, tuple)) else None
+    for item in data:
+        m = len(item) if isinstance(item, (list, tuple)) else None
+        if m != n:
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {m})")
+    for item in data:
+        _check_ragged(item, dim + 1)
+
+
+def _to_array(data: Any) -> tuple[np.ndarray, D.dtype]:
+    if isinstance(data, Tensor):
+        return data._data.copy(), data._dtype
+    if isinstance(data, np.ndarray):
+        return data.copy(), D.from_numpy_dtype(data.dtype)
+    if isinstance(data, np.generic):
+        return np.array(data), D.from_numpy_dtype(data.dtype)
+    if isinstance(data, str):
+        raise TypeError(f"new(): invalid data type 'str'")
+    inferred = _scalar_kind(data)
+    if inferred is None:
+        if isinstance(data, (list, tuple)) and all(isinstance(x, Tensor) for x in data):
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    try:
+        arr = np.array(_unwrap(data), dtype=inferred.np)
+    except ValueError:
+        _check_ragged(data)
+        raise
+    except OverflowError:
+        raise RuntimeError(f"Overflow when unpacking long") from None
+    return arr, inferred
+
+
+def _unwrap(data: Any) -> Any:
+    if isinstance(data, Tensor):
+        return data._data.reshape(()).item()
+    if isinstance(data, (list, tuple)):
+        if any(isinstance(x, (list, tuple, Tensor)) for x in data):
+            return [_unwrap(x) for x in data]
+    return data
+
+
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor copying `data` (nested lists, scalars, NumPy arrays or tensors)."""
+    check_device(device)
+    dtype = as_dtype(dtype)
+    arr, inferred = _to_array(data)
+    if dtype is not None and dtype is not inferred:
+        if inferred.category == 3 and dtype.category < 3:
+            arr = arr.real
+        arr = arr.astype(dtype.np)
+    return _finish(arr, dtype or inferred, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like `tensor`, but shares memory with a Tensor or NumPy array when no conversion is needed."""
+    check_device(device)
+    dtype = as_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if dtype is None or dtype is data._dtype else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        t = from_numpy(data)
+        return t if dtype is None or dtype is t._dtype else t.to(dtype)
+    return tensor(data, dtype=dtype)
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """Convert to a tensor, sharing memory when possible (copy=True forces a copy)."""
+    t = as_tensor(obj, dtype=dtype, device=device)
+    if copy:
+        t = _make(t._data.copy(), t._dtype)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (writes show in both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
+                         "negative strides are not currently supported. (You can probably work around "
+                         "this by making a copy of your array  with array.copy().) ")
+    return _make(ndarray, D.from_numpy_dtype(ndarray.dtype))
+
+
+def _size_args(size: Sequence) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s)
+        if not isinstance(s, (builtins.int, np.integer)) or isinstance(s, builtins.bool):
+            raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {len(out)}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(builtins.int(s))
+    return tuple(out)
+
+
+def _filled(fill: Any, size: Sequence, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+    check_device(device)
+    shape = _size_args(size)
+    dt = as_dtype(dtype) or D.get_default_dtype()
+    mod = xp()
+    arr = mod.zeros(shape, dt.np) if fill == 0 else mod.ones(shape, dt.np) if fill == 1 else \
+        mod.empty(shape, dt.np)
+    return _finish(arr, dt, requires_grad)
+
+
+def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (default dtype unless given)."""
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (default dtype unless given)."""
+    return _filled(1, size, dtype, device, requires_grad)
+
+
+def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False, memory_format: Any = None, pin_memory: bool = False) -> Tensor:
+    """An uninitialised tensor (here: zero-filled memory is not promised)."""
+    return _filled(None, size, dtype, device, requires_grad)
+
+
+def full(size: Sequence, fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    """A tensor filled with `fill_value`; its dtype is inferred from the value when not given."""
+    check_device(device)
+    shape = _size_args((size,) if not isinstance(size, (builtins.int, np.integer)) else ((size,),))
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dt = as_dtype(dtype) or D.scalar_dtype(fill_value)
+    return _finish(xp().full(shape, fill_value, dt.np), dt, requires_grad)
+
+
+def _like(input: Tensor, dtype: Any) -> tuple:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input._data.shape, as_dtype(dtype) or input._dtype
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               layout: Any = None, memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.zeros(shape, dt.np), dt, requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              layout: Any = None, memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.ones(shape, dt.np), dt, requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               layout: Any = None, memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.empty(shape, dt.np), dt, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, layout: Any = None, memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, dt.np), dt, requires_grad)
+
+
+def _num(x: Any, name: str) -> Any:
+    if isinstance(x, Tensor):
+        return x.item()
+    if not isinstance(x, (builtins.int, builtins.float, np.integer, np.floating)):
+        raise TypeError(f"arange(): argument '{name}' must be Number, not {type(x).__name__}")
+    return x
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False, layout: Any = None) -> Tensor:
+    """Values from start (default 0) up to end, exclusive, by step. Int arguments give int64."""
+    check_device(device)
+    if end is None:
+        start, end = 0, start
+    start, end, step = _num(start, "start"), _num(end, "end"), _num(step, "step")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
+    dt = as_dtype(dtype) or (D.int64 if is_int else D.get_default_dtype())
+    n = max(0, math.ceil((end - start) / step))
+    if is_int and dt.category < 2:
+        arr = np.arange(start, start + n * step, step, dtype=dt.np)[:n]
+    else:
+        arr = (start + np.arange(n, dtype=np.float64) * step).astype(dt.np)
+    return _finish(arr, dt, requires_grad)
+
+
+def range(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,  # noqa: A001
+          requires_grad: bool = False) -> Tensor:
+    """Deprecated in PyTorch: values from start to end inclusive (default float dtype)."""
+    if end is None:
+        start, end = 0, start
+    dt = as_dtype(dtype) or D.get_default_dtype()
+    n = builtins.int(math.floor((end - start) / step)) + 1
+    return _finish((start + np.arange(n, dtype=np.float64) * step).astype(dt.np), dt, requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, layout: Any = None) -> Tensor:
+    """`steps` evenly spaced values from start to end inclusive."""
+    check_device(device)
+    if not isinstance(steps, (builtins.int, np.integer)):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    start, end = _num(start, "start"), _num(end, "end")
+    dt = as_dtype(dtype) or D.get_default_dtype()
+    if steps == 1:
+        arr = np.array([start], dtype=np.float64)
+    else:
+        # PyTorch fills the first half from start and the second half from end
+        step = (end - start) / (steps - 1) if steps > 1 else 0
+        i = np.arange(steps, dtype=np.float64)
+        half = steps // 2
+        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    if dt.category < 2:
+        arr = np.trunc(arr)
+    return _finish(arr.astype(dt.np), dt, requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Any = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False, layout: Any = None) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    dt = as_dtype(dtype) or D.get_default_dtype()
+    lin = linspace(start, end, steps, dtype=D.float64)
+    return _finish(np.power(base, lin._data).astype(dt.np), dt, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False, layout: Any = None) -> Tensor:
+    """Identity matrix (n x m)."""
+    check_device(device)
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    dt = as_dtype(dtype) or D.get_default_dtype()
+    return _finish(np.eye(n, m, dtype=dt.np), dt, requires_grad)
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    dt = as_dtype(dtype) or D.get_default_dtype()
+    return _finish(np.array(s, dtype=dt.np), dt, requires_grad)
+
+
+def _legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
+    """`ndgrad.Tensor(...)`: sizes give an uninitialised float tensor, data gives float data."""
+    if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer)):
+        return tensor(args[0], dtype=D.get_default_dtype())
+    return zeros(*args, dtype=D.get_default_dtype())
+
+
+# --- Tensor.new_* methods ----------------------------------------------------
+def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
+                requires_grad: bool = False) -> Tensor:
+    return tensor(data, dtype=dtype or self._dtype, requires_grad=requires_grad)
+
+
+def _new_factory(fill: Any) -> Any:
+    def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, **kw: Any) -> Tensor:
+        return _filled(fill, size, dtype or self._dtype, device, requires_grad)
+    return method
+
+
+def _new_full(self: Tensor, size: Sequence, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return full(size, fill_value, dtype=dtype or self._dtype, requires_grad=requires_grad)
+
+
+Tensor.new_tensor = _new_tensor
+Tensor.new_zeros = _new_factory(0)
+Tensor.new_ones = _new_factory(1)
+Tensor.new_empty = _new_factory(None)
+Tensor.new_full = _new_full

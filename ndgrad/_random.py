@@ -1,0 +1,266 @@
+"""Random numbers: a Generator, the global default generator and the sampling factories.
+
+Streams are reproducible within ndgrad (same seed -> same numbers) but are not
+PyTorch's Mersenne-Twister streams: to compare with PyTorch, copy the tensors.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _dtype as D
+from ._backend import check_device
+from ._creation import _size_args, as_dtype
+from ._tensor import Tensor
+
+_make = Tensor._make
+
+
+class Generator:
+    """A source of random numbers with its own state (`manual_seed`, `get_state`, `set_state`)."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        check_device(device)
+        self._seed = 67280421310721
+        self._rng = np.random.default_rng(self._seed)
+
+    @property
+    def device(self) -> Any:
+        from ._backend import CPU
+        return CPU
+
+    def manual_seed(self, seed: int) -> "Generator":
+        seed = int(seed)
+        self._seed = seed
+        self._rng = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
+        return self
+
+    def seed(self) -> int:
+        s = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        import pickle
+        raw = pickle.dumps(self._rng.bit_generator.state)
+        return _make(np.frombuffer(raw, dtype=np.uint8).copy(), D.uint8)
+
+    def set_state(self, new_state: Tensor) -> "Generator":
+        import pickle
+        state = pickle.loads(new_state._data.tobytes())  # noqa: S301 - our own state dict of ints
+        if not isinstance(state, dict):
+            raise RuntimeError("Invalid RNG state")
+        self._rng.bit_generator.state = state
+        return self
+
+
+default_generator = Generator()
+
+
+def _rng(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator)._rng
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    default_generator.set_state(new_state)
+
+
+def _float_dtype(dtype: Any) -> D.dtype:
+    dt = as_dtype(dtype) or D.get_default_dtype()
+    return dt
+
+
+def _out(arr: np.ndarray, dt: D.dtype, requires_grad: bool) -> Tensor:
+    t = _make(np.ascontiguousarray(arr.astype(dt.np, copy=False)), dt)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    check_device(device)
+    dt = _float_dtype(dtype)
+    return _out(_rng(generator).random(_size_args(size), dtype=np.float64 if dt is D.float64 else np.float32),
+                dt, requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
+    """Standard normal samples."""
+    check_device(device)
+    dt = _float_dtype(dtype)
+    return _out(_rng(generator).standard_normal(_size_args(size), dtype=np.float64 if dt is D.float64 else
+                                                np.float32), dt, requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Sequence | None = None, *, generator: Generator | None = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None) -> Tensor:
+    """Integers uniform on [low, high) (int64 unless dtype is given)."""
+    check_device(device)
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    if high is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dt = as_dtype(dtype) or D.int64
+    return _out(_rng(generator).integers(low, high, _size_args((size,))), dt, requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, out: Any = None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    check_device(device)
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    dt = as_dtype(dtype) or D.int64
+    return _out(_rng(generator).permutation(n), dt, requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence | None = None, *, generator: Generator | None = None,
+           dtype: Any = None, out: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples with the given mean and std (tensors broadcast, or scalars with size)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        if np.any(np.asarray(s) < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        dt = mean._dtype if isinstance(mean, Tensor) else std._dtype
+        return _out(_rng(generator).normal(m, s, shape), dt, requires_grad)
+    if size is None:
+        raise TypeError("normal() missing required argument 'size'")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    dt = _float_dtype(dtype)
+    return _out(_rng(generator).normal(mean, std, _size_args((size,))), dt, requires_grad)
+
+
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+    """0/1 samples with probabilities `input` (or a fixed p)."""
+    probs = input._data if p is None else np.full(input._data.shape, p)
+    if np.any((probs < 0) | (probs > 1)):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    return _out((_rng(generator).random(input._data.shape) < probs), input._dtype, False)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """Sample category indices from rows of non-negative weights."""
+    w = input._data.astype(np.float64)
+    if w.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if np.any(w < 0) or not np.all(np.isfinite(w)):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    rows = w.reshape(-1, w.shape[-1])
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    rng = _rng(generator)
+    out = np.empty((rows.shape[0], num_samples), np.int64)
+    for i, r in enumerate(rows):
+        s = r.sum()
+        if s <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        out[i] = rng.choice(len(r), size=num_samples, replace=replacement, p=r / s)
+    return _make(out.reshape(w.shape[:-1] + (num_samples,)), D.int64)
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    return _out(_rng(generator).poisson(input._data), input._dtype, False)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    return rand(input._data.shape, dtype=dtype or input._dtype, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    return randn(input._data.shape, dtype=dtype or input._dtype, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = None, **kw: Any) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input._data.shape, dtype=dtype or input._dtype)
+
+
+# --- in-place samplers on tensors (no gradient; allowed on leaves under no_grad) ---
+def _fill_random(self: Tensor, arr: np.ndarray) -> Tensor:
+    from .autograd.grad_mode import state
+    if state.enabled and self._requires_grad and self.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    np.copyto(self._data, arr, casting="unsafe")
+    self._version[0] += 1
+    return self
+
+
+def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    return _fill_random(self, _rng(generator).uniform(a, b, self._data.shape))
+
+
+def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    return _fill_random(self, _rng(generator).normal(mean, std, self._data.shape))
+
+
+def _bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:
+    pr = p._data if isinstance(p, Tensor) else p
+    return _fill_random(self, _rng(generator).random(self._data.shape) < pr)
+
+
+def _random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Generator | None = None) -> Tensor:
+    if to is None:
+        to = 2 ** 24 if self._dtype is D.float32 else 2 ** 53 if self._dtype is D.float64 else \
+            int(np.iinfo(self._dtype.np).max) + 1 if self._dtype.category == 1 else 2
+    return _fill_random(self, _rng(generator).integers(from_, to, self._data.shape))
+
+
+def _exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    return _fill_random(self, _rng(generator).exponential(1 / lambd, self._data.shape))
+
+
+def _cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    return _fill_random(self, median + sigma * _rng(generator).standard_cauchy(self._data.shape))
+
+
+def _geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -> Tensor:
+    return _fill_random(self, _rng(generator).geometric(p, self._data.shape))
+
+
+def _log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None) -> Tensor:
+    return _fill_random(self, _rng(generator).lognormal(mean, std, self._data.shape))
+
+
+Tensor.uniform_ = _uniform_
+Tensor.normal_ = _normal_
+Tensor.bernoulli_ = _bernoulli_
+Tensor.random_ = _random_
+Tensor.exponential_ = _exponential_
+Tensor.cauchy_ = _cauchy_
+Tensor.geometric_ = _geometric_
+Tensor.log_normal_ = _log_normal_
+Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
+Tensor.multinomial = multinomial

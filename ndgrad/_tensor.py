@@ -1,0 +1,392 @@
+"""Tensor: a NumPy array plus dtype and the autograd fields.
+
+Arithmetic and every other op live in ops/; this file holds the object itself,
+its conversions and the autograd entry points. Methods registered by ops are
+attached to the class when ndgrad.ops is imported.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import _dtype as D
+from ._backend import CPU, device
+from .autograd import grad_mode
+from .autograd.graph import AccumulateGrad
+
+_state = grad_mode.state
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple of ints that prints as `ndgrad.Size([2, 3])`."""
+
+    def __repr__(self) -> str:
+        return f"ndgrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item: Any) -> Any:
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other: Any) -> "Size":
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class Tensor:
+    """A multi-dimensional array with PyTorch's API and reverse-mode autograd."""
+
+    __slots__ = ("_data", "_dtype", "_requires_grad", "grad_fn", "grad", "_version", "_base",
+                 "_acc", "_output_nr", "_retains_grad", "_extra", "__weakref__", "__dict__")
+    __array_priority__ = 1000  # NumPy defers to our reflected operators
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # `ndgrad.Tensor(2, 3)` / `Tensor([1, 2])`: the legacy constructor (float32 data).
+        from ._creation import _legacy_tensor
+        src = _legacy_tensor(*args, **kwargs)
+        Tensor._init(self, src._data, src._dtype)
+
+    def _init(self, data: np.ndarray, dtype: D.dtype, requires_grad: bool = False) -> None:
+        self._data = data
+        self._dtype = dtype
+        self._requires_grad = requires_grad
+        self.grad_fn = None
+        self.grad = None
+        self._version = [0]
+        self._base = None
+        self._acc = None
+        self._output_nr = 0
+        self._retains_grad = False
+        self._extra = None
+
+    @staticmethod
+    def _make(data: np.ndarray, dtype: D.dtype, requires_grad: bool = False) -> "Tensor":
+        t = _new(Tensor)
+        t._data = data
+        t._dtype = dtype
+        t._requires_grad = requires_grad
+        t.grad_fn = None
+        t.grad = None
+        t._version = [0]
+        t._base = None
+        t._acc = None
+        t._output_nr = 0
+        t._retains_grad = False
+        t._extra = None
+        return t
+
+    # -- basic properties ----------------------------------------------------
+    @property
+    def dtype(self) -> D.dtype:
+        return self._dtype
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.size * self._dtype.itemsize
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "strided"
+
+    def is_floating_point(self) -> bool:
+        return self._dtype.category == 2
+
+    def is_complex(self) -> bool:
+        return self._dtype.category == 3
+
+    def stride(self, dim: int | None = None) -> Any:
+        item = self._dtype.itemsize
+        st = tuple(s // item for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self) -> int:
+        if self._base is None:
+            return 0
+        return (self._data.__array_interface__["data"][0]
+                - self._base._data.__array_interface__["data"][0]) // self._dtype.itemsize
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return self._data.flags.c_contiguous or self._data.size <= 1
+
+    # -- autograd fields -----------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return self
+        if requires_grad and self._dtype.category < 2:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        node = self.grad_fn
+        if node._retain is None:
+            node._retain = {}
+        import weakref
+        node._retain[self._output_nr] = weakref.ref(self)
+
+    def _grad_edge(self) -> tuple:
+        """The (node, output_nr) edge through which a gradient reaches this tensor."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        if self._requires_grad:
+            acc = self._acc
+            if acc is None:
+                acc = self._acc = AccumulateGrad(self)
+            return (acc, 0)
+        return (None, 0)
+
+    def register_hook(self, hook: Callable) -> Any:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node, nr = self._grad_edge()
+
+        def pre(grads: list) -> list:
+            if grads[nr] is not None:
+                res = hook(grads[nr])
+                if res is not None:
+                    grads[nr] = res
+            return grads
+        return node._add_pre_hook(pre)
+
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate the gradient of this tensor into the `.grad` of the leaves it depends on."""
+        from .autograd.engine import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut from the graph."""
+        t = Tensor._make(self._data, self._dtype)
+        t._version = self._version
+        t._base = self._base if self._base is not None else self
+        return t
+
+    def detach_(self) -> "Tensor":
+        if self._base is not None and self.grad_fn is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        t = Tensor._make(self._data, self._dtype)
+        t._version = self._version
+        return t
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data = value._data
+        self._dtype = value._dtype
+
+    @property
+    def _version_count(self) -> int:
+        return self._version[0]
+
+    @property
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    def is_inference(self) -> bool:
+        return False
+
+    # -- conversions -----------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self._data
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def _scalar_check(self, kind: str) -> Any:
+        if self._data.size != 1:
+            if kind == "bool":
+                raise RuntimeError(
+                    f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def __bool__(self) -> bool:
+        return bool(self._scalar_check("bool"))
+
+    def __float__(self) -> float:
+        return float(self._scalar_check("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar_check("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar_check("complex"))
+
+    def __index__(self) -> int:
+        if self._dtype.category != 1 or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()).item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, proto: int) -> Any:
+        return (_rebuild, (np.ascontiguousarray(self._data), self._dtype.name, self._requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                               "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        t = type(self).__new__(type(self))
+        Tensor._init(t, self._data.copy(), self._dtype, self._requires_grad)
+        if isinstance(self, Tensor) and type(self) is not Tensor:
+            for k, v in self.__dict__.items():
+                setattr(t, k, v)
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    @property
+    def is_sparse(self) -> bool:
+        return False
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
+        raise RuntimeError("Torch not compiled with CUDA enabled")
+
+    def get_device(self) -> int:
+        return -1
+
+    def __class_getitem__(cls, item: Any) -> Any:
+        return cls
+
+
+_new = object.__new__
+
+
+from .autograd import graph as _graph  # noqa: E402
+
+_graph._tensor_cls = Tensor
+
+
+def _rebuild(arr: np.ndarray, dtype_name: str, requires_grad: bool) -> Tensor:
+    t = Tensor._make(arr, D._BY_NAME[dtype_name])
+    t._requires_grad = requires_grad
+    return t
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """Normalise a possibly negative dim, with PyTorch's IndexError for out-of-range."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim

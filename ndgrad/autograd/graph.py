@@ -1,0 +1,177 @@
+"""Graph nodes: every recorded op leaves a Node (a tensor's `grad_fn`) that knows its
+inputs' nodes (`next_functions`) and how to turn the gradient of its output into
+gradients of its inputs.
+
+A Node never holds its own output Tensor (that would make a reference cycle
+output -> grad_fn -> output): an output needed by a gradient rule is saved as its
+raw array and rebuilt as a Tensor pointing back at the node only while the rule
+runs, as PyTorch's SavedVariable does.
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any, Callable
+
+_seq = itertools.count()
+_NOVER = (0,)
+_tensor_cls: Any = None  # set by ndgrad._tensor (avoids an import cycle)
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
+          "after they have already been freed). Saved intermediate values of the graph are freed "
+          "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+          "backward through the graph a second time or if you need to access saved tensors after "
+          "calling backward.")
+
+
+class SavedOutput:
+    """Marks the op's own output among saved values: kept as array + version, not as Tensor."""
+
+    __slots__ = ("data", "version", "ver", "dtype")
+
+    def __init__(self, out: Any) -> None:
+        self.data = out._data
+        self.dtype = out._dtype
+        self.version = out._version
+        self.ver = out._version[0]
+
+
+class Node:
+    """One recorded operation. Subclasses implement `backward(grad)` returning one
+    gradient (or None) per entry of `next_functions`."""
+
+    __slots__ = ("next_functions", "_in_meta", "_saved", "_saved_ver", "_seq", "_pre_hooks",
+                 "_hooks", "_retain", "metadata", "__weakref__", "__dict__")
+    n_outputs = 1
+
+    def __init__(self) -> None:
+        self._seq = next(_seq)
+        self._pre_hooks = None
+        self._hooks = None
+        self._retain = None
+        self._saved = ()
+
+    # -- saved values -------------------------------------------------------
+    def save(self, *values: Any) -> None:
+        """Save values for the gradient rule: Tensors (with their versions), SavedOutputs, or plain values."""
+        self._saved = values
+        self._saved_ver = tuple(v.ver if type(v) is SavedOutput else getattr(v, "_version", _NOVER)[0]
+                                for v in values)
+
+    def saved(self) -> tuple:
+        """The saved values, Tensors checked against in-place modification since saving."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED)
+        out = []
+        for v, ver in zip(saved, self._saved_ver):
+            if type(v) is SavedOutput:
+                now = v.version[0]
+                if now != ver:
+                    _raise_modified(self, v.data.shape, v.dtype, now, ver, output=True)
+                t = _tensor_cls._make(v.data, v.dtype, True)
+                t.grad_fn = self
+                out.append(t)
+            else:
+                vv = getattr(v, "_version", None)
+                if vv is not None and vv[0] != ver:
+                    _raise_modified(self, v._data.shape, v._dtype, vv[0], ver, output=False)
+                out.append(v)
+        return tuple(out)
+
+    def release(self) -> None:
+        if self._saved:
+            self._saved = None
+
+    # -- PyTorch's introspection API ----------------------------------------
+    def name(self) -> str:
+        return type(self).__name__
+
+    def needs_input_grad(self, i: int) -> bool:
+        return self.next_functions[i][0] is not None
+
+    def register_hook(self, fn: Callable) -> "_RemovableHandle":
+        if self._hooks is None:
+            self._hooks = {}
+        h = _RemovableHandle(self._hooks)
+        self._hooks[h.id] = fn
+        return h
+
+    def register_prehook(self, fn: Callable) -> "_RemovableHandle":
+        return self._add_pre_hook(lambda grads: _wrap_prehook(fn, grads))
+
+    def _add_pre_hook(self, fn: Callable) -> "_RemovableHandle":
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        h = _RemovableHandle(self._pre_hooks)
+        self._pre_hooks[h.id] = fn
+        return h
+
+    def backward(self, grad: Any) -> tuple:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, *grads: Any) -> Any:
+        return self.backward(*grads)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+
+def _wrap_prehook(fn: Callable, grads: list) -> list:
+    res = fn(tuple(grads))
+    return list(res) if res is not None else grads
+
+
+TENSOR_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                     "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+                     "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                     "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+                     "complex128": "ComplexDoubleTensor"}
+
+
+def _raise_modified(node: Node, shape: tuple, dtype: Any, now: int, ver: int, output: bool) -> None:
+    dims = ", ".join(str(s) for s in shape)
+    where = f", which is output 0 of {node.name()}," if output else ""
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [ndgrad.{TENSOR_TYPE_NAMES[dtype.name]} [{dims}]]{where} is at version {now}; "
+        f"expected version {ver} instead. Hint: the backtrace further above shows the operation "
+        "that failed to compute its gradient.")
+
+
+class _RemovableHandle:
+    _ids = itertools.count()
+
+    def __init__(self, table: dict) -> None:
+        self.id = next(self._ids)
+        self._table = table
+
+    def remove(self) -> None:
+        self._table.pop(self.id, None)
+
+    def __enter__(self) -> "_RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds incoming gradients into `variable.grad`."""
+
+    __slots__ = ("_var",)
+
+    def __init__(self, var: Any) -> None:
+        Node.__init__(self)
+        self._var = weakref.ref(var)
+        self.next_functions = ()
+        self._in_meta = ()
+
+    @property
+    def variable(self) -> Any:
+        return self._var()
+
+
+class GraphRoot(Node):
+    """Placeholder for tensors passed to backward that are their own leaves."""
+    __slots__ = ()

@@ -1,0 +1,118 @@
+"""Every differentiable op, defined once. Importing this package attaches the
+registered ops to Tensor as methods, with Python operators and in-place forms."""
+from __future__ import annotations
+
+from typing import Any
+
+from .._tensor import Tensor
+from . import elementwise, indexing, inplace, linalg, reduction, shape  # noqa: F401
+from ._core import REGISTRY
+from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq,
+                          floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)
+from .inplace import make_inplace
+from .linalg import matmul
+
+for _name, (_fn, _is_method, _) in list(REGISTRY.items()):
+    if _is_method and not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+
+
+def _binary_dunder(fn: Any, reflected: bool = False) -> Any:
+    if reflected:
+        def method(self: Tensor, other: Any) -> Any:
+            o = _operand(other)
+            if o is NotImplemented:
+                return NotImplemented
+            if isinstance(o, Tensor):
+                return fn(o, self)
+            from ._core import to_tensor
+            return fn(to_tensor(o, like=self), self)
+    else:
+        def method(self: Tensor, other: Any) -> Any:
+            o = _operand(other)
+            if o is NotImplemented:
+                return NotImplemented
+            return fn(self, o)
+    return method
+
+
+Tensor.__add__ = _binary_dunder(add)
+Tensor.__radd__ = _binary_dunder(add, reflected=True)
+Tensor.__sub__ = _binary_dunder(sub)
+Tensor.__rsub__ = lambda self, other: rsub(self, other) if _operand(other) is not NotImplemented else NotImplemented
+Tensor.__mul__ = _binary_dunder(mul)
+Tensor.__rmul__ = _binary_dunder(mul, reflected=True)
+Tensor.__truediv__ = _binary_dunder(div)
+Tensor.__rtruediv__ = _binary_dunder(div, reflected=True)
+Tensor.__floordiv__ = _binary_dunder(floor_divide)
+Tensor.__rfloordiv__ = _binary_dunder(floor_divide, reflected=True)
+Tensor.__mod__ = _binary_dunder(remainder)
+Tensor.__rmod__ = _binary_dunder(remainder, reflected=True)
+Tensor.__pow__ = _binary_dunder(pow)
+Tensor.__rpow__ = lambda self, other: pow(other, self)
+Tensor.__matmul__ = lambda self, other: matmul(self, other) if isinstance(other, Tensor) else NotImplemented
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self) if isinstance(other, Tensor) else NotImplemented
+Tensor.__and__ = _binary_dunder(bitwise_and)
+Tensor.__rand__ = _binary_dunder(bitwise_and, reflected=True)
+Tensor.__or__ = _binary_dunder(bitwise_or)
+Tensor.__ror__ = _binary_dunder(bitwise_or, reflected=True)
+Tensor.__xor__ = _binary_dunder(bitwise_xor)
+Tensor.__rxor__ = _binary_dunder(bitwise_xor, reflected=True)
+Tensor.__invert__ = bitwise_not
+Tensor.__neg__ = neg
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = elementwise.abs
+Tensor.__eq__ = _binary_dunder(eq)
+Tensor.__ne__ = _binary_dunder(ne)
+Tensor.__lt__ = _binary_dunder(lt)
+Tensor.__le__ = _binary_dunder(le)
+Tensor.__gt__ = _binary_dunder(gt)
+Tensor.__ge__ = _binary_dunder(ge)
+Tensor.__hash__ = lambda self: id(self)
+
+# in-place forms: every op below gets `name_` and the matching augmented operator
+_INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "exp2", "expm1", "log", "log2", "log10",
+            "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
+            "sigmoid", "relu", "clamp", "clamp_min", "clamp_max", "floor", "ceil", "trunc", "round", "frac",
+            "fmod", "remainder", "floor_divide", "reciprocal", "sign", "square", "lerp", "addcmul", "addcdiv",
+            "masked_fill", "index_fill", "index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce",
+            "index_put", "tril", "triu", "nan_to_num", "erf", "erfinv", "atan2", "hypot", "logit", "copysign",
+            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_and", "logical_or",
+            "logical_not", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum",
+            "xlogy", "sgn", "deg2rad", "rad2deg", "float_power", "masked_scatter", "fix", "t",
+            "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "clip", "arctan2",
+            "arcsin", "arccos", "arctan", "sinc", "erfc", "asinh", "acosh", "atanh"]
+for _name in _INPLACE:
+    _fn = REGISTRY.get(_name, (None,))[0]
+    if _fn is not None:
+        setattr(Tensor, _name + "_", make_inplace(_fn, _name + "_"))
+
+
+def _t_(self: Tensor) -> Tensor:
+    raise RuntimeError("t_ is not supported by ndgrad: use t()")
+
+
+Tensor.t_ = _t_
+
+
+def _iop(name: str) -> Any:
+    meth = getattr(Tensor, name)
+
+    def op(self: Tensor, other: Any) -> Any:
+        if _operand(other) is NotImplemented:
+            return NotImplemented
+        return meth(self, other)
+    return op
+
+
+Tensor.__iadd__ = _iop("add_")
+Tensor.__isub__ = _iop("sub_")
+Tensor.__imul__ = _iop("mul_")
+Tensor.__itruediv__ = _iop("div_")
+Tensor.__ifloordiv__ = _iop("floor_divide_")
+Tensor.__imod__ = _iop("remainder_")
+Tensor.__ipow__ = _iop("pow_")
+Tensor.__iand__ = _iop("bitwise_and_")
+Tensor.__ior__ = _iop("bitwise_or_")
+Tensor.__ixor__ = _iop("bitwise_xor_")
+Tensor.__imatmul__ = lambda self, other: NotImplemented

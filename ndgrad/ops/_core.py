@@ -1,0 +1,134 @@
+"""Shared machinery of every op: operand conversion, graph recording, registration.
+
+An op is a forward kernel on arrays plus a Node subclass holding its gradient rule.
+Gradient rules are written with ndgrad ops, so they are differentiable themselves
+(create_graph=True needs no second set of rules); the engine runs them with
+recording off unless a graph of the gradient is wanted.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, _wrap_dim
+from ..autograd import grad_mode
+from ..autograd.graph import Node, SavedOutput
+
+_state = grad_mode.state
+_make = Tensor._make
+_BY_NP = D._BY_NP
+_result_dtype = D.result_dtype
+
+# name -> (function, is_method, is_function)
+REGISTRY: dict[str, tuple[Callable, bool, bool]] = {}
+
+
+def register(name: str | None = None, *, method: bool = True, function: bool = True,
+             aliases: tuple = ()) -> Callable:
+    """Export an op as `ndgrad.<name>` and/or `Tensor.<name>` (and aliases)."""
+    def deco(fn: Callable) -> Callable:
+        for n in (name or fn.__name__,) + tuple(aliases):
+            REGISTRY[n] = (fn, method, function)
+        return fn
+    return deco
+
+
+def wrap(arr: Any, dtype: D.dtype | None = None) -> Tensor:
+    """A new graph-free Tensor over a NumPy result (0-d results stay arrays, not scalars)."""
+    if type(arr) is not np.ndarray:
+        arr = np.asarray(arr)
+    return _make(arr, dtype or _BY_NP[arr.dtype])
+
+
+def grad_needed(*ts: Any) -> bool:
+    """Whether an op on these operands must record a Node."""
+    if not _state.enabled:
+        return False
+    for t in ts:
+        if type(t) is not int and type(t) is not float and t is not None and getattr(t, "_requires_grad", False):
+            return True
+    return False
+
+
+def record(node: Node, out: Tensor, inputs: tuple) -> Tensor:
+    """Link `node` as `out.grad_fn` with one edge per input (None edges for non-tensors)."""
+    edges = []
+    meta = []
+    for t in inputs:
+        if isinstance(t, Tensor) and t._requires_grad:
+            edges.append(t._grad_edge())
+            meta.append((t._data.shape, t._dtype))
+        else:
+            edges.append((None, 0))
+            meta.append(None)
+    node.next_functions = tuple(edges)
+    node._in_meta = tuple(meta)
+    out.grad_fn = node
+    out._requires_grad = True
+    return out
+
+
+def out_ref(out: Tensor) -> SavedOutput:
+    return SavedOutput(out)
+
+
+def to_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    """Tensor for an operand that may be a Python scalar, NumPy value or Tensor."""
+    if isinstance(x, Tensor):
+        return x
+    from .._creation import tensor
+    if isinstance(x, (bool, int, float, complex)) and like is not None:
+        return tensor(x, dtype=_result_dtype(like, x))
+    return tensor(x)
+
+
+def check_tensor(x: Any, fn: str, arg: str = "input") -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    return _wrap_dim(dim, ndim)
+
+
+def dims_arg(dim: Any, ndim: int) -> tuple | None:
+    """Normalise a `dim` argument (None, int, list or tuple) to a sorted tuple of axes."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        axes = tuple(_wrap_dim(d, ndim) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+        return axes
+    if isinstance(dim, Tensor):
+        dim = int(dim)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"dim must be an int, a tuple or a list of ints, not {type(dim).__name__}")
+    return (_wrap_dim(int(dim), ndim),)
+
+
+def broadcast_shapes_or_raise(sa: tuple, sb: tuple) -> tuple:
+    """PyTorch's broadcast of two shapes, with its error naming the mismatched sizes."""
+    n = max(len(sa), len(sb))
+    out = []
+    for i in range(-n, 0):
+        a = sa[i] if -i <= len(sa) else 1
+        b = sb[i] if -i <= len(sb) else 1
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                               f"non-singleton dimension {i + n}")
+        out.append(b if a == 1 else a)
+    return tuple(out)
+
+
+def float_dtype_for(t: Tensor) -> D.dtype:
+    """dtype of a float-valued op on `t`: its own if floating/complex, else the default."""
+    return t._dtype if t._dtype.category >= 2 else D.get_default_dtype()
+
+
+def float_data(t: Tensor) -> np.ndarray:
+    """`t`'s array, cast to the default float dtype if it holds integers or bools."""
+    return t._data if t._dtype.category >= 2 else t._data.astype(D.get_default_dtype().np)

@@ -1,0 +1,1005 @@
+"""Elementwise ops: arithmetic, comparisons, unary math, and their in-place forms.
+
+Each differentiable op is a forward NumPy kernel plus a Node subclass whose
+`backward` is the gradient rule. Broadcast gradients are summed back to each
+input's shape by the engine, never here.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._core import (_make, _state, broadcast_shapes_or_raise, float_data, float_dtype_for,
+                    grad_needed, out_ref, record, register, to_tensor, wrap)
+
+_SCALARS = (int, float, bool, complex)
+
+
+# ---------------------------------------------------------------------------
+# operand preparation
+# ---------------------------------------------------------------------------
+def _operand(x: Any) -> Any:
+    if isinstance(x, Tensor) or type(x) in _SCALARS:
+        return x
+    if isinstance(x, (np.generic,)):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        from .._creation import from_numpy
+        return from_numpy(x)
+    if isinstance(x, (list, tuple)):
+        from .._creation import tensor
+        return tensor(x)
+    return NotImplemented
+
+
+def _prep(a: Any, b: Any, name: str) -> tuple:
+    """Arrays (or weak Python scalars) for a binary kernel and the result dtype."""
+    if type(a) is Tensor and type(b) is Tensor and a._dtype is b._dtype:
+        if a._data.shape != b._data.shape:
+            broadcast_shapes_or_raise(a._data.shape, b._data.shape)
+        return a._data, b._data, a._dtype
+    if not isinstance(a, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
+    b = _operand(b)
+    if b is NotImplemented:
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor or Number, not "
+                        f"{type(b).__name__}")
+    dt = D.result_dtype(a, b)
+    xa = a._data if a._dtype is dt else a._data.astype(dt.np)
+    if isinstance(b, Tensor):
+        if a._data.shape != b._data.shape:
+            broadcast_shapes_or_raise(a._data.shape, b._data.shape)
+        xb = b._data if b._dtype is dt else b._data.astype(dt.np)
+    else:
+        xb = np.asarray(b, dtype=dt.np)
+    return xa, xb, dt
+
+
+def _finish(arr: Any, dt: D.dtype) -> Tensor:
+    if type(arr) is not np.ndarray:
+        arr = np.asarray(arr)
+    if arr.dtype != dt.np:
+        arr = arr.astype(dt.np)
+    return _make(arr, dt)
+
+
+# ---------------------------------------------------------------------------
+# binary arithmetic
+# ---------------------------------------------------------------------------
+class AddBackward0(Node):
+    __slots__ = ("alpha",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return g, (g if self.alpha == 1 else g * self.alpha)
+
+
+class SubBackward0(Node):
+    __slots__ = ("alpha",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return g, (-g if self.alpha == 1 else g * -self.alpha)
+
+
+class RsubBackward1(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return (-g,)
+
+
+class MulBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        ga = g * _conj(b) if self.next_functions[0][0] is not None else None
+        gb = g * _conj(a) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+class DivBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        ga = g / _conj(b) if self.next_functions[0][0] is not None else None
+        gb = -g * _conj(a) / _conj(b * b) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+def _conj(x: Any) -> Any:
+    return x.conj() if isinstance(x, Tensor) and x._dtype.category == 3 else x
+
+
+def _check_bool_sub(a: Any, b: Any) -> None:
+    if (getattr(a, "_dtype", None) is D.bool or type(a) is bool) and \
+            (getattr(b, "_dtype", None) is D.bool or type(b) is bool):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+
+
+@register()
+def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    """input + alpha * other, broadcasting."""
+    xa, xb, dt = _prep(input, other, "add")
+    res = _finish(np.add(xa, xb) if alpha == 1 else xa + xb * alpha, dt)
+    if out is not None:
+        return _write_out(out, res)
+    if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
+        n = AddBackward0()
+        n.alpha = alpha
+        record(n, res, (input, other))
+    return res
+
+
+@register()
+def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    """input - alpha * other, broadcasting."""
+    _check_bool_sub(input, other)
+    xa, xb, dt = _prep(input, other, "sub")
+    res = _finish(np.subtract(xa, xb) if alpha == 1 else xa - xb * alpha, dt)
+    if out is not None:
+        return _write_out(out, res)
+    if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
+        n = SubBackward0()
+        n.alpha = alpha
+        record(n, res, (input, other))
+    return res
+
+
+register("subtract")(sub)
+
+
+def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
+    """other - alpha * input (used for `scalar - tensor`)."""
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    _check_bool_sub(input, other)
+    xa, xb, dt = _prep(input, other, "rsub")
+    res = _finish(xb - xa * alpha if alpha != 1 else np.subtract(xb, xa), dt)
+    if _state.enabled and input._requires_grad:
+        record(RsubBackward1(), res, (input,))
+    return res
+
+
+@register(aliases=("multiply",))
+def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """input * other, broadcasting."""
+    xa, xb, dt = _prep(input, other, "mul")
+    res = _finish(np.multiply(xa, xb), dt)
+    if out is not None:
+        return _write_out(out, res)
+    if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
+        n = MulBackward0()
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+@register(aliases=("divide", "true_divide"))
+def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
+    """input / other (true division; int / int gives the default float dtype)."""
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return floor_divide(input, other)
+        if rounding_mode == "trunc":
+            res = _int_div(input, other, np.trunc)
+            return res
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{rounding_mode}'")
+    xa, xb, dt = _prep(input, other, "div")
+    if dt.category < 2:
+        dt = D.get_default_dtype()
+        xa = xa.astype(dt.np)
+        xb = np.asarray(xb, dtype=dt.np)
+    res = _finish(np.true_divide(xa, xb), dt)
+    if out is not None:
+        return _write_out(out, res)
+    if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
+        n = DivBackward0()
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+def _int_div(input: Tensor, other: Any, rounder: Any) -> Tensor:
+    xa, xb, dt = _prep(input, other, "div")
+    if dt.category < 2:
+        if np.any(np.asarray(xb) == 0):
+            raise RuntimeError("ZeroDivisionError")
+        q = np.floor_divide(xa, xb)
+        if rounder is np.trunc:
+            r = np.remainder(xa, xb)
+            q = q + ((r != 0) & ((xa < 0) != (np.asarray(xb) < 0)))
+        return _finish(q, dt)
+    return _finish(rounder(np.true_divide(xa, xb)), dt)
+
+
+@register()
+def floor_divide(input: Tensor, other: Any) -> Tensor:
+    """Division rounded toward minus infinity (not differentiable)."""
+    return _int_div(input, other, np.floor)
+
+
+def _raw_binary(name: str, ufunc: Any, differentiable: bool = False) -> Any:
+    def op(input: Tensor, other: Any) -> Tensor:
+        xa, xb, dt = _prep(input, other, name)
+        return _finish(ufunc(xa, xb), dt)
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} (no gradient)."
+    return op
+
+
+@register()
+def remainder(input: Tensor, other: Any) -> Tensor:
+    """Python-style modulus (sign of the divisor); gradient 1 for input."""
+    xa, xb, dt = _prep(input, other, "remainder")
+    if dt.category < 2 and np.any(np.asarray(xb) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    res = _finish(np.remainder(xa, xb), dt)
+    if grad_needed(input, other):
+        n = RemainderBackward0()
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+@register()
+def fmod(input: Tensor, other: Any) -> Tensor:
+    """C-style modulus (sign of the dividend); gradient 1 for input."""
+    xa, xb, dt = _prep(input, other, "fmod")
+    if dt.category < 2 and np.any(np.asarray(xb) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    res = _finish(np.fmod(xa, xb), dt)
+    if grad_needed(input, other):
+        n = FmodBackward0()
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+class RemainderBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        gb = None
+        if self.next_functions[1][0] is not None:
+            gb = -g * floor_divide(a, b)
+        return g, gb
+
+
+class FmodBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        gb = None
+        if self.next_functions[1][0] is not None:
+            gb = -g * div(a, b, rounding_mode="trunc")
+        return g, gb
+
+
+class PowBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, e = self.saved()
+        if e == 0:
+            return (g * 0,)
+        return (g * e * pow(x, e - 1),)
+
+
+class PowBackward1(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b, out = self.saved()
+        ga = gb = None
+        if self.next_functions[0][0] is not None:
+            ga = g * b * pow(a, b - 1)
+            ga = where(b == 0, 0.0, ga) if isinstance(b, Tensor) else ga
+        if self.next_functions[1][0] is not None:
+            la = log(a) if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
+            gb = g * out * la
+            if isinstance(a, Tensor):
+                gb = where((a == 0) & (b >= 0), 0.0, gb)
+        return ga, gb
+
+
+@register()
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """input ** exponent, broadcasting; either side may be a scalar."""
+    if not isinstance(input, Tensor):
+        base = input
+        input = to_tensor(exponent)
+        xb, xe, dt = _prep(input, base, "pow")
+        res = _finish(np.power(xe, xb), dt)
+        if grad_needed(input):
+            n = PowBackward1()
+            n.save(base, input, out_ref(res))
+            record(n, res, (None, input))
+        return res
+    xa, xe, dt = _prep(input, exponent, "pow")
+    if dt.category == 1 and np.any(np.asarray(xe) < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if xe is not exponent and isinstance(exponent, (int, float)) and exponent == 2:
+        raw = np.multiply(xa, xa)
+    else:
+        raw = np.power(xa, xe)
+    res = _finish(raw, dt)
+    if grad_needed(input, exponent):
+        if isinstance(exponent, Tensor):
+            n = PowBackward1()
+            n.save(input, exponent, out_ref(res))
+            record(n, res, (input, exponent))
+        else:
+            n = PowBackward0()
+            n.save(input, exponent)
+            record(n, res, (input,))
+    return res
+
+
+@register()
+def float_power(input: Tensor, exponent: Any) -> Tensor:
+    """pow computed in float64 (complex128 for complex)."""
+    t = input.to(D.complex128 if input.is_complex() else D.float64) if isinstance(input, Tensor) else input
+    e = exponent.to(D.float64) if isinstance(exponent, Tensor) and not exponent.is_complex() else exponent
+    return pow(t, e)
+
+
+class Atan2Backward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        r = a * a + b * b
+        return g * b / r, g * -a / r
+
+
+@register(aliases=("arctan2",))
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise angle of (other, input), in (-pi, pi]."""
+    other = to_tensor(other)
+    xa, xb, dt = _prep(input, other, "atan2")
+    if dt.category < 2:
+        dt = D.get_default_dtype()
+    res = _finish(np.arctan2(xa, xb), dt)
+    if grad_needed(input, other):
+        n = Atan2Backward0()
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+class MaximumBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        # ties split the gradient evenly, as PyTorch does
+        ga = g * ((a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
+        gb = g * ((b > a).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
+        return ga, gb
+
+
+class MinimumBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        ga = g * ((a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
+        gb = g * ((b < a).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
+        return ga, gb
+
+
+def _minmax(input: Tensor, other: Tensor, ufunc: Any, node: type, name: str) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    if input.is_complex() or other.is_complex():
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
+    xa, xb, dt = _prep(input, other, name)
+    res = _finish(ufunc(xa, xb), dt)
+    if grad_needed(input, other):
+        n = node()
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+@register()
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise maximum (NaN propagates)."""
+    return _minmax(input, other, np.maximum, MaximumBackward0, "maximum")
+
+
+@register()
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise minimum (NaN propagates)."""
+    return _minmax(input, other, np.minimum, MinimumBackward0, "minimum")
+
+
+@register()
+def fmax(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise maximum ignoring NaN."""
+    return _minmax(input, other, np.fmax, MaximumBackward0, "fmax")
+
+
+@register()
+def fmin(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise minimum ignoring NaN."""
+    return _minmax(input, other, np.fmin, MinimumBackward0, "fmin")
+
+
+# ---------------------------------------------------------------------------
+# comparisons and logic (results are bool, no gradient)
+# ---------------------------------------------------------------------------
+def _compare(name: str, ufunc: Any) -> Any:
+    def op(input: Tensor, other: Any) -> Tensor:
+        o = _operand(other)
+        if o is NotImplemented:
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor or Number, not "
+                            f"{type(other).__name__}")
+        if isinstance(o, Tensor):
+            if input._data.shape != o._data.shape:
+                broadcast_shapes_or_raise(input._data.shape, o._data.shape)
+            return _make(ufunc(input._data, o._data), D.bool)
+        return _make(np.asarray(ufunc(input._data, o)), D.bool)
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name}, giving a bool tensor."
+    return op
+
+
+eq = register("eq")(_compare("eq", np.equal))
+ne = register("ne", aliases=("not_equal",))(_compare("ne", np.not_equal))
+lt = register("lt", aliases=("less",))(_compare("lt", np.less))
+le = register("le", aliases=("less_equal",))(_compare("le", np.less_equal))
+gt = register("gt", aliases=("greater",))(_compare("gt", np.greater))
+ge = register("ge", aliases=("greater_equal",))(_compare("ge", np.greater_equal))
+
+
+def _logical(name: str, ufunc: Any) -> Any:
+    def op(input: Tensor, other: Any) -> Tensor:
+        o = to_tensor(other)
+        broadcast_shapes_or_raise(input._data.shape, o._data.shape)
+        return _make(ufunc(input._data, o._data), D.bool)
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} of truth values, giving a bool tensor."
+    return op
+
+
+logical_and = register("logical_and")(_logical("logical_and", np.logical_and))
+logical_or = register("logical_or")(_logical("logical_or", np.logical_or))
+logical_xor = register("logical_xor")(_logical("logical_xor", np.logical_xor))
+
+
+@register()
+def logical_not(input: Tensor) -> Tensor:
+    """Elementwise not of truth values."""
+    return _make(np.logical_not(input._data), D.bool)
+
+
+def _bitwise(name: str, ufunc: Any) -> Any:
+    def op(input: Tensor, other: Any) -> Tensor:
+        xa, xb, dt = _prep(input, other, name)
+        if dt.category > 1:
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{dt.name.capitalize()}'")
+        return _finish(ufunc(xa, xb), dt)
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} of integer or bool tensors."
+    return op
+
+
+bitwise_and = register("bitwise_and")(_bitwise("bitwise_and", np.bitwise_and))
+bitwise_or = register("bitwise_or")(_bitwise("bitwise_or", np.bitwise_or))
+bitwise_xor = register("bitwise_xor")(_bitwise("bitwise_xor", np.bitwise_xor))
+
+
+@register()
+def bitwise_not(input: Tensor) -> Tensor:
+    """Elementwise bitwise not (logical not for bool)."""
+    if input._dtype.category > 1:
+        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{input._dtype.name.capitalize()}'")
+    return _make(np.invert(input._data), input._dtype)
+
+
+@register()
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Elementwise |input - other| <= atol + rtol * |other|."""
+    other = to_tensor(other)
+    return _make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), D.bool)
+
+
+@register()
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether all elements are close (see isclose)."""
+    other = to_tensor(other)
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@register()
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and elements."""
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
+
+
+@register()
+def isnan(input: Tensor) -> Tensor:
+    """Elementwise NaN test."""
+    return _make(np.isnan(input._data) if input._dtype.category >= 2 else np.zeros(input._data.shape, bool),
+                 D.bool)
+
+
+@register()
+def isinf(input: Tensor) -> Tensor:
+    """Elementwise infinity test."""
+    return _make(np.isinf(input._data) if input._dtype.category >= 2 else np.zeros(input._data.shape, bool),
+                 D.bool)
+
+
+@register()
+def isfinite(input: Tensor) -> Tensor:
+    """Elementwise finiteness test."""
+    return _make(np.isfinite(input._data) if input._dtype.category >= 2 else np.ones(input._data.shape, bool),
+                 D.bool)
+
+
+@register()
+def isposinf(input: Tensor) -> Tensor:
+    return _make(np.isposinf(input._data) if input._dtype.category == 2 else np.zeros(input._data.shape, bool),
+                 D.bool)
+
+
+@register()
+def isneginf(input: Tensor) -> Tensor:
+    return _make(np.isneginf(input._data) if input._dtype.category == 2 else np.zeros(input._data.shape, bool),
+                 D.bool)
+
+
+@register()
+def signbit(input: Tensor) -> Tensor:
+    return _make(np.signbit(input._data), D.bool)
+
+
+# ---------------------------------------------------------------------------
+# unary math: one table row per op (forward kernel, gradient rule, saves)
+# ---------------------------------------------------------------------------
+class UnaryNode(Node):
+    """Gradient of a one-input op: `rule(g, x, out)` from the table below."""
+
+    __slots__ = ()
+    rule: Any = None
+    uses: str = ""
+
+    def backward(self, g: Tensor) -> tuple:
+        saved = self.saved()
+        x = saved[0] if "x" in self.uses else None
+        out = saved[-1] if "o" in self.uses else None
+        return (type(self).rule(g, x, out),)
+
+
+def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_only: bool = True,
+           aliases: tuple = ()) -> Any:
+    node_cls = type(node_name, (UnaryNode,), {"__slots__": (), "rule": staticmethod(rule), "uses": uses})
+
+    def op(input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if float_only:
+            arr = input._data if input._dtype.category >= 2 else input._data.astype(D.get_default_dtype().np)
+            res = _make(kernel(arr), input._dtype if input._dtype.category >= 2 else D.get_default_dtype())
+        else:
+            res = _make(np.asarray(kernel(input._data)), input._dtype)
+        if _state.enabled and input._requires_grad:
+            n = node_cls()
+            if uses:
+                vals = []
+                if "x" in uses:
+                    vals.append(input)
+                if "o" in uses:
+                    vals.append(out_ref(res))
+                n.save(*vals)
+            record(n, res, (input,))
+        return res
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name}."
+    register(name, aliases=aliases)(op)
+    return op
+
+
+def _sgn(x: Tensor) -> Tensor:
+    return sign(x)
+
+
+exp = _unary("exp", np.exp, lambda g, x, o: g * o.conj() if o.is_complex() else g * o, "o", "ExpBackward0")
+exp2 = _unary("exp2", np.exp2, lambda g, x, o: g * o * math.log(2.0), "o", "Exp2Backward0")
+expm1 = _unary("expm1", np.expm1, lambda g, x, o: g * (o + 1), "o", "Expm1Backward0")
+log = _unary("log", np.log, lambda g, x, o: g / x, "x", "LogBackward0")
+log2 = _unary("log2", np.log2, lambda g, x, o: g / (x * math.log(2.0)), "x", "Log2Backward0")
+log10 = _unary("log10", np.log10, lambda g, x, o: g / (x * math.log(10.0)), "x", "Log10Backward0")
+log1p = _unary("log1p", np.log1p, lambda g, x, o: g / (x + 1), "x", "Log1PBackward0")
+sqrt = _unary("sqrt", np.sqrt, lambda g, x, o: g / (2 * o), "o", "SqrtBackward0")
+rsqrt = _unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, x, o: g * -0.5 * o * o * o, "o", "RsqrtBackward0")
+sin = _unary("sin", np.sin, lambda g, x, o: g * cos(x), "x", "SinBackward0")
+cos = _unary("cos", np.cos, lambda g, x, o: g * -sin(x), "x", "CosBackward0")
+tan = _unary("tan", np.tan, lambda g, x, o: g * (1 + o * o), "o", "TanBackward0")
+asin = _unary("asin", np.arcsin, lambda g, x, o: g * rsqrt(1 - x * x), "x", "AsinBackward0", aliases=("arcsin",))
+acos = _unary("acos", np.arccos, lambda g, x, o: -g * rsqrt(1 - x * x), "x", "AcosBackward0", aliases=("arccos",))
+atan = _unary("atan", np.arctan, lambda g, x, o: g / (1 + x * x), "x", "AtanBackward0", aliases=("arctan",))
+sinh = _unary("sinh", np.sinh, lambda g, x, o: g * cosh(x), "x", "SinhBackward0")
+cosh = _unary("cosh", np.cosh, lambda g, x, o: g * sinh(x), "x", "CoshBackward0")
+tanh = _unary("tanh", np.tanh, lambda g, x, o: g * (1 - o * o), "o", "TanhBackward0")
+asinh = _unary("asinh", np.arcsinh, lambda g, x, o: g * rsqrt(x * x + 1), "x", "AsinhBackward0",
+               aliases=("arcsinh",))
+acosh = _unary("acosh", np.arccosh, lambda g, x, o: g * rsqrt(x * x - 1), "x", "AcoshBackward0",
+               aliases=("arccosh",))
+atanh = _unary("atanh", np.arctanh, lambda g, x, o: g / (1 - x * x), "x", "AtanhBackward0",
+               aliases=("arctanh",))
+
+
+def _sigmoid_kernel(a: np.ndarray) -> np.ndarray:
+    # 1 / (1 + exp(-a)) overflows harmlessly to 0 for very negative a
+    return 1 / (1 + np.exp(-a))
+
+
+sigmoid = _unary("sigmoid", _sigmoid_kernel, lambda g, x, o: g * o * (1 - o), "o", "SigmoidBackward0")
+
+
+def _erf_kernel(a: np.ndarray) -> np.ndarray:
+    v = np.vectorize(math.erf, otypes=[a.dtype])
+    return v(a)
+
+
+def _erfinv_kernel(a: np.ndarray) -> np.ndarray:
+    # Newton iterations on erf from a rational first guess; float64 accurate.
+    x = a.astype(np.float64)
+    w = -np.log((1.0 - x) * (1.0 + x))
+    y = np.sign(x) * np.sqrt(np.sqrt((2 / (np.pi * 0.147) + w / 2) ** 2 - w / 0.147) - (2 / (np.pi * 0.147) + w / 2))
+    erf = np.vectorize(math.erf)
+    for _ in range(3):
+        y = y - (erf(y) - x) / (2 / math.sqrt(math.pi) * np.exp(-y * y))
+    return y.astype(a.dtype)
+
+
+erf = _unary("erf", _erf_kernel, lambda g, x, o: g * (2 / math.sqrt(math.pi)) * exp(-x * x), "x", "ErfBackward0")
+erfc = _unary("erfc", lambda a: (1 - _erf_kernel(a.astype(np.float64))).astype(a.dtype),
+              lambda g, x, o: g * (-2 / math.sqrt(math.pi)) * exp(-x * x), "x", "ErfcBackward0")
+erfinv = _unary("erfinv", _erfinv_kernel, lambda g, x, o: g * (math.sqrt(math.pi) / 2) * exp(o * o), "o",
+                "ErfinvBackward0")
+reciprocal = _unary("reciprocal", lambda a: 1 / a, lambda g, x, o: -g * o * o, "o", "ReciprocalBackward0")
+
+
+def _relu_kernel(a: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0) if a.dtype.kind != "b" else a
+
+
+relu = _unary("relu", _relu_kernel, lambda g, x, o: g * (o > 0).to(g.dtype), "o", "ReluBackward0",
+              float_only=False)
+neg = _unary("neg", np.negative, lambda g, x, o: -g, "", "NegBackward0", float_only=False, aliases=("negative",))
+abs = _unary("abs", np.abs, lambda g, x, o: g * sign(x), "x", "AbsBackward0", float_only=False,  # noqa: A001
+             aliases=("absolute",))
+square = _unary("square", np.square, lambda g, x, o: g * 2 * x, "x", "PowBackward0", float_only=False)
+
+
+@register()
+def sign(input: Tensor) -> Tensor:
+    """Elementwise sign (-1, 0, 1); zero gradient."""
+    if input._dtype is D.bool:
+        return _make(input._data.copy(), D.bool)
+    res = _make(np.sign(input._data), input._dtype)
+    if grad_needed(input):
+        record(_ZeroGrad("SignBackward0"), res, (input,))
+    return res
+
+
+@register()
+def sgn(input: Tensor) -> Tensor:
+    """sign for real tensors; z/|z| for complex ones."""
+    if input.is_complex():
+        a = np.abs(input._data)
+        return _make(np.where(a == 0, 0, input._data / np.where(a == 0, 1, a)).astype(input._data.dtype),
+                     input._dtype)
+    return sign(input)
+
+
+class _ZeroGradNode(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g * 0,)
+
+
+_ZERO_NODES: dict = {}
+
+
+def _ZeroGrad(name: str) -> Node:
+    cls = _ZERO_NODES.get(name)
+    if cls is None:
+        cls = _ZERO_NODES[name] = type(name, (_ZeroGradNode,), {"__slots__": ()})
+    return cls()
+
+
+def _rounding(name: str, kernel: Any, node: str) -> Any:
+    def op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if input._dtype.category < 2:
+            return _make(input._data.copy(), input._dtype)
+        res = _make(kernel(input._data, *args, **kwargs), input._dtype)
+        if grad_needed(input):
+            record(_ZeroGrad(node), res, (input,))
+        return res
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name}; zero gradient."
+    register(name)(op)
+    return op
+
+
+floor = _rounding("floor", np.floor, "FloorBackward0")
+ceil = _rounding("ceil", np.ceil, "CeilBackward0")
+trunc = _rounding("trunc", np.trunc, "TruncBackward0")
+register("fix")(trunc)
+
+
+def _round_kernel(a: np.ndarray, decimals: int = 0) -> np.ndarray:
+    return np.round(a, decimals)
+
+
+round = _rounding("round", _round_kernel, "RoundBackward0")  # noqa: A001
+
+
+class FracBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g,)
+
+
+@register()
+def frac(input: Tensor) -> Tensor:
+    """input - trunc(input)."""
+    if input._dtype.category < 2:
+        raise RuntimeError(f"\"frac_cpu\" not implemented for '{input._dtype.name.capitalize()}'")
+    res = _make(input._data - np.trunc(input._data), input._dtype)
+    if grad_needed(input):
+        record(FracBackward0(), res, (input,))
+    return res
+
+
+class ClampBackward1(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, lo, hi = self.saved()
+        mask = np.ones(x._data.shape, bool)
+        if lo is not None:
+            mask &= x._data >= (lo._data if isinstance(lo, Tensor) else lo)
+        if hi is not None:
+            mask &= x._data <= (hi._data if isinstance(hi, Tensor) else hi)
+        return (g * _make(mask, D.bool).to(g.dtype),)
+
+
+@register(aliases=("clip",))
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Clamp every element into [min, max]; gradient passes where not clamped."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    operands = [input] + [v for v in (min, max) if v is not None]
+    dt = D.result_dtype(*operands)
+    a = input._data if input._dtype is dt else input._data.astype(dt.np)
+    lo = min._data if isinstance(min, Tensor) else min
+    hi = max._data if isinstance(max, Tensor) else max
+    if lo is not None:
+        a = np.maximum(a, lo)
+        if isinstance(lo, float) and math.isnan(lo):
+            a = np.full_like(a, np.nan)
+    if hi is not None:
+        a = np.minimum(a, hi)
+    res = _finish(a, dt)
+    if grad_needed(input):
+        n = ClampBackward1()
+        n.save(input, min, max)
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    return clamp(input, min=min)
+
+
+@register()
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)
+
+
+@register()
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """Replace NaN and infinities by finite numbers (gradient passes where finite)."""
+    res = _make(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input._dtype)
+    if grad_needed(input):
+        n = _MaskGrad()
+        n.save(input)
+        record(n, res, (input,))
+    return res
+
+
+class _MaskGrad(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved()
+        return (g * _make(np.isfinite(x._data), D.bool).to(g.dtype),)
+
+
+_MaskGrad.__name__ = "NanToNumBackward0"
+
+
+class WhereBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        (cond,) = self.saved()
+        z = g * 0
+        return None, where(cond, g, z), where(cond, z, g)
+
+
+@register()
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """Elements of input where condition holds, else of other; `where(cond)` is nonzero(as_tuple)."""
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not "
+                        f"{type(condition).__name__}")
+    if condition._dtype is not D.bool and condition._dtype is not D.uint8:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
+                           f"dtype {condition._dtype.name.capitalize()}")
+    ops = [o for o in (input, other) if o is not None]
+    dt = D.result_dtype(*ops)
+    xa = input._data.astype(dt.np, copy=False) if isinstance(input, Tensor) else np.asarray(input, dt.np)
+    xb = other._data.astype(dt.np, copy=False) if isinstance(other, Tensor) else np.asarray(other, dt.np)
+    shape = broadcast_shapes_or_raise(condition._data.shape, broadcast_shapes_or_raise(xa.shape, xb.shape))
+    del shape
+    res = _make(np.where(condition._data, xa, xb), dt)
+    if grad_needed(input, other):
+        n = WhereBackward0()
+        n.save(condition)
+        record(n, res, (condition, input, other))
+    return res
+
+
+@register()
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """input + weight * (end - input)."""
+    return input + weight * (end - input)
+
+
+@register()
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """input + value * tensor1 * tensor2."""
+    return input + value * tensor1 * tensor2
+
+
+@register()
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """input + value * tensor1 / tensor2."""
+    return input + value * tensor1 / tensor2
+
+
+@register()
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    """sqrt(input**2 + other**2)."""
+    return sqrt(input * input + other * other)
+
+
+@register()
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """log(exp(input) + exp(other)), computed stably."""
+    m = maximum(input, other).detach()
+    m = where(isfinite(m), m, m * 0)
+    return m + log(exp(input - m) + exp(other - m))
+
+
+@register()
+def xlogy(input: Any, other: Any) -> Tensor:
+    """input * log(other), 0 where input is 0."""
+    input = to_tensor(input)
+    r = input * log(to_tensor(other))
+    return where(input == 0, 0.0, r)
+
+
+@register()
+def copysign(input: Tensor, other: Any) -> Tensor:
+    """|input| with the sign of other."""
+    o = to_tensor(other)
+    s = _make(np.where(np.signbit(o._data), -1.0, 1.0).astype(float_dtype_for(input).np), float_dtype_for(input))
+    return abs(input) * s
+
+
+@register()
+def deg2rad(input: Tensor) -> Tensor:
+    return input * (math.pi / 180)
+
+
+@register()
+def rad2deg(input: Tensor) -> Tensor:
+    return input * (180 / math.pi)
+
+
+@register()
+def sinc(input: Tensor) -> Tensor:
+    """sin(pi x) / (pi x), 1 at 0."""
+    px = input * math.pi
+    safe = where(px == 0, 1.0, px)
+    return where(px == 0, 1.0, sin(safe) / safe)
+
+
+@register()
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
+    x = input if eps is None else clamp(input, eps, 1 - eps)
+    return log(x / (1 - x))
+
+
+@register()
+def conj(input: Tensor) -> Tensor:
+    """Complex conjugate (identity for real tensors)."""
+    if input._dtype.category != 3:
+        return input
+    res = _make(np.conj(input._data), input._dtype)
+    if grad_needed(input):
+        record(ConjBackward0(), res, (input,))
+    return res
+
+
+class ConjBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return (conj(g),)
+
+
+def _real_imag(name: str, kernel: Any) -> Any:
+    def op(input: Tensor) -> Tensor:
+        if input._dtype.category != 3:
+            if name == "imag":
+                raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+            return input
+        return _make(kernel(input._data), input._dtype.to_real())
+    op.__name__ = name
+    register(name)(op)
+    return op
+
+
+real = _real_imag("real", np.real)
+imag = _real_imag("imag", np.imag)
+
+
+# ---------------------------------------------------------------------------
+# out= and in-place support
+# ---------------------------------------------------------------------------
+def _write_out(out: Tensor, res: Tensor) -> Tensor:
+    if not D.can_cast(res._dtype, out._dtype):
+        raise RuntimeError(f"result type {_cap(res._dtype)} can't be cast to the desired output type "
+                           f"{_cap(out._dtype)}")
+    if out._data.shape != res._data.shape:
+        out._data = np.empty(res._data.shape, out._dtype.np)
+    np.copyto(out._data, res._data, casting="unsafe")
+    out._version[0] += 1
+    return out
+
+
+def _cap(d: D.dtype) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+            "complex128": "ComplexDouble", "bfloat16": "BFloat16"}[d.name]
+
+
+cap_name = _cap

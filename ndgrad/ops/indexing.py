@@ -1,0 +1,537 @@
+"""Indexing: __getitem__ / __setitem__, gather/scatter, index_select/index_add,
+masked_fill/masked_select, nonzero, take. `getitem` and `index_put` are each
+other's gradient, so every kind of indexing is differentiable to any order."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._core import _make, _state, grad_needed, record, register, wrap_dim
+from .shape import as_view
+
+
+# ---------------------------------------------------------------------------
+# index normalisation
+# ---------------------------------------------------------------------------
+def _norm_key(key: Any) -> tuple[tuple, bool]:
+    """Convert an index to a NumPy key; also report whether it is advanced indexing."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    advanced = False
+    for k in key:
+        if isinstance(k, Tensor):
+            if k._dtype.category >= 2:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if k._dtype is D.uint8:
+                out.append(k._data.astype(bool))
+            else:
+                out.append(k._data)
+            advanced = True
+        elif isinstance(k, (list, np.ndarray)):
+            arr = np.asarray(k)
+            if arr.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(arr)
+            advanced = True
+        elif k is None or k is Ellipsis or isinstance(k, slice):
+            if isinstance(k, slice):
+                k = slice(_int_or_none(k.start), _int_or_none(k.stop), _int_or_none(k.step))
+                if k.step is not None and k.step <= 0:
+                    raise ValueError("step must be greater than zero")
+            out.append(k)
+        elif isinstance(k, (bool, np.bool_)):
+            out.append(np.asarray(k))
+            advanced = True
+        elif isinstance(k, (int, np.integer)):
+            out.append(int(k))
+        else:
+            try:
+                out.append(k.__index__())
+            except (AttributeError, TypeError):
+                raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                                 "Variables are valid indices (got " + type(k).__name__ + ")") from None
+    return tuple(out), advanced
+
+
+def _int_or_none(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, Tensor):
+        return int(v)
+    return v.__index__()
+
+
+def _check_key(arr: np.ndarray, key: tuple) -> None:
+    """Raise PyTorch's errors for out-of-range ints, too many indices and mismatched masks."""
+    n_real = sum(1 if not (k is None or k is Ellipsis) else 0 for k in key
+                 if not (isinstance(k, np.ndarray) and k.dtype == bool)) + \
+        sum(k.ndim for k in key if isinstance(k, np.ndarray) and k.dtype == bool)
+    if n_real > arr.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {arr.ndim}")
+    # walk dims to check ints and masks (Ellipsis expands)
+    dim = 0
+    for pos, k in enumerate(key):
+        if k is Ellipsis:
+            dim += arr.ndim - n_real
+            continue
+        if k is None:
+            continue
+        if isinstance(k, np.ndarray) and k.dtype == bool:
+            for j in range(k.ndim):
+                if k.shape[j] != arr.shape[dim + j]:
+                    raise IndexError(f"The shape of the mask {list(k.shape)} at index {j} does not match the "
+                                     f"shape of the indexed tensor {list(arr.shape)} at index {dim + j}")
+            dim += k.ndim
+            continue
+        if isinstance(k, int):
+            size = arr.shape[dim]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+        elif isinstance(k, np.ndarray) and k.size:
+            size = arr.shape[dim]
+            lo, hi = k.min(), k.max()
+            if lo < -size or hi >= size:
+                bad = hi if hi >= size else lo
+                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+        dim += 1
+
+
+def _np_index(arr: np.ndarray, key: tuple) -> np.ndarray:
+    try:
+        return arr[key]
+    except IndexError as e:
+        _check_key(arr, key)
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+
+
+# ---------------------------------------------------------------------------
+# getitem and its gradient (index_put with accumulation into zeros)
+# ---------------------------------------------------------------------------
+class IndexBackward0(Node):
+    __slots__ = ("key", "shape", "advanced")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_scatter_into_zeros(g, self.key, self.shape, self.advanced),)
+
+
+class SliceBackward0(IndexBackward0):
+    __slots__ = ()
+
+
+class SelectBackward0(IndexBackward0):
+    __slots__ = ()
+
+
+class _ScatterZerosBackward(Node):
+    __slots__ = ("key", "advanced")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (getitem(g, self.key, _normed=(self.key, self.advanced)),)
+
+
+_ScatterZerosBackward.__name__ = "IndexPutBackward0"
+
+
+def _scatter_into_zeros(g: Tensor, key: tuple, shape: tuple, advanced: bool) -> Tensor:
+    z = np.zeros(shape, g._data.dtype)
+    if advanced:
+        np.add.at(z, key, g._data)
+    else:
+        z[key] = g._data
+    res = _make(z, g._dtype)
+    if _state.enabled and g._requires_grad:
+        n = _ScatterZerosBackward()
+        n.key, n.advanced = key, advanced
+        record(n, res, (g,))
+    return res
+
+
+def getitem(input: Tensor, key: Any, _normed: tuple | None = None) -> Tensor:
+    """input[key]: basic indexing gives a view; integer/bool tensor indexing gives a copy."""
+    nkey, advanced = _normed if _normed is not None else _norm_key(key)
+    arr = input._data
+    if arr.ndim == 0 and any(isinstance(k, int) for k in nkey):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    if advanced:
+        _check_key(arr, nkey)
+        res = _make(_np_index(arr, nkey), input._dtype)
+    else:
+        sub = _np_index(arr, nkey)
+        if type(sub) is not np.ndarray:  # NumPy returned a scalar for a full integer index
+            sub = arr[nkey + (Ellipsis,)] if Ellipsis not in nkey else np.asarray(sub)
+        res = as_view(input, sub)
+    if _state.enabled and input._requires_grad:
+        if advanced:
+            n = IndexBackward0()
+        elif len(nkey) == 1 and isinstance(nkey[0], int):
+            n = SelectBackward0()
+        else:
+            n = SliceBackward0()
+        n.key, n.shape, n.advanced = nkey, arr.shape, advanced
+        record(n, res, (input,))
+    return res
+
+
+Tensor.__getitem__ = getitem
+
+
+# ---------------------------------------------------------------------------
+# index_put (the out-of-place form of __setitem__)
+# ---------------------------------------------------------------------------
+class IndexPutBackward0(Node):
+    __slots__ = ("key", "advanced", "accumulate")
+
+    def backward(self, g: Tensor) -> tuple:
+        gx = g if self.accumulate else _put_value(g, self.key, self.advanced, 0)
+        gv = getitem(g, self.key, _normed=(self.key, self.advanced)) if self.next_functions[1][0] is not None \
+            else None
+        return gx, gv
+
+
+class CopySlices(IndexPutBackward0):
+    __slots__ = ()
+
+
+def _put_value(g: Tensor, key: tuple, advanced: bool, value: Any) -> Tensor:
+    """g with the indexed elements set to a constant (differentiable in g)."""
+    out = g._data.copy()
+    out[key] = value
+    res = _make(out, g._dtype)
+    if _state.enabled and g._requires_grad:
+        n = IndexPutBackward0()
+        n.key, n.advanced, n.accumulate = key, advanced, False
+        record(n, res, (g, None))
+    return res
+
+
+def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accumulate: bool = False) -> Tensor:
+    arr = input._data
+    _check_key(arr, nkey)
+    if isinstance(values, Tensor):
+        v = values._data
+        if values._dtype is not input._dtype:
+            v = v.astype(input._dtype.np)
+    else:
+        if isinstance(values, (list, tuple)):
+            from .._creation import tensor
+            values = tensor(values, dtype=input._dtype)
+            v = values._data
+        else:
+            v = np.asarray(values).astype(input._dtype.np)
+    out = arr.copy()
+    target_shape = np.shape(out[nkey])
+    try:
+        vb = np.broadcast_to(v, target_shape) if np.shape(v) != target_shape else v
+    except ValueError:
+        vs = np.shape(v)
+        # PyTorch strips leading 1s of the value before broadcasting
+        stripped = vs
+        while len(stripped) > len(target_shape) and stripped[0] == 1:
+            stripped = stripped[1:]
+        try:
+            vb = np.broadcast_to(v.reshape(stripped), target_shape)
+        except ValueError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(vs)} cannot be broadcast to "
+                               f"indexing result of shape {list(target_shape)}") from None
+    if accumulate:
+        np.add.at(out, nkey, vb)
+    else:
+        out[nkey] = vb
+    res = _make(out, input._dtype)
+    if grad_needed(input, values):
+        n = (IndexPutBackward0 if advanced or accumulate else CopySlices)()
+        n.key, n.advanced, n.accumulate = nkey, advanced, accumulate
+        record(n, res, (input, values if isinstance(values, Tensor) else None))
+    return res
+
+
+@register()
+def index_put(input: Tensor, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
+    """Out-of-place input[indices] = values (or += with accumulate)."""
+    nkey, advanced = _norm_key(tuple(indices))
+    return index_put_key(input, nkey, True if accumulate else advanced, values, accumulate)
+
+
+def setitem(self: Tensor, key: Any, value: Any) -> None:
+    """self[key] = value, in place (broadcasting value; recorded for autograd)."""
+    from .inplace import apply_inplace
+    nkey, advanced = _norm_key(key)
+    if isinstance(value, Tensor) and value._data.ndim == 0 and not value._requires_grad and not \
+            (_state.enabled and self._requires_grad):
+        value = value._data.item()
+    apply_inplace(self, index_put_key, nkey, advanced, value)
+
+
+Tensor.__setitem__ = setitem
+
+
+# ---------------------------------------------------------------------------
+# gather / scatter family
+# ---------------------------------------------------------------------------
+def _full_index(index: np.ndarray, dim: int) -> tuple:
+    nd = index.ndim
+    out = []
+    for i in range(nd):
+        if i == dim:
+            out.append(index)
+        else:
+            shape = [1] * nd
+            shape[i] = index.shape[i]
+            out.append(np.arange(index.shape[i]).reshape(shape))
+    return tuple(out)
+
+
+def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src_shape: tuple | None = None) -> int:
+    if not isinstance(index, Tensor) or index._dtype is not D.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    nd = max(input._data.ndim, 1)
+    d = wrap_dim(dim, nd)
+    if index._data.ndim != input._data.ndim and not (index._data.ndim <= 1 and input._data.ndim <= 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor")
+    for i in range(index._data.ndim):
+        if i != d and index._data.shape[i] > input._data.shape[i]:
+            raise RuntimeError(f"Size does not match at dimension {i} expected index {list(index._data.shape)} "
+                               f"to be no larger than self {list(input._data.shape)} apart from dimension {d}")
+    if index._data.size:
+        size = input._data.shape[d] if input._data.ndim else 1
+        if index._data.min() < -size or index._data.max() >= size:
+            raise RuntimeError(f"index {int(index._data.max())} is out of bounds for dimension {d} with size {size}")
+    return d
+
+
+class GatherBackward0(Node):
+    __slots__ = ("dim", "shape", "index")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .._creation import zeros
+        return (scatter_add(zeros(self.shape, dtype=g._dtype), self.dim, self.index, g),)
+
+
+@register()
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """out[i][j] = input[i][index[i][j]] (for dim=1), and so on."""
+    d = _check_gather("gather", input, dim, index)
+    if input._data.ndim == 0:
+        res = _make(input._data.reshape(1)[index._data].reshape(index._data.shape), input._dtype)
+    else:
+        res = _make(input._data[_full_index(index._data, d)], input._dtype)
+    if _state.enabled and input._requires_grad:
+        n = GatherBackward0()
+        n.dim, n.shape, n.index = d, input._data.shape, index
+        record(n, res, (input,))
+    return res
+
+
+class ScatterAddBackward0(Node):
+    __slots__ = ("dim", "index")
+
+    def backward(self, g: Tensor) -> tuple:
+        gs = gather(g, self.dim, self.index) if self.next_functions[1][0] is not None else None
+        return g, gs
+
+
+class ScatterBackward0(Node):
+    __slots__ = ("dim", "index")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .._creation import zeros_like
+        gi = scatter(g, self.dim, self.index, zeros_like(g)) if self.next_functions[0][0] is not None else None
+        gs = gather(g, self.dim, self.index) if self.next_functions[1][0] is not None else None
+        return gi, gs
+
+
+def _src_block(src: Any, index: np.ndarray, dtype: D.dtype) -> np.ndarray:
+    if isinstance(src, Tensor):
+        sl = tuple(slice(0, s) for s in index.shape)
+        return src._data[sl].astype(dtype.np, copy=False)
+    return np.full(index.shape, src, dtype.np)
+
+
+@register()
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Out-of-place: adds src values into input at index along dim (repeats accumulate)."""
+    d = _check_gather("scatter_add", input, dim, index)
+    out = input._data.copy()
+    np.add.at(out, _full_index(index._data, d), _src_block(src, index._data, input._dtype))
+    res = _make(out, input._dtype)
+    if grad_needed(input, src):
+        n = ScatterAddBackward0()
+        n.dim, n.index = d, index
+        record(n, res, (input, src))
+    return res
+
+
+@register()
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """Out-of-place: writes src (or a value) into input at index along dim."""
+    if src is None:
+        src = value
+    d = _check_gather("scatter", input, dim, index)
+    out = input._data.copy()
+    key = _full_index(index._data, d)
+    block = _src_block(src, index._data, input._dtype)
+    if reduce is None:
+        out[key] = block
+    elif reduce == "add":
+        np.add.at(out, key, block)
+    elif reduce == "multiply":
+        np.multiply.at(out, key, block)
+    else:
+        raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+    res = _make(out, input._dtype)
+    if grad_needed(input, src) and reduce is None:
+        n = ScatterBackward0()
+        n.dim, n.index = d, index
+        record(n, res, (input, src if isinstance(src, Tensor) else None))
+    return res
+
+
+@register()
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """Reduce src into input at index with 'sum', 'prod', 'mean', 'amax' or 'amin' (no gradient)."""
+    d = _check_gather("scatter_reduce", input, dim, index)
+    out = input._data.copy()
+    key = _full_index(index._data, d)
+    block = _src_block(src, index._data, input._dtype)
+    ufunc = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum, "mean": np.add}[reduce]
+    if not include_self:
+        init = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
+        out[key] = init if input._dtype.category >= 2 or reduce in ("sum", "mean", "prod") else out[key]
+    ufunc.at(out, key, block)
+    if reduce == "mean":
+        cnt = np.zeros(out.shape, np.int64) + (1 if include_self else 0)
+        np.add.at(cnt, key, 1)
+        out = out / np.maximum(cnt, 1)
+        out = out.astype(input._data.dtype) if input._dtype.category >= 2 else np.floor(out).astype(input._data.dtype)
+    return _make(out, input._dtype)
+
+
+@register()
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Entries along dim at the given 1-d indices."""
+    if not isinstance(index, Tensor) or index._dtype.category != 1:
+        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    nd = input._data.ndim
+    d = wrap_dim(dim, nd)
+    if nd == 0:
+        return getitem(input.reshape(1), (index.reshape(-1),)).reshape(index._data.shape)
+    key = (slice(None),) * d + (index._data.reshape(-1),)
+    return getitem(input, None, _normed=(key, True))
+
+
+@register()
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """Out-of-place: input with alpha * source added at the indices along dim."""
+    d = wrap_dim(dim, input._data.ndim)
+    key = (slice(None),) * d + (index._data,)
+    return index_put_key(input, key, True, source * alpha if alpha != 1 else source, accumulate=True)
+
+
+@register()
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim)
+    key = (slice(None),) * d + (index._data,)
+    return index_put_key(input, key, True, value)
+
+
+@register()
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim)
+    key = (slice(None),) * d + (index._data,)
+    return index_put_key(input, key, True, source)
+
+
+@register()
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """input with value where mask (broadcast) is true."""
+    from .elementwise import where
+    if not isinstance(mask, Tensor) or mask._dtype is not D.bool:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        v = value.to(input._dtype)
+    else:
+        from .._creation import tensor
+        v = tensor(value, dtype=input._dtype)
+    return where(mask, v, input)
+
+
+@register()
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """1-d tensor of the elements where mask (broadcast) is true."""
+    from .shape import broadcast_tensors
+    if mask._dtype is not D.bool:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+    x, m = broadcast_tensors(input, mask)
+    return getitem(x, m)
+
+
+@register()
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    out = input._data.copy()
+    m = np.broadcast_to(mask._data, out.shape)
+    out[m] = source._data.reshape(-1)[: int(m.sum())]
+    return _make(out, input._dtype)
+
+
+@register()
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """Indices of nonzero elements: (n, ndim) int64, or a tuple of 1-d index tensors."""
+    arr = input._data
+    if as_tuple:
+        if arr.ndim == 0:
+            return (_make(np.nonzero(arr.reshape(1))[0].astype(np.int64), D.int64),)
+        return tuple(_make(i.astype(np.int64), D.int64) for i in np.nonzero(arr))
+    return _make(np.argwhere(arr).astype(np.int64), D.int64)
+
+
+@register()
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)
+
+
+@register()
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened input at index (result has index's shape)."""
+    flat = input.reshape(-1)
+    return getitem(flat, index)
+
+
+@register()
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    if dim is None:
+        return take(input, indices.reshape(-1))
+    from .shape import broadcast_shapes
+    d = wrap_dim(dim, input._data.ndim)
+    shp = list(broadcast_shapes(tuple(s for i, s in enumerate(input._data.shape) if i != d),
+                                tuple(s for i, s in enumerate(indices._data.shape) if i != d)))
+    ishape = shp[:d] + [indices._data.shape[d]] + shp[d:]
+    xshape = shp[:d] + [input._data.shape[d]] + shp[d:]
+    return gather(input.expand(xshape), d, indices.expand(ishape))
+
+
+def _diag_index(input: Tensor, offset: int, d1: int, d2: int) -> Tensor:
+    arr = input._data
+    n1, n2 = arr.shape[d1], arr.shape[d2]
+    if offset >= 0:
+        k = max(min(n1, n2 - offset), 0)
+        rows, cols = np.arange(k), np.arange(k) + offset
+    else:
+        k = max(min(n1 + offset, n2), 0)
+        rows, cols = np.arange(k) - offset, np.arange(k)
+    moved = input.movedim((d1, d2), (-2, -1))
+    key = (Ellipsis, rows, cols)
+    return getitem(moved, None, _normed=(key, True))

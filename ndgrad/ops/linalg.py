@@ -1,0 +1,512 @@
+"""Matrix products and linear algebra. Products go to BLAS through NumPy's matmul."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._core import _make, _state, grad_needed, record, register
+
+
+def _cap(d: D.dtype) -> str:
+    from .elementwise import cap_name
+    return cap_name(d)
+
+
+def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
+    if a._dtype is not b._dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a._dtype.name} != "
+                           f"{b._dtype.name}" if name in ("mm", "matmul") else
+                           f"{name}: expected both vectors to have same dtype, but found {_cap(a._dtype)} and "
+                           f"{_cap(b._dtype)}" if name == "dot" else
+                           f"expected scalar type {_cap(a._dtype)} but found {_cap(b._dtype)}")
+
+
+def _check_tensor(x: Any, name: str, pos: int, arg: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+class MmBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        ga = mm(g, b.mT.conj() if b.is_complex() else b.mT) if self.next_functions[0][0] is not None else None
+        gb = mm(a.mT.conj() if a.is_complex() else a.mT, g) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+@register()
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Matrix product of two 2-d tensors."""
+    _check_tensor(input, "mm", 1, "input")
+    _check_tensor(mat2, "mm", 2, "mat2")
+    if input._data.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if mat2._data.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    (n, k), (k2, m) = input._data.shape, mat2._data.shape
+    if k != k2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    _same_dtype("mm", input, mat2)
+    res = _make(np.matmul(input._data, mat2._data), input._dtype)
+    if _state.enabled and (input._requires_grad or mat2._requires_grad):
+        n_ = MmBackward0()
+        n_.save(input, mat2)
+        record(n_, res, (input, mat2))
+    return res
+
+
+class MvBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, v = self.saved()
+        ga = outer(g, v) if self.next_functions[0][0] is not None else None
+        gv = mv(a.mT, g) if self.next_functions[1][0] is not None else None
+        return ga, gv
+
+
+@register()
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """Matrix-vector product."""
+    _check_tensor(input, "mv", 1, "input")
+    _check_tensor(vec, "mv", 2, "vec")
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
+    if input._data.shape[1] != vec._data.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat ({input._data.shape[0]}x"
+                           f"{input._data.shape[1]}), vec ({vec._data.shape[0]})")
+    _same_dtype("mv", input, vec)
+    res = _make(np.matmul(input._data, vec._data), input._dtype)
+    if grad_needed(input, vec):
+        n = MvBackward0()
+        n.save(input, vec)
+        record(n, res, (input, vec))
+    return res
+
+
+class DotBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        return (g * b if self.next_functions[0][0] is not None else None,
+                g * a if self.next_functions[1][0] is not None else None)
+
+
+@register()
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    """Inner product of two 1-d tensors of equal length."""
+    _check_tensor(input, "dot", 1, "input")
+    _check_tensor(other, "dot", 2, "tensor")
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
+    if input._data.shape[0] != other._data.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src "
+                           f"[{other._data.shape[0]}] to have the same number of elements, but got "
+                           f"{input._data.shape[0]} and {other._data.shape[0]} elements respectively")
+    _same_dtype("dot", input, other)
+    res = _make(np.asarray(np.dot(input._data, other._data)), input._dtype)
+    if grad_needed(input, other):
+        n = DotBackward0()
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+register("inner")(lambda input, other: dot(input, other) if input.dim() == 1 and other.dim() == 1
+                  else matmul(input, other.mT if other.dim() > 1 else other))
+
+
+@register()
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """dot with the first argument conjugated."""
+    return dot(input.conj(), other)
+
+
+class BmmBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        ga = matmul(g, b.mT) if self.next_functions[0][0] is not None else None
+        gb = matmul(a.mT, g) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+@register()
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product of two 3-d tensors with equal batch size."""
+    if input._data.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor")
+    (b, n, k), (b2, k2, m) = input._data.shape, mat2._data.shape
+    if b != b2 or k != k2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: "
+                           f"[{b2}, {k2}].")
+    _same_dtype("bmm", input, mat2)
+    res = _make(np.matmul(input._data, mat2._data), input._dtype)
+    if grad_needed(input, mat2):
+        n_ = BmmBackward0()
+        n_.save(input, mat2)
+        record(n_, res, (input, mat2))
+    return res
+
+
+class MatmulBackward(Node):
+    """General matmul with batch broadcasting; the engine sums batch dims back."""
+    __slots__ = ("va", "vb")
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        va, vb = self.va, self.vb
+        a2 = a.unsqueeze(0) if va else a
+        b2 = b.unsqueeze(-1) if vb else b
+        if va:
+            g = g.unsqueeze(-2)
+        if vb:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if self.next_functions[0][0] is not None:
+            ga = matmul(g, b2.mT.conj() if b2.is_complex() else b2.mT)
+            if va:
+                ga = ga.squeeze(-2)
+        if self.next_functions[1][0] is not None:
+            gb = matmul(a2.mT.conj() if a2.is_complex() else a2.mT, g)
+            if vb:
+                gb = gb.squeeze(-1)
+        return ga, gb
+
+
+MatmulBackward.__name__ = "UnsafeViewBackward0"
+
+
+@register()
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy/PyTorch rules: 1-d operands are vectors, batch dims broadcast."""
+    _check_tensor(input, "matmul", 1, "input")
+    _check_tensor(other, "matmul", 2, "other")
+    na, nb = input._data.ndim, other._data.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    if na == 2 and nb == 2:
+        return mm(input, other)
+    if na == 1 and nb == 1:
+        return dot(input, other)
+    if na == 2 and nb == 1:
+        return mv(input, other)
+    sa, sb = input._data.shape, other._data.shape
+    ka = sa[-1]
+    kb = sb[0] if nb == 1 else sb[-2]
+    if ka != kb:
+        if na == 1:
+            raise RuntimeError(f"size mismatch, got input ({sb[-2]}), mat ({sb[-2]}x{sb[-1]}), vec ({ka})"
+                               if nb == 2 else f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{sb[0] if nb > 2 else 1}, {ka}] but got: [{sb[0]}, {kb}].")
+        rows = int(np.prod(sa[:-1]))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{ka} and {kb}x{sb[-1]})"
+                           if nb <= 2 else f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{int(np.prod(sa[:-2])) if na > 2 else 1}, {ka}] but got: [{sb[0]}, {kb}].")
+    if input._dtype is not other._dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input._dtype.name} != "
+                           f"{other._dtype.name}")
+    try:
+        out = np.matmul(input._data, other._data)
+    except ValueError:
+        from ._core import broadcast_shapes_or_raise
+        broadcast_shapes_or_raise(sa[:-2], sb[:-2])
+        raise
+    res = _make(out, input._dtype)
+    if grad_needed(input, other):
+        n = MatmulBackward()
+        n.va, n.vb = na == 1, nb == 1
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+@register()
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """Outer product of two 1-d tensors."""
+    if input._data.ndim != 1 or vec2._data.ndim != 1:
+        raise RuntimeError("outer: expected 1-D tensors")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+register("ger")(outer)
+
+
+@register()
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2)."""
+    p = mm(mat1, mat2)
+    return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
+
+
+@register()
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    p = mv(mat, vec)
+    return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
+
+
+@register()
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    p = bmm(batch1, batch2)
+    return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
+
+
+@register()
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    p = bmm(batch1, batch2).sum(0)
+    return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
+
+
+@register(method=False)
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, built from permute/reshape/matmul/sum so it is differentiable."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    from ._einsum import einsum as _einsum
+    return _einsum(equation, operands)
+
+
+@register(method=False)
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Sum products over the given dims of a and b (an int n means a's last n with b's first n)."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da = list(range(a.dim() - dims, a.dim()))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    da = [d % a.dim() for d in da]
+    db = [d % b.dim() for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} "
+                               f"and second has size {b.shape[y]} in dim {y}")
+    fa = [d for d in range(a.dim()) if d not in da]
+    fb = [d for d in range(b.dim()) if d not in db]
+    k = int(np.prod([a.shape[d] for d in da])) if da else 1
+    am = a.permute(fa + da).reshape(-1, k)
+    bm = b.permute(db + fb).reshape(k, -1)
+    return mm(am, bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
+
+
+@register()
+def trace(input: Tensor) -> Tensor:
+    """Sum of the main diagonal of a 2-d tensor."""
+    if input._data.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(input._data.ndim))
+    return input.diagonal().sum()
+
+
+@register()
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    a, b = input, other
+    nd = max(a.dim(), b.dim())
+    a = a.reshape((1,) * (nd - a.dim()) + tuple(a.shape))
+    b = b.reshape((1,) * (nd - b.dim()) + tuple(b.shape))
+    ia = []
+    ib = []
+    for i in range(nd):
+        ia += [a.shape[i], 1]
+        ib += [1, b.shape[i]]
+    return (a.reshape(ia) * b.reshape(ib)).reshape([a.shape[i] * b.shape[i] for i in range(nd)])
+
+
+@register(method=False)
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+    from .reduction import vector_norm
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return vector_norm(diff, p, dim=-1)
+
+
+@register()
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    d = dim if dim is not None else next(i for i, s in enumerate(input.shape) if s == 3)
+    a0, a1, a2 = input.unbind(d)
+    b0, b1, b2 = other.unbind(d)
+    from .shape import stack
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+# ---------------------------------------------------------------------------
+# decompositions and solvers (ndgrad.linalg)
+# ---------------------------------------------------------------------------
+def _square(A: Tensor, name: str) -> None:
+    if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{A._data.shape[-2] if A._data.ndim >= 2 else 1} by {A._data.shape[-1]} matrices")
+    if A._dtype.category < 2:
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{_cap(A._dtype)}")
+
+
+class LinalgInvExBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        (inv_a,) = self.saved()
+        t = inv_a.mT
+        return (-matmul(matmul(t, g), t),)
+
+
+def inv(A: Tensor) -> Tensor:
+    """Inverse of square matrices (batched); raises for singular input."""
+    _square(A, "inv")
+    try:
+        r = np.linalg.inv(A._data)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
+                           "because the input matrix is singular.") from None
+    res = _make(r.astype(A._data.dtype, copy=False), A._dtype)
+    if grad_needed(A):
+        from ._core import out_ref
+        n = LinalgInvExBackward0()
+        n.save(out_ref(res))
+        record(n, res, (A,))
+    return res
+
+
+class LinalgDetBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        (a, det) = self.saved()
+        return ((g * det).unsqueeze(-1).unsqueeze(-1) * inv(a).mT,)
+
+
+def det(A: Tensor) -> Tensor:
+    """Determinant of square matrices (batched)."""
+    _square(A, "det")
+    res = _make(np.asarray(np.linalg.det(A._data)).astype(A._data.dtype, copy=False), A._dtype)
+    if grad_needed(A):
+        from ._core import out_ref
+        n = LinalgDetBackward0()
+        n.save(A, out_ref(res))
+        record(n, res, (A,))
+    return res
+
+
+def slogdet(A: Tensor) -> tuple:
+    _square(A, "slogdet")
+    sign, logabs = np.linalg.slogdet(A._data)
+    from .reduction import return_type
+    cls = return_type("slogdet")
+    d = det(A)
+    la = d.abs().log() if grad_needed(A) else _make(np.asarray(logabs).astype(A._data.dtype), A._dtype)
+    t = tuple.__new__(cls, (_make(np.asarray(sign).astype(A._data.dtype), A._dtype), la))
+    return t
+
+
+class LinalgSolveExBackward0(Node):
+    __slots__ = ("vec",)
+
+    def backward(self, g: Tensor) -> tuple:
+        a, x = self.saved()
+        gb = solve(a.mT, g)
+        if self.vec:
+            ga = -gb.unsqueeze(-1) * x.unsqueeze(-2)
+        else:
+            ga = -matmul(gb, x.mT)
+        return ga, gb
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """Solve A X = B for X (batched; B may be a vector)."""
+    _square(A, "solve")
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vec = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+    if A._data.shape[-1] != (B._data.shape[-1] if vec else B._data.shape[-2]):
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({A._data.shape[-2]}x{A._data.shape[-1]} and "
+                           f"{B._data.shape[-1] if vec else B._data.shape[-2]}x{1 if vec else B._data.shape[-1]})")
+    try:
+        b = B._data[..., None] if vec else B._data
+        x = np.linalg.solve(A._data, b)
+        x = x[..., 0] if vec else x
+    except np.linalg.LinAlgError:
+        raise RuntimeError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+    res = _make(x.astype(A._data.dtype, copy=False), A._dtype)
+    if grad_needed(A, B):
+        from ._core import out_ref
+        n = LinalgSolveExBackward0()
+        n.vec = vec
+        n.save(A, out_ref(res))
+        record(n, res, (A, B))
+    return res
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """Singular values (no gradient)."""
+    return _make(np.linalg.svd(A._data, compute_uv=False).astype(A._data.dtype, copy=False), A._dtype)
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    _square(A, "cholesky")
+    try:
+        L = np.linalg.cholesky(A._data)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.cholesky: The factorization could not be completed because the input is not "
+                           "positive-definite.") from None
+    r = _make(L, A._dtype)
+    return r.mT if upper else r
+
+
+def qr(A: Tensor, mode: str = "reduced") -> tuple:
+    q, r = np.linalg.qr(A._data, mode=mode if mode != "r" else "r") if mode != "r" else (None, np.linalg.qr(
+        A._data, mode="r"))
+    from .reduction import return_type
+    cls = return_type("qr")
+    return tuple.__new__(cls, (_make(q, A._dtype) if q is not None else None, _make(r, A._dtype)))
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> tuple:
+    w, v = np.linalg.eigh(A._data, UPLO=UPLO)
+    from .reduction import return_type
+    cls = return_type("eigh")
+    return tuple.__new__(cls, (_make(w, A._dtype), _make(v, A._dtype)))
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> tuple:
+    u, s, vh = np.linalg.svd(A._data, full_matrices=full_matrices)
+    from .reduction import return_type
+    cls = return_type("svd")
+    return tuple.__new__(cls, (_make(u, A._dtype), _make(s, A._dtype), _make(vh, A._dtype)))
+
+
+def pinv(A: Tensor) -> Tensor:
+    return _make(np.linalg.pinv(A._data).astype(A._data.dtype), A._dtype)
+
+
+def matrix_rank(A: Tensor) -> Tensor:
+    return _make(np.asarray(np.linalg.matrix_rank(A._data)).astype(np.int64), D.int64)
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    if n == 0:
+        from .._creation import eye
+        return eye(A.shape[-1], dtype=A.dtype).expand(A.shape)
+    if n < 0:
+        return matrix_power(inv(A), -n)
+    r = A
+    for _ in range(n - 1):
+        r = matmul(r, A)
+    return r
+
+
+register("inverse")(inv)
+register("det", method=True)(det)
+register("logdet")(lambda input: det(input).log())
+register("matrix_power")(matrix_power)

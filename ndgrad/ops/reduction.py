@@ -1,0 +1,819 @@
+"""Reductions and scans: sum, mean, prod, var/std, max/min (+ dim forms), arg*, norms,
+logsumexp, cumsum/cumprod, sort/topk, all/any. Gradient rules expand the incoming
+gradient back over the reduced dims."""
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._core import _make, _state, dims_arg, float_dtype_for, grad_needed, out_ref, record, register, wrap_dim
+from .elementwise import abs as _abs
+from .elementwise import exp, log, sqrt, where
+from .shape import expand, reshape, squeeze, unsqueeze
+
+
+class _ReturnType(tuple):
+    """Named (values, indices) pair printed as PyTorch's torch.return_types.<name>."""
+
+    _name = "max"
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> "_ReturnType":
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"ndgrad.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+_RETURN_TYPES: dict = {}
+
+
+def return_type(name: str) -> type:
+    cls = _RETURN_TYPES.get(name)
+    if cls is None:
+        cls = _RETURN_TYPES[name] = type(name, (_ReturnType,), {"_name": name})
+    return cls
+
+
+def _dim_kw(dim: Any, axis: Any, keepdim: Any, keepdims: Any) -> tuple:
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
+def _keep_shape(shape: tuple, axes: tuple | None) -> tuple:
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand_back(g: Tensor, in_shape: tuple, axes: tuple | None, keepdim: bool) -> Tensor:
+    if not keepdim:
+        g = g.reshape(_keep_shape(in_shape, axes))
+    return expand(g, in_shape)
+
+
+class SumBackward0(Node):
+    __slots__ = ("in_shape",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (expand(g.reshape((1,) * len(self.in_shape)), self.in_shape),)
+
+
+class SumBackward1(Node):
+    __slots__ = ("in_shape", "axes", "keepdim")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_expand_back(g, self.in_shape, self.axes, self.keepdim),)
+
+
+def _sum_dtype(input: Tensor, dtype: Any) -> D.dtype:
+    if dtype is not None:
+        from .._creation import as_dtype
+        return as_dtype(dtype)
+    return D.int64 if input._dtype.category < 2 else input._dtype
+
+
+@register()
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,  # noqa: A001
+        keepdims: Any = None) -> Tensor:
+    """Sum of all elements, or over dim(s) (int, list or tuple; `axis` accepted)."""
+    dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
+    axes = dims_arg(dim, input._data.ndim)
+    if axes == () and isinstance(dim, (list, tuple)):
+        axes = None  # sum(dim=[]) reduces everything, as in PyTorch
+    dt = _sum_dtype(input, dtype)
+    arr = input._data
+    if arr.ndim == 0:
+        axes = None
+    res = _make(np.asarray(np.sum(arr, axis=axes, dtype=dt.np, keepdims=keepdim)), dt)
+    if _state.enabled and input._requires_grad:
+        if axes is None and not keepdim:
+            n = SumBackward0()
+            n.in_shape = arr.shape
+        else:
+            n = SumBackward1()
+            n.in_shape, n.axes, n.keepdim = arr.shape, axes, keepdim
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Sum treating NaN as zero."""
+    return sum(where(input != input, 0.0, input), dim, keepdim, dtype=dtype)
+
+
+class MeanBackward0(Node):
+    __slots__ = ("in_shape", "axes", "keepdim", "count")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_expand_back(g, self.in_shape, self.axes, self.keepdim) / self.count,)
+
+
+@register()
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
+         keepdims: Any = None) -> Tensor:
+    """Arithmetic mean of all elements or over dim(s)."""
+    dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._dtype.category < 2:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
+                           f"or complex dtype. Got: {_cap(input._dtype)}")
+    axes = dims_arg(dim, input._data.ndim)
+    if axes == ():
+        axes = None
+    arr = input._data
+    if arr.ndim == 0:
+        axes = None
+    res = _make(np.asarray(np.mean(arr, axis=axes, keepdims=keepdim)).astype(arr.dtype, copy=False), input._dtype)
+    if _state.enabled and input._requires_grad:
+        n = MeanBackward0()
+        n.in_shape, n.axes, n.keepdim = arr.shape, axes, keepdim
+        n.count = arr.size // builtins.max(res._data.size, 1) if arr.size else 1
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    notnan = (input == input)
+    return nansum(input, dim, keepdim) / sum(notnan, dim, keepdim)
+
+
+def _cap(d: D.dtype) -> str:
+    from .elementwise import cap_name
+    return cap_name(d)
+
+
+class ProdBackward0(Node):
+    __slots__ = ("in_shape", "axes", "keepdim")
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        ge = _expand_back(g, self.in_shape, self.axes, self.keepdim)
+        oe = _expand_back(out, self.in_shape, self.axes, self.keepdim)
+        if not np.any(x._data == 0):
+            return (ge * oe / x,)
+        # with zeros: product of all other elements, computed without dividing
+        axes = self.axes if self.axes is not None else tuple(range(len(self.in_shape)))
+        return (ge * _prod_others(x, axes),)
+
+
+def _prod_others(x: Tensor, axes: tuple) -> Tensor:
+    # exclusive cumulative products from both sides along the flattened reduced dims
+    moved = x.movedim(axes, tuple(range(-len(axes), 0))) if axes else x
+    shp = moved._data.shape
+    flat = moved.reshape(shp[:len(shp) - len(axes)] + (-1,))
+    ones = flat[..., :1] * 0 + 1
+    left = cumprod(_cat_last(ones, flat[..., :-1]), -1)
+    right = cumprod(_cat_last(ones, flat[..., 1:].flip(-1)), -1).flip(-1)
+    res = (left * right).reshape(shp)
+    return res.movedim(tuple(range(-len(axes), 0)), axes) if axes else res
+
+
+def _cat_last(a: Tensor, b: Tensor) -> Tensor:
+    from .shape import cat
+    return cat([a, b], -1)
+
+
+@register()
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Product of all elements or along one dim."""
+    dt = _sum_dtype(input, dtype)
+    axes = dims_arg(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        axes = None
+    res = _make(np.asarray(np.prod(input._data, axis=axes, dtype=dt.np, keepdims=keepdim)), dt)
+    if _state.enabled and input._requires_grad:
+        n = ProdBackward0()
+        n.in_shape, n.axes, n.keepdim = input._data.shape, axes, keepdim
+        n.save(input, out_ref(res))
+        record(n, res, (input,))
+    return res
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+@register()
+def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """Variance (Bessel-corrected by default; `correction`/`unbiased` choose)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
+    if input._dtype.category < 2:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    c = _correction(unbiased, correction)
+    axes = dims_arg(dim, input._data.ndim)
+    n = input._data.size if axes is None else math.prod(input._data.shape[a] for a in axes)
+    centered = input - mean(input, axes, keepdim=True)
+    sq = centered * centered.conj() if input.is_complex() else centered * centered
+    total = sum(sq, axes, keepdim)
+    if input.is_complex():
+        total = total.real
+    return total / builtins.max(n - c, 0)
+
+
+@register()
+def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """Standard deviation: sqrt of var."""
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+
+
+@register()
+def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple:
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+@register()
+def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple:
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+class AmaxBackward0(Node):
+    """Gradient of a max/min over dims: split evenly among the tied extreme elements."""
+    __slots__ = ("axes", "keepdim")
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        shape = x._data.shape
+        oe = _expand_back(out, shape, self.axes, self.keepdim)
+        mask = (x == oe).to(g._dtype)
+        count = sum(mask, self.axes, keepdim=True)
+        return (_expand_back(g, shape, self.axes, self.keepdim) * mask / count,)
+
+
+class AminBackward0(AmaxBackward0):
+    __slots__ = ()
+
+
+class MaxBackward1(AmaxBackward0):
+    __slots__ = ()
+
+
+class MinBackward1(AmaxBackward0):
+    __slots__ = ()
+
+
+def _extreme(input: Tensor, axes: tuple | None, keepdim: bool, fn: Any, node: type, name: str) -> Tensor:
+    arr = input._data
+    if arr.size == 0 and (axes is None or builtins.any(arr.shape[a] == 0 for a in axes)):
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument." if axes is None else
+                           f"{name}(): Expected reduction dim {axes[0]} to have non-zero size.")
+    if arr.ndim == 0:
+        axes = None
+    res = _make(np.asarray(fn(arr, axis=axes, keepdims=keepdim)), input._dtype)
+    if _state.enabled and input._requires_grad:
+        n = node()
+        n.axes, n.keepdim = axes, keepdim
+        n.save(input, out_ref(res))
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """Maximum over dim(s) (all dims when empty); ties share the gradient."""
+    axes = dims_arg(dim, input._data.ndim) or None
+    return _extreme(input, axes, keepdim, np.max, AmaxBackward0, "amax")
+
+
+@register()
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """Minimum over dim(s); ties share the gradient."""
+    axes = dims_arg(dim, input._data.ndim) or None
+    return _extreme(input, axes, keepdim, np.min, AminBackward0, "amin")
+
+
+def _max_min(input: Tensor, dim: Any, keepdim: bool, other_fn: Any, reduce: Any, arg: Any,
+             node: type, name: str) -> Any:
+    if isinstance(dim, Tensor):
+        return other_fn(input, dim)
+    if dim is None:
+        if input._data.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        return _extreme(input, None, False, reduce, node, name)
+    d = wrap_dim(dim, input._data.ndim)
+    if input._data.ndim and input._data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    idx = arg(input, d, keepdim=True)
+    from .indexing import gather
+    values = gather(input, d, idx) if input._data.ndim else input.clone()
+    if not keepdim and input._data.ndim:
+        values = squeeze(values, d)
+        idx = squeeze(idx, d)
+    return return_type(name)(values, idx)
+
+
+@register()
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Largest element; with dim, (values, indices) along it; with a tensor, elementwise maximum."""
+    from .elementwise import maximum
+    return _max_min(input, dim, keepdim, maximum, np.max, argmax, MaxBackward1, "max")
+
+
+@register()
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Smallest element; with dim, (values, indices) along it; with a tensor, elementwise minimum."""
+    from .elementwise import minimum
+    return _max_min(input, dim, keepdim, minimum, np.min, argmin, MinBackward1, "min")
+
+
+def _arg(input: Tensor, dim: Any, keepdim: bool, fn: Any, name: str) -> Tensor:
+    arr = input._data
+    if arr.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None:
+        r = np.asarray(fn(arr.reshape(-1)))
+        if keepdim:
+            r = r.reshape((1,) * arr.ndim)
+        return _make(r.astype(np.int64), D.int64)
+    if arr.ndim == 0:
+        return _make(np.zeros((), np.int64), D.int64)
+    d = wrap_dim(dim, arr.ndim)
+    return _make(np.asarray(fn(arr, axis=d, keepdims=keepdim)).astype(np.int64, copy=False), D.int64)
+
+
+@register()
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element (first on ties), flattened or along dim."""
+    return _arg(input, dim, keepdim, np.argmax, "argmax")
+
+
+@register()
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element (first on ties), flattened or along dim."""
+    return _arg(input, dim, keepdim, np.argmin, "argmin")
+
+
+@register()
+def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
+    cls = type("aminmax", (_ReturnType,), {"_name": "aminmax"})
+    t = tuple.__new__(cls, (amin(input, () if dim is None else dim, keepdim),
+                            amax(input, () if dim is None else dim, keepdim)))
+    return t
+
+
+@register()
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(input))) over dim(s), computed stably by shifting by the max."""
+    if input._dtype.category < 2:
+        input = input.to(D.get_default_dtype())
+    axes = dims_arg(dim, input._data.ndim) or None
+    m = _make(np.max(input._data, axis=axes, keepdims=True), input._dtype) if input._data.size else \
+        _make(np.zeros((1,) * input._data.ndim, input._data.dtype), input._dtype)
+    m = where(m.isinf(), 0.0, m)
+    r = log(sum(exp(input - m), axes, keepdim=True)) + m
+    return r if keepdim else (squeeze(r, axes) if axes is not None else r.reshape(()))
+
+
+class CumsumBackward0(Node):
+    __slots__ = ("dim",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (cumsum(g.flip(self.dim), self.dim).flip(self.dim),)
+
+
+@register()
+def cumsum(input: Tensor, dim: int | None = None, *, dtype: Any = None, axis: int | None = None) -> Tensor:
+    """Running sum along dim."""
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        raise TypeError("cumsum() missing required argument 'dim' (pos 2)")
+    d = wrap_dim(dim, input._data.ndim)
+    dt = _sum_dtype(input, dtype)
+    arr = input._data
+    res = _make(np.cumsum(arr, axis=d, dtype=dt.np) if arr.ndim else arr.astype(dt.np), dt)
+    if _state.enabled and input._requires_grad:
+        n = CumsumBackward0()
+        n.dim = d
+        record(n, res, (input,))
+    return res
+
+
+class CumprodBackward0(Node):
+    __slots__ = ("dim",)
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        d = self.dim
+        if not np.any(x._data == 0):
+            return (cumsum((g * out).flip(d), d).flip(d) / x,)
+        # general case (zeros present): d out_j / d x_i = prod_{k<=j, k!=i} x_k
+        n = x._data.shape[d]
+        from .shape import narrow
+        grads = []
+        for i in range(n):
+            acc = None
+            for j in range(i, n):
+                prod_except = _prod_range_except(x, d, j, i)
+                term = narrow(g, d, j, 1) * prod_except
+                acc = term if acc is None else acc + term
+            grads.append(acc)
+        from .shape import cat
+        return (cat(grads, d),)
+
+
+def _prod_range_except(x: Tensor, d: int, j: int, i: int) -> Tensor:
+    from .shape import narrow
+    r = None
+    for k in range(j + 1):
+        if k == i:
+            continue
+        s = narrow(x, d, k, 1)
+        r = s if r is None else r * s
+    return r if r is not None else narrow(x, d, 0, 1) * 0 + 1
+
+
+@register()
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running product along dim."""
+    d = wrap_dim(dim, input._data.ndim)
+    dt = _sum_dtype(input, dtype)
+    arr = input._data
+    res = _make(np.cumprod(arr, axis=d, dtype=dt.np) if arr.ndim else arr.astype(dt.np), dt)
+    if _state.enabled and input._requires_grad:
+        n = CumprodBackward0()
+        n.dim = d
+        n.save(input, out_ref(res))
+        record(n, res, (input,))
+    return res
+
+
+def _cum_extreme(input: Tensor, dim: int, ufunc: Any, name: str) -> tuple:
+    d = wrap_dim(dim, input._data.ndim)
+    arr = input._data
+    vals = ufunc.accumulate(arr, axis=d) if arr.ndim else arr.copy()
+    # index of the running extreme: last position where the value equals the running extreme
+    n = arr.shape[d] if arr.ndim else 1
+    pos = np.arange(n).reshape([-1 if i == d else 1 for i in range(arr.ndim)]) if arr.ndim else np.zeros((), int)
+    hit = np.where(arr == vals, pos, -1) if arr.ndim else pos
+    idx = np.maximum.accumulate(hit, axis=d) if arr.ndim else hit
+    from .indexing import gather
+    it = _make(idx.astype(np.int64), D.int64)
+    values = gather(input, d, it) if arr.ndim else input.clone()
+    return return_type(name)(values, it)
+
+
+@register()
+def cummax(input: Tensor, dim: int) -> tuple:
+    return _cum_extreme(input, dim, np.maximum, "cummax")
+
+
+@register()
+def cummin(input: Tensor, dim: int) -> tuple:
+    return _cum_extreme(input, dim, np.minimum, "cummin")
+
+
+@register()
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    m = input.detach().max()
+    return log(cumsum(exp(input - m), dim)) + m
+
+
+@register()
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether all elements (or all along dim) are true."""
+    axes = dims_arg(dim, input._data.ndim)
+    return _make(np.asarray(np.all(input._data, axis=axes if input._data.ndim else None, keepdims=keepdim)),
+                 D.bool if input._dtype is not D.uint8 else D.uint8)
+
+
+@register()
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether any element (or any along dim) is true."""
+    axes = dims_arg(dim, input._data.ndim)
+    return _make(np.asarray(np.any(input._data, axis=axes if input._data.ndim else None, keepdims=keepdim)),
+                 D.bool if input._dtype is not D.uint8 else D.uint8)
+
+
+@register()
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    """Number of nonzero elements (over dim(s))."""
+    axes = dims_arg(dim, input._data.ndim)
+    return _make(np.asarray(np.count_nonzero(input._data, axis=axes)).astype(np.int64), D.int64)
+
+
+# ---------------------------------------------------------------------------
+# norms
+# ---------------------------------------------------------------------------
+class LinalgVectorNormBackward0(Node):
+    __slots__ = ("ord", "axes", "keepdim")
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        p = self.ord
+        shape = x._data.shape
+        ge = _expand_back(g, shape, self.axes, self.keepdim)
+        ne = _expand_back(out, shape, self.axes, self.keepdim)
+        if p == 0:
+            return (x * 0,)
+        if p == 1:
+            return (ge * x.sgn(),)
+        if math.isinf(p):
+            ax = _abs(x)
+            mask = (ax == ne).to(g._dtype)
+            count = sum(mask, self.axes, keepdim=True)
+            return (ge * x.sgn() * mask / count,)
+        if p == 2:
+            scale = where(ne == 0, 0.0, ge / where(ne == 0, 1.0, ne))
+            return (x * scale,)
+        # general p: x |x|^(p-2) / norm^(p-1), zero where the norm is zero
+        ax = _abs(x)
+        num = x * ax ** (p - 2) if p >= 2 else x.sgn() * ax ** (p - 1)
+        den = where(ne == 0, 1.0, ne ** (p - 1))
+        return (where(ne == 0, 0.0, ge * num / den),)
+
+
+def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+                dtype: Any = None) -> Tensor:
+    """The p-norm of x (flattened, or over dim(s)); ord may be any real or +-inf."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.vector_norm(): argument 'x' (position 1) must be Tensor, not {type(x).__name__}")
+    if x._dtype.category < 2:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_cap(x._dtype)}")
+    if dtype is not None:
+        x = x.to(dtype)
+    axes = dims_arg(dim, x._data.ndim)
+    if axes == ():
+        axes = None
+    a = np.abs(x._data)
+    if x._data.ndim == 0:
+        axes = None
+    p = float(ord)
+    if p == 2:
+        r = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
+    elif p == math.inf:
+        r = np.max(a, axis=axes, keepdims=keepdim) if a.size else np.zeros(())
+    elif p == -math.inf:
+        r = np.min(a, axis=axes, keepdims=keepdim)
+    elif p == 0:
+        r = np.sum(a != 0, axis=axes, keepdims=keepdim)
+    elif p == 1:
+        r = np.sum(a, axis=axes, keepdims=keepdim)
+    else:
+        r = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+    out_dt = x._dtype.to_real()
+    res = _make(np.asarray(r).astype(out_dt.np), out_dt)
+    if _state.enabled and x._requires_grad:
+        n = LinalgVectorNormBackward0()
+        n.ord, n.axes, n.keepdim = p, axes, keepdim
+        n.save(x, out_ref(res))
+        record(n, res, (x,))
+    return res
+
+
+def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False, *,  # noqa: A002
+                dtype: Any = None) -> Tensor:
+    """Matrix norms over two dims: 'fro', 'nuc', 1, -1, inf, -inf, 2, -2."""
+    if A._data.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    d0, d1 = (wrap_dim(d, A._data.ndim) for d in dim)
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
+    if ord in (1, -1, math.inf, -math.inf):
+        red, other = (d0, d1) if ord in (1, -1) else (d1, d0)
+        s = sum(_abs(A), red, keepdim=True)
+        r = amax(s, other, keepdim=True) if ord > 0 else amin(s, other, keepdim=True)
+        return r if keepdim else squeeze(r, (d0, d1))
+    if ord in ("nuc", 2, -2):
+        from .linalg import svdvals
+        moved = A.movedim((d0, d1), (-2, -1))
+        sv = svdvals(moved)
+        r = sum(sv, -1) if ord == "nuc" else (amax(sv, -1) if ord == 2 else amin(sv, -1))
+        if keepdim:
+            r = unsqueeze(unsqueeze(r, builtins.min(d0, d1)), builtins.max(d0, d1))
+        return r
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+@register()
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """torch.norm: the 2-norm ('fro') of all elements by default; p, dim as PyTorch allows."""
+    if isinstance(p, str):
+        if p == "fro":
+            return vector_norm(input, 2, dim, keepdim, dtype=dtype)
+        if p == "nuc":
+            return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
+        raise RuntimeError(f"norm: unsupported p '{p}'")
+    return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+@register()
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """p-norm of input - other."""
+    return vector_norm(input - other, p)
+
+
+# ---------------------------------------------------------------------------
+# sorting
+# ---------------------------------------------------------------------------
+def _sort_idx(arr: np.ndarray, d: int, descending: bool, stable: bool) -> np.ndarray:
+    if descending:
+        # stable descending: sort the negated keys (NaN first, as PyTorch puts NaN as largest)
+        if arr.dtype.kind == "b":
+            key = ~arr
+        elif arr.dtype.kind in "iu":
+            key = -arr.astype(np.int64) if arr.dtype.kind == "u" else -arr.astype(np.float64) \
+                if arr.dtype == np.int64 else -arr.astype(np.int64)
+        else:
+            key = np.where(np.isnan(arr), -np.inf, -arr)
+            nanfirst = np.isnan(arr)
+            idx = np.argsort(key, axis=d, kind="stable")
+            # move NaNs (largest) to the front
+            isn = np.take_along_axis(nanfirst, idx, d)
+            order = np.argsort(~isn, axis=d, kind="stable")
+            return np.take_along_axis(idx, order, d)
+        return np.argsort(key, axis=d, kind="stable")
+    return np.argsort(arr, axis=d, kind="stable")
+
+
+@register()
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple:
+    """Sorted values and their original indices along dim."""
+    from .indexing import gather
+    arr = input._data
+    if arr.ndim == 0:
+        return return_type("sort")(input.clone(), _make(np.zeros((), np.int64), D.int64))
+    d = wrap_dim(dim, arr.ndim)
+    idx = _make(_sort_idx(arr, d, descending, stable).astype(np.int64), D.int64)
+    return return_type("sort")(gather(input, d, idx), idx)
+
+
+@register()
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Indices that sort input along dim."""
+    return sort(input, dim, descending, stable)[1]
+
+
+@register()
+def msort(input: Tensor) -> Tensor:
+    return sort(input, 0)[0]
+
+
+@register()
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:  # noqa: A002
+    """The k largest (or smallest) values along dim and their indices."""
+    from .indexing import gather
+    arr = input._data
+    d = wrap_dim(dim, arr.ndim) if arr.ndim else 0
+    n = arr.shape[d] if arr.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    if arr.ndim == 0:
+        return return_type("topk")(input.clone(), _make(np.zeros((), np.int64), D.int64))
+    full = _sort_idx(arr, d, largest, True)
+    idx = _make(np.take(full, np.arange(k), axis=d).astype(np.int64), D.int64)
+    return return_type("topk")(gather(input, d, idx), idx)
+
+
+@register()
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
+    from .indexing import gather
+    d = wrap_dim(dim, input._data.ndim)
+    order = _sort_idx(input._data, d, False, True)
+    idx = _make(np.take(order, [k - 1], axis=d).astype(np.int64), D.int64)
+    vals = gather(input, d, idx)
+    if not keepdim:
+        vals, idx = squeeze(vals, d), squeeze(idx, d)
+    return return_type("kthvalue")(vals, idx)
+
+
+@register()
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The lower median (of all elements, or (values, indices) along dim)."""
+    from .indexing import gather
+    if dim is None:
+        flat = reshape(input, -1)
+        if flat._data.size == 0:
+            return _make(np.array(np.nan, input._data.dtype), input._dtype)
+        order = _sort_idx(flat._data, 0, False, True)
+        k = (flat._data.size - 1) // 2
+        return gather(flat, 0, _make(order[k:k + 1].astype(np.int64), D.int64)).reshape(())
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    order = _sort_idx(input._data, d, False, True)
+    idx = _make(np.take(order, [(n - 1) // 2], axis=d).astype(np.int64), D.int64)
+    vals = gather(input, d, idx)
+    if not keepdim:
+        vals, idx = squeeze(vals, d), squeeze(idx, d)
+    return return_type("median")(vals, idx)
+
+
+@register()
+def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """q-th quantiles (linear interpolation between order statistics by default)."""
+    from .indexing import gather
+    if input._dtype.category != 2:
+        raise RuntimeError(f"quantile() input tensor must be either float or double dtype")
+    qs = q._data if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
+    if np.any((qs < 0) | (qs > 1)):
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    x = reshape(input, -1) if dim is None else input
+    d = 0 if dim is None else wrap_dim(dim, input._data.ndim)
+    n = x._data.shape[d]
+    order = _make(_sort_idx(x._data, d, False, True).astype(np.int64), D.int64)
+    srt = gather(x, d, order)
+    pos = np.atleast_1d(qs) * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.ceil(pos).astype(np.int64)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(pos).astype(np.int64)
+    frac = pos - lo
+    if interpolation == "midpoint":
+        frac = np.where(hi > lo, 0.5, 0.0)
+    from .indexing import index_select
+    a = index_select(srt, d, _make(lo, D.int64))
+    b = index_select(srt, d, _make(hi, D.int64))
+    fshape = [1] * srt._data.ndim
+    fshape[d] = -1
+    w = _make(frac.astype(srt._data.dtype).reshape(fshape), srt._dtype)
+    r = a + (b - a) * w
+    r = r.movedim(d, 0)
+    if keepdim:
+        r = unsqueeze(r, d + 1) if dim is not None else r.reshape((r._data.shape[0],) + (1,) * input._data.ndim)
+    if np.ndim(qs) == 0:
+        r = squeeze(r, 0)
+    return r
+
+
+@register()
+def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return quantile(input, q, dim, keepdim)
+
+
+@register()
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """Sorted unique elements (optionally inverse indices and counts)."""
+    if dim is not None:
+        vals, inv, cnt = np.unique(input._data, axis=dim, return_inverse=True, return_counts=True)
+    else:
+        vals, inv, cnt = np.unique(input._data, return_inverse=True, return_counts=True)
+        inv = inv.reshape(input._data.shape)
+    out = [_make(vals, input._dtype)]
+    if return_inverse:
+        out.append(_make(inv.astype(np.int64), D.int64))
+    if return_counts:
+        out.append(_make(cnt.astype(np.int64), D.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@register()
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """Count occurrences of each non-negative integer."""
+    if input._data.ndim != 1 or input._dtype.category != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = weights._data if weights is not None else None
+    r = np.bincount(input._data, weights=w, minlength=minlength)
+    dt = D.int64 if weights is None else (weights._dtype if weights._dtype.category == 2 else D.float64)
+    return _make(r.astype(dt.np), dt)
+
+
+@register()
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    lo, hi = (min, max) if (min, max) != (0, 0) else (float(input._data.min()), float(input._data.max()))
+    h, _ = np.histogram(input._data, bins=bins, range=(lo, hi))
+    return _make(h.astype(input._data.dtype), input._dtype)
+
+
+def float_out(x: Tensor) -> D.dtype:
+    return float_dtype_for(x)
+
+
+_ = grad_needed

@@ -1,0 +1,951 @@
+"""Shape ops and views. Views are NumPy views: they share memory and the version
+counter with their base, as in PyTorch. Their gradient rules are other shape ops."""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._core import _make, _state, dims_arg, grad_needed, record, register, wrap_dim
+
+
+def as_view(x: Tensor, arr: np.ndarray) -> Tensor:
+    """A tensor over `arr`, a NumPy view of x's memory: shares x's version counter and base."""
+    out = _make(arr, x._dtype)
+    out._version = x._version
+    out._base = x._base if x._base is not None else x
+    return out
+
+
+def _shape_args(shape: Sequence) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        shape = shape[0]
+    try:
+        return tuple(int(s) for s in shape)
+    except TypeError:
+        bad = next(s for s in shape if not isinstance(s, (int, np.integer, Tensor)))
+        raise TypeError(f"view(): argument 'size' must be tuple of ints, but found element of type "
+                        f"{type(bad).__name__}") from None
+
+
+def _infer_shape(shape: tuple, numel: int) -> tuple:
+    if -1 in shape:
+        if shape.count(-1) > 1:
+            raise RuntimeError("only one dimension can be inferred")
+        rest = 1
+        for s in shape:
+            if s != -1:
+                rest *= s
+        if rest == 0 or numel % rest:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return tuple(numel // rest if s == -1 else s for s in shape)
+    n = 1
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"invalid shape dimension {s}")
+        n *= s
+    if n != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class ViewBackward0(Node):
+    __slots__ = ("shape",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g.reshape(self.shape),)
+
+
+class UnsafeViewBackward0(ViewBackward0):
+    __slots__ = ()
+
+
+def _reshape_node(x: Tensor, res: Tensor, cls: type = ViewBackward0) -> Tensor:
+    if _state.enabled and x._requires_grad:
+        n = cls()
+        n.shape = x._data.shape
+        record(n, res, (x,))
+    return res
+
+
+@register()
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """Same data with a new shape: a view when the layout allows, else a copy."""
+    shape = _infer_shape(_shape_args(shape), input._data.size)
+    arr = input._data
+    if arr.shape == shape:
+        res = as_view(input, arr.view())
+        return _reshape_node(input, res)
+    try:
+        res = as_view(input, np.reshape(arr, shape, copy=False))
+        return _reshape_node(input, res)
+    except ValueError:
+        res = _make(arr.reshape(shape), input._dtype)
+        return _reshape_node(input, res, UnsafeViewBackward0)
+
+
+def view(input: Tensor, *shape: Any) -> Tensor:
+    """Same data with a new shape; raises if the memory layout does not allow a view.
+    `view(dtype)` reinterprets the bytes as another dtype."""
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        dt = shape[0]
+        return as_view(input, input._data.view(dt.np)) if dt is not input._dtype else as_view(
+            input, input._data.view())
+    shape = _infer_shape(_shape_args(shape), input._data.size)
+    try:
+        arr = np.reshape(input._data, shape, copy=False)
+    except ValueError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) "
+                           "instead.") from None
+    return _reshape_node(input, as_view(input, arr))
+
+
+Tensor.view = view
+
+
+def _view_as(input: Tensor, other: Tensor) -> Tensor:
+    return view(input, other._data.shape)
+
+
+Tensor.view_as = _view_as
+
+
+def _reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other._data.shape)
+
+
+Tensor.reshape_as = _reshape_as
+
+
+@register()
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    nd = input._data.ndim
+    if nd == 0:
+        return reshape(input, 1)
+    s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shp = input._data.shape
+    if s == e:
+        return input
+    return reshape(input, shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:])
+
+
+@register()
+def unflatten(input: Tensor, dim: int, sizes: Sequence) -> Tensor:
+    """Split dim into the given sizes (one may be -1)."""
+    d = wrap_dim(dim, input._data.ndim)
+    shp = input._data.shape
+    sizes = tuple(sizes)
+    inner = _infer_shape(sizes, shp[d]) if -1 in sizes or True else sizes
+    return reshape(input, shp[:d] + inner + shp[d + 1:])
+
+
+class SqueezeBackward0(ViewBackward0):
+    __slots__ = ()
+
+
+class UnsqueezeBackward0(ViewBackward0):
+    __slots__ = ()
+
+
+@register()
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    """Remove dims of size 1 (all of them, or those named by dim)."""
+    shp = input._data.shape
+    if dim is None:
+        axes = tuple(i for i, s in enumerate(shp) if s == 1)
+    else:
+        axes = tuple(a for a in dims_arg(dim, len(shp)) if shp[a] == 1) if shp else ()
+    res = as_view(input, np.squeeze(input._data, axis=axes) if axes else input._data.view())
+    return _reshape_node(input, res, SqueezeBackward0)
+
+
+@register()
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a dim of size 1 at position dim."""
+    d = wrap_dim(dim, input._data.ndim + 1)
+    res = as_view(input, np.expand_dims(input._data, d))
+    return _reshape_node(input, res, UnsqueezeBackward0)
+
+
+class TransposeBackward0(Node):
+    __slots__ = ("d0", "d1")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (transpose(g, self.d0, self.d1),)
+
+
+@register(aliases=("swapaxes", "swapdims"))
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims (a view)."""
+    nd = input._data.ndim
+    d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+    if nd < 2:
+        res = as_view(input, input._data.view())
+    else:
+        res = as_view(input, np.swapaxes(input._data, d0, d1))
+    if _state.enabled and input._requires_grad:
+        n = TransposeBackward0()
+        n.d0, n.d1 = d0, d1
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def t(input: Tensor) -> Tensor:
+    """Transpose of a tensor with at most 2 dims."""
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return transpose(input, 0, -1) if input._data.ndim == 2 else transpose(input, 0, 0)
+
+
+class PermuteBackward0(Node):
+    __slots__ = ("dims",)
+
+    def backward(self, g: Tensor) -> tuple:
+        inv = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inv[d] = i
+        return (permute(g, inv),)
+
+
+@register()
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    """Reorder dims (a view)."""
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+        dims = tuple(dims[0])
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                           f"the length of the desired ordering of dimensions i.e. input.dim() = {nd} is not "
+                           f"equal to len(dims) = {len(dims)}")
+    axes = tuple(wrap_dim(d, nd) for d in dims)
+    if len(set(axes)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    res = as_view(input, np.transpose(input._data, axes))
+    if _state.enabled and input._requires_grad:
+        n = PermuteBackward0()
+        n.dims = axes
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dims from source positions to destination positions."""
+    nd = input._data.ndim
+    src = [wrap_dim(d, nd) for d in (source if isinstance(source, (list, tuple)) else [source])]
+    dst = [wrap_dim(d, nd) for d in (destination if isinstance(destination, (list, tuple)) else [destination])]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain "
+                           f"the same number of dims as destination ({dst} dims)")
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+register("moveaxis")(movedim)
+
+
+def _T(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    if nd <= 2:
+        return transpose(self, 0, -1) if nd == 2 else as_view(self, self._data.view()) if not \
+            self._requires_grad else transpose(self, 0, 0)
+    return permute(self, tuple(range(nd - 1, -1, -1)))
+
+
+def _mT(self: Tensor) -> Tensor:
+    if self._data.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return transpose(self, -2, -1)
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)
+Tensor.H = property(lambda self: _T(self).conj())
+Tensor.mH = property(lambda self: _mT(self).conj())
+
+
+class ExpandBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g,)  # the engine sums g back to the input's shape
+
+
+@register(function=False)
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast to a larger shape without copying (-1 keeps a dim)."""
+    sizes = _shape_args(sizes)
+    shp = input._data.shape
+    if len(sizes) < len(shp):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
+                           f"the tensor ({len(shp)})")
+    lead = len(sizes) - len(shp)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                                   "non-existing dimension 0")
+            target.append(s)
+        else:
+            cur = shp[i - lead]
+            if s == -1:
+                s = cur
+            elif cur != 1 and cur != s:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
+                                   f"({cur}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                                   f"Tensor sizes: {list(shp)}")
+            target.append(s)
+    target = tuple(target)
+    res = as_view(input, np.broadcast_to(input._data, target))
+    if _state.enabled and input._requires_grad:
+        record(ExpandBackward0(), res, (input,))
+    return res
+
+
+def _expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other._data.shape)
+
+
+Tensor.expand_as = _expand_as
+
+
+@register()
+def broadcast_to(input: Tensor, size: Sequence) -> Tensor:
+    """Broadcast input to `size` (a view)."""
+    return expand(input, tuple(size))
+
+
+def broadcast_shapes(*shapes: Any) -> Any:
+    """The shape tensors of these shapes broadcast to."""
+    from .._tensor import Size
+    from ._core import broadcast_shapes_or_raise
+    out: tuple = ()
+    for s in shapes:
+        s = (s,) if isinstance(s, int) else tuple(s)
+        out = broadcast_shapes_or_raise(out, s)
+    return Size(out)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    """Expand all tensors to their common broadcast shape."""
+    shape = broadcast_shapes(*(t._data.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+class CloneBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g,)
+
+
+@register()
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy with its own memory (gradient flows through)."""
+    res = _make(input._data.copy(), input._dtype)
+    if _state.enabled and input._requires_grad:
+        record(CloneBackward0(), res, (input,))
+    return res
+
+
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    """input itself if C-contiguous, else a contiguous copy."""
+    if input._data.flags.c_contiguous:
+        return input
+    return clone(input)
+
+
+Tensor.contiguous = contiguous
+
+
+class ToCopyBackward0(Node):
+    __slots__ = ("dtype",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g.to(self.dtype) if g._dtype.category <= self.dtype.category else g.real.to(self.dtype),)
+
+
+def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Convert dtype (and/or accept a device): `to(dtype)`, `to(device)`, `to(other)`, `to(device, dtype)`."""
+    from .._backend import check_device
+    from .._creation import as_dtype
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    check_device(kwargs.pop("device", None))
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a._dtype
+        elif isinstance(a, D.dtype) or a in (float, int, bool, complex):
+            dtype = a
+        elif a is not None and not isinstance(a, bool):
+            check_device(a)
+    dt = as_dtype(dtype) if dtype is not None else input._dtype
+    if dt is input._dtype and not copy:
+        return input
+    if input._dtype.category == 3 and dt.category < 3:
+        arr = input._data.real.astype(dt.np)
+    else:
+        arr = input._data.astype(dt.np)
+    res = _make(arr, dt)
+    if _state.enabled and input._requires_grad and dt.category >= 2:
+        n = ToCopyBackward0()
+        n.dtype = input._dtype
+        record(n, res, (input,))
+    return res
+
+
+Tensor.to = to
+
+
+def _type_method(name: str, dt: D.dtype) -> Any:
+    def m(self: Tensor, memory_format: Any = None) -> Tensor:
+        return to(self, dt)
+    m.__name__ = name
+    return m
+
+
+for _n, _d in (("float", D.float32), ("double", D.float64), ("half", D.float16), ("long", D.int64),
+               ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8), ("bool", D.bool),
+               ("cfloat", D.complex64), ("cdouble", D.complex128)):
+    setattr(Tensor, _n, _type_method(_n, _d))
+
+_TYPE_STRINGS = {"torch." + k: v for k, v in {
+    "FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16, "LongTensor": D.int64,
+    "IntTensor": D.int32, "ShortTensor": D.int16, "CharTensor": D.int8, "ByteTensor": D.uint8,
+    "BoolTensor": D.bool}.items()}
+
+
+def _type(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kw: Any) -> Any:
+    if dtype is None:
+        from ..autograd.graph import TENSOR_TYPE_NAMES
+        return "torch." + TENSOR_TYPE_NAMES[self._dtype.name]
+    if isinstance(dtype, str):
+        key = dtype.replace("ndgrad.", "torch.")
+        if key not in _TYPE_STRINGS:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = _TYPE_STRINGS[key]
+    return to(self, dtype)
+
+
+Tensor.type = _type
+
+
+def _type_as(self: Tensor, other: Tensor) -> Tensor:
+    return to(self, other._dtype)
+
+
+Tensor.type_as = _type_as
+
+
+# ---------------------------------------------------------------------------
+# joining and splitting
+# ---------------------------------------------------------------------------
+class CatBackward0(Node):
+    __slots__ = ("dim", "sizes")
+
+    def backward(self, g: Tensor) -> tuple:
+        out = []
+        start = 0
+        for s in self.sizes:
+            out.append(narrow(g, self.dim, start, s) if s is not None else None)
+            start += s or 0
+        return tuple(out)
+
+
+def _tensor_seq(tensors: Any, fn: str) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{fn}(): expected a non-empty list of Tensors")
+    return list(tensors)
+
+
+@register(method=False, aliases=("concat", "concatenate"))
+def cat(tensors: Sequence, dim: int = 0, *, axis: int | None = None, out: Any = None) -> Tensor:
+    """Concatenate tensors along an existing dim."""
+    if axis is not None:
+        dim = axis
+    ts = _tensor_seq(tensors, "cat")
+    # legacy rule: 1-d empty tensors are skipped
+    live = [t for t in ts if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or ts[:1]
+    nd = live[0]._data.ndim
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = wrap_dim(dim, nd)
+    ref = live[0]._data.shape
+    for i, t in enumerate(live):
+        s = t._data.shape
+        if len(s) != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {len(s)}")
+        for k in range(nd):
+            if k != d and s[k] != ref[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref[k]} but got size {s[k]} for tensor number {i} in the list.")
+    dt = D.result_dtype(*[t for t in live]) if len({t._dtype for t in live}) > 1 else live[0]._dtype
+    res = _make(np.concatenate([t._data for t in live], axis=d).astype(dt.np, copy=False), dt)
+    if grad_needed(*live):
+        n = CatBackward0()
+        n.dim = d
+        n.sizes = [t._data.shape[d] for t in live]
+        record(n, res, tuple(live))
+    return res
+
+
+class StackBackward0(Node):
+    __slots__ = ("dim",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return unbind(g, self.dim)
+
+
+@register(method=False)
+def stack(tensors: Sequence, dim: int = 0, *, out: Any = None) -> Tensor:
+    """Join tensors of equal shape along a new dim."""
+    ts = _tensor_seq(tensors, "stack")
+    shp = ts[0]._data.shape
+    for i, t in enumerate(ts):
+        if t._data.shape != shp:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shp)} at entry 0 "
+                               f"and {list(t._data.shape)} at entry {i}")
+    d = wrap_dim(dim, len(shp) + 1)
+    dt = D.result_dtype(*ts) if len({t._dtype for t in ts}) > 1 else ts[0]._dtype
+    res = _make(np.stack([t._data for t in ts], axis=d).astype(dt.np, copy=False), dt)
+    if grad_needed(*ts):
+        n = StackBackward0()
+        n.dim = d
+        record(n, res, tuple(ts))
+    return res
+
+
+@register(method=False)
+def hstack(tensors: Sequence) -> Tensor:
+    ts = _tensor_seq(tensors, "hstack")
+    ts = [t if t._data.ndim else reshape(t, 1) for t in ts]
+    return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
+
+
+@register(method=False, aliases=("row_stack",))
+def vstack(tensors: Sequence) -> Tensor:
+    ts = _tensor_seq(tensors, "vstack")
+    return cat([reshape(t, 1, -1) if t._data.ndim < 2 else t for t in ts], 0)
+
+
+@register(method=False)
+def dstack(tensors: Sequence) -> Tensor:
+    ts = _tensor_seq(tensors, "dstack")
+    out = []
+    for t in ts:
+        if t._data.ndim == 0:
+            t = reshape(t, 1, 1, 1)
+        elif t._data.ndim == 1:
+            t = reshape(t, 1, -1, 1)
+        elif t._data.ndim == 2:
+            t = unsqueeze(t, 2)
+        out.append(t)
+    return cat(out, 2)
+
+
+@register(method=False)
+def column_stack(tensors: Sequence) -> Tensor:
+    ts = _tensor_seq(tensors, "column_stack")
+    return cat([reshape(t, -1, 1) if t._data.ndim < 2 else t for t in ts], 1)
+
+
+class SliceBackward0(Node):
+    __slots__ = ("shape", "dim", "start", "length")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .._creation import zeros
+        parts = []
+        before, after = self.start, self.shape[self.dim] - self.start - self.length
+        if before:
+            s = list(self.shape)
+            s[self.dim] = before
+            parts.append(zeros(s, dtype=g._dtype))
+        parts.append(g)
+        if after:
+            s = list(self.shape)
+            s[self.dim] = after
+            parts.append(zeros(s, dtype=g._dtype))
+        return (cat(parts, self.dim) if len(parts) > 1 else g,)
+
+
+@register()
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """The slice [start, start+length) of dim (a view)."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, nd)
+    size = input._data.shape[d]
+    start = int(start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    idx = [slice(None)] * nd
+    idx[d] = slice(start, start + length)
+    res = as_view(input, input._data[tuple(idx)])
+    if _state.enabled and input._requires_grad:
+        n = SliceBackward0()
+        n.shape, n.dim, n.start, n.length = input._data.shape, d, start, length
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Split into chunks of a given size, or of the listed sizes."""
+    d = wrap_dim(dim, tensor._data.ndim)
+    size = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                               f"size at dimension {d}), but got split_sizes={sizes}")
+    else:
+        step = int(split_size_or_sections)
+        if step <= 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sizes = [min(step, size - i) for i in range(0, size, step)] if size else [0]
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+@register()
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+    d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        q, r = divmod(size, n)
+        sizes = [q + 1] * r + [q] * (n - r)
+    else:
+        bounds = [0] + [min(max(int(i), 0), size) for i in indices_or_sections] + [size]
+        sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
+    return split(input, sizes, d)
+
+
+@register()
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into `chunks` nearly equal pieces (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    step = -(-size // chunks) if size else 1
+    return split(input, step, d) if size else tuple(narrow(input, d, 0, 0) for _ in range(1))
+
+
+class SelectBackward0(Node):
+    __slots__ = ("shape", "dim", "index")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .._creation import zeros
+        z = zeros(self.shape, dtype=g._dtype)
+        parts = list(unbind(z, self.dim))
+        parts[self.index] = g
+        return (stack(parts, self.dim),)
+
+
+@register()
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """input[..., index, ...] along dim (a view with that dim removed)."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, nd)
+    size = input._data.shape[d]
+    index = int(index)
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
+                         f"dimension {d}")
+    if index < 0:
+        index += size
+    idx = [slice(None)] * nd
+    idx[d] = index
+    res = as_view(input, input._data[tuple(idx)])
+    if _state.enabled and input._requires_grad:
+        n = SelectBackward0()
+        n.shape, n.dim, n.index = input._data.shape, d, index
+        record(n, res, (input,))
+    return res
+
+
+class UnbindBackward0(Node):
+    """Gradient of one output of unbind: the slice's gradient placed at its index."""
+    __slots__ = ("shape", "dim", "index")
+    backward = SelectBackward0.backward
+
+
+@register()
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along dim, as a tuple of views."""
+    d = wrap_dim(dim, input._data.ndim)
+    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+
+
+@register()
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """Lower triangle of the last two dims; the rest zeroed."""
+    if input._data.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    mask = np.tril(np.ones(input._data.shape[-2:], dtype=bool), diagonal)
+    return _masked_keep(input, mask, "TrilBackward0")
+
+
+@register()
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """Upper triangle of the last two dims; the rest zeroed."""
+    if input._data.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    mask = np.triu(np.ones(input._data.shape[-2:], dtype=bool), diagonal)
+    return _masked_keep(input, mask, "TriuBackward0")
+
+
+class _KeepMaskBackward(Node):
+    __slots__ = ("mask",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_masked_keep(g, self.mask, type(self).__name__),)
+
+
+_KEEP_NODES: dict = {}
+
+
+def _masked_keep(input: Tensor, mask: np.ndarray, node_name: str) -> Tensor:
+    res = _make(np.where(mask, input._data, np.zeros((), input._data.dtype)), input._dtype)
+    if grad_needed(input):
+        cls = _KEEP_NODES.get(node_name)
+        if cls is None:
+            cls = _KEEP_NODES[node_name] = type(node_name, (_KeepMaskBackward,), {"__slots__": ()})
+        n = cls()
+        n.mask = mask
+        record(n, res, (input,))
+    return res
+
+
+class FlipBackward0(Node):
+    __slots__ = ("dims",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (flip(g, self.dims),)
+
+
+@register()
+def flip(input: Tensor, dims: Any) -> Tensor:
+    """Reverse the order of elements along dims (a copy, as in PyTorch)."""
+    axes = dims_arg(dims, input._data.ndim) or ()
+    res = _make(np.flip(input._data, axes).copy() if axes else input._data.copy(), input._dtype)
+    if grad_needed(input):
+        n = FlipBackward0()
+        n.dims = axes
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def fliplr(input: Tensor) -> Tensor:
+    return flip(input, 1)
+
+
+@register()
+def flipud(input: Tensor) -> Tensor:
+    return flip(input, 0)
+
+
+class RollBackward0(Node):
+    __slots__ = ("shifts", "dims")
+
+    def backward(self, g: Tensor) -> tuple:
+        neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return (roll(g, neg, self.dims),)
+
+
+@register()
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift elements circularly along dims (flattened when dims is None)."""
+    if isinstance(shifts, list):
+        shifts = tuple(shifts)
+    if isinstance(dims, list):
+        dims = tuple(dims)
+    res = _make(np.roll(input._data, shifts, dims), input._dtype)
+    if grad_needed(input):
+        n = RollBackward0()
+        n.shifts, n.dims = shifts, dims
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def rot90(input: Tensor, k: int = 1, dims: Sequence = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees k times in the plane of dims."""
+    k %= 4
+    d0, d1 = dims
+    if k == 0:
+        return clone(input)
+    if k == 1:
+        return transpose(flip(input, d1), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    return flip(transpose(input, d0, d1), d1)
+
+
+class RepeatBackward0(Node):
+    __slots__ = ("in_shape", "repeats")
+
+    def backward(self, g: Tensor) -> tuple:
+        # fold each repeated dim into (repeat, size) and sum over the repeats
+        reps = self.repeats
+        shape = (1,) * (len(reps) - len(self.in_shape)) + tuple(self.in_shape)
+        split_shape = []
+        for r, s in zip(reps, shape):
+            split_shape += [r, s]
+        g2 = g.reshape(split_shape)
+        g2 = g2.sum(dim=tuple(range(0, 2 * len(reps), 2)))
+        return (g2.reshape(self.in_shape),)
+
+
+@register(function=False)
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    """Tile the tensor: repeat it sizes[i] times along dim i."""
+    reps = _shape_args(sizes)
+    if len(reps) < input._data.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                           "of tensor")
+    res = _make(np.tile(input._data, reps), input._dtype)
+    if grad_needed(input):
+        n = RepeatBackward0()
+        n.in_shape, n.repeats = input._data.shape, reps
+        record(n, res, (input,))
+    return res
+
+
+@register()
+def tile(input: Tensor, dims: Sequence) -> Tensor:
+    """Like repeat, but fewer dims than the tensor are allowed (padded with 1s)."""
+    dims = tuple(dims)
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+@register()
+def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeat each element `repeats` times (per element when repeats is a tensor)."""
+    from .indexing import index_select
+    from .._creation import tensor as _tensor
+    if repeats is None:  # repeat_interleave(repeats_tensor)
+        reps = input._data
+        return _make(np.repeat(np.arange(len(reps)), reps), D.int64)
+    if dim is None:
+        input = reshape(input, -1)
+        dim = 0
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    r = repeats._data if isinstance(repeats, Tensor) else repeats
+    idx = np.repeat(np.arange(n), r)
+    return index_select(input, d, _tensor(idx, dtype=D.int64))
+
+
+@register()
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal over dims dim1, dim2 (moved to the end)."""
+    nd = input._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    from .indexing import _diag_index
+    return _diag_index(input, offset, d1, d2)
+
+
+@register()
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """1-d input: a square matrix with it on a diagonal; 2-d input: its diagonal."""
+    if input._data.ndim == 1:
+        n = input._data.shape[0] + builtins.abs(diagonal)
+        from .._creation import zeros
+        out = zeros(n, n, dtype=input._dtype)
+        idx = np.arange(input._data.shape[0])
+        rows, cols = (idx, idx + diagonal) if diagonal >= 0 else (idx - diagonal, idx)
+        from .indexing import index_put
+        from .._creation import tensor as _tensor
+        return index_put(out, (_tensor(rows), _tensor(cols)), input)
+    if input._data.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{input._data.ndim}D")
+
+
+@register(method=False)
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    n = input._data.shape[-1]
+    from .._creation import eye
+    e = eye(n, dtype=input._dtype)
+    return unsqueeze(input, -1) * e
+
+
+@register(method=False)
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-d tensors ('ij' by default, as PyTorch; 'xy' swaps the first two)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    indexing = indexing or "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    ts = list(tensors)
+    for t in ts:
+        if t._data.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: " + repr(t))
+    ts = [reshape(t, -1) for t in ts]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t._data.shape[0] for t in ts)
+    out = []
+    for i, t in enumerate(ts):
+        s = [1] * len(ts)
+        s[i] = -1
+        out.append(expand(reshape(t, s), shape))
+    if swap:
+        out = [transpose(o, 0, 1) for o in out]
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+@register()
+def atleast_1d(input: Tensor) -> Tensor:
+    return reshape(input, 1) if input._data.ndim == 0 else input
+
+
+@register()
+def atleast_2d(input: Tensor) -> Tensor:
+    return reshape(input, (1,) * (2 - input._data.ndim) + input._data.shape) if input._data.ndim < 2 else input
+
+
+@register()
+def ravel(input: Tensor) -> Tensor:
+    return reshape(input, -1)
