@@ -23,7 +23,14 @@ class Generator:
     def __init__(self, device: Any = "cpu") -> None:
         check_device(device)
         self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
+        self._state: Any = None
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        # created on first use: importing numpy.random costs ~30 ms of `import ndgrad`
+        if self._state is None:
+            self._state = np.random.default_rng(self._seed & 0xFFFFFFFFFFFFFFFF)
+        return self._state
 
     @property
     def device(self) -> Any:
@@ -33,7 +40,7 @@ class Generator:
     def manual_seed(self, seed: int) -> "Generator":
         seed = int(seed)
         self._seed = seed
-        self._rng = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
+        self._state = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
         return self
 
     def seed(self) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import heapq
 from typing import Any, Sequence
 
+import numpy as np
+
 from . import grad_mode
 from .graph import AccumulateGrad, Node
 
@@ -77,15 +79,42 @@ def _size(shape: tuple) -> str:
     return f"torch.Size({list(shape)})"
 
 
+def _sum_to_array(a: Any, shape: tuple) -> Any:
+    """sum_to on a raw NumPy array (first-order path)."""
+    ashape = a.shape
+    lead = len(ashape) - len(shape)
+    if lead < 0:
+        return a.reshape(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and ashape[i + lead] != 1)
+    if axes:
+        a = a.sum(axis=axes, keepdims=True)
+    return a.reshape(shape) if a.shape != shape else a
+
+
+def _wrap_grads(grads: Any) -> list:
+    T = _tensor_cls()
+    from .._dtype import _BY_NP
+    return [T._make(g, _BY_NP[g.dtype]) if g is not None else None for g in grads]
+
+
+def _unwrap_grads(grads: Any) -> list:
+    return [g._data if g is not None else None for g in grads]
+
+
 def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | None = None,
         accumulate: bool = True, only_inputs: set | None = None) -> list | None:
     """Execute the graph below `roots` [((node, nr), grad)].
 
     capture maps (node, nr) -> slot: the gradient flowing into that edge is stored in
-    the returned list instead of (or as well as) being passed on. With
-    `accumulate=False` AccumulateGrad nodes do not run (autograd.grad).
-    `only_inputs`: with backward(inputs=...), the set of AccumulateGrad nodes allowed to run.
+    the returned list. With `accumulate=False` AccumulateGrad nodes do not run
+    (autograd.grad). `only_inputs`: with backward(inputs=...), the AccumulateGrad nodes
+    allowed to run.
+
+    First-order mode (create_graph=False) passes raw NumPy arrays between nodes and
+    calls a node's `fast(grad)` rule when it has one, else its Tensor rule with
+    recording off. With create_graph=True every rule runs on Tensors and is recorded.
     """
+    arrays = not create_graph
     # 1. dependency counting (iterative DFS over next_functions)
     deps: dict = {}
     seen = set()
@@ -127,6 +156,8 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
     for (node, nr), g in roots:
         if node is None:
             continue
+        if arrays:
+            g = g._data
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
@@ -136,98 +167,132 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
             heapq.heappush(heap, (-node._seq, id(node), node))
 
     prev_enabled = _state.enabled
+    _state.enabled = create_graph
+    push, pop = heapq.heappush, heapq.heappop
+    hooks_or_capture = capture is not None
     try:
         while heap:
-            _, _, node = heapq.heappop(heap)
+            node = pop(heap)[2]
             grads = buffers.pop(node, None)
-            run_it = needed is None or node in needed
-            if grads is not None and run_it:
-                if node._pre_hooks:
-                    _state.enabled = create_graph
-                    for hook in list(node._pre_hooks.values()):
-                        grads = hook(grads)
-                if node._retain:
-                    for nr, ref in node._retain.items():
-                        t = ref()
-                        if t is not None and grads[nr] is not None:
-                            g = grads[nr] if create_graph else grads[nr].detach()
-                            t.grad = g if t.grad is None else t.grad + g
-                if capture is not None:
-                    for nr in range(node.n_outputs):
-                        slot = capture.get((node, nr))
-                        if slot is not None and grads[nr] is not None:
-                            results[slot] = grads[nr] if results[slot] is None else results[slot] + grads[nr]
+            in_grads = ()
+            if grads is not None and (needed is None or node in needed):
+                if hooks_or_capture or node._pre_hooks or node._retain:
+                    grads = _node_inputs(node, grads, arrays, create_graph, capture, results)
                 if type(node) is AccumulateGrad:
                     if accumulate and (only_inputs is None or node in only_inputs):
-                        _accumulate(node, grads[0], create_graph)
+                        _accumulate(node, grads[0], create_graph, arrays)
                     continue
-                if all(g is None for g in grads):
-                    in_grads = (None,) * len(node.next_functions)
-                else:
-                    _state.enabled = create_graph
-                    if node.n_outputs == 1:
-                        in_grads = node.backward(grads[0])
-                    else:
-                        in_grads = node.backward(*grads)
-                    _state.enabled = prev_enabled
-                    if not retain_graph:
-                        node.release()
-                    if node._hooks:
-                        for hook in list(node._hooks.values()):
-                            r = hook(tuple(in_grads), tuple(grads))
-                            if r is not None:
-                                in_grads = r
-            else:
-                in_grads = (None,) * len(node.next_functions)
+                if node.n_outputs == 1:
+                    g0 = grads[0]
+                    if g0 is not None:
+                        fast = node.fast if arrays else None
+                        if fast is not None:
+                            in_grads = fast(g0)
+                        elif arrays:
+                            in_grads = _unwrap_grads(node.backward(_wrap_grads(grads)[0]))
+                        else:
+                            in_grads = node.backward(g0)
+                elif any(g is not None for g in grads):
+                    in_grads = (_unwrap_grads(node.backward(*_wrap_grads(grads))) if arrays
+                                else node.backward(*grads))
+                if not retain_graph:
+                    node.release()
+                if node._hooks and in_grads:
+                    in_grads = _post_hooks(node, in_grads, grads, arrays)
             meta = node._in_meta
-            for i, (child, nr) in enumerate(node.next_functions):
+            n_in = len(in_grads)
+            i = -1
+            for child, nr in node.next_functions:
+                i += 1
                 if child is None:
                     continue
-                g = in_grads[i] if i < len(in_grads) else None
+                g = in_grads[i] if i < n_in else None
                 if g is not None:
                     shape, dt = meta[i]
-                    if g._data.shape != shape:
-                        _state.enabled = create_graph
-                        g = sum_to(g, shape)
-                        _state.enabled = prev_enabled
-                    if g._dtype is not dt:
-                        _state.enabled = create_graph
-                        g = g.to(dt) if dt.category >= g._dtype.category or dt.category >= 2 else g
-                        _state.enabled = prev_enabled
+                    if arrays:
+                        if g.shape != shape:
+                            g = _sum_to_array(g, shape)
+                        if g.dtype != dt.np:
+                            g = (g.real if g.dtype.kind == "c" and dt.category < 3 else g).astype(dt.np)
+                    else:
+                        if g._data.shape != shape:
+                            g = sum_to(g, shape)
+                        if g._dtype is not dt:
+                            g = g.real.to(dt) if g._dtype.category == 3 and dt.category < 3 else g.to(dt)
                     buf = buffers.get(child)
                     if buf is None:
-                        buf = buffers[child] = [None] * child.n_outputs
-                    if buf[nr] is None:
+                        if child.n_outputs == 1:
+                            buffers[child] = [g]
+                        else:
+                            buf = buffers[child] = [None] * child.n_outputs
+                            buf[nr] = g
+                    elif buf[nr] is None:
                         buf[nr] = g
                     else:
-                        _state.enabled = create_graph
                         buf[nr] = buf[nr] + g
-                        _state.enabled = prev_enabled
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
                     # pushed even when no gradient arrived, so its own children get released
-                    heapq.heappush(heap, (-child._seq, id(child), child))
+                    push(heap, (-child._seq, id(child), child))
     finally:
         _state.enabled = prev_enabled
+    if arrays and capture is not None:
+        results = [_wrap_grads([r])[0] if r is not None else None for r in results]
     return results
 
 
-def _accumulate(acc: AccumulateGrad, g: Any, create_graph: bool) -> None:
+def _node_inputs(node: Node, grads: list, arrays: bool, create_graph: bool, capture: dict | None,
+                 results: list) -> list:
+    """Run tensor hooks, retain_grad and capture on the gradients arriving at `node`."""
+    if node._pre_hooks:
+        tg = _wrap_grads(grads) if arrays else grads
+        for hook in list(node._pre_hooks.values()):
+            tg = hook(tg)
+        grads = _unwrap_grads(tg) if arrays else list(tg)
+    if node._retain:
+        for nr, ref in node._retain.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                g = _wrap_grads([grads[nr].copy()])[0] if arrays else grads[nr]
+                t.grad = g if t.grad is None else t.grad + g
+    if capture is not None:
+        for nr in range(node.n_outputs):
+            slot = capture.get((node, nr))
+            if slot is not None and grads[nr] is not None:
+                results[slot] = grads[nr] if results[slot] is None else results[slot] + grads[nr]
+    return grads
+
+
+def _post_hooks(node: Node, in_grads: Any, grads: list, arrays: bool) -> Any:
+    ti = _wrap_grads(in_grads) if arrays else list(in_grads)
+    to = _wrap_grads(grads) if arrays else list(grads)
+    for hook in list(node._hooks.values()):
+        r = hook(tuple(ti), tuple(to))
+        if r is not None:
+            ti = list(r)
+    return _unwrap_grads(ti) if arrays else ti
+
+
+def _accumulate(acc: AccumulateGrad, g: Any, create_graph: bool, arrays: bool = False) -> None:
     var = acc.variable
     if var is None or g is None:
         return
-    if var.grad is None:
-        if create_graph:
-            var.grad = g
-        else:
+    T = _tensor_cls()
+    if arrays:
+        if var.grad is None:
             # a fresh array: the incoming gradient may be shared with other tensors
-            var.grad = _tensor_cls()._make(g._data.copy(), g._dtype)
-    elif create_graph or var.grad._requires_grad:
-        var.grad = var.grad + g
+            var.grad = T._make(np.array(g, dtype=var._dtype.np, copy=True), var._dtype)
+        elif var.grad._requires_grad:
+            var.grad = var.grad + T._make(g, var._dtype)
+        else:
+            var.grad._data += g
+            var.grad._version[0] += 1
+        return
+    if var.grad is None:
+        var.grad = g
     else:
-        var.grad._data += g._data
-        var.grad._version[0] += 1
+        var.grad = var.grad + g
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,

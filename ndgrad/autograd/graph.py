@@ -43,6 +43,10 @@ class Node:
     __slots__ = ("next_functions", "_in_meta", "_saved", "_saved_ver", "_seq", "_pre_hooks",
                  "_hooks", "_retain", "metadata", "__weakref__", "__dict__")
     n_outputs = 1
+    # Optional first-order rule on raw NumPy arrays: `fast(grad_array) -> tuple of arrays`.
+    # The engine uses it when no graph of the gradient is wanted; `backward` (on Tensors,
+    # differentiable) stays the reference and serves create_graph=True.
+    fast = None
 
     def __init__(self) -> None:
         self._seq = next(_seq)
@@ -50,6 +54,7 @@ class Node:
         self._hooks = None
         self._retain = None
         self._saved = ()
+        self._saved_ver = ()
 
     # -- saved values -------------------------------------------------------
     def save(self, *values: Any) -> None:

@@ -29,6 +29,9 @@ def _binary_dunder(fn: Any, reflected: bool = False) -> Any:
             return fn(to_tensor(o, like=self), self)
     else:
         def method(self: Tensor, other: Any) -> Any:
+            t = type(other)
+            if t is Tensor or t is float or t is int:
+                return fn(self, other)
             o = _operand(other)
             if o is NotImplemented:
                 return NotImplemented

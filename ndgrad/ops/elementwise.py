@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import (_make, _state, broadcast_shapes_or_raise, float_data, float_dtype_for,
+from ._core import (_BY_NP, _make, _state, broadcast_shapes_or_raise, float_data, float_dtype_for,
                     grad_needed, out_ref, record, register, to_tensor, wrap)
 
 _SCALARS = (int, float, bool, complex)
@@ -43,6 +43,12 @@ def _prep(a: Any, b: Any, name: str) -> tuple:
         if a._data.shape != b._data.shape:
             broadcast_shapes_or_raise(a._data.shape, b._data.shape)
         return a._data, b._data, a._dtype
+    tb = type(b)
+    if (tb is float or tb is int) and isinstance(a, Tensor):
+        # a Python number never changes a tensor's dtype within its category (weak scalar)
+        cat = a._dtype.category
+        if cat >= 2 or (tb is int and cat == 1):
+            return a._data, b, a._dtype
     if not isinstance(a, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
     b = _operand(b)
@@ -77,22 +83,32 @@ class AddBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return g, (g if self.alpha == 1 else g * self.alpha)
 
+    def fast(self, g: np.ndarray) -> tuple:
+        return g, (g if self.alpha == 1 else g * self.alpha)
+
 
 class SubBackward0(Node):
     __slots__ = ("alpha",)
 
-    def backward(self, g: Tensor) -> tuple:
+    def backward(self, g: Any) -> tuple:
+        if self.next_functions[1][0] is None:
+            return (g,)
         return g, (-g if self.alpha == 1 else g * -self.alpha)
+
+    fast = backward  # the same expression works on arrays
 
 
 class RsubBackward1(Node):
     __slots__ = ()
 
-    def backward(self, g: Tensor) -> tuple:
+    def backward(self, g: Any) -> tuple:
         return (-g,)
+
+    fast = backward
 
 
 class MulBackward0(Node):
+    """Saves each operand only if the other one needs its gradient (as PyTorch does)."""
     __slots__ = ()
 
     def backward(self, g: Tensor) -> tuple:
@@ -100,6 +116,16 @@ class MulBackward0(Node):
         ga = g * _conj(b) if self.next_functions[0][0] is not None else None
         gb = g * _conj(a) if self.next_functions[1][0] is not None else None
         return ga, gb
+
+    def fast(self, g: np.ndarray) -> tuple:
+        a, b = self.saved()
+        ga = g * np.conj(_arr(b)) if self.next_functions[0][0] is not None else None
+        gb = g * np.conj(_arr(a)) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+def _arr(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
 
 
 class DivBackward0(Node):
@@ -109,6 +135,13 @@ class DivBackward0(Node):
         a, b = self.saved()
         ga = g / _conj(b) if self.next_functions[0][0] is not None else None
         gb = -g * _conj(a) / _conj(b * b) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+    def fast(self, g: np.ndarray) -> tuple:
+        a, b = self.saved()
+        a, b = _arr(a), np.conj(_arr(b))
+        ga = g / b if self.next_functions[0][0] is not None else None
+        gb = -g * np.conj(a) / (b * b) if self.next_functions[1][0] is not None else None
         return ga, gb
 
 
@@ -176,7 +209,8 @@ def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
         return _write_out(out, res)
     if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
         n = MulBackward0()
-        n.save(input, other)
+        n.save(input if getattr(other, "_requires_grad", False) else None,
+               other if input._requires_grad else None)
         record(n, res, (input, other))
     return res
 
@@ -202,7 +236,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
         return _write_out(out, res)
     if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
         n = DivBackward0()
-        n.save(input, other)
+        n.save(input if getattr(other, "_requires_grad", False) else None, other)
         record(n, res, (input, other))
     return res
 
@@ -293,6 +327,13 @@ class PowBackward0(Node):
         if e == 0:
             return (g * 0,)
         return (g * e * pow(x, e - 1),)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        x, e = self.saved()
+        if e == 0:
+            return (g * 0,)
+        x = x._data
+        return (g * (e * x if e == 2 else e * np.power(x, e - 1)),)
 
 
 class PowBackward1(Node):
@@ -572,10 +613,13 @@ def signbit(input: Tensor) -> Tensor:
 # unary math: one table row per op (forward kernel, gradient rule, saves)
 # ---------------------------------------------------------------------------
 class UnaryNode(Node):
-    """Gradient of a one-input op: `rule(g, x, out)` from the table below."""
+    """Gradient of a one-input op: `rule(g, x, out)` from the table below. The same rule
+    runs on arrays for the first-order path when it is written with operators only
+    (`np_rule` is given where it needs functions)."""
 
     __slots__ = ()
     rule: Any = None
+    np_rule: Any = None
     uses: str = ""
 
     def backward(self, g: Tensor) -> tuple:
@@ -584,10 +628,24 @@ class UnaryNode(Node):
         out = saved[-1] if "o" in self.uses else None
         return (type(self).rule(g, x, out),)
 
+    def fast(self, g: np.ndarray) -> tuple:
+        rule = type(self).np_rule
+        if rule is None:
+            return _unwrap1(self.backward(_make(g, _BY_NP[g.dtype])))
+        saved = self.saved()
+        x = saved[0]._data if "x" in self.uses else None
+        out = saved[-1]._data if "o" in self.uses else None
+        return (rule(g, x, out),)
+
+
+def _unwrap1(res: tuple) -> tuple:
+    return tuple(r._data if r is not None else None for r in res)
+
 
 def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_only: bool = True,
-           aliases: tuple = ()) -> Any:
-    node_cls = type(node_name, (UnaryNode,), {"__slots__": (), "rule": staticmethod(rule), "uses": uses})
+           aliases: tuple = (), np_rule: Any = None) -> Any:
+    node_cls = type(node_name, (UnaryNode,), {"__slots__": (), "rule": staticmethod(rule), "uses": uses,
+                                              "np_rule": staticmethod(np_rule) if np_rule else None})
 
     def op(input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
@@ -618,24 +676,28 @@ def _sgn(x: Tensor) -> Tensor:
     return sign(x)
 
 
-exp = _unary("exp", np.exp, lambda g, x, o: g * o.conj() if o.is_complex() else g * o, "o", "ExpBackward0")
+exp = _unary("exp", np.exp, lambda g, x, o: g * o.conj() if o.is_complex() else g * o, "o", "ExpBackward0",
+             np_rule=lambda g, x, o: g * np.conj(o))
 exp2 = _unary("exp2", np.exp2, lambda g, x, o: g * o * math.log(2.0), "o", "Exp2Backward0")
 expm1 = _unary("expm1", np.expm1, lambda g, x, o: g * (o + 1), "o", "Expm1Backward0")
-log = _unary("log", np.log, lambda g, x, o: g / x, "x", "LogBackward0")
+log = _unary("log", np.log, lambda g, x, o: g / x, "x", "LogBackward0", np_rule=lambda g, x, o: g / np.conj(x))
 log2 = _unary("log2", np.log2, lambda g, x, o: g / (x * math.log(2.0)), "x", "Log2Backward0")
 log10 = _unary("log10", np.log10, lambda g, x, o: g / (x * math.log(10.0)), "x", "Log10Backward0")
 log1p = _unary("log1p", np.log1p, lambda g, x, o: g / (x + 1), "x", "Log1PBackward0")
-sqrt = _unary("sqrt", np.sqrt, lambda g, x, o: g / (2 * o), "o", "SqrtBackward0")
+sqrt = _unary("sqrt", np.sqrt, lambda g, x, o: g / (2 * o), "o", "SqrtBackward0",
+              np_rule=lambda g, x, o: g / (2 * np.conj(o)))
 rsqrt = _unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, x, o: g * -0.5 * o * o * o, "o", "RsqrtBackward0")
-sin = _unary("sin", np.sin, lambda g, x, o: g * cos(x), "x", "SinBackward0")
-cos = _unary("cos", np.cos, lambda g, x, o: g * -sin(x), "x", "CosBackward0")
+sin = _unary("sin", np.sin, lambda g, x, o: g * cos(x), "x", "SinBackward0", np_rule=lambda g, x, o: g * np.cos(x))
+cos = _unary("cos", np.cos, lambda g, x, o: g * -sin(x), "x", "CosBackward0",
+             np_rule=lambda g, x, o: g * -np.sin(x))
 tan = _unary("tan", np.tan, lambda g, x, o: g * (1 + o * o), "o", "TanBackward0")
 asin = _unary("asin", np.arcsin, lambda g, x, o: g * rsqrt(1 - x * x), "x", "AsinBackward0", aliases=("arcsin",))
 acos = _unary("acos", np.arccos, lambda g, x, o: -g * rsqrt(1 - x * x), "x", "AcosBackward0", aliases=("arccos",))
 atan = _unary("atan", np.arctan, lambda g, x, o: g / (1 + x * x), "x", "AtanBackward0", aliases=("arctan",))
 sinh = _unary("sinh", np.sinh, lambda g, x, o: g * cosh(x), "x", "SinhBackward0")
 cosh = _unary("cosh", np.cosh, lambda g, x, o: g * sinh(x), "x", "CoshBackward0")
-tanh = _unary("tanh", np.tanh, lambda g, x, o: g * (1 - o * o), "o", "TanhBackward0")
+tanh = _unary("tanh", np.tanh, lambda g, x, o: g * (1 - o * o), "o", "TanhBackward0",
+              np_rule=lambda g, x, o: g * (1 - o * o))
 asinh = _unary("asinh", np.arcsinh, lambda g, x, o: g * rsqrt(x * x + 1), "x", "AsinhBackward0",
                aliases=("arcsinh",))
 acosh = _unary("acosh", np.arccosh, lambda g, x, o: g * rsqrt(x * x - 1), "x", "AcoshBackward0",
@@ -649,7 +711,8 @@ def _sigmoid_kernel(a: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-a))
 
 
-sigmoid = _unary("sigmoid", _sigmoid_kernel, lambda g, x, o: g * o * (1 - o), "o", "SigmoidBackward0")
+sigmoid = _unary("sigmoid", _sigmoid_kernel, lambda g, x, o: g * o * (1 - o), "o", "SigmoidBackward0",
+                 np_rule=lambda g, x, o: g * (o * (1 - o)))
 
 
 def _erf_kernel(a: np.ndarray) -> np.ndarray:
@@ -681,11 +744,13 @@ def _relu_kernel(a: np.ndarray) -> np.ndarray:
 
 
 relu = _unary("relu", _relu_kernel, lambda g, x, o: g * (o > 0).to(g.dtype), "o", "ReluBackward0",
-              float_only=False)
-neg = _unary("neg", np.negative, lambda g, x, o: -g, "", "NegBackward0", float_only=False, aliases=("negative",))
-abs = _unary("abs", np.abs, lambda g, x, o: g * sign(x), "x", "AbsBackward0", float_only=False,  # noqa: A001
-             aliases=("absolute",))
-square = _unary("square", np.square, lambda g, x, o: g * 2 * x, "x", "PowBackward0", float_only=False)
+              float_only=False, np_rule=lambda g, x, o: np.where(o > 0, g, np.zeros((), g.dtype)))
+neg = _unary("neg", np.negative, lambda g, x, o: -g, "", "NegBackward0", float_only=False, aliases=("negative",),
+             np_rule=lambda g, x, o: -g)
+abs = _unary("abs", np.abs, lambda g, x, o: g * sgn(x), "x", "AbsBackward0", float_only=False,  # noqa: A001
+             aliases=("absolute",), np_rule=lambda g, x, o: g * np.sign(x))
+square = _unary("square", np.square, lambda g, x, o: g * 2 * x, "x", "PowBackward0", float_only=False,
+                np_rule=lambda g, x, o: g * (2 * x))
 
 
 @register()

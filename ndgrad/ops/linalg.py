@@ -39,6 +39,12 @@ class MmBackward0(Node):
         gb = mm(a.mT.conj() if a.is_complex() else a.mT, g) if self.next_functions[1][0] is not None else None
         return ga, gb
 
+    def fast(self, g: np.ndarray) -> tuple:
+        a, b = self.saved()
+        ga = g @ b._data.conj().T if self.next_functions[0][0] is not None else None
+        gb = a._data.conj().T @ g if self.next_functions[1][0] is not None else None
+        return ga, gb
+
 
 @register()
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -56,7 +62,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     res = _make(np.matmul(input._data, mat2._data), input._dtype)
     if _state.enabled and (input._requires_grad or mat2._requires_grad):
         n_ = MmBackward0()
-        n_.save(input, mat2)
+        n_.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
         record(n_, res, (input, mat2))
     return res
 

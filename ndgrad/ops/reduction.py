@@ -74,12 +74,24 @@ class SumBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (expand(g.reshape((1,) * len(self.in_shape)), self.in_shape),)
 
+    def fast(self, g: np.ndarray) -> tuple:
+        return (np.broadcast_to(g.reshape((1,) * len(self.in_shape)), self.in_shape),)
+
+
+def _expand_back_array(g: np.ndarray, in_shape: tuple, axes: tuple | None, keepdim: bool) -> np.ndarray:
+    if not keepdim:
+        g = g.reshape(_keep_shape(in_shape, axes))
+    return np.broadcast_to(g, in_shape)
+
 
 class SumBackward1(Node):
     __slots__ = ("in_shape", "axes", "keepdim")
 
     def backward(self, g: Tensor) -> tuple:
         return (_expand_back(g, self.in_shape, self.axes, self.keepdim),)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        return (_expand_back_array(g, self.in_shape, self.axes, self.keepdim),)
 
 
 def _sum_dtype(input: Tensor, dtype: Any) -> D.dtype:
@@ -124,6 +136,9 @@ class MeanBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return (_expand_back(g, self.in_shape, self.axes, self.keepdim) / self.count,)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        return (_expand_back_array(g / g.dtype.type(self.count), self.in_shape, self.axes, self.keepdim),)
 
 
 @register()

@@ -56,8 +56,10 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 class ViewBackward0(Node):
     __slots__ = ("shape",)
 
-    def backward(self, g: Tensor) -> tuple:
+    def backward(self, g: Any) -> tuple:
         return (g.reshape(self.shape),)
+
+    fast = backward  # arrays reshape the same way
 
 
 class UnsafeViewBackward0(ViewBackward0):
@@ -181,6 +183,9 @@ class TransposeBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (transpose(g, self.d0, self.d1),)
 
+    def fast(self, g: np.ndarray) -> tuple:
+        return (np.swapaxes(g, self.d0, self.d1) if g.ndim >= 2 else g,)
+
 
 @register(aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -214,6 +219,9 @@ class PermuteBackward0(Node):
         for i, d in enumerate(self.dims):
             inv[d] = i
         return (permute(g, inv),)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        return (np.transpose(g, np.argsort(self.dims)),)
 
 
 @register()
@@ -280,6 +288,8 @@ class ExpandBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return (g,)  # the engine sums g back to the input's shape
+
+    fast = backward
 
 
 @register(function=False)
@@ -348,8 +358,10 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
 class CloneBackward0(Node):
     __slots__ = ()
 
-    def backward(self, g: Tensor) -> tuple:
+    def backward(self, g: Any) -> tuple:
         return (g,)
+
+    fast = backward
 
 
 @register()

@@ -1,0 +1,111 @@
+"""The main job: `python -m ndgrad` (or the `ndgrad` console script).
+
+    ndgrad notebook   run the user's notebook cell by cell, printing what PyTorch prints
+    ndgrad train      train a model on a dataset, with progress, a table and a plot
+    ndgrad bench      quick side-by-side benchmarks against PyTorch (when installed)
+
+With no subcommand: `notebook`, then `train` with the defaults.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ndgrad", description="ndgrad: PyTorch's API over NumPy.")
+    sub = p.add_subparsers(dest="command")
+    nb = sub.add_parser("notebook", help="run the seed notebook cell by cell")
+    nb.add_argument("--results-only", action="store_true", help="print only each cell's result")
+    tr = sub.add_parser("train", help="train a model and report it")
+    tr.add_argument("--model", choices=["mlp", "lenet", "softmax"], default="lenet")
+    tr.add_argument("--dataset", choices=["digits", "mnist", "fashion-mnist"], default="digits")
+    tr.add_argument("--data-dir", default="data", help="where MNIST-style datasets are cached")
+    tr.add_argument("--epochs", type=int, default=5)
+    tr.add_argument("--batch-size", type=int, default=32)
+    tr.add_argument("--lr", type=float, default=None, help="default: 0.01 (adam) or 0.1 (sgd)")
+    tr.add_argument("--optimizer", choices=["sgd", "adam"], default="adam")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--save", default=None, metavar="PATH", help="save the trained state dict here")
+    tr.add_argument("--plot", default="ndgrad-train.png", metavar="PATH",
+                    help="PNG of the loss and accuracy curves ('' to skip)")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bn = sub.add_parser("bench", help="quick benchmarks against PyTorch")
+    bn.add_argument("--quick", action="store_true", help="fewer repetitions")
+    return p
+
+
+def cmd_notebook(args: argparse.Namespace) -> int:
+    from ._notebook import run
+    run(results_only=args.results_only)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import ndgrad
+    from . import training
+    try:
+        if not args.no_progress:
+            training.require("tqdm")
+        if args.plot:
+            training.require("matplotlib")
+        if args.dataset == "digits":
+            training.require("sklearn")
+    except ImportError as e:
+        print(f"ndgrad train: {e}", file=sys.stderr)
+        return 2
+    ndgrad.manual_seed(args.seed)
+    try:
+        X_train, y_train, X_test, y_test = training.load_arrays(args.dataset, args.data_dir)
+    except RuntimeError as e:
+        print(f"ndgrad train: {e}", file=sys.stderr)
+        return 1
+    model = training.make_model(args.model, tuple(X_train.shape[1:]))
+    training.init_weights(model)
+    lr = args.lr if args.lr is not None else (0.01 if args.optimizer == "adam" else 0.1)
+    opt = (ndgrad.optim.Adam(model.parameters(), lr=lr) if args.optimizer == "adam"
+           else ndgrad.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
+    train_iter, test_iter = training.loaders(X_train, y_train, X_test, y_test, args.batch_size, args.seed)
+    print(f"training {args.model} on {args.dataset} ({len(y_train)} train / {len(y_test)} test images, "
+          f"{tuple(X_train.shape[1:])}), {args.optimizer} lr={lr}, batch {args.batch_size}, seed {args.seed}")
+    header = f"{'epoch':>5} {'train loss':>11} {'train acc':>10} {'test acc':>9} {'samples/s':>10}"
+    print(header)
+
+    def row(r: dict) -> None:
+        print(f"{r['epoch']:>5} {r['train_loss']:>11.4f} {r['train_acc']:>10.4f} {r['test_acc']:>9.4f} "
+              f"{r['samples_per_s']:>10.0f}", flush=True)
+
+    history = training.fit(model, train_iter, test_iter, ndgrad.nn.CrossEntropyLoss(), opt, args.epochs,
+                           callbacks=[row], progress=not args.no_progress)
+    if args.plot:
+        training.plot_history(history, args.plot)
+        print(f"plot: {args.plot}")
+    if args.save:
+        ndgrad.save(model.state_dict(), args.save)
+        print(f"state dict: {args.save}")
+    print(f"final test accuracy: {history[-1]['test_acc']:.4f}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ._bench import main as bench_main
+    bench_main(quick=args.quick)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "notebook":
+        return cmd_notebook(args)
+    if args.command == "train":
+        return cmd_train(args)
+    if args.command == "bench":
+        return cmd_bench(args)
+    cmd_notebook(_parser().parse_args(["notebook"]))
+    print("=" * 72)
+    return cmd_train(_parser().parse_args(["train"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
