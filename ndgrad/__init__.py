@@ -27,7 +27,7 @@ from . import autograd
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import linalg
-from ._printing import get_printoptions, set_printoptions  # noqa: F401
+from ._printing import set_printoptions  # noqa: F401
 
 for _name, (_fn, _, _is_function) in _REGISTRY.items():
     if _is_function and _name not in globals():

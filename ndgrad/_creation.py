@@ -78,7 +78,7 @@ def _check_ragged(data: Any, dim: int = 0) -> None:
         _check_ragged(item, dim + 1)
 
 
-def _to_array(data: Any) -> tuple[np.ndarray, D.dtype]:
+def _to_array(data: Any, want: D.dtype | None = None) -> tuple[np.ndarray, D.dtype]:
     if isinstance(data, Tensor):
         return data._data.copy(), data._dtype
     if isinstance(data, np.ndarray):
@@ -92,8 +92,13 @@ def _to_array(data: Any) -> tuple[np.ndarray, D.dtype]:
         if isinstance(data, (list, tuple)) and all(isinstance(x, Tensor) for x in data):
             raise ValueError("only one element tensors can be converted to Python scalars")
         raise ValueError("only one element tensors can be converted to Python scalars")
+    # build straight in the requested dtype: going through float32 first would round
+    # float64 data (1e-4, 1e-200) before the cast
+    target = inferred
+    if want is not None and inferred.category <= 2 and want.category >= inferred.category:
+        target = want
     try:
-        arr = np.array(_unwrap(data), dtype=inferred.np)
+        arr = np.array(_unwrap(data), dtype=target.np)
     except ValueError:
         _check_ragged(data)
         raise
@@ -116,8 +121,8 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
     """A new tensor copying `data` (nested lists, scalars, NumPy arrays or tensors)."""
     check_device(device)
     dtype = as_dtype(dtype)
-    arr, inferred = _to_array(data)
-    if dtype is not None and dtype is not inferred:
+    arr, inferred = _to_array(data, dtype)
+    if dtype is not None and arr.dtype != dtype.np:
         if inferred.category == 3 and dtype.category < 3:
             arr = arr.real
         arr = arr.astype(dtype.np)

@@ -105,6 +105,9 @@ def printoptions(**kwargs: Any) -> Iterator[None]:
 
 # -- element formatting -------------------------------------------------------
 
+_SMALL = 64  # up to this many values, a formatter scans a Python list
+
+
 class _Formatter:
     """Formats the scalars of one (real) array to a common width."""
 
@@ -115,47 +118,67 @@ class _Formatter:
         self.int_mode = True
         self.sci_mode = False
         self.width = 1
-        self.precision = p = _OPTS.precision
+        self.precision = _OPTS.precision
         flat = values.reshape(-1)
-        if not is_float:
-            if flat.size:
-                if flat.dtype == np.bool_:
-                    self.width = 4 if flat.all() else 5
-                else:
-                    # len(str(v)) only grows with |v| on each side of zero.
-                    self.width = max(len(str(flat.min().item())), len(str(flat.max().item())))
+        if flat.size <= _SMALL:
+            self._scan_list(flat.tolist())
+        else:
+            self._scan_array(flat)
+
+    def _spec(self) -> tuple[str, int]:
+        """Format spec for a finite value, and how many characters format() adds to it."""
+        if self.sci_mode:
+            return f".{self.precision}e", 0
+        if self.int_mode:
+            return ".0f", 1  # the trailing "."
+        return f".{self.precision}f", 0
+
+    def _choose_modes(self, lo: float, hi: float) -> None:
+        # lo/hi: smallest and largest magnitude among the nonzero finite values.
+        if _OPTS.sci_mode is None:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+        else:
+            self.sci_mode = _OPTS.sci_mode
+
+    def _scan_list(self, values: list) -> None:
+        """Small inputs: plain Python on the values is faster than NumPy calls."""
+        if not self.is_float:
+            if values:
+                self.width = max(len(str(v)) for v in values)
+            return
+        vals = [v for v in values if v != 0 and v - v == 0]  # nonzero and finite
+        if not vals:
+            return
+        self.int_mode = all(v == math.ceil(v) for v in vals)
+        mags = [abs(v) for v in vals]
+        self._choose_modes(min(mags), max(mags))
+        spec, extra = self._spec()
+        self.width = max(len(format(v, spec)) for v in vals) + extra
+
+    def _scan_array(self, flat: np.ndarray) -> None:
+        if not self.is_float:
+            if flat.dtype == np.bool_:
+                self.width = 4 if flat.all() else 5
+            else:
+                # len(str(v)) only grows with |v| on each side of zero.
+                self.width = max(len(str(flat.min().item())), len(str(flat.max().item())))
             return
         vals = flat[np.isfinite(flat) & (flat != 0)]
         if not vals.size:
             return
         self.int_mode = bool((np.ceil(vals) == vals).all())
         absv = np.abs(vals)
-        lo = float(absv.min())
-        hi = float(absv.max())
-        if _OPTS.sci_mode is None:
-            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
-        else:
-            self.sci_mode = _OPTS.sci_mode
+        self._choose_modes(float(absv.min()), float(absv.max()))
         # The formatted length only grows with |v| on each side of zero (fixed
         # notation) or with |exponent| (scientific), so the extremes of each sign
         # decide the width; no need to format every value.
-        pos = vals[vals > 0]
-        neg = vals[vals < 0]
         cands = []
-        for part in (pos, neg):
+        for part in (vals[vals > 0], vals[vals < 0]):
             if part.size:
                 cands.append(float(part.min()))
                 cands.append(float(part.max()))
-        if self.sci_mode:
-            spec = f".{p}e"
-            extra = 0
-        elif self.int_mode:
-            spec = ".0f"
-            extra = 1  # the trailing "."
-        else:
-            spec = f".{p}f"
-            extra = 0
-        self.width = max(1, max(len(format(v, spec)) + extra for v in cands))
+        spec, extra = self._spec()
+        self.width = max(len(format(v, spec)) for v in cands) + extra
 
     def format(self, value: Any) -> str:
         if self.is_float:

@@ -324,7 +324,7 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
         from ._printing import tensor_repr
-        return tensor_repr(self)
+        return tensor_repr(self, tensor_contents=tensor_contents)
 
     def __str__(self) -> str:
         return self.__repr__()
