@@ -60,8 +60,14 @@ class Node:
     def save(self, *values: Any) -> None:
         """Save values for the gradient rule: Tensors (with their versions), SavedOutputs, or plain values."""
         self._saved = values
-        self._saved_ver = tuple(v.ver if type(v) is SavedOutput else getattr(v, "_version", _NOVER)[0]
-                                for v in values)
+        vers = []
+        for v in values:
+            if type(v) is SavedOutput:
+                vers.append(v.ver)
+            else:
+                vv = getattr(v, "_version", None)
+                vers.append(vv[0] if vv is not None else 0)
+        self._saved_ver = vers
 
     def saved(self) -> tuple:
         """The saved values, Tensors checked against in-place modification since saving."""

@@ -52,19 +52,32 @@ def grad_needed(*ts: Any) -> bool:
     return False
 
 
+_NO_EDGE = (None, 0)
+
+
+def _edge_meta(t: Any) -> tuple:
+    if isinstance(t, Tensor) and t._requires_grad:
+        fn = t.grad_fn
+        edge = (fn, t._output_nr) if fn is not None else t._grad_edge()
+        return edge, (t._data.shape, t._dtype)
+    return _NO_EDGE, None
+
+
 def record(node: Node, out: Tensor, inputs: tuple) -> Tensor:
     """Link `node` as `out.grad_fn` with one edge per input (None edges for non-tensors)."""
-    edges = []
-    meta = []
-    for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
-            edges.append(t._grad_edge())
-            meta.append((t._data.shape, t._dtype))
-        else:
-            edges.append((None, 0))
-            meta.append(None)
-    node.next_functions = tuple(edges)
-    node._in_meta = tuple(meta)
+    if len(inputs) == 1:
+        e, m = _edge_meta(inputs[0])
+        node.next_functions = (e,)
+        node._in_meta = (m,)
+    elif len(inputs) == 2:
+        e0, m0 = _edge_meta(inputs[0])
+        e1, m1 = _edge_meta(inputs[1])
+        node.next_functions = (e0, e1)
+        node._in_meta = (m0, m1)
+    else:
+        pairs = [_edge_meta(t) for t in inputs]
+        node.next_functions = tuple(p[0] for p in pairs)
+        node._in_meta = tuple(p[1] for p in pairs)
     out.grad_fn = node
     out._requires_grad = True
     return out

@@ -69,7 +69,7 @@ def _prep(a: Any, b: Any, name: str) -> tuple:
 def _finish(arr: Any, dt: D.dtype) -> Tensor:
     if type(arr) is not np.ndarray:
         arr = np.asarray(arr)
-    if arr.dtype != dt.np:
+    if arr.dtype is not dt.np and arr.dtype != dt.np:
         arr = arr.astype(dt.np)
     return _make(arr, dt)
 
@@ -723,7 +723,7 @@ def _erf_kernel(a: np.ndarray) -> np.ndarray:
 def _erfinv_kernel(a: np.ndarray) -> np.ndarray:
     # Newton iterations on erf from a rational first guess; float64 accurate.
     x = a.astype(np.float64)
-    w = -np.log((1.0 - x) * (1.0 + x))
+    w = np.log((1.0 - x) * (1.0 + x))
     y = np.sign(x) * np.sqrt(np.sqrt((2 / (np.pi * 0.147) + w / 2) ** 2 - w / 0.147) - (2 / (np.pi * 0.147) + w / 2))
     erf = np.vectorize(math.erf)
     for _ in range(3):

@@ -105,15 +105,17 @@ def _sum_dtype(input: Tensor, dtype: Any) -> D.dtype:
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,  # noqa: A001
         keepdims: Any = None) -> Tensor:
     """Sum of all elements, or over dim(s) (int, list or tuple; `axis` accepted)."""
-    dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
-    axes = dims_arg(dim, input._data.ndim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
+    arr = input._data
+    axes = dims_arg(dim, arr.ndim) if dim is not None else None
     if axes == () and isinstance(dim, (list, tuple)):
         axes = None  # sum(dim=[]) reduces everything, as in PyTorch
-    dt = _sum_dtype(input, dtype)
-    arr = input._data
+    dt = input._dtype if dtype is None and input._dtype.category >= 2 else _sum_dtype(input, dtype)
     if arr.ndim == 0:
         axes = None
-    res = _make(np.asarray(np.sum(arr, axis=axes, dtype=dt.np, keepdims=keepdim)), dt)
+    r = np.add.reduce(arr, axis=axes, dtype=dt.np, keepdims=keepdim)
+    res = _make(r if type(r) is np.ndarray else np.asarray(r), dt)
     if _state.enabled and input._requires_grad:
         if axes is None and not keepdim:
             n = SumBackward0()
