@@ -1,0 +1,409 @@
+"""Optimizer: the base class holding parameter groups, per-parameter state and their state_dict.
+
+Subclasses implement `step()`. Updates run directly on the NumPy arrays behind the
+parameters (`p._data`) with in-place ufuncs, outside the autograd graph, and bump each
+parameter's version counter as an in-place tensor op would.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from collections import OrderedDict, defaultdict
+from itertools import chain
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd import grad_mode
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Singleton marking an option with no default (e.g. SGD's lr in old PyTorch)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _typename(obj: Any) -> str:
+    if isinstance(obj, Tensor):
+        return "ndgrad." + {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
+                            "int32": "IntTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}.get(
+            obj.dtype.name if hasattr(obj.dtype, "name") else str(obj.dtype), "Tensor")
+    t = type(obj)
+    return t.__qualname__ if t.__module__ in ("builtins", "__builtin__") else f"{t.__module__}.{t.__qualname__}"
+
+
+def _to_float(v: Any) -> float:
+    return float(v.item()) if isinstance(v, Tensor) else float(v)
+
+
+def _scalar_state(value: float = 0.0) -> Tensor:
+    """A 0-d step counter, float32 (float64 when that is the default dtype), as PyTorch keeps it."""
+    dt = D.float64 if D.get_default_dtype() is D.float64 else D.float32
+    return Tensor._make(np.array(value, dtype=dt.np), dt)
+
+
+def _zeros_like(p: Tensor, fill: float = 0.0) -> Tensor:
+    arr = np.full(p._data.shape, fill, dtype=p._data.dtype) if fill else np.zeros(p._data.shape, p._data.dtype)
+    return Tensor._make(arr, p._dtype)
+
+
+class _Handle:
+    """Removable handle for hooks (like torch.utils.hooks.RemovableHandle)."""
+
+    _next = 0
+
+    def __init__(self, store: OrderedDict) -> None:
+        self._store = store
+        self.id = _Handle._next
+        _Handle._next += 1
+
+    def remove(self) -> None:
+        self._store.pop(self.id, None)
+
+    def __enter__(self) -> "_Handle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+_HOOK_STORES = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+                "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+                "_optimizer_load_state_dict_post_hooks")
+
+
+class Optimizer:
+    """Base class of all optimizers: `params` is an iterable of Tensors or of dicts (parameter groups)."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            "but got " + _typename(params))
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # -- pickling / repr -------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        for name in _HOOK_STORES:
+            self.__dict__.setdefault(name, OrderedDict())
+        self.defaults.setdefault("differentiable", False)
+
+    def __repr__(self) -> str:
+        s = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            s += f"\nParameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    s += f"    {key}: {group[key]}\n"
+        return s + ")"
+
+    # -- groups ----------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (a dict with "params" and optional per-group options)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
+                            "of tensors in sets will change between runs. Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+
+        tensors, names = [], []
+        for p in param_group["params"]:
+            if isinstance(p, tuple):
+                names.append(p[0])
+                tensors.append(p[1])
+            else:
+                tensors.append(p)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            param_group["param_names"] = names
+
+        for p in tensors:
+            if not isinstance(p, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(p))
+            if not self.defaults.get("differentiable", None) and not (p.is_leaf or p.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+
+        ids = [id(p) for p in tensors]
+        if len(ids) != len(set(ids)):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                          "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
+        seen: set[int] = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                txt = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {txt} to the optimizer")
+        if not seen.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # -- gradients -------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all optimized tensors (to None by default, else to zeros)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g._requires_grad = False
+                    g._data[...] = 0
+                    g._version[0] += 1
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one optimization step (implemented by subclasses)."""
+        raise NotImplementedError
+
+    def _eval_closure(self, closure: Callable[[], Any] | None) -> Any:
+        if closure is None:
+            return None
+        with grad_mode.enable_grad():
+            return closure()
+
+    def _run_pre_hooks(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        for hook in list(self._optimizer_step_pre_hooks.values()):
+            res = hook(self, args, kwargs)
+            if res is not None:
+                if isinstance(res, tuple) and len(res) == 2:
+                    args, kwargs = res
+                else:
+                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{res}.")
+        return args, kwargs
+
+    @staticmethod
+    def _register(store: OrderedDict, hook: Callable, prepend: bool = False) -> _Handle:
+        h = _Handle(store)
+        store[h.id] = hook
+        if prepend:
+            store.move_to_end(h.id, last=False)
+        return h
+
+    def register_step_pre_hook(self, hook: Callable) -> _Handle:
+        """Call `hook(optimizer, args, kwargs)` before each step; it may return new (args, kwargs)."""
+        return self._register(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable) -> _Handle:
+        """Call `hook(optimizer, args, kwargs)` after each step."""
+        return self._register(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+        """Call `hook(optimizer)` before state_dict() builds its result."""
+        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+        """Call `hook(optimizer, state_dict)` after state_dict(); a returned dict replaces the result."""
+        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+        """Call `hook(optimizer, state_dict)` before loading; a returned dict is loaded instead."""
+        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+        """Call `hook(optimizer)` after load_state_dict()."""
+        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    def _step_with_hooks(self, closure: Callable[[], Any] | None) -> Any:
+        if self._optimizer_step_pre_hooks:
+            args, kwargs = self._run_pre_hooks((closure,), {})
+            closure = args[0] if args else kwargs.get("closure")
+        loss = self._eval_closure(closure)
+        prev = grad_mode.state.enabled
+        grad_mode.state.enabled = False
+        try:
+            for group in self.param_groups:
+                self._update_group(group)
+        finally:
+            grad_mode.state.enabled = prev
+        for hook in list(self._optimizer_step_post_hooks.values()):
+            hook(self, (closure,), {})
+        return loss
+
+    def _update_group(self, group: dict[str, Any]) -> None:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    # -- scratch buffers ---------------------------------------------------------
+    def _scratch(self, p: np.ndarray, k: int = 0) -> np.ndarray:
+        """A reusable temporary with p's shape and dtype (k picks one of several), not part of the state."""
+        store = self.__dict__.get("_scratch_store")
+        if store is None:
+            store = self.__dict__["_scratch_store"] = {}
+        key = (p.dtype.str, k)
+        buf = store.get(key)
+        if buf is None or buf.size < p.size:
+            buf = store[key] = np.empty(max(p.size, 1), p.dtype)
+        return buf[:p.size].reshape(p.shape)
+
+    # -- state dict --------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {index: per-parameter state}, 'param_groups': [group options with 'params': indices]}."""
+        for pre in list(self._optimizer_state_dict_pre_hooks.values()):
+            pre(self)
+        mapping: dict[int, int] = {}
+        start = 0
+
+        def pack(group: dict[str, Any]) -> dict[str, Any]:
+            nonlocal start
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                if id(p) not in mapping:
+                    mapping[id(p)] = i
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            return packed
+
+        groups = [pack(g) for g in self.param_groups]
+        state = {(mapping[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
+        result = {"state": state, "param_groups": groups}
+        for post in list(self._optimizer_state_dict_post_hooks.values()):
+            res = post(self, result)
+            if res is not None:
+                result = res
+        return result
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state_dict from `state_dict()`, checking that its groups match this optimizer's."""
+        state_dict = dict(state_dict)
+        for pre in list(self._optimizer_load_state_dict_pre_hooks.values()):
+            res = pre(self, state_dict)
+            if res is not None:
+                state_dict = res
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+
+        def cast(param: Tensor, value: Any, key: Any = None) -> Any:
+            if isinstance(value, Tensor):
+                if key == "step":
+                    return Tensor._make(value._data.copy(), value._dtype)
+                if param.is_floating_point() and value._dtype is not param._dtype:
+                    return Tensor._make(value._data.astype(param._data.dtype), param._dtype)
+                return Tensor._make(value._data.copy(), value._dtype)
+            if isinstance(value, dict):
+                return {k: cast(param, v, k) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(cast(param, v) for v in value)
+            return value
+
+        state: defaultdict = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = cast(param, v)
+            else:
+                state[k] = v
+
+        def update_group(group: dict[str, Any], new_group: dict[str, Any]) -> dict[str, Any]:
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            return new_group
+
+        param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
+        self.__setstate__({"state": state, "param_groups": param_groups})
+        for post in list(self._optimizer_load_state_dict_post_hooks.values()):
+            post(self)
+
+
+# -- helpers shared by the update rules (all in place, on raw arrays) -------------------
+def _check_sparse_free(p: Tensor, name: str) -> None:
+    if getattr(p.grad, "is_sparse", False):
+        raise RuntimeError(f"{name} does not support sparse gradients")
+
+
+def _effective_grad(opt: Optimizer, w: np.ndarray, g: np.ndarray, weight_decay: float, maximize: bool,
+                    k: int = 0) -> np.ndarray:
+    """grad (negated if maximize) plus weight_decay * param; returns `g` itself when nothing changes."""
+    if weight_decay == 0:
+        if not maximize:
+            return g
+        s = opt._scratch(w, k)
+        np.negative(g, out=s)
+        return s
+    s = opt._scratch(w, k)
+    np.multiply(w, weight_decay, out=s)
+    if maximize:
+        np.subtract(s, g, out=s)
+    else:
+        np.add(s, g, out=s)
+    return s
+
+
+def _lerp_(a: np.ndarray, b: np.ndarray, weight: float, tmp: np.ndarray) -> None:
+    """a <- a + weight * (b - a), with PyTorch's two-sided formula for accuracy near weight=1."""
+    if weight < 0.5:
+        np.subtract(b, a, out=tmp)
+        tmp *= weight
+        a += tmp
+    else:
+        np.subtract(b, a, out=tmp)
+        tmp *= weight - 1.0
+        np.add(b, tmp, out=a)
+
+
+def _rv(a: np.ndarray) -> np.ndarray:
+    """Complex arrays as interleaved real views (as PyTorch's view_as_real), so updates act per component."""
+    if a.dtype.kind == "c":
+        if not a.flags.c_contiguous:
+            raise RuntimeError("ndgrad optimizers need contiguous complex parameters")
+        return a.view(a.real.dtype)
+    return a
+
+
+def _grad_array(p: Tensor) -> np.ndarray:
+    g = p.grad._data
+    if g.dtype != p._data.dtype:
+        g = g.astype(p._data.dtype)
+    return g

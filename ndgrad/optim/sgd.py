@@ -1,0 +1,94 @@
+"""SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, _check_sparse_free, _effective_grad, _grad_array, _to_float
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (optionally with momentum), updating parameters in place."""
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        if differentiable:
+            raise NotImplementedError("ndgrad optimizers do not support differentiable=True")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
+        return self._step_with_hooks(closure)
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = _to_float(group["lr"])
+        momentum = group["momentum"]
+        dampening = group["dampening"]
+        wd = group["weight_decay"]
+        nesterov = group["nesterov"]
+        maximize = group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            _check_sparse_free(p, "SGD")
+            w = p._data
+            g = _grad_array(p)
+            d = _effective_grad(self, w, g, wd, maximize)
+            if momentum != 0:
+                state = self.state[p]
+                buf_t = state.get("momentum_buffer")
+                if buf_t is None:
+                    buf_t = state["momentum_buffer"] = Tensor._make(np.array(d, copy=True), p._dtype)
+                    buf = buf_t._data
+                else:
+                    buf = buf_t._data
+                    buf *= momentum
+                    if dampening == 0:
+                        buf += d
+                    else:
+                        s = self._scratch(w, 1)
+                        np.multiply(d, 1 - dampening, out=s)
+                        buf += s
+                    buf_t._version[0] += 1
+                if nesterov:
+                    s = self._scratch(w, 1)
+                    np.multiply(buf, momentum, out=s)
+                    s += d
+                    d = s
+                else:
+                    d = buf
+            s = self._scratch(w, 1)
+            if d is not s:
+                np.multiply(d, lr, out=s)
+            else:
+                s *= lr
+            w -= s
+            p._version[0] += 1

@@ -1,0 +1,13 @@
+"""ndgrad.utils: data loading (ndgrad.utils.data) and file formats (ndgrad.utils.safetensors), loaded on use."""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["data", "safetensors"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'ndgrad.utils' has no attribute '{name}'")
