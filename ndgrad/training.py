@@ -114,6 +114,10 @@ def plot_history(history: Sequence[dict], path: str | None = None, *, size: tupl
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy")
     ax2.legend()
+    ticker = require("matplotlib.ticker")
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path)
