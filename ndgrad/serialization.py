@@ -886,7 +886,15 @@ def _unpickle(source: bytes | IO[bytes], persistent_load: Callable[[Any], Any]) 
 # ---------------------------------------------------------------------------
 def _map_check(map_location: Any) -> Callable[[_Storage, str], None]:
     """Validate map_location once; return a per-storage check (everything stays on the CPU)."""
-    from ._backend import check_device, device
+    from ._backend import check_device as _check_device, device
+
+    def check_device(d: Any) -> None:
+        try:
+            _check_device(d)
+        except AssertionError:  # a CUDA device: torch.load raises RuntimeError here, not AssertionError
+            raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
+                               "False. If you are running on a CPU-only machine, please use torch.load with "
+                               "map_location=torch.device('cpu') to map your storages to the CPU.") from None
 
     if map_location is None:
         return lambda storage, location: None

@@ -47,11 +47,11 @@ def _make_roots(tensors: Sequence, grads: Sequence | None, fn_name: str) -> list
     if len(grads) != len(tensors):
         raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
     roots = []
-    for t, g in zip(tensors, grads):
+    for i, (t, g) in enumerate(zip(tensors, grads)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{fn_name}: expected Tensor, got {type(t).__name__}")
         if not t._requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -65,12 +65,12 @@ def _make_roots(tensors: Sequence, grads: Sequence | None, fn_name: str) -> list
                 g = tensor(g, dtype=t._dtype)
             if g._data.shape != t._data.shape:
                 raise RuntimeError(
-                    f"Mismatch in shape: grad_output[0] has a shape of {_size(g._data.shape)} and output[0] "
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {_size(g._data.shape)} and output[{i}] "
                     f"has a shape of {_size(t._data.shape)}.")
             if g._dtype.category != t._dtype.category:
                 raise RuntimeError(f"For complex Tensors, both grad_output and output are required to "
-                                   f"have the same dtype. Mismatch in dtype: grad_output[0] has a dtype of "
-                                   f"{g._dtype.name} and output[0] has a dtype of {t._dtype.name}.")
+                                   f"have the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+                                   f"{g._dtype.name} and output[{i}] has a dtype of {t._dtype.name}.")
         roots.append((t._grad_edge(), g))
     return roots
 
@@ -150,7 +150,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
                             changed = True
                             break
 
-    results = [None] * (len(capture) if capture else 0)
+    results = [None] * (max(capture.values()) + 1 if capture else 0)  # slots need not be dense
     buffers: dict = {}
     heap: list = []
     for (node, nr), g in roots:
@@ -255,7 +255,7 @@ def _node_inputs(node: Node, grads: list, arrays: bool, create_graph: bool, capt
             t = ref()
             if t is not None and grads[nr] is not None:
                 g = _wrap_grads([grads[nr].copy()])[0] if arrays else grads[nr]
-                t.grad = g if t.grad is None else t.grad + g
+                t.grad = g if t._grad is None else t._grad + g
     if capture is not None:
         for nr in range(node.n_outputs):
             slot = capture.get((node, nr))
@@ -328,11 +328,11 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
                 capture[(node, nr)] = i
         if capture:
             res = run(roots, retain_graph, create_graph, capture=capture, accumulate=True, only_inputs=only)
-            for (node, nr), i in capture.items():
+            for i in capture.values():
                 g = res[i]
                 t = inputs[i]
                 if g is not None:
-                    t.grad = (g if create_graph else g.detach()) if t.grad is None else t.grad + g
+                    t.grad = (g if create_graph else g.detach()) if t._grad is None else t._grad + g
             return
     run(roots, retain_graph, create_graph, only_inputs=only)
 

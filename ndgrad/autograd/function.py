@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import grad_mode
-from .graph import Node
+from .graph import Node, SavedOutput
 
 
 class FunctionCtx:
@@ -35,6 +35,9 @@ class BackwardCFunction(Node, FunctionCtx):
 
     @property
     def needs_input_grad(self) -> tuple:
+        needs = self.__dict__.get("_needs")
+        if needs is not None:  # set before forward runs, so forward can read it too
+            return needs
         return tuple(e[0] is not None for e in self.next_functions)
 
     @property
@@ -74,20 +77,36 @@ class Function(metaclass=_FunctionMeta):
         raise NotImplementedError("You must implement either the backward or vjp method for your custom "
                                   "autograd.Function to use it with backward mode AD.")
 
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple, output: Any) -> Any:
+        """Override (with a ctx-less `forward(*args)`) to fill ctx from the inputs and output."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         from .._tensor import Tensor
         from ..ops._core import record
         node = cls._backward_cls()
+        enabled = grad_mode.state.enabled
+        node.__dict__["_needs"] = tuple(enabled and isinstance(a, Tensor) and a._requires_grad for a in args)
         with grad_mode.no_grad():
-            out = cls.forward(node, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:  # forward(*args) + setup_context(ctx, ...)
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, out)
+            else:
+                out = cls.forward(node, *args, **kwargs)
         needs = grad_mode.state.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if not needs:
             return out
         outs = out if isinstance(out, tuple) else (out,)
-        to_save = node.__dict__.get("_to_save", ())
-        node.save(*to_save)
+        to_save = node.__dict__.pop("_to_save", ())
         non_diff = node.__dict__.get("_non_diff", set())
+        # a saved differentiable output is kept as array + version (SavedOutput), so that
+        # output -> grad_fn -> saved output makes no reference cycle
+        out_nr = {id(o): i for i, o in enumerate(outs) if isinstance(o, Tensor) and id(o) not in non_diff
+                  and o._dtype.category >= 2 and not any(o is a for a in args)}
+        node.save(*(SavedOutput(t, out_nr[id(t)]) if isinstance(t, Tensor) and id(t) in out_nr else t
+                    for t in to_save))
         node.__dict__["_n_out"] = len(outs)
         node.__dict__["_out_meta"] = [(o._data.shape, o._dtype) if isinstance(o, Tensor) else ((), None)
                                       for o in outs]
@@ -97,7 +116,11 @@ class Function(metaclass=_FunctionMeta):
             if not isinstance(o, Tensor):
                 results.append(o)
                 continue
-            if any(o is a for a in args):  # returning an input: a view-like alias, like PyTorch
+            if any(o is d for d in node.__dict__.get("_dirty", ())):
+                # modified in place and marked dirty: the tensor itself takes this node as grad_fn
+                if o.grad_fn is None and o._requires_grad:
+                    raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            elif any(o is a for a in args):  # returning an input: a view-like alias, like PyTorch
                 o = o.view_as(o)
             if id(outs[i]) in non_diff or o._dtype.category < 2:
                 results.append(o)

@@ -33,6 +33,15 @@ def _grads_or_zeros(outputs: Any, inputs: tuple, grad_outputs: Any, create_graph
     return tuple(g if g is not None else zeros_like(x) for g, x in zip(gs, inputs))
 
 
+def _check_v(vs: tuple, like: tuple) -> None:
+    if len(vs) != len(like):
+        raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got {len(vs)}.")
+    for vv, o in zip(vs, like):
+        if vv is not None and tuple(vv.shape) != tuple(o.shape):
+            raise RuntimeError(f"v has invalid size: should be torch.Size({list(o.shape)}) but got "
+                               f"torch.Size({list(vv.shape)}).")
+
+
 def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """(func(inputs), v^T J)."""
     single = not isinstance(inputs, tuple)
@@ -40,7 +49,11 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         ins = _prep_inputs(inputs, create_graph)
         out = func(*ins)
         outs = _tup(out)
+        if v is None and (len(outs) != 1 or outs[0].numel() != 1):
+            raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
+                               "Tensor with a single element.")
         vs = _tup(v) if v is not None else (None,) * len(outs)
+        _check_v(vs, outs)
         total = None
         for o, vv in zip(outs, vs):
             from .._creation import ones_like
@@ -67,12 +80,21 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         for o in outs:
             rows = []
             flat = o.reshape(-1)
+            if strict and not flat.requires_grad:
+                raise RuntimeError(f"Output {len(result)} of the user-provided function does not require gradients. "
+                                   "The outputs must be computed in a differentiable manner from the input when "
+                                   "running in strict mode.")
+            used = [False] * len(ins)
             for j in range(flat.numel()):
                 if flat.requires_grad:
                     gs = _grad(flat[j], list(ins), retain_graph=True, create_graph=create_graph, allow_unused=True)
                 else:
                     gs = (None,) * len(ins)
+                used = [u or g is not None for u, g in zip(used, gs)]
                 rows.append([g if g is not None else zeros_like(x) for g, x in zip(gs, ins)])
+            if strict and flat.numel() and not all(used):
+                raise RuntimeError(f"Output {len(result)} of the user-provided function is independent of input "
+                                   f"{used.index(False)}. This is not allowed in strict mode.")
             per_in = []
             for k, x in enumerate(ins):
                 if rows:
@@ -91,6 +113,8 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
 
     def grad_fn(*xs: Any) -> Any:
         out = func(*xs)
+        if not hasattr(out, "numel") or out.numel() != 1:
+            raise RuntimeError("The Tensor returned by the function given to hessian should contain a single element")
         gs = _grad(out, list(xs), create_graph=True, allow_unused=True)
         from .._creation import zeros_like
         gs = tuple(g if g is not None else zeros_like(x) for g, x in zip(gs, xs))

@@ -52,13 +52,27 @@ class _Mode:
         return type(self)()
 
 
-class no_grad(_Mode):
+class _NoParamMode(_Mode):
+    """A mode usable bare as a decorator too: `@no_grad` as well as `@no_grad()`."""
+
+    def __new__(cls, orig_func: Callable | None = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments")
+        return cls()(orig_func)
+
+    def __init__(self, orig_func: Callable | None = None) -> None:
+        pass
+
+
+class no_grad(_NoParamMode):
     """Disable gradient recording inside the block (or the decorated function)."""
 
     _target = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoParamMode):
     """Enable gradient recording inside the block, even within `no_grad`."""
 
     _target = True
@@ -91,6 +105,11 @@ class set_grad_enabled(_Mode):
 
 class inference_mode(_Mode):
     """Like `no_grad`; tensors made inside are marked as inference tensors in PyTorch."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # used bare as a decorator: `@inference_mode`
+            return cls()(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True) -> None:
         self._target = not mode

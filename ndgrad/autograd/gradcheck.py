@@ -23,21 +23,20 @@ def _flat_outputs(fn: Callable, inputs: tuple) -> list:
 def _numerical_jacobian(fn: Callable, inputs: tuple, idx: int, out_i: int, eps: float) -> np.ndarray:
     from .grad_mode import no_grad
     x = inputs[idx]
-    flat = x._data.reshape(-1) if x._data.flags.c_contiguous else None
-    if flat is None:
-        raise ValueError("gradcheck needs contiguous inputs")
+    data = x._data  # perturbed in place, element by element (C order, as gradients flatten)
     with no_grad():
         out0 = _as_tuple(fn(*inputs))[out_i]
-    jac = np.zeros((flat.size, out0._data.size), dtype=np.result_type(x._data.dtype, out0._data.dtype))
-    for k in range(flat.size):
-        orig = flat[k].copy()
-        flat[k] = orig + eps
+    jac = np.zeros((data.size, out0._data.size), dtype=np.result_type(data.dtype, out0._data.dtype))
+    for k in range(data.size):
+        at = np.unravel_index(k, data.shape)
+        orig = data[at].copy()
+        data[at] = orig + eps
         with no_grad():
             plus = _as_tuple(fn(*inputs))[out_i]._data.astype(jac.dtype).reshape(-1).copy()
-        flat[k] = orig - eps
+        data[at] = orig - eps
         with no_grad():
             minus = _as_tuple(fn(*inputs))[out_i]._data.astype(jac.dtype).reshape(-1).copy()
-        flat[k] = orig
+        data[at] = orig
         jac[k] = (plus - minus) / (2 * eps)
     return jac
 
@@ -60,14 +59,15 @@ def _analytical_jacobian(fn: Callable, inputs: tuple, diff_idx: list, out_i: int
 
 def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
-              check_grad_dtypes: bool = False, check_batched_grad: bool = False, fast_mode: bool = False,
-              masked: Any = None) -> bool:
+              check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+              check_batched_forward_grad: bool = False, check_forward_ad: bool = False,
+              check_backward_ad: bool = True, fast_mode: bool = False, masked: Any = None) -> bool:
     """Compare the gradients autograd computes for `func` at `inputs` with finite differences."""
     from .._tensor import Tensor
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._requires_grad]
     if not diff_idx:
-        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the "
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of "
                          "them have requires_grad=True.")
     for i in diff_idx:
         if inputs[i]._dtype.name not in ("float64", "complex128"):
@@ -77,7 +77,17 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
                           "floating point.", stacklevel=2)
     outs = _as_tuple(func(*inputs))
     for oi, o in enumerate(outs):
-        if not isinstance(o, Tensor) or not o._requires_grad:
+        if not isinstance(o, Tensor) or o._dtype.category < 2:
+            continue
+        if not o._requires_grad:
+            # an output cut from the graph must not depend on the inputs (PyTorch's check too)
+            for i in diff_idx:
+                numerical = _numerical_jacobian(func, inputs, i, oi, eps)
+                if not np.allclose(numerical, 0.0, rtol=rtol, atol=atol):
+                    if raise_exception:
+                        raise GradcheckError(f"Numerical gradient for function expected to be zero: output {oi} "
+                                             f"does not require grad but depends on input {i}")
+                    return False
             continue
         analytical = _analytical_jacobian(func, inputs, diff_idx, oi)
         for k, i in enumerate(diff_idx):

@@ -27,13 +27,14 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 class SavedOutput:
     """Marks the op's own output among saved values: kept as array + version, not as Tensor."""
 
-    __slots__ = ("data", "version", "ver", "dtype")
+    __slots__ = ("data", "version", "ver", "dtype", "nr")
 
-    def __init__(self, out: Any) -> None:
+    def __init__(self, out: Any, nr: int = 0) -> None:
         self.data = out._data
         self.dtype = out._dtype
         self.version = out._version
         self.ver = out._version[0]
+        self.nr = nr  # which output of the node it is
 
 
 class Node:
@@ -82,6 +83,8 @@ class Node:
                     _raise_modified(self, v.data.shape, v.dtype, now, ver, output=True)
                 t = _tensor_cls._make(v.data, v.dtype, True)
                 t.grad_fn = self
+                t._output_nr = v.nr
+                t._version = v.version
                 out.append(t)
             else:
                 vv = getattr(v, "_version", None)
@@ -167,6 +170,45 @@ class _RemovableHandle:
         self.remove()
 
 
+def move_retain(t: Any, old_fn: Any) -> None:
+    """After an in-place op gave `t` a new grad_fn, its retain_grad() follows it: as in
+    PyTorch, `.grad` then holds the gradient of the tensor's current value."""
+    if not t._retains_grad or t.grad_fn is old_fn:
+        return
+    r = getattr(old_fn, "_retain", None)
+    if r:
+        for nr, ref in list(r.items()):
+            if ref() is t:
+                del r[nr]
+    node = t.grad_fn
+    if node._retain is None:
+        node._retain = {}
+    node._retain[t._output_nr] = weakref.ref(t)
+
+
+def refresh_view(view: Any) -> None:
+    """Give a differentiable view a grad_fn over its base's current graph.
+
+    A view records its grad_fn when made. If its base (or another view of it) is
+    then modified in place, that grad_fn describes stale values; as PyTorch does,
+    the view's gradient is rerouted through the base's current grad_fn. Views
+    carry the version they were made at in `_extra` (None for non-views and for
+    `detach()`, which is not a differentiable view).
+    """
+    view._extra = view._version[0]
+    base = view._base
+    if base is None or not base._requires_grad or view._dtype.category < 2:
+        return
+    if base.grad_fn is None and view.grad_fn is not None:
+        return  # a leaf's graph never changes: the recorded view op is still right
+    from ..ops.inplace import AsStridedBackward0, _view_positions
+    from ..ops._core import record
+    node = AsStridedBackward0()
+    node.positions, node.base_shape = _view_positions(base._data, view._data), base._data.shape
+    record(node, view, (base,))
+    view._output_nr = 0
+
+
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds incoming gradients into `variable.grad`."""
 
@@ -182,7 +224,91 @@ class AccumulateGrad(Node):
     def variable(self) -> Any:
         return self._var()
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name() for its C++ node
+
 
 class GraphRoot(Node):
     """Placeholder for tensors passed to backward that are their own leaves."""
     __slots__ = ()
+
+
+# ---------------------------------------------------------------------------
+# PyTorch's node names for composite ops
+# ---------------------------------------------------------------------------
+_RENAMED: dict = {}
+
+
+def rename_grad_fn(t: Any, name: str) -> None:
+    """Give `t.grad_fn` PyTorch's class name: a composite op ends in the node of its last
+    step (a SqueezeBackward0 for `max(dim)`), while users print grad_fn and expect
+    PyTorch's. The node is swapped to a same-layout subclass; its rule is unchanged."""
+    fn = getattr(t, "grad_fn", None)
+    if fn is None or type(fn).__name__ == name:
+        return
+    key = (type(fn), name)
+    cls = _RENAMED.get(key)
+    if cls is None:
+        cls = _RENAMED[key] = type(name, (type(fn),), {"__slots__": ()})
+    fn.__class__ = cls
+
+
+def _has_dim(args: tuple, kwargs: dict, pos: int = 1) -> bool:
+    return kwargs.get("dim", args[pos] if len(args) > pos else None) is not None
+
+
+def _squeeze_name(a: tuple, k: dict) -> str:
+    dim = k.get("dim", a[1] if len(a) > 1 else None)
+    return "SqueezeBackward0" if dim is None else (
+        "SqueezeBackward2" if isinstance(dim, (tuple, list)) else "SqueezeBackward1")
+
+
+def _split_name(a: tuple, k: dict) -> str:
+    s = k.get("split_size_or_sections", a[1] if len(a) > 1 else None)
+    return "SplitWithSizesBackward0" if isinstance(s, (list, tuple)) else "SplitBackward0"
+
+
+# op name -> PyTorch's node name, or a function (args, kwargs) -> name or None
+NODE_NAMES: dict = {
+    "mean": lambda a, k: "MeanBackward1" if _has_dim(a, k) else None,
+    "prod": lambda a, k: "ProdBackward1" if _has_dim(a, k) else None,
+    "max": lambda a, k: "MaxBackward0" if _has_dim(a, k) and not hasattr(k["dim"] if "dim" in k else a[1],
+                                                                          "_data") else None,
+    "min": lambda a, k: "MinBackward0" if _has_dim(a, k) and not hasattr(k["dim"] if "dim" in k else a[1],
+                                                                          "_data") else None,
+    "median": lambda a, k: "MedianBackward1" if _has_dim(a, k) else "MedianBackward0",
+    "squeeze": _squeeze_name,
+    "split": _split_name,
+    "chunk": "SplitBackward0",
+    "unbind": "UnbindBackward0",
+    "var": "VarBackward0", "std": "StdBackward0", "logsumexp": "LogsumexpBackward0",
+    "index_select": "IndexSelectBackward0", "masked_fill": "MaskedFillBackward0",
+    "masked_select": "MaskedSelectBackward0", "take": "TakeBackward0", "index_add": "IndexAddBackward0",
+    "addmm": "AddmmBackward0", "addcmul": "AddcmulBackward0", "addcdiv": "AddcdivBackward0",
+    "lerp": lambda a, k: "LerpBackward1" if hasattr(k.get("weight", a[2] if len(a) > 2 else None), "_data")
+    else "LerpBackward0",
+    "sort": "SortBackward0", "topk": "TopkBackward0", "cummax": "CummaxBackward0", "cummin": "CumminBackward0",
+    "trace": "TraceBackward0", "diagonal": "DiagonalBackward0",
+}
+
+
+def with_node_names(registry: dict) -> None:
+    """Wrap the registered composite ops of `registry` so their outputs carry PyTorch's node names."""
+    import functools
+    for op, namer in NODE_NAMES.items():
+        entry = registry.get(op)
+        if entry is None:
+            continue
+        fn = entry[0]
+
+        def wrapped(*args: Any, _fn: Any = fn, _namer: Any = namer, **kwargs: Any) -> Any:
+            res = _fn(*args, **kwargs)
+            name = _namer if isinstance(_namer, str) else _namer(args, kwargs)
+            if name is not None:
+                for t in (res if isinstance(res, (tuple, list)) else (res,)):
+                    rename_grad_fn(t, name)
+            return res
+        functools.update_wrapper(wrapped, fn)
+        for alias, (f, is_method, is_function) in list(registry.items()):
+            if f is fn:
+                registry[alias] = (wrapped, is_method, is_function)

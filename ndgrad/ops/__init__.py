@@ -11,7 +11,9 @@ from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, b
                           floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)
 from .inplace import make_inplace
 from .linalg import matmul
+from ..autograd.graph import with_node_names
 
+with_node_names(REGISTRY)  # composite ops' outputs get PyTorch's grad_fn names
 for _name, (_fn, _is_method, _) in list(REGISTRY.items()):
     if _is_method and not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
@@ -61,7 +63,17 @@ Tensor.__or__ = _binary_dunder(bitwise_or)
 Tensor.__ror__ = _binary_dunder(bitwise_or, reflected=True)
 Tensor.__xor__ = _binary_dunder(bitwise_xor)
 Tensor.__rxor__ = _binary_dunder(bitwise_xor, reflected=True)
-Tensor.__invert__ = bitwise_not
+def _invert(self: Tensor) -> Tensor:
+    if self._dtype.category > 1:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(self)
+
+
+Tensor.__invert__ = _invert
+Tensor.__lshift__ = _binary_dunder(elementwise.bitwise_left_shift)
+Tensor.__rlshift__ = _binary_dunder(elementwise.bitwise_left_shift, reflected=True)
+Tensor.__rshift__ = _binary_dunder(elementwise.bitwise_right_shift)
+Tensor.__rrshift__ = _binary_dunder(elementwise.bitwise_right_shift, reflected=True)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = elementwise.abs
@@ -80,7 +92,8 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "exp2", "exp
             "fmod", "remainder", "floor_divide", "reciprocal", "sign", "square", "lerp", "addcmul", "addcdiv",
             "masked_fill", "index_fill", "index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce",
             "index_put", "tril", "triu", "nan_to_num", "erf", "erfinv", "atan2", "hypot", "logit", "copysign",
-            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_and", "logical_or",
+            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
+            "logical_and", "logical_or",
             "logical_not", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum",
             "xlogy", "sgn", "deg2rad", "rad2deg", "float_power", "masked_scatter", "fix", "t",
             "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "clip", "arctan2",
@@ -91,11 +104,23 @@ for _name in _INPLACE:
         setattr(Tensor, _name + "_", make_inplace(_fn, _name + "_"))
 
 
-def _t_(self: Tensor) -> Tensor:
-    raise RuntimeError("t_ is not supported by ndgrad: use t()")
+def _metadata_inplace(name: str) -> Any:
+    """`t_`, `transpose_`, `squeeze_`, `unsqueeze_`: self takes the shape of the out-of-place
+    view (a metadata change: no data is written, so the version counter stays)."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if self._requires_grad and self.grad_fn is None and elementwise._state.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        res = REGISTRY[name][0](self, *args, **kwargs)
+        self._data = res._data
+        if res.grad_fn is not None:
+            self.grad_fn, self._output_nr = res.grad_fn, res._output_nr
+        return self
+    method.__name__ = name + "_"
+    return method
 
 
-Tensor.t_ = _t_
+for _name in ("t", "transpose", "squeeze", "unsqueeze"):
+    setattr(Tensor, _name + "_", _metadata_inplace(_name))
 
 
 def _iop(name: str) -> Any:
@@ -118,4 +143,6 @@ Tensor.__ipow__ = _iop("pow_")
 Tensor.__iand__ = _iop("bitwise_and_")
 Tensor.__ior__ = _iop("bitwise_or_")
 Tensor.__ixor__ = _iop("bitwise_xor_")
+Tensor.__ilshift__ = _iop("bitwise_left_shift_")
+Tensor.__irshift__ = _iop("bitwise_right_shift_")
 Tensor.__imatmul__ = lambda self, other: NotImplemented

@@ -58,7 +58,9 @@ _NO_EDGE = (None, 0)
 def _edge_meta(t: Any) -> tuple:
     if isinstance(t, Tensor) and t._requires_grad:
         fn = t.grad_fn
-        edge = (fn, t._output_nr) if fn is not None else t._grad_edge()
+        # views whose base changed in place since they were made go through _grad_edge (it refreshes them)
+        edge = (fn, t._output_nr) if fn is not None and (t._extra is None or t._extra == t._version[0]) \
+            else t._grad_edge()
         return edge, (t._data.shape, t._dtype)
     return _NO_EDGE, None
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._core import _make, grad_needed, record
@@ -58,18 +59,30 @@ class EinsumBackward(Node):
             if self.next_functions[i][0] is None:
                 grads.append(None)
                 continue
-            if len(set(s)) != len(s):
-                raise RuntimeError("einsum: gradient through repeated subscripts in one operand is not supported")
+            s_full = s
+            s = "".join(dict.fromkeys(s_full))  # a repeated label ("ii") reads a diagonal
+            size = {c: ops[i].shape[s_full.index(c)] for c in s}
             others = [o for j, o in enumerate(ops) if j != i]
             other_s = [t for j, t in enumerate(self.ins) if j != i]
             avail = set(self.out).union(*other_s) if other_s else set(self.out)
             target = "".join(c for c in s if c in avail)
             r = einsum(",".join([self.out] + other_s) + "->" + target, (g, *others))
             if target != s:  # labels summed away only in this operand: broadcast back
-                shape = [ops[i].shape[k] if c not in avail else -1 for k, c in enumerate(s)]
                 view = [r.shape[target.index(c)] if c in avail else 1 for c in s]
-                r = r.reshape(view).expand([ops[i].shape[k] for k in range(len(s))])
-                del shape
+                r = r.reshape(view).expand([size[c] for c in s])
+            if s != s_full:  # put the diagonal's gradient back on the diagonal, zeros elsewhere
+                shape = tuple(ops[i].shape)
+                r = r.reshape([size[c] if k == s_full.index(c) else 1 for k, c in enumerate(s_full)]).expand(shape)
+                mask = np.ones(shape, bool)
+                for k, c in enumerate(s_full):
+                    f = s_full.index(c)
+                    if f != k:
+                        ax = [1] * len(shape)
+                        ax[k] = shape[k]
+                        fx = [1] * len(shape)
+                        fx[f] = shape[f]
+                        mask = mask & (np.arange(shape[k]).reshape(ax) == np.arange(shape[f]).reshape(fx))
+                r = r * _make(mask.astype(r._dtype.np), r._dtype)
             grads.append(r)
         return tuple(grads)
 
@@ -91,8 +104,11 @@ def einsum(equation: str, operands: tuple) -> Tensor:
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped)")
             sizes[c] = max(sizes.get(c, n), n)
     expr = ",".join(ins) + "->" + out
-    res = _make(np.asarray(np.einsum(expr, *[o._data for o in operands], optimize=len(operands) > 2)),
-                operands[0]._dtype)
+    dt = operands[0]._dtype
+    if len(operands) == 1 and dt.category < 2 and set(ins[0]) - set(out):
+        dt = D.int64  # a one-operand reduction is a sum: integers accumulate in int64, as in PyTorch
+    arrays = [o._data if o._dtype is dt else o._data.astype(dt.np) for o in operands]
+    res = _make(np.asarray(np.einsum(expr, *arrays, optimize=len(operands) > 2)).astype(dt.np, copy=False), dt)
     if grad_needed(*operands):
         n = EinsumBackward()
         n.ins, n.out = ins, out

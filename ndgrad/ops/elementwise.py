@@ -37,6 +37,9 @@ def _operand(x: Any) -> Any:
     return NotImplemented
 
 
+_INT_RANGE = {d.name: (int(np.iinfo(d.np).min), int(np.iinfo(d.np).max)) for d in D.ALL if d.category == 1}
+
+
 def _prep(a: Any, b: Any, name: str) -> tuple:
     """Arrays (or weak Python scalars) for a binary kernel and the result dtype."""
     if type(a) is Tensor and type(b) is Tensor and a._dtype is b._dtype:
@@ -47,7 +50,7 @@ def _prep(a: Any, b: Any, name: str) -> tuple:
     if (tb is float or tb is int) and isinstance(a, Tensor):
         # a Python number never changes a tensor's dtype within its category (weak scalar)
         cat = a._dtype.category
-        if cat >= 2 or (tb is int and cat == 1):
+        if cat >= 2 or (tb is int and cat == 1 and _INT_RANGE[a._dtype.name][0] <= b <= _INT_RANGE[a._dtype.name][1]):
             return a._data, b, a._dtype
     if not isinstance(a, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
@@ -62,7 +65,8 @@ def _prep(a: Any, b: Any, name: str) -> tuple:
             broadcast_shapes_or_raise(a._data.shape, b._data.shape)
         xb = b._data if b._dtype is dt else b._data.astype(dt.np)
     else:
-        xb = np.asarray(b, dtype=dt.np)
+        # an out-of-range Python int wraps into an integer dtype, as in PyTorch (NumPy would raise)
+        xb = np.asarray(b).astype(dt.np) if type(b) is int and dt.category == 1 else np.asarray(b, dtype=dt.np)
     return xa, xb, dt
 
 
@@ -149,6 +153,11 @@ def _conj(x: Any) -> Any:
     return x.conj() if isinstance(x, Tensor) and x._dtype.category == 3 else x
 
 
+def _check_alpha(alpha: Any, dt: D.dtype) -> None:
+    if dt.category < 2 and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
 def _check_bool_sub(a: Any, b: Any) -> None:
     if (getattr(a, "_dtype", None) is D.bool or type(a) is bool) and \
             (getattr(b, "_dtype", None) is D.bool or type(b) is bool):
@@ -160,6 +169,8 @@ def _check_bool_sub(a: Any, b: Any) -> None:
 def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other, broadcasting."""
     xa, xb, dt = _prep(input, other, "add")
+    if alpha != 1:
+        _check_alpha(alpha, dt)
     res = _finish(np.add(xa, xb) if alpha == 1 else xa + xb * alpha, dt)
     if out is not None:
         return _write_out(out, res)
@@ -175,6 +186,8 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None)
     """input - alpha * other, broadcasting."""
     _check_bool_sub(input, other)
     xa, xb, dt = _prep(input, other, "sub")
+    if alpha != 1:
+        _check_alpha(alpha, dt)
     res = _finish(np.subtract(xa, xb) if alpha == 1 else xa - xb * alpha, dt)
     if out is not None:
         return _write_out(out, res)
@@ -219,18 +232,21 @@ def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """input / other (true division; int / int gives the default float dtype)."""
     if rounding_mode is not None:
-        if rounding_mode == "floor":
-            return floor_divide(input, other)
-        if rounding_mode == "trunc":
-            res = _int_div(input, other, np.trunc)
+        if rounding_mode in ("floor", "trunc"):
+            res = floor_divide(input, other) if rounding_mode == "floor" else _int_div(input, other, np.trunc)
+            if res._dtype.category >= 2 and grad_needed(input, other) and res.grad_fn is None:
+                # PyTorch: a rounded quotient requires grad, with a zero gradient
+                record(_ZeroGrad("DivBackward2"), res, (input,) if isinstance(input, Tensor) else ())
             return res
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{rounding_mode}'")
     xa, xb, dt = _prep(input, other, "div")
     if dt.category < 2:
+        # int / int: each operand's own values in the default float dtype (not cast to a
+        # common integer type first, which would wrap uint8 / negative int8)
         dt = D.get_default_dtype()
-        xa = xa.astype(dt.np)
-        xb = np.asarray(xb, dtype=dt.np)
+        xa = input._data.astype(dt.np)
+        xb = other._data.astype(dt.np) if isinstance(other, Tensor) else np.asarray(other, dtype=dt.np)
     res = _finish(np.true_divide(xa, xb), dt)
     if out is not None:
         return _write_out(out, res)
@@ -272,6 +288,8 @@ def _raw_binary(name: str, ufunc: Any, differentiable: bool = False) -> Any:
 @register()
 def remainder(input: Tensor, other: Any) -> Tensor:
     """Python-style modulus (sign of the divisor); gradient 1 for input."""
+    if not isinstance(input, Tensor) and isinstance(other, Tensor) and type(input) in _SCALARS:
+        input = to_tensor(input, like=other)  # remainder(Number, Tensor)
     xa, xb, dt = _prep(input, other, "remainder")
     if dt.category < 2 and np.any(np.asarray(xb) == 0):
         raise RuntimeError("ZeroDivisionError")
@@ -353,6 +371,11 @@ class PowBackward1(Node):
         return ga, gb
 
 
+class PowBackward2(PowBackward1):
+    """scalar ** tensor: PyTorch's name for it."""
+    __slots__ = ()
+
+
 @register()
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent, broadcasting; either side may be a scalar."""
@@ -362,15 +385,21 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         xb, xe, dt = _prep(input, base, "pow")
         res = _finish(np.power(xe, xb), dt)
         if grad_needed(input):
-            n = PowBackward1()
+            n = PowBackward2()
             n.save(base, input, out_ref(res))
             record(n, res, (None, input))
         return res
     xa, xe, dt = _prep(input, exponent, "pow")
-    if dt.category == 1 and np.any(np.asarray(xe) < 0):
+    neg_int = dt.category == 1 and np.any(np.asarray(xe) < 0)
+    if neg_int and not isinstance(exponent, Tensor):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if xe is not exponent and isinstance(exponent, (int, float)) and exponent == 2:
         raw = np.multiply(xa, xa)
+    elif neg_int:
+        # tensor exponents: PyTorch truncates x ** -n to 0, except 1 ** -n = 1 and (-1) ** -n = +-1
+        raw = np.power(xa, np.where(xe < 0, 0, xe))
+        special = np.where(xa == 1, 1, np.where(xa == -1, np.where(xe % 2 == 0, 1, -1), 0))
+        raw = np.where(xe < 0, special, raw)
     else:
         raw = np.power(xa, xe)
     res = _finish(raw, dt)
@@ -529,7 +558,7 @@ def _bitwise(name: str, ufunc: Any) -> Any:
     def op(input: Tensor, other: Any) -> Tensor:
         xa, xb, dt = _prep(input, other, name)
         if dt.category > 1:
-            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{dt.name.capitalize()}'")
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_cap(dt)}'")
         return _finish(ufunc(xa, xb), dt)
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} of integer or bool tensors."
@@ -539,13 +568,15 @@ def _bitwise(name: str, ufunc: Any) -> Any:
 bitwise_and = register("bitwise_and")(_bitwise("bitwise_and", np.bitwise_and))
 bitwise_or = register("bitwise_or")(_bitwise("bitwise_or", np.bitwise_or))
 bitwise_xor = register("bitwise_xor")(_bitwise("bitwise_xor", np.bitwise_xor))
+bitwise_left_shift = register("bitwise_left_shift")(_bitwise("bitwise_left_shift", np.left_shift))
+bitwise_right_shift = register("bitwise_right_shift")(_bitwise("bitwise_right_shift", np.right_shift))
 
 
 @register()
 def bitwise_not(input: Tensor) -> Tensor:
     """Elementwise bitwise not (logical not for bool)."""
     if input._dtype.category > 1:
-        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{input._dtype.name.capitalize()}'")
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{_cap(input._dtype)}'")
     return _make(np.invert(input._data), input._dtype)
 
 
@@ -717,11 +748,13 @@ sigmoid = _unary("sigmoid", _sigmoid_kernel, lambda g, x, o: g * o * (1 - o), "o
 
 def _erf_kernel(a: np.ndarray) -> np.ndarray:
     v = np.vectorize(math.erf, otypes=[a.dtype])
-    return v(a)
+    return v(a) if a.size else a.copy()
 
 
 def _erfinv_kernel(a: np.ndarray) -> np.ndarray:
     # Newton iterations on erf from a rational first guess; float64 accurate.
+    if not a.size:
+        return a.copy()
     x = a.astype(np.float64)
     w = np.log((1.0 - x) * (1.0 + x))
     y = np.sign(x) * np.sqrt(np.sqrt((2 / (np.pi * 0.147) + w / 2) ** 2 - w / 0.147) - (2 / (np.pi * 0.147) + w / 2))
@@ -740,14 +773,31 @@ reciprocal = _unary("reciprocal", lambda a: 1 / a, lambda g, x, o: -g * o * o, "
 
 
 def _relu_kernel(a: np.ndarray) -> np.ndarray:
-    return np.maximum(a, 0) if a.dtype.kind != "b" else a
+    if a.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return np.maximum(a, 0)
 
 
 relu = _unary("relu", _relu_kernel, lambda g, x, o: g * (o > 0).to(g.dtype), "o", "ReluBackward0",
               float_only=False, np_rule=lambda g, x, o: np.where(o > 0, g, np.zeros((), g.dtype)))
-neg = _unary("neg", np.negative, lambda g, x, o: -g, "", "NegBackward0", float_only=False, aliases=("negative",),
+
+
+def _abs_kernel(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "b":
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return np.abs(a)
+
+
+def _neg_kernel(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return np.negative(a)
+
+
+neg = _unary("neg", _neg_kernel, lambda g, x, o: -g, "", "NegBackward0", float_only=False, aliases=("negative",),
              np_rule=lambda g, x, o: -g)
-abs = _unary("abs", np.abs, lambda g, x, o: g * sgn(x), "x", "AbsBackward0", float_only=False,  # noqa: A001
+abs = _unary("abs", _abs_kernel, lambda g, x, o: g * sgn(x), "x", "AbsBackward0", float_only=False,  # noqa: A001
              aliases=("absolute",), np_rule=lambda g, x, o: g * np.sign(x))
 square = _unary("square", np.square, lambda g, x, o: g * 2 * x, "x", "PowBackward0", float_only=False,
                 np_rule=lambda g, x, o: g * (2 * x))
@@ -793,6 +843,8 @@ def _ZeroGrad(name: str) -> Node:
 
 def _rounding(name: str, kernel: Any, node: str) -> Any:
     def op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if input._dtype is D.bool:
+            raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
         if input._dtype.category < 2:
             return _make(input._data.copy(), input._dtype)
         res = _make(kernel(input._data, *args, **kwargs), input._dtype)
@@ -829,7 +881,7 @@ class FracBackward0(Node):
 def frac(input: Tensor) -> Tensor:
     """input - trunc(input)."""
     if input._dtype.category < 2:
-        raise RuntimeError(f"\"frac_cpu\" not implemented for '{input._dtype.name.capitalize()}'")
+        raise RuntimeError(f"\"frac_cpu\" not implemented for '{_cap(input._dtype)}'")
     res = _make(input._data - np.trunc(input._data), input._dtype)
     if grad_needed(input):
         record(FracBackward0(), res, (input,))
@@ -854,6 +906,10 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     """Clamp every element into [min, max]; gradient passes where not clamped."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if grad_needed(min, max):
+        # tensor bounds that require grad: min(max(x, lo), hi) with ties going to x, as in PyTorch
+        out = input if min is None else where(input >= min, input, min)
+        return out if max is None else where(out <= max, out, max)
     operands = [input] + [v for v in (min, max) if v is not None]
     dt = D.result_dtype(*operands)
     a = input._data if input._dtype is dt else input._data.astype(dt.np)
@@ -925,7 +981,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
                         f"{type(condition).__name__}")
     if condition._dtype is not D.bool and condition._dtype is not D.uint8:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
-                           f"dtype {condition._dtype.name.capitalize()}")
+                           f"dtype {_cap(condition._dtype)}")
     ops = [o for o in (input, other) if o is not None]
     dt = D.result_dtype(*ops)
     xa = input._data.astype(dt.np, copy=False) if isinstance(input, Tensor) else np.asarray(input, dt.np)
@@ -943,6 +999,10 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
 @register()
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """input + weight * (end - input)."""
+    for arg, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._dtype is not input._dtype:
+            from .linalg import c_name
+            raise RuntimeError(f"expected dtype {c_name(input._dtype)} for `{arg}` but got dtype {c_name(t._dtype)}")
     return input + weight * (end - input)
 
 
@@ -976,8 +1036,32 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
 def xlogy(input: Any, other: Any) -> Tensor:
     """input * log(other), 0 where input is 0."""
     input = to_tensor(input)
-    r = input * log(to_tensor(other))
-    return where(input == 0, 0.0, r)
+    other = to_tensor(other, like=input)
+    xa, xb, dt = _prep(input, other, "xlogy")
+    if dt.category < 2:
+        dt = D.get_default_dtype()
+    with np.errstate(all="ignore"):
+        r = np.where((xa == 0) & ~np.isnan(xb), 0.0, xa * np.log(xb))
+    res = _finish(r, dt)
+    if grad_needed(input, other):
+        n = XlogyBackward0()
+        n.save(input, other)
+        record(n, res, (input, other))
+    return res
+
+
+class XlogyBackward0(Node):
+    """d/dx = log(y) (0 where x and y are both 0, as PyTorch defines it); d/dy = x / y."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, y = self.saved()
+        gx = gy = None
+        if self.next_functions[0][0] is not None:
+            gx = g * where((x == 0) & (y == 0), 0.0, log(y))
+        if self.next_functions[1][0] is not None:
+            gy = g * x / y
+        return gx, gy
 
 
 @register()
@@ -1045,6 +1129,8 @@ def _real_imag(name: str, kernel: Any) -> Any:
 
 real = _real_imag("real", np.real)
 imag = _real_imag("imag", np.imag)
+Tensor.real = property(real)  # attributes on tensors, functions in the namespace (as in PyTorch)
+Tensor.imag = property(imag)
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _make, _state, grad_needed, record, register, wrap_dim
+from ._core import _make, _state, grad_needed, out_ref, record, register, wrap_dim
 from .shape import as_view
 
 
@@ -34,6 +34,8 @@ def _norm_key(key: Any) -> tuple[tuple, bool]:
             advanced = True
         elif isinstance(k, (list, np.ndarray)):
             arr = np.asarray(k)
+            if arr.size == 0 and arr.dtype.kind == "f":
+                arr = arr.astype(np.int64)  # x[[]] selects nothing
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
@@ -41,7 +43,9 @@ def _norm_key(key: Any) -> tuple[tuple, bool]:
         elif k is None or k is Ellipsis or isinstance(k, slice):
             if isinstance(k, slice):
                 k = slice(_int_or_none(k.start), _int_or_none(k.stop), _int_or_none(k.step))
-                if k.step is not None and k.step <= 0:
+                if k.step == 0:
+                    raise ValueError("slice step cannot be zero")
+                if k.step is not None and k.step < 0:
                     raise ValueError("step must be greater than zero")
             out.append(k)
         elif isinstance(k, (bool, np.bool_)):
@@ -49,13 +53,62 @@ def _norm_key(key: Any) -> tuple[tuple, bool]:
             advanced = True
         elif isinstance(k, (int, np.integer)):
             out.append(int(k))
+        elif isinstance(k, str):
+            raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
         else:
             try:
                 out.append(k.__index__())
             except (AttributeError, TypeError):
                 raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                                  "Variables are valid indices (got " + type(k).__name__ + ")") from None
+    if advanced and any(type(k) is int for k in out):
+        return _Split(out), advanced
     return tuple(out), advanced
+
+
+class _Split(tuple):
+    """A key mixing integers with index arrays. PyTorch applies the integers first (as selects)
+    and only then the arrays; NumPy would treat the integers as arrays too, which moves the
+    result's dims (x[0, :, [1, 2]] is 3x2 in PyTorch, 2x3 in NumPy). So such a key is applied
+    in two NumPy steps: k1 (the integers, slices, None; arrays replaced by full slices) then k2."""
+
+    def __new__(cls, key: list) -> "_Split":
+        self = tuple.__new__(cls, key)
+        k1, k2 = [], []
+        for k in key:
+            if isinstance(k, np.ndarray):
+                k1.extend([slice(None)] * (k.ndim if k.dtype == bool else 1))
+                k2.append(k)
+            elif type(k) is int:
+                k1.append(k)
+            else:
+                k1.append(k)
+                k2.append(Ellipsis if k is Ellipsis else slice(None))
+        self.k1, self.k2 = tuple(k1), tuple(k2)
+        return self
+
+
+def _get(arr: np.ndarray, key: tuple) -> Any:
+    """arr[key] with PyTorch's meaning of the key."""
+    if type(key) is _Split:
+        return arr[key.k1][key.k2]
+    return arr[key]
+
+
+def _add_at(out: np.ndarray, key: tuple, values: Any) -> None:
+    """out[key] += values, repeated indices accumulating."""
+    if type(key) is _Split:
+        np.add.at(out[key.k1], key.k2, values)  # out[k1] is a view: basic indexing only
+    else:
+        np.add.at(out, key, values)
+
+
+def _assign(out: np.ndarray, key: tuple, values: Any) -> None:
+    """out[key] = values."""
+    if type(key) is _Split:
+        out[key.k1][key.k2] = values
+    else:
+        out[key] = values
 
 
 def _int_or_none(v: Any) -> Any:
@@ -103,7 +156,7 @@ def _check_key(arr: np.ndarray, key: tuple) -> None:
 
 def _np_index(arr: np.ndarray, key: tuple) -> np.ndarray:
     try:
-        return arr[key]
+        return _get(arr, key)
     except IndexError as e:
         _check_key(arr, key)
         raise IndexError(str(e).replace("axis", "dimension")) from None
@@ -140,7 +193,7 @@ _ScatterZerosBackward.__name__ = "IndexPutBackward0"
 def _scatter_into_zeros(g: Tensor, key: tuple, shape: tuple, advanced: bool) -> Tensor:
     z = np.zeros(shape, g._data.dtype)
     if advanced:
-        np.add.at(z, key, g._data)
+        _add_at(z, key, g._data)
     else:
         z[key] = g._data
     res = _make(z, g._dtype)
@@ -197,11 +250,14 @@ class IndexPutBackward0(Node):
 class CopySlices(IndexPutBackward0):
     __slots__ = ()
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"  # PyTorch's name() for its C++ node
+
 
 def _put_value(g: Tensor, key: tuple, advanced: bool, value: Any) -> Tensor:
     """g with the indexed elements set to a constant (differentiable in g)."""
     out = g._data.copy()
-    out[key] = value
+    _assign(out, key, value)
     res = _make(out, g._dtype)
     if _state.enabled and g._requires_grad:
         n = IndexPutBackward0()
@@ -225,7 +281,7 @@ def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accum
         else:
             v = np.asarray(values).astype(input._dtype.np)
     out = arr.copy()
-    target_shape = np.shape(out[nkey])
+    target_shape = np.shape(_get(out, nkey))
     try:
         vb = np.broadcast_to(v, target_shape) if np.shape(v) != target_shape else v
     except ValueError:
@@ -240,9 +296,9 @@ def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accum
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(vs)} cannot be broadcast to "
                                f"indexing result of shape {list(target_shape)}") from None
     if accumulate:
-        np.add.at(out, nkey, vb)
+        _add_at(out, nkey, vb)
     else:
-        out[nkey] = vb
+        _assign(out, nkey, vb)
     res = _make(out, input._dtype)
     if grad_needed(input, values):
         n = (IndexPutBackward0 if advanced or accumulate else CopySlices)()
@@ -288,8 +344,8 @@ def _full_index(index: np.ndarray, dim: int) -> tuple:
 
 
 def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src_shape: tuple | None = None) -> int:
-    if not isinstance(index, Tensor) or index._dtype is not D.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if not isinstance(index, Tensor) or index._dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     nd = max(input._data.ndim, 1)
     d = wrap_dim(dim, nd)
     if index._data.ndim != input._data.ndim and not (index._data.ndim <= 1 and input._data.ndim <= 1):
@@ -300,8 +356,9 @@ def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src_shape: 
                                f"to be no larger than self {list(input._data.shape)} apart from dimension {d}")
     if index._data.size:
         size = input._data.shape[d] if input._data.ndim else 1
-        if index._data.min() < -size or index._data.max() >= size:
-            raise RuntimeError(f"index {int(index._data.max())} is out of bounds for dimension {d} with size {size}")
+        lo, hi = int(index._data.min()), int(index._data.max())
+        if lo < 0 or hi >= size:
+            raise RuntimeError(f"index {lo if lo < 0 else hi} is out of bounds for dimension {d} with size {size}")
     return d
 
 
@@ -342,7 +399,12 @@ class ScatterBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         from .._creation import zeros_like
         gi = scatter(g, self.dim, self.index, zeros_like(g)) if self.next_functions[0][0] is not None else None
-        gs = gather(g, self.dim, self.index) if self.next_functions[1][0] is not None else None
+        gs = None
+        if self.next_functions[1][0] is not None:
+            gs = gather(g, self.dim, self.index)
+            src_shape = self._in_meta[1][0]
+            if tuple(gs.shape) != tuple(src_shape):  # src larger than index: the rest of it is unused
+                gs = _scatter_into_zeros(gs, tuple(slice(0, s) for s in gs.shape), src_shape, False)
         return gi, gs
 
 
@@ -396,33 +458,80 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 @register()
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
-    """Reduce src into input at index with 'sum', 'prod', 'mean', 'amax' or 'amin' (no gradient)."""
+    """Reduce src into input at index with 'sum', 'prod', 'mean', 'amax' or 'amin'."""
     d = _check_gather("scatter_reduce", input, dim, index)
     out = input._data.copy()
     key = _full_index(index._data, d)
     block = _src_block(src, index._data, input._dtype)
     ufunc = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum, "mean": np.add}[reduce]
     if not include_self:
-        init = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
-        out[key] = init if input._dtype.category >= 2 or reduce in ("sum", "mean", "prod") else out[key]
+        lo, hi = (-np.inf, np.inf) if input._dtype.category >= 2 else (
+            (False, True) if input._dtype is D.bool else (np.iinfo(out.dtype).min, np.iinfo(out.dtype).max))
+        out[key] = {"sum": 0, "mean": 0, "prod": 1, "amax": lo, "amin": hi}[reduce]
     ufunc.at(out, key, block)
     if reduce == "mean":
         cnt = np.zeros(out.shape, np.int64) + (1 if include_self else 0)
         np.add.at(cnt, key, 1)
         out = out / np.maximum(cnt, 1)
         out = out.astype(input._data.dtype) if input._dtype.category >= 2 else np.floor(out).astype(input._data.dtype)
-    return _make(out, input._dtype)
+    res = _make(out, input._dtype)
+    if grad_needed(input, src) and input._dtype.category >= 2:
+        n = ScatterReduceBackward0()
+        n.dim, n.index, n.reduce, n.include_self = d, index, reduce, include_self
+        n.save(input, src, out_ref(res))
+        record(n, res, (input, src))
+    return res
+
+
+class ScatterReduceBackward0(Node):
+    """Gradients of scatter_reduce: sum, mean, amax/amin (ties share evenly, as in PyTorch) and prod
+    (by result / value, so not defined where a reduced value is 0)."""
+    __slots__ = ("dim", "index", "reduce", "include_self")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .elementwise import where
+        x, src, r = self.saved()
+        d, idx, red = self.dim, self.index, self.reduce
+        key = _full_index(idx._data, d)
+        hit = np.zeros(x._data.shape, bool)
+        hit[key] = True
+        own = _make(~hit | self.include_self, D.bool)  # positions where input takes part in the result
+        block = src[tuple(slice(0, s) for s in idx._data.shape)]
+        gx = gb = None
+        if red == "sum":
+            gx, gb = g * own.to(g.dtype), gather(g, d, idx)
+        elif red == "mean":
+            cnt = np.zeros(x._data.shape, np.int64) + own._data
+            np.add.at(cnt, key, 1)
+            gc = g / _make(np.maximum(cnt, 1).astype(g._data.dtype), g._dtype)
+            gx, gb = gc * own.to(g.dtype), gather(gc, d, idx)
+        elif red in ("amax", "amin"):
+            self_is = ((x == r) & own).to(g.dtype)
+            src_is = (block == gather(r, d, idx)).to(g.dtype)
+            cnt = scatter_add(self_is, d, idx, src_is)
+            gx, gb = g * self_is / cnt, gather(g / cnt, d, idx) * src_is
+        else:  # prod
+            gx = where(own, g * r / x, g * 0)
+            gb = gather(g * r, d, idx) / block
+        if self.next_functions[1][0] is not None and tuple(gb.shape) != tuple(self._in_meta[1][0]):
+            gb = _scatter_into_zeros(gb, tuple(slice(0, s) for s in gb.shape), self._in_meta[1][0], False)
+        return gx, gb
 
 
 @register()
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Entries along dim at the given 1-d indices."""
     if not isinstance(index, Tensor) or index._dtype.category != 1:
-        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     nd = input._data.ndim
     d = wrap_dim(dim, nd)
+    size = input._data.shape[d] if nd else 1
+    if index._data.size:
+        lo, hi = int(index._data.min()), int(index._data.max())
+        if lo < 0 or hi >= size:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={lo if lo < 0 else hi} axis_dim={size}")
     if nd == 0:
         return getitem(input.reshape(1), (index.reshape(-1),)).reshape(index._data.shape)
     key = (slice(None),) * d + (index._data.reshape(-1),)
@@ -456,8 +565,9 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """input with value where mask (broadcast) is true."""
     from .elementwise import where
     if not isinstance(mask, Tensor) or mask._dtype is not D.bool:
+        from .linalg import c_name
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+                           f"{c_name(mask._dtype) if isinstance(mask, Tensor) else type(mask).__name__}")
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -483,6 +593,10 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     out = input._data.copy()
     m = np.broadcast_to(mask._data, out.shape)
+    if _state.enabled and (input._requires_grad or source._requires_grad):
+        # differentiable in both: index_put of the first mask.sum() source elements
+        idx = tuple(_make(i.astype(np.int64), D.int64) for i in np.nonzero(m))
+        return index_put(input, idx, source.reshape(-1)[: int(m.sum())])
     out[m] = source._data.reshape(-1)[: int(m.sum())]
     return _make(out, input._dtype)
 

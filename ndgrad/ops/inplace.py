@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.graph import Node
+from ..autograd.graph import Node, move_retain, refresh_view
 from ._core import _make, _state, grad_needed, record
 from .elementwise import cap_name
 
@@ -45,6 +45,8 @@ def _write(self: Tensor, res: Tensor) -> None:
 
 def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
     """Run `fn(self, *args)` and store its result in self's memory, keeping autograd right."""
+    if self._extra is not None and self._extra != self._version[0]:
+        refresh_view(self)
     tracking = _state.enabled and (self._requires_grad or _any_requires_grad(args, kwargs))
     if not tracking:
         if _state.enabled is False or not self._requires_grad:
@@ -72,9 +74,12 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     if not res._requires_grad:
         return self
     if base is None:
+        old_fn = self.grad_fn
         self.grad_fn = res.grad_fn
         self._output_nr = res._output_nr
         self._requires_grad = True
+        if self._retains_grad:
+            move_retain(self, old_fn)
         return self
     _rebase_view(self, base, res)
     return self
@@ -109,6 +114,9 @@ class CopySlices(Node):
     """The base's new grad_fn after an in-place op on one of its views."""
     __slots__ = ("positions", "base_shape")
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"  # PyTorch's name() for its C++ node
+
     def backward(self, g: Tensor) -> tuple:
         from .indexing import _put_value, getitem
         flat = g.reshape(-1)
@@ -131,6 +139,7 @@ class AsStridedBackward0(Node):
 
 def _rebase_view(view: Tensor, base: Tensor, res: Tensor) -> None:
     pos = _view_positions(base._data, view._data)
+    old_base_fn, old_view_fn = base.grad_fn, view.grad_fn
     node = CopySlices()
     node.positions, node.base_shape = pos, base._data.shape
     res_flat = res  # gradient for the op's result arrives in the view's shape
@@ -140,6 +149,11 @@ def _rebase_view(view: Tensor, base: Tensor, res: Tensor) -> None:
     vnode.positions, vnode.base_shape = pos, base._data.shape
     record(vnode, view, (base,))
     view._output_nr = 0
+    view._extra = view._version[0]
+    if base._retains_grad:
+        move_retain(base, old_base_fn)
+    if view._retains_grad:
+        move_retain(view, old_view_fn)
 
 
 # ---------------------------------------------------------------------------

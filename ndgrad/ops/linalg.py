@@ -18,11 +18,21 @@ def _cap(d: D.dtype) -> str:
 
 def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
     if a._dtype is not b._dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a._dtype.name} != "
-                           f"{b._dtype.name}" if name in ("mm", "matmul") else
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_name(a._dtype)} != "
+                           f"{c_name(b._dtype)}" if name in ("mm", "matmul") else
                            f"{name}: expected both vectors to have same dtype, but found {_cap(a._dtype)} and "
                            f"{_cap(b._dtype)}" if name == "dot" else
                            f"expected scalar type {_cap(a._dtype)} but found {_cap(b._dtype)}")
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def c_name(d: D.dtype) -> str:
+    """The C++ type name PyTorch prints for a dtype in some messages ("float", "long int")."""
+    return _C_NAMES.get(d.name, d.name)
 
 
 def _check_tensor(x: Any, name: str, pos: int, arg: str) -> None:
@@ -220,8 +230,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
                            if nb <= 2 else f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{int(np.prod(sa[:-2])) if na > 2 else 1}, {ka}] but got: [{sb[0]}, {kb}].")
     if input._dtype is not other._dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input._dtype.name} != "
-                           f"{other._dtype.name}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_name(input._dtype)} != "
+                           f"{c_name(other._dtype)}")
     try:
         out = np.matmul(input._data, other._data)
     except ValueError:
@@ -240,8 +250,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 @register()
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product of two 1-d tensors."""
-    if input._data.ndim != 1 or vec2._data.ndim != 1:
-        raise RuntimeError("outer: expected 1-D tensors")
+    for arg, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {arg}, but got {t._data.ndim}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -349,8 +360,15 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 # ---------------------------------------------------------------------------
 # decompositions and solvers (ndgrad.linalg)
 # ---------------------------------------------------------------------------
+class LinAlgError(RuntimeError):
+    """A linear-algebra failure (singular or not positive-definite input): PyTorch's torch.linalg.LinAlgError."""
+
+
 def _square(A: Tensor, name: str) -> None:
-    if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
+    _check_tensor(A, f"linalg_{name}", 1, "A")
+    if A._data.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if A._data.shape[-1] != A._data.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
                            f"{A._data.shape[-2] if A._data.ndim >= 2 else 1} by {A._data.shape[-1]} matrices")
     if A._dtype.category < 2:
@@ -373,8 +391,8 @@ def inv(A: Tensor) -> Tensor:
     try:
         r = np.linalg.inv(A._data)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
-                           "because the input matrix is singular.") from None
+        raise LinAlgError("linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
+                          "because the input matrix is singular.") from None
     res = _make(r.astype(A._data.dtype, copy=False), A._dtype)
     if grad_needed(A):
         from ._core import out_ref
@@ -443,7 +461,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         x = np.linalg.solve(A._data, b)
         x = x[..., 0] if vec else x
     except np.linalg.LinAlgError:
-        raise RuntimeError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+        raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
     res = _make(x.astype(A._data.dtype, copy=False), A._dtype)
     if grad_needed(A, B):
         from ._core import out_ref
@@ -464,8 +482,8 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     try:
         L = np.linalg.cholesky(A._data)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.cholesky: The factorization could not be completed because the input is not "
-                           "positive-definite.") from None
+        raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
+                          "positive-definite.") from None
     r = _make(L, A._dtype)
     return r.mT if upper else r
 
@@ -503,7 +521,11 @@ def matrix_rank(A: Tensor) -> Tensor:
 def matrix_power(A: Tensor, n: int) -> Tensor:
     if n == 0:
         from .._creation import eye
-        return eye(A.shape[-1], dtype=A.dtype).expand(A.shape)
+        res = eye(A.shape[-1], dtype=A.dtype).expand(A.shape).contiguous()
+        if grad_needed(A):  # PyTorch's result requires grad (a zero gradient)
+            from .elementwise import _ZeroGrad
+            record(_ZeroGrad("LinalgMatrixPowerBackward0"), res, (A,))
+        return res
     if n < 0:
         return matrix_power(inv(A), -n)
     r = A

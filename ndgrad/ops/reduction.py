@@ -159,7 +159,11 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     arr = input._data
     if arr.ndim == 0:
         axes = None
-    res = _make(np.asarray(np.mean(arr, axis=axes, keepdims=keepdim)).astype(arr.dtype, copy=False), input._dtype)
+    if arr.size:
+        m = np.mean(arr, axis=axes, keepdims=keepdim)
+    else:  # NaN for an empty reduction, without NumPy's "Mean of empty slice" warning
+        m = np.sum(arr, axis=axes, keepdims=keepdim) / np.asarray(0, arr.dtype)
+    res = _make(np.asarray(m).astype(arr.dtype, copy=False), input._dtype)
     if _state.enabled and input._requires_grad:
         n = MeanBackward0()
         n.in_shape, n.axes, n.keepdim = arr.shape, axes, keepdim
@@ -366,8 +370,10 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 
 def _arg(input: Tensor, dim: Any, keepdim: bool, fn: Any, name: str) -> Tensor:
     arr = input._data
-    if arr.size == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if arr.size == 0 and dim is None:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if arr.size == 0 and arr.ndim and arr.shape[wrap_dim(dim, arr.ndim)] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {wrap_dim(dim, arr.ndim)} to have non-zero size.")
     if dim is None:
         r = np.asarray(fn(arr.reshape(-1)))
         if keepdim:
@@ -380,14 +386,20 @@ def _arg(input: Tensor, dim: Any, keepdim: bool, fn: Any, name: str) -> Tensor:
 
 
 @register()
-def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+           keepdims: Any = None) -> Tensor:
     """Index of the largest element (first on ties), flattened or along dim."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
     return _arg(input, dim, keepdim, np.argmax, "argmax")
 
 
 @register()
-def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+           keepdims: Any = None) -> Tensor:
     """Index of the smallest element (first on ties), flattened or along dim."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
     return _arg(input, dim, keepdim, np.argmin, "argmin")
 
 
@@ -405,6 +417,8 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     if input._dtype.category < 2:
         input = input.to(D.get_default_dtype())
     axes = dims_arg(dim, input._data.ndim) or None
+    if input._data.ndim == 0:
+        axes = None
     m = _make(np.max(input._data, axis=axes, keepdims=True), input._dtype) if input._data.size else \
         _make(np.zeros((1,) * input._data.ndim, input._data.dtype), input._dtype)
     m = where(m.isinf(), 0.0, m)
@@ -642,7 +656,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
             return vector_norm(input, 2, dim, keepdim, dtype=dtype)
         if p == "nuc":
             return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
-        raise RuntimeError(f"norm: unsupported p '{p}'")
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
 
 
@@ -736,11 +750,18 @@ def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
             return _make(np.array(np.nan, input._data.dtype), input._dtype)
         order = _sort_idx(flat._data, 0, False, True)
         k = (flat._data.size - 1) // 2
-        return gather(flat, 0, _make(order[k:k + 1].astype(np.int64), D.int64)).reshape(())
+        pick = order[k:k + 1]
+        if flat._data.dtype.kind in "fc" and np.isnan(flat._data).any():  # NaN propagates, as in PyTorch
+            pick = np.argmax(np.isnan(flat._data)).reshape(1)
+        return gather(flat, 0, _make(pick.astype(np.int64), D.int64)).reshape(())
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     order = _sort_idx(input._data, d, False, True)
-    idx = _make(np.take(order, [(n - 1) // 2], axis=d).astype(np.int64), D.int64)
+    pick = np.take(order, [(n - 1) // 2], axis=d)
+    if input._data.dtype.kind in "fc" and input._data.ndim:
+        isn = np.isnan(input._data)
+        pick = np.where(isn.any(axis=d, keepdims=True), np.argmax(isn, axis=d, keepdims=True), pick)
+    idx = _make(pick.astype(np.int64), D.int64)
     vals = gather(input, d, idx)
     if not keepdim:
         vals, idx = squeeze(vals, d), squeeze(idx, d)
@@ -756,7 +777,8 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
         raise RuntimeError(f"quantile() input tensor must be either float or double dtype")
     qs = q._data if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
     if np.any((qs < 0) | (qs > 1)):
-        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        bad = float(np.asarray(qs)[(qs < 0) | (qs > 1)].reshape(-1)[0])
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {bad}")
     x = reshape(input, -1) if dim is None else input
     d = 0 if dim is None else wrap_dim(dim, input._data.ndim)
     n = x._data.shape[d]
@@ -780,6 +802,10 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     fshape = [1] * srt._data.ndim
     fshape[d] = -1
     w = _make(frac.astype(srt._data.dtype).reshape(fshape), srt._dtype)
+    if isinstance(q, Tensor) and q._requires_grad and interpolation == "linear":
+        # differentiable in q too: the weight is q * (n - 1) - lo
+        w = q.to(srt._dtype).reshape(fshape) * (n - 1) - _make(lo.astype(srt._data.dtype).reshape(fshape),
+                                                                 srt._dtype)
     r = a + (b - a) * w
     r = r.movedim(d, 0)
     if keepdim:
@@ -834,3 +860,31 @@ def float_out(x: Tensor) -> D.dtype:
 
 
 _ = grad_needed
+
+
+def _accept_numpy_aliases(names: tuple) -> None:
+    """Let the exported ops take NumPy's `axis=` / `keepdims=` for `dim=` / `keepdim=`, as PyTorch does."""
+    import functools
+    import inspect
+
+    from ._core import REGISTRY
+    for name in names:
+        fn, is_method, is_function = REGISTRY[name]
+        params = inspect.signature(fn).parameters
+        if "axis" in params or "dim" not in params:
+            continue
+
+        def wrapper(*args: Any, _fn: Any = fn, _keep: bool = "keepdim" in params, **kwargs: Any) -> Any:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if _keep and "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+            return _fn(*args, **kwargs)
+        functools.update_wrapper(wrapper, fn)
+        REGISTRY[name] = (wrapper, is_method, is_function)
+
+
+_accept_numpy_aliases(("amax", "amin", "max", "min", "prod", "all", "any", "logsumexp", "median", "count_nonzero",
+                       "nansum", "nanmean", "cumprod", "quantile", "nanquantile", "aminmax", "sort", "argsort",
+                       "topk", "kthvalue", "squeeze", "unsqueeze", "cummax", "cummin", "logcumsumexp", "argmax",
+                       "argmin", "cumsum", "var_mean", "std_mean"))

@@ -18,12 +18,17 @@ def as_view(x: Tensor, arr: np.ndarray) -> Tensor:
     out = _make(arr, x._dtype)
     out._version = x._version
     out._base = x._base if x._base is not None else x
+    out._extra = x._version[0]  # the version its grad_fn belongs to (see autograd.graph.refresh_view)
     return out
 
 
 def _shape_args(shape: Sequence) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
         shape = shape[0]
+    for i, s in enumerate(shape):
+        if not isinstance(s, (int, np.integer, Tensor)) or isinstance(s, bool):
+            raise TypeError(f"argument 'shape' failed to unpack the object at pos {i + 1} with error \"type must be "
+                            f"tuple of ints,but got {type(s).__name__}\"")
     try:
         return tuple(int(s) for s in shape)
     except TypeError:
@@ -145,7 +150,10 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence) -> Tensor:
     d = wrap_dim(dim, input._data.ndim)
     shp = input._data.shape
     sizes = tuple(sizes)
-    inner = _infer_shape(sizes, shp[d]) if -1 in sizes or True else sizes
+    if -1 not in sizes and int(np.prod(sizes)) != shp[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({shp[d]}) in the input tensor")
+    inner = _infer_shape(sizes, shp[d])
     return reshape(input, shp[:d] + inner + shp[d + 1:])
 
 
@@ -208,7 +216,14 @@ def t(input: Tensor) -> Tensor:
     """Transpose of a tensor with at most 2 dims."""
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
-    return transpose(input, 0, -1) if input._data.ndim == 2 else transpose(input, 0, 0)
+    res = transpose(input, 0, -1) if input._data.ndim == 2 else transpose(input, 0, 0)
+    if type(res.grad_fn) is TransposeBackward0:
+        res.grad_fn.__class__ = TBackward0  # PyTorch names t()'s node TBackward0
+    return res
+
+
+class TBackward0(TransposeBackward0):
+    __slots__ = ()
 
 
 class PermuteBackward0(Node):
@@ -249,6 +264,14 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Move dims from source positions to destination positions."""
     nd = input._data.ndim
+    if nd == 0:
+        for d in (source if isinstance(source, (list, tuple)) else [source]):
+            wrap_dim(d, 0)
+        return permute(input, ())
+    if isinstance(source, (list, tuple)) != isinstance(destination, (list, tuple)):
+        raise TypeError(f"movedim() received an invalid combination of arguments - got "
+                        f"({type(source).__name__}, {type(destination).__name__}): source and destination must "
+                        "both be ints or both be sequences of ints")
     src = [wrap_dim(d, nd) for d in (source if isinstance(source, (list, tuple)) else [source])]
     dst = [wrap_dim(d, nd) for d in (destination if isinstance(destination, (list, tuple)) else [destination])]
     if len(src) != len(dst):
@@ -487,7 +510,9 @@ def _tensor_seq(tensors: Any, fn: str) -> list:
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     if not tensors:
-        raise RuntimeError(f"{fn}(): expected a non-empty list of Tensors")
+        if fn == "cat":
+            raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{fn} expects a non-empty TensorList")
     return list(tensors)
 
 
@@ -718,6 +743,8 @@ class UnbindBackward0(Node):
 @register()
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along dim, as a tuple of views."""
+    if input._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input._data.ndim)
     return tuple(select(input, d, i) for i in range(input._data.shape[d]))
 
@@ -772,7 +799,7 @@ class FlipBackward0(Node):
 @register()
 def flip(input: Tensor, dims: Any) -> Tensor:
     """Reverse the order of elements along dims (a copy, as in PyTorch)."""
-    axes = dims_arg(dims, input._data.ndim) or ()
+    axes = (dims_arg(dims, input._data.ndim) or ()) if input._data.ndim else ()
     res = _make(np.flip(input._data, axes).copy() if axes else input._data.copy(), input._dtype)
     if grad_needed(input):
         n = FlipBackward0()
@@ -892,7 +919,14 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     nd = input._data.ndim
     d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
     from .indexing import _diag_index
-    return _diag_index(input, offset, d1, d2)
+    res = _diag_index(input, offset, d1, d2)
+    # PyTorch's diagonal is a view: writes through it (x.diagonal().zero_()) reach x
+    arr = np.diagonal(input._data, offset, d1, d2)
+    if input._data.flags.writeable:
+        arr.flags.writeable = True
+    out = as_view(input, arr)
+    out.grad_fn, out._requires_grad = res.grad_fn, res._requires_grad
+    return out
 
 
 @register()
@@ -914,10 +948,21 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 @register(method=False)
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
-    n = input._data.shape[-1]
-    from .._creation import eye
-    e = eye(n, dtype=input._dtype)
-    return unsqueeze(input, -1) * e
+    """Matrices whose `offset` diagonal (over dims dim1, dim2 of the result) holds input's last dim."""
+    from .._creation import zeros
+    k = input._data.shape[-1]
+    n = k + builtins.abs(offset)
+    sel = np.zeros((k, n, n), input._dtype.np)  # sel[i] is 1 at the i-th diagonal position
+    i = np.arange(k)
+    sel[i, i + max(-offset, 0), i + max(offset, 0)] = 1
+    e = zeros(sel.shape, dtype=input._dtype)
+    e._data[...] = sel
+    res = (unsqueeze(unsqueeze(input, -1), -1) * e).sum(-3, dtype=input._dtype)
+    nd = res._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if (d1, d2) != (nd - 2, nd - 1):
+        res = movedim(res, (nd - 2, nd - 1), (d1, d2))
+    return res
 
 
 @register(method=False)
@@ -943,7 +988,6 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
         s[i] = -1
         out.append(expand(reshape(t, s), shape))
     if swap:
-        out = [transpose(o, 0, 1) for o in out]
         out[0], out[1] = out[1], out[0]
     return tuple(out)
 
@@ -961,3 +1005,21 @@ def atleast_2d(input: Tensor) -> Tensor:
 @register()
 def ravel(input: Tensor) -> Tensor:
     return reshape(input, -1)
+
+
+@register()
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """n-th forward difference along dim (after concatenating prepend/append), as torch.diff."""
+    if input._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = wrap_dim(dim, input._data.ndim)
+    parts = [p for p in (prepend, input, append) if p is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        size = x._data.shape[d]
+        if size == 0:
+            break
+        hi, lo = narrow(x, d, 1, size - 1), narrow(x, d, 0, size - 1)
+        x = hi ^ lo if x._dtype is D.bool else hi - lo
+    return x

@@ -1,0 +1,1373 @@
+"""nn.functional: activations, linear maps, dropout, normalization, embedding and losses.
+
+Most functions are compositions of differentiable ndgrad ops, so their gradients
+(and gradients of gradients) come for free. A few are fused primitives with
+their own Node, each for a stated reason (stability, or a gradient PyTorch
+defines differently from the naive composition): log_softmax, softmax,
+nll_loss, binary_cross_entropy, binary_cross_entropy_with_logits, embedding.
+Convolution, pooling, padding, interpolation and attention kernels live in
+ndgrad.ops.nn and are re-exported here.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ..ops._core import _make, _state, broadcast_shapes_or_raise, out_ref, record, wrap_dim
+from ..ops.elementwise import where as _where_op
+from ..ops.inplace import apply_inplace
+
+# kernels owned by ndgrad.ops.nn, re-exported lazily (module __getattr__ below)
+_OPS_NN = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "pad", "interpolate",
+           "upsample", "scaled_dot_product_attention", "unfold", "fold", "lp_pool2d", "max_unpool2d",
+           "pixel_shuffle", "pixel_unshuffle", "grid_sample", "affine_grid", "multi_head_attention_forward",
+           "lp_pool1d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "conv_transpose3d")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _OPS_NN:
+        try:
+            from ..ops import nn as _opsnn
+        except ImportError as e:  # pragma: no cover - while ops/nn.py does not exist yet
+            raise AttributeError(f"module 'ndgrad.nn.functional' has no attribute '{name}'") from e
+        if hasattr(_opsnn, name):
+            return getattr(_opsnn, name)
+        from . import modules as _modules  # a few live beside their module classes
+        if hasattr(_modules, name):
+            return getattr(_modules, name)
+    raise AttributeError(f"module 'ndgrad.nn.functional' has no attribute '{name}'")
+
+
+def __dir__() -> list:
+    return sorted(list(globals()) + list(_OPS_NN))
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _scalar_name(dt: D.dtype) -> str:
+    return _SCALAR_NAMES.get(dt.name, dt.name)
+
+
+def _size_str(shape: Sequence) -> str:
+    return f"torch.Size({list(shape)})"
+
+
+def _check_input(x: Any, fn: str, arg: str = "input") -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def _float_input(x: Tensor, fn: str) -> Tensor:
+    _check_input(x, fn)
+    if x._dtype.category < 2:
+        raise RuntimeError(f'"{fn}" not implemented for \'{_scalar_name(x._dtype)}\'')
+    return x
+
+
+def _const(arr: np.ndarray, dt: D.dtype) -> Tensor:
+    """A graph-free tensor over an array, cast to dt."""
+    if arr.dtype != dt.np:
+        arr = arr.astype(dt.np)
+    return _make(arr, dt)
+
+
+def _reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = ("mean" if size_average else "sum") if reduce else "none"
+        warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                      f"{reduction}' instead.", stacklevel=3)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _maybe_inplace(input: Tensor, inplace: bool, fn: Any, *args: Any) -> Tensor:
+    if inplace:
+        return apply_inplace(input, lambda x, *a: fn(x, *a), *args)
+    return fn(input, *args)
+
+
+def _where(cond: Tensor, a: Any, b: Any) -> Tensor:
+    return _where_op(cond, a, b)
+
+
+# ---------------------------------------------------------------------------
+# softmax family (fused primitives)
+# ---------------------------------------------------------------------------
+def _softmax_dim(ndim: int) -> int:
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include "
+                  "dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _prep_softmax(input: Tensor, dim: Any, dtype: Any, fn: str) -> tuple:
+    _check_input(input, fn)
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._dtype.category < 2:
+        raise NotImplementedError(f'"{fn}_lastdim_kernel_impl" not implemented for '
+                                  f"'{_scalar_name(input._dtype)}'")
+    if dim is None:
+        dim = _softmax_dim(input._data.ndim)
+    axis = wrap_dim(dim, input._data.ndim)
+    return input, axis
+
+
+def _np_log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    if x.ndim == 0:
+        return np.zeros_like(x)
+    m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    s = x - m
+    lse = np.log(np.exp(s).sum(axis=axis, keepdims=True))
+    return s - lse
+
+
+def _np_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    if x.ndim == 0:
+        return np.ones_like(x)
+    m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    e = np.exp(x - m)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+class LogSoftmaxBackward0(Node):
+    """Fused because log(softmax(x)) underflows to -inf for large logits; computing
+    x - max - log(sum(exp(x - max))) in one step keeps it finite, and the gradient
+    g - softmax * sum(g) needs only the saved output."""
+
+    __slots__ = ("dim",)
+
+    def backward(self, g: Tensor) -> tuple:
+        (out,) = self.saved()
+        if out._data.ndim == 0:
+            return (g * 0,)
+        return (g - out.exp() * g.sum(self.dim, keepdim=True),)
+
+
+class SoftmaxBackward0(Node):
+    """Fused for the same stability reason as log_softmax (shifted by the max), and
+    because its gradient out * (g - sum(g * out)) needs only the saved output."""
+
+    __slots__ = ("dim",)
+
+    def backward(self, g: Tensor) -> tuple:
+        (out,) = self.saved()
+        if out._data.ndim == 0:
+            return (g * 0,)
+        return (out * (g - (g * out).sum(self.dim, keepdim=True)),)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """log(softmax(input)) along dim, computed stably."""
+    input, axis = _prep_softmax(input, dim, dtype, "log_softmax")
+    res = _make(_np_log_softmax(input._data, axis), input._dtype)
+    if _state.enabled and input._requires_grad:
+        n = LogSoftmaxBackward0()
+        n.dim = axis
+        n.save(out_ref(res))
+        record(n, res, (input,))
+    return res
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """exp(input) normalised to sum to 1 along dim."""
+    input, axis = _prep_softmax(input, dim, dtype, "softmax")
+    res = _make(_np_softmax(input._data, axis), input._dtype)
+    if _state.enabled and input._requires_grad:
+        n = SoftmaxBackward0()
+        n.dim = axis
+        n.save(out_ref(res))
+        record(n, res, (input,))
+    return res
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-input) along dim."""
+    _check_input(input, "softmin")
+    if dim is None:
+        dim = _softmax_dim(input._data.ndim)
+    return softmax(-input, dim, dtype=dtype)
+
+
+# methods PyTorch has on Tensor (and as torch.softmax / torch.log_softmax)
+def _tensor_softmax(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return softmax(self, dim, dtype=dtype)
+
+
+def _tensor_log_softmax(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return log_softmax(self, dim, dtype=dtype)
+
+
+for _n, _f in (("softmax", _tensor_softmax), ("log_softmax", _tensor_log_softmax)):
+    if not hasattr(Tensor, _n):
+        setattr(Tensor, _n, _f)
+
+
+# ---------------------------------------------------------------------------
+# activations
+# ---------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0)."""
+    _check_input(input, "relu")
+    if inplace:
+        return input.relu_()
+    return input.relu()
+
+
+def relu_(input: Tensor) -> Tensor:
+    return input.relu_()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """input where input > threshold, else value."""
+    _check_input(input, "threshold")
+    return _maybe_inplace(input, inplace, lambda x: _where(x > threshold, x, value))
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return globals()["threshold"](input, threshold, value, True)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """Clamp to [min_val, max_val]; the gradient is zero at and beyond the bounds."""
+    _check_input(input, "hardtanh")
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+
+    def f(x: Tensor) -> Tensor:
+        inside = (x > min_val) & (x < max_val)
+        return _where(inside, x, x.detach().clamp(min_val, max_val))
+    return _maybe_inplace(input, inplace, f)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(input, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """input where positive, negative_slope * input elsewhere."""
+    _check_input(input, "leaky_relu")
+    return _maybe_inplace(input, inplace, lambda x: _where(x > 0, x, x * negative_slope))
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """leaky_relu with a learned slope per channel (dim 1) or one shared slope."""
+    _check_input(input, "prelu")
+    n = weight.numel()
+    if n != 1:
+        if input._data.ndim < 2 and input._data.ndim != 1:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input._data.shape[1] if input._data.ndim >= 2 else input._data.shape[0]
+        if channels != n:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{n} and channel size = {channels}.")
+        if input._data.ndim >= 2:
+            weight = weight.reshape((n,) + (1,) * (input._data.ndim - 2))
+    return _where(input > 0, input, input * weight)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """input where positive, alpha * (exp(input) - 1) elsewhere."""
+    _check_input(input, "elu")
+    # the negative branch sees min(x, 0) so exp never overflows in the branch not taken
+    return _maybe_inplace(input, inplace, lambda x: _where(x > 0, x, x.clamp(max=0).expm1() * alpha))
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(input, alpha) with the self-normalising constants."""
+    _check_input(input, "selu")
+    return _maybe_inplace(input, inplace, lambda x: _where(x > 0, x * _SELU_SCALE,
+                                                           x.clamp(max=0).expm1() * (_SELU_ALPHA * _SELU_SCALE)))
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    _check_input(input, "celu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _maybe_inplace(input, inplace,
+                          lambda x: _where(x > 0, x, (x.clamp(max=0) / alpha).expm1() * alpha))
+
+
+_SQRT1_2 = 0.7071067811865476
+_SQRT_2_PI = 0.7978845608028654
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) (exact, with erf) or its tanh approximation."""
+    _check_input(input, "gelu")
+    if approximate == "none":
+        return input * ((input * _SQRT1_2).erf() + 1.0) * 0.5
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * _SQRT_2_PI
+        return input * (inner.tanh() + 1.0) * 0.5
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x)."""
+    _check_input(input, "silu")
+    return _maybe_inplace(input, inplace, lambda x: x * x.sigmoid())
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    _check_input(input, "mish")
+    return _maybe_inplace(input, inplace, lambda x: x * softplus(x).tanh())
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    _check_input(input, "hardsigmoid")
+    return _maybe_inplace(input, inplace, lambda x: hardtanh(x + 3.0, 0.0, 6.0) / 6.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6."""
+    _check_input(input, "hardswish")
+
+    def f(x: Tensor) -> Tensor:
+        mid = x * (x + 3.0) / 6.0
+        return _where(x <= -3.0, 0.0, _where(x >= 3.0, x, mid))
+    return _maybe_inplace(input, inplace, f)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, linear above threshold."""
+    _check_input(input, "softplus")
+    bx = input * beta if beta != 1 else input
+    safe = bx.clamp(max=threshold)
+    soft = safe.exp().log1p()
+    if beta != 1:
+        soft = soft / beta
+    return _where(bx > threshold, input, soft)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), stable for large |x|."""
+    _check_input(input, "logsigmoid")
+    return -softplus(-input)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return _where((input > lambd) | (input < -lambd), input, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return _where(input > lambd, input - lambd, _where(input < -lambd, input + lambd, 0.0))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """First half of input along dim times sigmoid of the second half."""
+    _check_input(input, "glu")
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a, b = input.chunk(2, d)
+    return a * b.sigmoid()
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU with a random slope in [lower, upper] when training, (lower+upper)/2 otherwise."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from .._random import _rng
+    slope = _rng(None).uniform(lower, upper, input._data.shape)
+    return _maybe_inplace(input, inplace, lambda x: _where(x >= 0, x, x * _const(slope, x._dtype)))
+
+
+# ---------------------------------------------------------------------------
+# linear maps
+# ---------------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias."""
+    _check_input(input, "linear")
+    _check_input(weight, "linear", "weight")
+    if weight._data.ndim == 2 and input._data.ndim >= 1 and input._data.shape[-1] != weight._data.shape[1]:
+        rows = int(np.prod(input._data.shape[:-1])) if input._data.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input._data.shape[-1]} and "
+                           f"{weight._data.shape[1]}x{weight._data.shape[0]})")
+    out = input.matmul(weight.t()) if weight._data.ndim == 2 else input.matmul(weight)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """out[..., k] = input1 @ weight[k] @ input2 + bias[k]."""
+    from .. import einsum
+    if input1._data.shape[:-1] != input2._data.shape[:-1]:
+        raise RuntimeError("bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1._data.shape[:-1])} and {list(input2._data.shape[:-1])}")
+    if weight._data.ndim != 3 or weight._data.shape[1] != input1._data.shape[-1] or \
+            weight._data.shape[2] != input2._data.shape[-1]:
+        raise RuntimeError(f"bilinear(): input1 size or input2 size does not match weight size: got "
+                           f"{input1._data.shape[-1]}, {input2._data.shape[-1]} but expected "
+                           f"{list(weight._data.shape[1:])}")
+    out = einsum("...i,kij,...j->...k", input1, weight, input2)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ---------------------------------------------------------------------------
+# dropout
+# ---------------------------------------------------------------------------
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
+    from .._random import _rng
+    dt = input._dtype
+    keep = _rng(None).random(shape, dtype=np.float64 if dt is D.float64 else np.float32) >= p
+    if p == 1.0:
+        return _make(np.zeros(shape, dt.np), dt)
+    return _make(keep.astype(dt.np) * dt.np.type(1.0 / (1.0 - p)), dt)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (only when training)."""
+    _check_input(input, "dropout")
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    mask = _dropout_mask(input, p, input._data.shape)
+    if inplace:
+        return apply_inplace(input, lambda x: x * mask)
+    return input * mask
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched_ndim: int,
+                     name: str) -> Tensor:
+    _check_input(input, name)
+    _check_p(p)
+    nd = input._data.ndim
+    spatial = batched_ndim - 2
+    if nd not in (batched_ndim, batched_ndim - 1):
+        if name == "dropout1d":
+            raise RuntimeError(f"{name}: Expected {batched_ndim - 1}D or {batched_ndim}D input, but received a "
+                               f"{nd}D input. Note that {name} exists to provide channel-wise dropout on inputs "
+                               f"with 1 spatial dimension, a channel dimension, and an optional batch dimension "
+                               f"(i.e. {batched_ndim - 1}D or {batched_ndim}D inputs).")
+        warnings.warn(f"{name}: Received a {nd}-D input to {name}, which is deprecated and will result in an error "
+                      "in a future release. To retain the behavior and silence this warning, please use dropout "
+                      f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {spatial} "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                      f"{batched_ndim - 1}D or {batched_ndim}D inputs).", stacklevel=3)
+        lead = min(2, nd)
+    elif nd == batched_ndim - 1 and name == "dropout2d":
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a "
+                      "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+                      "please switch to using dropout1d instead.", stacklevel=3)
+        lead = 2
+    else:
+        lead = 2 if nd == batched_ndim else 1
+    if not training or p == 0.0:
+        return input
+    shape = input._data.shape[:lead] + (1,) * (nd - lead)
+    mask = _dropout_mask(input, p, shape)
+    if inplace:
+        return apply_inplace(input, lambda x: x * mask)
+    return input * mask
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) input."""
+    return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) or (C, H, W) input."""
+    return _feature_dropout(input, p, training, inplace, 4, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout that keeps the self-normalising mean and variance (for SELU networks)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from .._random import _rng
+    alpha_p = -_SELU_ALPHA * _SELU_SCALE
+    keep = (_rng(None).random(input._data.shape) >= p)
+    a = 1.0 / math.sqrt((alpha_p ** 2 * p + 1) * (1 - p))
+    b = -a * alpha_p * p
+    keep_t = _const(keep.astype(np.float64) * a, input._dtype)
+    add_t = _const((~keep) * (alpha_p * a) + b, input._dtype)
+    return _maybe_inplace(input, inplace, lambda x: x * keep_t + add_t)
+
+
+# ---------------------------------------------------------------------------
+# normalization
+# ---------------------------------------------------------------------------
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float | None = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) by batch statistics (training) or running ones (eval)."""
+    _check_input(input, "batch_norm")
+    x = input
+    nd = x._data.ndim
+    C = x._data.shape[1] if nd >= 2 else 0
+    bshape = (1, C) + (1,) * (nd - 2)
+    axes = (0,) + tuple(range(2, nd))
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.numel() != C:
+            raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
+    if nd < 2:
+        raise RuntimeError(f"batch_norm: expected input with at least 2 dimensions, got {nd}")
+    if training:
+        count = x._data.size // C
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{_size_str(x._data.shape)}")
+        mean = x.mean(axes, keepdim=True)
+        xc = x - mean
+        var = (xc * xc).mean(axes, keepdim=True)
+        if running_mean is not None or running_var is not None:
+            m = 0.1 if momentum is None else momentum
+            bm = mean._data.reshape(C)
+            bv = var._data.reshape(C) * (count / (count - 1))
+            if running_mean is not None:
+                rm = running_mean._data
+                rm *= (1 - m)
+                rm += (m * bm).astype(rm.dtype, copy=False)
+                running_mean._version[0] += 1
+            if running_var is not None:
+                rv = running_var._data
+                rv *= (1 - m)
+                rv += (m * bv).astype(rv.dtype, copy=False)
+                running_var._version[0] += 1
+        out = xc * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        rm = running_mean._data.reshape(bshape).astype(x._dtype.np, copy=False)
+        inv = (1.0 / np.sqrt(running_var._data.reshape(bshape).astype(np.float64) + eps)).astype(x._dtype.np)
+        out = (x - _make(rm, x._dtype)) * _make(inv, x._dtype)
+    if weight is not None:
+        out = out * weight.reshape(bshape)
+    if bias is not None:
+        out = out + bias.reshape(bshape)
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing `normalized_shape` dimensions."""
+    _check_input(input, "layer_norm")
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    shape = input._data.shape
+    if k == 0 or len(shape) < k or tuple(shape[-k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(str(s) for s in ns)}], but got input of size{list(shape)}")
+    axes = tuple(range(len(shape) - k, len(shape)))
+    mean = input.mean(axes, keepdim=True)
+    xc = input - mean
+    var = (xc * xc).mean(axes, keepdim=True)
+    out = xc * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the trailing dimensions."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    k = len(tuple(normalized_shape))
+    axes = tuple(range(input._data.ndim - k, input._data.ndim))
+    if eps is None:
+        eps = float(np.finfo(input._dtype.np).eps)
+    out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return out * weight if weight is not None else out
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over groups of channels (dim 1) and the spatial dimensions."""
+    _check_input(input, "group_norm")
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(shape)}")
+    N, C = shape[0], shape[1]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
+                           f"of shape {list(shape)} and num_groups={num_groups}")
+    x = input.reshape(N, num_groups, -1)
+    mean = x.mean(2, keepdim=True)
+    xc = x - mean
+    var = (xc * xc).mean(2, keepdim=True)
+    out = (xc * (var + eps).rsqrt()).reshape(shape)
+    bshape = (1, C) + (1,) * (len(shape) - 2)
+    if weight is not None:
+        out = out * weight.reshape(bshape)
+    if bias is not None:
+        out = out + bias.reshape(bshape)
+    return out
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) over its spatial dimensions."""
+    shape = input._data.shape
+    axes = tuple(range(2, len(shape)))
+    mean = input.mean(axes, keepdim=True)
+    xc = input - mean
+    var = (xc * xc).mean(axes, keepdim=True)
+    out = xc * (var + eps).rsqrt()
+    bshape = (1, shape[1]) + (1,) * (len(shape) - 2)
+    if weight is not None:
+        out = out * weight.reshape(bshape)
+    if bias is not None:
+        out = out + bias.reshape(bshape)
+    return out
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Normalise each channel by the energy of its `size` neighbouring channels."""
+    sq = input * input
+    C = input._data.shape[1]
+    pad_lo = size // 2
+    pad_hi = (size - 1) // 2
+    from .. import cat, zeros
+    zshape_lo = list(sq._data.shape)
+    zshape_lo[1] = pad_lo
+    zshape_hi = list(sq._data.shape)
+    zshape_hi[1] = pad_hi
+    padded = cat([zeros(zshape_lo, dtype=input._dtype), sq, zeros(zshape_hi, dtype=input._dtype)], 1)
+    div = padded.narrow(1, 0, C)
+    for i in range(1, size):
+        div = div + padded.narrow(1, i, C)
+    div = (div * (alpha / size) + k) ** beta
+    return input / div
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
+    """input / max(||input||_p along dim, eps)."""
+    _check_input(input, "normalize")
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps)
+    return input / denom
+
+
+# ---------------------------------------------------------------------------
+# embedding
+# ---------------------------------------------------------------------------
+class EmbeddingBackward0(Node):
+    """Fused: the gradient is a scatter-add of rows into a zero matrix (never
+    materialising a one-hot), with the padding row's gradient forced to zero."""
+
+    __slots__ = ("indices", "num_weights", "padding_idx", "scale_freq")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .. import zeros
+        idx = self.indices.reshape(-1)
+        D_ = g._data.shape[-1]
+        g2 = g.reshape(-1, D_)
+        if self.padding_idx is not None or self.scale_freq:
+            coef = np.ones(idx.shape, g._dtype.np)
+            if self.padding_idx is not None:
+                coef[idx == self.padding_idx] = 0
+            if self.scale_freq:
+                counts = np.bincount(idx, minlength=self.num_weights)
+                coef = coef / counts[idx].astype(coef.dtype)
+            g2 = g2 * _make(coef.reshape(-1, 1), g._dtype)
+        z = zeros((self.num_weights, D_), dtype=g._dtype)
+        return (None, z.index_add(0, _make(idx, D.int64), g2))
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of `weight` picked by the integer indices in `input`."""
+    _check_input(input, "embedding")
+    if input._dtype not in (D.int64, D.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{_scalar_name(input._dtype)}Tensor instead (while checking "
+                           "arguments for embedding)")
+    n = weight._data.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= n:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -n:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = n + padding_idx
+    idx = input._data
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm(weight, idx, max_norm, norm_type)
+    res = _make(weight._data[idx], weight._dtype)
+    if _state.enabled and weight._requires_grad:
+        node = EmbeddingBackward0()
+        node.indices = idx.astype(np.int64, copy=False)
+        node.num_weights = n
+        node.padding_idx = padding_idx
+        node.scale_freq = scale_grad_by_freq
+        record(node, res, (input, weight))
+    return res
+
+
+def _embedding_renorm(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+    rows = np.unique(idx.reshape(-1))
+    w = weight._data
+    sel = w[rows]
+    norms = np.linalg.norm(sel.astype(np.float64), ord=norm_type, axis=1)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[rows] = (sel * scale[:, None]).astype(w.dtype)
+    weight._version[0] += 1
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+    """Sums / means / maxes of bags of embeddings (2-D input: one bag per row)."""
+    from .. import stack
+    if input._data.ndim == 2:
+        e = embedding(input, weight, padding_idx, max_norm, norm_type)
+        if per_sample_weights is not None:
+            e = e * per_sample_weights.unsqueeze(-1)
+        return {"sum": e.sum(1), "mean": e.mean(1), "max": e.amax(1)}[mode]
+    offs = list(offsets._data.tolist()) + ([] if include_last_offset else [input._data.shape[0]])
+    bags = []
+    for a, b in zip(offs[:-1], offs[1:]):
+        e = embedding(input[a:b], weight, padding_idx, max_norm, norm_type)
+        if per_sample_weights is not None:
+            e = e * per_sample_weights[a:b].unsqueeze(-1)
+        bags.append({"sum": e.sum(0), "mean": e.mean(0), "max": e.amax(0)}[mode])
+    return stack(bags)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding along a new last dimension."""
+    _check_input(tensor, "one_hot", "self")
+    if tensor._dtype is not D.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    idx = tensor._data
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
+    elif idx.size and idx.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(idx.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, idx[..., None], 1, axis=-1)
+    return _make(out, D.int64)
+
+
+# ---------------------------------------------------------------------------
+# distances
+# ---------------------------------------------------------------------------
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Cosine of the angle between x1 and x2 along dim (broadcasting)."""
+    _check_input(x1, "cosine_similarity", "x1")
+    n1 = x1.norm(2, dim, keepdim=True).clamp_min(eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp_min(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p along the last dimension."""
+    _check_input(x1, "pairwise_distance", "x1")
+    d = x1 - x2 + eps
+    nd = max(x1._data.ndim, x2._data.ndim)
+    if nd == 0:
+        return d.abs()
+    return d.norm(p, -1, keepdim=keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """Condensed pairwise distances between the rows of a 2-D input."""
+    n = input._data.shape[0]
+    i, j = np.triu_indices(n, 1)
+    return (input[_make(i, D.int64)] - input[_make(j, D.int64)]).norm(p, -1)
+
+
+# ---------------------------------------------------------------------------
+# losses
+# ---------------------------------------------------------------------------
+def _warn_size(input: Tensor, target: Tensor) -> None:
+    if input._data.shape != target._data.shape:
+        warnings.warn(f"Using a target size ({_size_str(target._data.shape)}) that is different to the input "
+                      f"size ({_size_str(input._data.shape)}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error."""
+    _check_input(input, "mse_loss")
+    _check_input(target, "mse_loss", "target")
+    reduction = _reduction(size_average, reduce, reduction)
+    _warn_size(input, target)
+    d = input - target
+    loss = d * d
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error."""
+    _check_input(input, "l1_loss")
+    _check_input(target, "l1_loss", "target")
+    reduction = _reduction(size_average, reduce, reduction)
+    _warn_size(input, target)
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Squared error below beta, absolute error (shifted) above."""
+    _check_input(input, "smooth_l1_loss")
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _warn_size(input, target)
+    z = input - target
+    if beta == 0:
+        return _reduce(z.abs(), reduction)
+    a = z.abs()
+    loss = _where(a < beta, z * z * (0.5 / beta), a - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """Squared error below delta, delta-scaled absolute error above."""
+    _check_input(input, "huber_loss")
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _warn_size(input, target)
+    z = input - target
+    a = z.abs()
+    loss = _where(a < delta, z * z * 0.5, (a - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+class NllLossBackward0(Node):
+    """Fused: the loss picks one log-probability per sample; its gradient is that
+    pick's (weighted, normalised) sign pattern, computed once as a constant array and
+    scaled by the incoming gradient (so it stays differentiable in g)."""
+
+    __slots__ = ("coef", "reduction", "class_axis")
+
+    def backward(self, g: Tensor) -> tuple:
+        coef = _make(self.coef, g._dtype)
+        if self.reduction == "none":
+            g = g.unsqueeze(self.class_axis)
+        return (g * coef, None, None)
+
+
+def _check_target_dtype(target: Tensor) -> None:
+    if target._dtype not in (D.int64, D.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target._dtype)}")
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices given log-probabilities (N, C, d1, ...)."""
+    _check_input(input, "nll_loss")
+    _check_input(target, "nll_loss", "target")
+    reduction = _reduction(size_average, reduce, reduction)
+    x = input._data
+    t = target._data
+    if x.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim == 1:
+        if t.ndim != 0:
+            if t.ndim == 1 and t.shape[0] != 1:
+                raise ValueError(f"Expected input batch_size (1) to match target batch_size ({t.shape[0]}).")
+            if t.ndim > 1:
+                raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        C = x.shape[0]
+        class_axis = 0
+        x2 = x.reshape(1, C)
+        t1 = t.reshape(1)
+    else:
+        N, C = x.shape[0], x.shape[1]
+        if x.ndim == 2:
+            if t.ndim != 1:
+                if t.ndim == 0 or t.ndim > 1:
+                    raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if t.ndim >= 1 and t.shape[0] != N:
+            raise ValueError(f"Expected input batch_size ({N}) to match target batch_size ({t.shape[0]}).")
+        if x.ndim > 2 and t.shape != (N,) + x.shape[2:]:
+            raise RuntimeError(f"Expected target size {[N] + list(x.shape[2:])}, got {list(t.shape)}")
+        class_axis = 1
+        x2 = np.moveaxis(x, 1, -1).reshape(-1, C)
+        t1 = t.reshape(-1)
+    _check_target_dtype(target)
+    if weight is not None and weight.numel() != C:
+        raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but got "
+                           f"weight tensor of shape: {list(weight._data.shape)}")
+    t1 = t1.astype(np.int64, copy=False)
+    valid = t1 != ignore_index
+    bad = valid & ((t1 < 0) | (t1 >= C))
+    if bad.any():
+        raise IndexError(f"Target {int(t1[bad][0])} is out of bounds.")
+    ts = np.where(valid, t1, 0)
+    dt = input._dtype
+    if weight is not None:
+        w = weight._data.astype(dt.np, copy=False)[ts] * valid
+    else:
+        w = valid.astype(dt.np)
+    rows = np.arange(x2.shape[0])
+    picked = x2[rows, ts]
+    losses = -(w * picked)
+    if reduction == "none":
+        out_arr = losses.reshape(t.shape if x.ndim > 1 else ())
+        denom = None
+    elif reduction == "sum":
+        out_arr = np.asarray(losses.sum(), dt.np)
+        denom = 1.0
+    else:
+        denom = w.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out_arr = np.asarray(losses.sum() / denom, dt.np)
+    res = _make(np.asarray(out_arr, dtype=dt.np), dt)
+    if _state.enabled and input._requires_grad:
+        coef2 = np.zeros(x2.shape, dt.np)
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                coef2[rows, ts] = -w / denom
+        else:
+            coef2[rows, ts] = -w
+        if x.ndim == 1:
+            coef = coef2.reshape(C)
+        else:
+            shp = (x.shape[0],) + x.shape[2:] + (C,)
+            coef = np.moveaxis(coef2.reshape(shp), -1, 1)
+        node = NllLossBackward0()
+        node.coef = coef
+        node.reduction = reduction
+        node.class_axis = class_axis
+        record(node, res, (input, target, weight))
+    return res
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over classes (dim 1, or 0 for unbatched input) followed by nll_loss, or
+    the cross entropy against class probabilities when target is floating and input-shaped."""
+    _check_input(input, "cross_entropy")
+    _check_input(target, "cross_entropy", "target")
+    reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input._data.ndim == 1 else 1
+    logp = log_softmax(input, class_dim)
+    C = input._data.shape[class_dim] if input._data.ndim else 1
+    if target._dtype.category >= 2 and target._data.shape == input._data.shape:
+        # class probabilities
+        if weight is not None and weight.numel() != C:
+            raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but "
+                               f"got weight tensor of shape: {list(weight._data.shape)}")
+        tgt = target
+        if label_smoothing > 0:
+            tgt = target * (1 - label_smoothing) + label_smoothing / C
+        prod = logp * tgt
+        if weight is not None:
+            wshape = (C,) + (1,) * (input._data.ndim - class_dim - 1)
+            prod = prod * weight.reshape(wshape)
+        losses = -prod.sum(class_dim)
+        if reduction == "mean":
+            n = input._data.size // C if input._data.ndim else 1
+            return losses.sum() / n
+        return _reduce(losses, reduction)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing <= 0:
+        return nll
+    # smoothing term: mean over classes of -logp (weighted), zero at ignored positions
+    lp = logp
+    if weight is not None:
+        wshape = (C,) + (1,) * (input._data.ndim - class_dim - 1)
+        lp = lp * weight.reshape(wshape)
+    smooth = -lp.sum(class_dim)
+    t = target._data
+    ignore = t == ignore_index
+    if ignore.any():
+        smooth = smooth * _make((~ignore).astype(input._dtype.np), input._dtype)
+    if reduction == "sum":
+        smooth = smooth.sum()
+    elif reduction == "mean":
+        if weight is not None:
+            ts = np.where(ignore, 0, t).astype(np.int64)
+            denom = float((weight._data[ts] * ~ignore).sum())
+        else:
+            denom = float((~ignore).sum())
+        smooth = smooth.sum() / denom
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / C)
+
+
+class BinaryCrossEntropyBackward0(Node):
+    """Fused: PyTorch clamps log at -100 in the forward and divides by
+    max(x (1 - x), 1e-12) in the backward, so the gradient stays finite at 0 and 1,
+    which the composition of clamped logs would not give."""
+
+    __slots__ = ("reduction", "n")
+
+    def backward(self, g: Tensor) -> tuple:
+        x, t, w = self.saved()
+        scale = g if self.reduction == "none" else (g / self.n if self.reduction == "mean" else g)
+        gx = gt = None
+        if self.next_functions[0][0] is not None:
+            gx = scale * (x - t) / (x * (1 - x)).clamp_min(1e-12)
+            if w is not None:
+                gx = gx * w
+        if self.next_functions[1][0] is not None:
+            gt = scale * ((1 - x).log().clamp_min(-100) - x.log().clamp_min(-100))
+            if w is not None:
+                gt = gt * w
+        return gx, gt, None
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """-(t log x + (1 - t) log(1 - x)) with logs clamped at -100."""
+    _check_input(input, "binary_cross_entropy")
+    _check_input(target, "binary_cross_entropy", "target")
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Using a target size ({_size_str(target._data.shape)}) that is different to the input "
+                         f"size ({_size_str(input._data.shape)}) is deprecated. Please ensure they have the "
+                         "same size.")
+    x = input._data
+    if np.any((x < 0) | (x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    dt = input._dtype
+    if weight is not None:
+        broadcast_shapes_or_raise(x.shape, weight._data.shape)
+    t = target._data.astype(dt.np, copy=False)
+    with np.errstate(divide="ignore"):
+        lx = np.maximum(np.log(x), -100)
+        l1x = np.maximum(np.log(1 - x), -100)
+    loss = -(t * lx + (1 - t) * l1x)
+    if weight is not None:
+        loss = loss * weight._data.astype(dt.np, copy=False)
+    if reduction == "mean":
+        out = np.asarray(loss.mean(), dt.np)
+    elif reduction == "sum":
+        out = np.asarray(loss.sum(), dt.np)
+    else:
+        out = loss.astype(dt.np, copy=False)
+    res = _make(out, dt)
+    if _state.enabled and (input._requires_grad or target._requires_grad):
+        n = BinaryCrossEntropyBackward0()
+        n.reduction = reduction
+        n.n = x.size
+        wt = None
+        if weight is not None:
+            wt = weight.detach() if weight._data.shape == x.shape else weight.detach().expand(x.shape)
+        n.save(input, target, wt)
+        record(n, res, (input, target, None))
+    return res
+
+
+class BinaryCrossEntropyWithLogitsBackward0(Node):
+    """Fused: the stable forward (1 - t) x + L softplus(-x) differentiates, through
+    abs/relu, to a wrong value at x = 0; the closed form L sigmoid(x) - pw t is exact."""
+
+    __slots__ = ("reduction", "n")
+
+    def backward(self, g: Tensor) -> tuple:
+        x, t, w, pw = self.saved()
+        scale = g if self.reduction == "none" else (g / self.n if self.reduction == "mean" else g)
+        gx = gt = None
+        if self.next_functions[0][0] is not None:
+            if pw is None:
+                d = x.sigmoid() - t
+            else:
+                d = (t * (pw - 1) + 1) * x.sigmoid() - pw * t
+            gx = scale * d
+            if w is not None:
+                gx = gx * w
+        if self.next_functions[1][0] is not None:
+            if pw is None:
+                d = -x
+            else:
+                d = softplus(-x) * (pw - 1) - x
+            gt = scale * d
+            if w is not None:
+                gt = gt * w
+        return gx, gt
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """binary_cross_entropy(sigmoid(input), target), computed stably from the logits."""
+    _check_input(input, "binary_cross_entropy_with_logits")
+    _check_input(target, "binary_cross_entropy_with_logits", "target")
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Target size ({_size_str(target._data.shape)}) must be the same as input size "
+                         f"({_size_str(input._data.shape)})")
+    dt = input._dtype
+    x = input._data
+    for extra in (weight, pos_weight):
+        if extra is not None:
+            broadcast_shapes_or_raise(x.shape, extra._data.shape)
+    t = target._data.astype(dt.np, copy=False)
+    sp = np.logaddexp(np.zeros((), dt.np), -x)  # softplus(-x) = log(1 + exp(-x)), stable
+    if pos_weight is not None:
+        pw = pos_weight._data.astype(dt.np, copy=False)
+        loss = (1 - t) * x + (1 + (pw - 1) * t) * sp
+    else:
+        loss = (1 - t) * x + sp
+    if weight is not None:
+        loss = loss * weight._data.astype(dt.np, copy=False)
+    if reduction == "mean":
+        out = np.asarray(loss.mean(), dt.np)
+    elif reduction == "sum":
+        out = np.asarray(loss.sum(), dt.np)
+    else:
+        out = np.asarray(loss, dt.np)
+    res = _make(out.astype(dt.np, copy=False), dt)
+    if _state.enabled and (input._requires_grad or target._requires_grad):
+        n = BinaryCrossEntropyWithLogitsBackward0()
+        n.reduction = reduction
+        n.n = x.size
+        n.save(input, target, None if weight is None else weight.detach(),
+               None if pos_weight is None else pos_weight.detach())
+        record(n, res, (input, target))
+    return res
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence with `input` given as log-probabilities."""
+    _check_input(input, "kl_div")
+    if reduction == "batchmean":
+        red = "batchmean"
+    else:
+        red = _reduction(size_average, reduce, reduction)
+        if red == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                          "'batchmean' divides only by the batch size, and aligns with the KL div math "
+                          "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+                          "major release.", stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = target.xlogy(target) - target * input
+    if red == "batchmean":
+        if input._data.ndim == 0:
+            return loss.sum()
+        return loss.sum() / input._data.shape[0]
+    return _reduce(loss, red)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of a Poisson target."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        st = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
+        loss = loss + _where(target > 1, st, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of target under N(input, var)."""
+    reduction = _reduction(None, None, reduction)
+    if var._data.ndim == input._data.ndim - 1 or (var._data.shape != input._data.shape and
+                                                   var._data.shape[:-1] == input._data.shape[:-1]
+                                                   and var._data.shape[-1:] != (1,)):
+        var = var.unsqueeze(-1)
+    if np.any(var._data < 0):
+        raise ValueError("var has negative entry/entries")
+    v = var.clamp_min(eps)
+    loss = (v.log() + (input - target) ** 2 / v) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-y x))."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce(softplus(-target * input), reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """max(0, -y (x1 - x2) + margin)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """x where y == 1, max(0, margin - x) where y == -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    zeros_ = input * 0
+    pos = _where(target == 1, input, zeros_)
+    neg = _where(target == -1, (margin - input).clamp_min(0), zeros_)
+    return _reduce(pos + neg, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where y == 1, max(0, cos(x1, x2) - margin) where y == -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    eps = 1e-12
+    prod = (input1 * input2).sum(-1)
+    m1 = (input1 * input1).sum(-1) + eps
+    m2 = (input2 * input2).sum(-1) + eps
+    cos = prod / (m1 * m2).sqrt()
+    zeros_ = cos * 0
+    loss = _where(target == 1, 1 - cos, zeros_) + _where(target == -1, (cos - margin).clamp_min(0), zeros_)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    dp = pairwise_distance(anchor, positive, p, eps)
+    dn = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        from .. import minimum
+        dn = minimum(dn, pairwise_distance(positive, negative, p, eps))
+    return _reduce((dp - dn + margin).clamp_min(0), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.mean(-1) if input._data.ndim else loss
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
+                      reduction: str = "mean") -> Tensor:
+    reduction = _reduction(size_average, reduce, reduction)
+    x = input if input._data.ndim == 2 else input.reshape(1, -1)
+    t = target.reshape(-1, 1)
+    xy = x.gather(1, t)
+    m = (margin - xy + x).clamp_min(0)
+    if p == 2:
+        m = m * m
+    if weight is not None:
+        m = m * weight[target.reshape(-1)].reshape(-1, 1)
+    mask = _make(np.arange(x._data.shape[1])[None, :] != t._data, x._dtype)
+    loss = (m * mask).sum(1) / x._data.shape[1]
+    if input._data.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------------
+# misc
+# ---------------------------------------------------------------------------
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    shape = input._data.shape
+    n, c = shape[0], shape[1]
+    return input.reshape(n, groups, c // groups, *shape[2:]).transpose(1, 2).reshape(shape)

@@ -1,0 +1,1471 @@
+"""Neural-network kernels: convolution, pooling, padding, interpolation, attention.
+
+Convolution and pooling are fused primitives, for speed: one im2col copy
+(`sliding_window_view` + a transposing copy) feeds one BLAS matmul per group.
+Their gradient rules call other primitives of the same closed family, so they are
+differentiable again (double backward, gradgradcheck):
+
+    conv(x, w)            grad x -> conv_input_grad(g, w)     grad w -> conv_weight_grad(x, g)
+    conv_input_grad(g, w) grad g -> conv(gy, w)               grad w -> conv_weight_grad(gy, g)
+    conv_weight_grad(x,g) grad x -> conv_input_grad(g, gW)    grad g -> conv(x, gW)
+
+`conv_input_grad` is the transposed convolution (public `conv_transpose*d`).
+Sum/average pooling and its transpose form the same kind of pair; max pooling
+scatters to the saved argmax indices, and its transpose gathers from them. Padding,
+interpolation, adaptive average pooling and attention are compositions of
+differentiable ops (index_select, matmul, softmax) and need no rule of their own.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._core import _make, _state, record
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+           "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "pad", "interpolate", "upsample", "scaled_dot_product_attention", "unfold", "fold",
+           "lp_pool1d", "lp_pool2d", "pixel_shuffle", "pixel_unshuffle", "max_unpool2d",
+           "multi_head_attention_forward"]
+
+
+# ---------------------------------------------------------------------------
+# argument helpers
+# ---------------------------------------------------------------------------
+def _ntuple(v: Any, n: int, name: str = "", fn: str = "") -> tuple:
+    if isinstance(v, Tensor):
+        v = v.tolist()
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * n
+    v = tuple(int(a) for a in v)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        if fn == "conv":
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match "
+                               f"the convolution dimensions, but got {name}={list(v)}")
+        raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of {n} ints")
+    return v
+
+
+def _prod(s: Sequence) -> int:
+    p = 1
+    for a in s:
+        p *= int(a)
+    return p
+
+
+def _shape_str(s: Sequence) -> str:
+    return "[" + ", ".join(str(a) for a in s) + "]"
+
+
+def _dtype_name(t: Tensor) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int"}.get(t._dtype.name, t._dtype.name)
+
+
+def _check_input(x: Any, fn: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+# ---------------------------------------------------------------------------
+# raw array kernels
+# ---------------------------------------------------------------------------
+class _P:
+    """Convolution geometry: stride, (lo, hi) padding per spatial dim, dilation, groups."""
+
+    __slots__ = ("stride", "pad", "dilation", "groups")
+
+    def __init__(self, stride: tuple, pad: tuple, dilation: tuple, groups: int) -> None:
+        self.stride, self.pad, self.dilation, self.groups = stride, pad, dilation, groups
+
+
+def _zero_pad(x: np.ndarray, pad: tuple, lead: int = 2) -> np.ndarray:
+    if not any(lo or hi for lo, hi in pad):
+        return x
+    shape = x.shape[:lead] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[lead:], pad))
+    out = np.zeros(shape, x.dtype)
+    out[(slice(None),) * lead + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[lead:], pad))] = x
+    return out
+
+
+def _windows(xp: np.ndarray, k: tuple, stride: tuple, dil: tuple, out_sp: tuple | None = None) -> np.ndarray:
+    """View (N, C, *Out, *K) of the windows of a padded (N, C, *S) array."""
+    nd = len(k)
+    eff = tuple((kk - 1) * d + 1 for kk, d in zip(k, dil))
+    win = sliding_window_view(xp, eff, axis=tuple(range(2, 2 + nd)))
+    sl = [slice(None), slice(None)]
+    for i, s in enumerate(stride):
+        sl.append(slice(None, None if out_sp is None else (out_sp[i] - 1) * s + 1, s))
+    sl += [slice(None, None, d) for d in dil]
+    return win[tuple(sl)]
+
+
+def _im2col(x: np.ndarray, k: tuple, p: _P, out_sp: tuple | None = None) -> tuple:
+    """Columns (N, G, Cg*prod(K), L) for batched BLAS matmuls, and the output spatial shape.
+
+    Per-sample products (Og x CgK) @ (CgK x L) keep OpenBLAS on small single-threaded
+    GEMMs, which measured faster (and far steadier on a loaded 2-core machine) than one
+    skinny (Og x CgK) @ (CgK x N*L) product with a transposed output copy."""
+    nd = len(k)
+    N, C = x.shape[:2]
+    win = _windows(_zero_pad(x, p.pad), k, p.stride, p.dilation, out_sp)  # (N, C, *Out, *K)
+    osp = win.shape[2:2 + nd]
+    cols = np.ascontiguousarray(win.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))))
+    G = p.groups
+    return cols.reshape(N, G, (C // G) * _prod(k), _prod(osp)), osp
+
+
+# im2col temporaries are prod(kernel) times the input: bound them by working on batch
+# chunks (a big CNN layer would otherwise need GBs), and keep the forward's columns
+# for the weight gradient only when they are small
+_CHUNK_ELEMS = 1 << 24
+_CACHE_ELEMS = 1 << 23
+
+
+def _chunks(n: int, per_sample: int) -> list:
+    step = max(1, _CHUNK_ELEMS // max(per_sample, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)] if n > step else [slice(None)]
+
+
+def _conv_fwd(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: _P, out_sp: tuple | None = None) -> tuple:
+    k = w.shape[2:]
+    per = x.shape[1] * _prod(k) * _prod(x.shape[2:]) // max(1, _prod(p.stride))
+    parts = _chunks(x.shape[0], per)
+    if len(parts) == 1:
+        out, cols = _conv_fwd1(x, w, b, p, out_sp)
+        return out, (cols if cols.size <= _CACHE_ELEMS else None)
+    outs = [_conv_fwd1(x[sl], w, b, p, out_sp)[0] for sl in parts]
+    return np.concatenate(outs), None
+
+
+def _conv_fwd1(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: _P, out_sp: tuple | None = None) -> tuple:
+    N = x.shape[0]
+    O = w.shape[0]
+    G = p.groups
+    k = w.shape[2:]
+    cols, osp = _im2col(x, k, p, out_sp)
+    out = np.matmul(w.reshape(G, O // G, -1), cols)  # (N, G, Og, L)
+    out = out.reshape(N, O, -1)
+    if b is not None:
+        out += b[:, None]
+    return out.reshape((N, O) + osp), cols
+
+
+def _conv_bwd_input(g: np.ndarray, w: np.ndarray, p: _P, in_sp: tuple) -> np.ndarray:
+    """Gradient of conv w.r.t. its input (= transposed convolution of g with w): col2im of W^T g."""
+    per = w.shape[1] * p.groups * _prod(w.shape[2:]) * _prod(in_sp)
+    parts = _chunks(g.shape[0], per)
+    if len(parts) == 1:
+        return _conv_bwd_input1(g, w, p, in_sp)
+    return np.concatenate([_conv_bwd_input1(g[sl], w, p, in_sp) for sl in parts])
+
+
+def _conv_bwd_input1(g: np.ndarray, w: np.ndarray, p: _P, in_sp: tuple) -> np.ndarray:
+    N, O = g.shape[:2]
+    osp = tuple(g.shape[2:])
+    G = p.groups
+    Cg = w.shape[1]
+    k = tuple(w.shape[2:])
+    nd = len(k)
+    C = G * Cg
+    wt = w.reshape(G, O // G, Cg * _prod(k)).transpose(0, 2, 1)
+    sp_pad = tuple(s + lo + hi for s, (lo, hi) in zip(in_sp, p.pad))
+    if all(s == 1 for s in p.stride):
+        # stride 1: lay g out with the padded input's row strides; then every kernel offset
+        # adds ONE contiguous run into the flat input gradient (long inner loops, no 4-d slicing)
+        if nd > 1 and osp[1:] != sp_pad[1:]:
+            gp = np.zeros((N, O, osp[0]) + sp_pad[1:], g.dtype)
+            gp[(slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in osp[1:])] = g
+        else:
+            gp = g
+        Lp = _prod(gp.shape[2:])
+        dcols = np.matmul(wt, gp.reshape(N, G, O // G, Lp)).reshape((N, C) + k + (Lp,))
+        sf = [_prod(sp_pad[i + 1:]) for i in range(nd)]
+        total = _prod(sp_pad)
+        slack = sum((k[i] - 1) * p.dilation[i] * sf[i] for i in range(1, nd))
+        buf = np.zeros((N, C, total + slack), g.dtype)
+        for kk in np.ndindex(*k):
+            off = sum(kk[i] * p.dilation[i] * sf[i] for i in range(nd))
+            buf[:, :, off:off + Lp] += dcols[(slice(None), slice(None)) + kk]
+        gxp = buf[:, :, :total].reshape((N, C) + sp_pad)
+    else:
+        dcols = np.matmul(wt, g.reshape(N, G, O // G, -1))  # (N, G, Cg*K, L)
+        dcols = dcols.reshape((N, C) + k + osp)
+        gxp = np.zeros((N, C) + sp_pad, g.dtype)
+        for kk in np.ndindex(*k):
+            tgt = (slice(None), slice(None)) + tuple(
+                slice(kk[i] * p.dilation[i], kk[i] * p.dilation[i] + (osp[i] - 1) * p.stride[i] + 1, p.stride[i])
+                for i in range(nd))
+            gxp[tgt] += dcols[(slice(None), slice(None)) + kk]
+    if not any(lo or hi for lo, hi in p.pad) and gxp.flags.c_contiguous:
+        return gxp
+    crop = (slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(in_sp, p.pad))
+    return np.ascontiguousarray(gxp[crop])
+
+
+def _conv_bwd_weight(x: np.ndarray, g: np.ndarray, p: _P, k: tuple, cols: np.ndarray | None = None) -> np.ndarray:
+    """Gradient of conv w.r.t. its weight (a correlation of input and output gradient)."""
+    N, O = g.shape[:2]
+    G = p.groups
+    if cols is not None:
+        gw = np.matmul(g.reshape(N, G, O // G, -1), cols.transpose(0, 1, 3, 2)).sum(0)  # (G, Og, Cg*K)
+    else:
+        gw = None
+        for sl in _chunks(N, x.shape[1] * _prod(k) * _prod(g.shape[2:])):
+            c, _ = _im2col(x[sl], k, p, g.shape[2:])
+            part = np.matmul(g[sl].reshape(c.shape[0], G, O // G, -1), c.transpose(0, 1, 3, 2)).sum(0)
+            gw = part if gw is None else np.add(gw, part, out=gw)
+    return gw.reshape((O, x.shape[1] // G) + tuple(k))
+
+
+# ---------------------------------------------------------------------------
+# the convolution family of primitives (Tensor level, with Nodes)
+# ---------------------------------------------------------------------------
+class ConvolutionBackward0(Node):
+    """conv(x, w) + b."""
+
+    __slots__ = ("p", "cols", "red")
+
+    def backward(self, g: Tensor) -> tuple:
+        x, w = self.saved()[:2]
+        gx = gw = gb = None
+        if self.next_functions[0][0] is not None:
+            gx = _conv_input_grad(g, w, self.p, x._data.shape[2:])
+        if self.next_functions[1][0] is not None:
+            gw = _conv_weight_grad(x, g, self.p, w._data.shape[2:], self.cols if not _state.enabled else None)
+        if len(self.next_functions) > 2 and self.next_functions[2][0] is not None:
+            gb = g.sum(self.red)
+        self.cols = None
+        return gx, gw, gb
+
+    def fast(self, g: np.ndarray) -> tuple:
+        x, w = self.saved()[:2]
+        nf = self.next_functions
+        gx = _conv_bwd_input(g, w._data, self.p, x._data.shape[2:]) if nf[0][0] is not None else None
+        gw = _conv_bwd_weight(x._data, g, self.p, w._data.shape[2:], self.cols) if nf[1][0] is not None else None
+        gb = g.sum(self.red) if len(nf) > 2 and nf[2][0] is not None else None
+        self.cols = None
+        return gx, gw, gb
+
+    def release(self) -> None:
+        Node.release(self)
+        self.cols = None
+
+
+class ConvolutionBackwardBackward0(Node):
+    """conv_weight_grad(x, g): the weight gradient as a function of input and output gradient."""
+
+    __slots__ = ("p", "osp")
+
+    def backward(self, gW: Tensor) -> tuple:
+        x, g = self.saved()
+        gx = _conv_input_grad(g, gW, self.p, x._data.shape[2:]) if self.next_functions[0][0] is not None else None
+        gg = _conv(x, gW, None, self.p, self.osp) if self.next_functions[1][0] is not None else None
+        return gx, gg
+
+
+class ConvTransposeBackward(Node):
+    """conv_input_grad(g, w) + b, i.e. the transposed convolution."""
+
+    __slots__ = ("p", "red")
+
+    def backward(self, gy: Tensor) -> tuple:
+        g, w = self.saved()[:2]
+        gg = gw = gb = None
+        if self.next_functions[0][0] is not None:
+            gg = _conv(gy, w, None, self.p, g._data.shape[2:])
+        if self.next_functions[1][0] is not None:
+            gw = _conv_weight_grad(gy, g, self.p, w._data.shape[2:])
+        if len(self.next_functions) > 2 and self.next_functions[2][0] is not None:
+            gb = gy.sum(self.red)
+        return gg, gw, gb
+
+
+ConvTransposeBackward.__name__ = "ConvolutionBackward0"
+
+
+def _needs(*ts: Any) -> bool:
+    if not _state.enabled:
+        return False
+    return any(t is not None and t._requires_grad for t in ts)
+
+
+def _conv(x: Tensor, w: Tensor, b: Tensor | None, p: _P, out_sp: tuple | None = None) -> Tensor:
+    wants_w = _needs(w) and _state.enabled
+    out, cols = _conv_fwd(x._data, w._data, None if b is None else b._data, p, out_sp)
+    res = _make(out, x._dtype)
+    if _needs(x, w, b):
+        n = ConvolutionBackward0()
+        n.p = p
+        n.cols = cols if wants_w else None
+        n.red = (0,) + tuple(range(2, out.ndim))
+        n.save(x, w)
+        record(n, res, (x, w) if b is None else (x, w, b))
+    return res
+
+
+def _conv_input_grad(g: Tensor, w: Tensor, p: _P, in_sp: tuple, b: Tensor | None = None) -> Tensor:
+    out = _conv_bwd_input(g._data, w._data, p, tuple(in_sp))
+    if b is not None:
+        out += b._data.reshape((1, -1) + (1,) * (out.ndim - 2))
+    res = _make(out, g._dtype)
+    if _needs(g, w, b):
+        n = ConvTransposeBackward()
+        n.p = p
+        n.red = (0,) + tuple(range(2, out.ndim))
+        n.save(g, w)
+        record(n, res, (g, w) if b is None else (g, w, b))
+    return res
+
+
+def _conv_weight_grad(x: Tensor, g: Tensor, p: _P, k: tuple, cols: np.ndarray | None = None) -> Tensor:
+    res = _make(_conv_bwd_weight(x._data, g._data, p, tuple(k), cols), g._dtype)
+    if _needs(x, g):
+        n = ConvolutionBackwardBackward0()
+        n.p = p
+        n.osp = g._data.shape[2:]
+        n.save(x, g)
+        record(n, res, (x, g))
+    return res
+
+
+# ---------------------------------------------------------------------------
+# public convolutions
+# ---------------------------------------------------------------------------
+def _batchify(x: Tensor, nd: int, fn: str, msg: str | None = None) -> tuple:
+    if x._data.ndim == nd + 2:
+        return x, False
+    if x._data.ndim == nd + 1:
+        return x.unsqueeze(0), True
+    raise RuntimeError(msg or f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {fn}, but got "
+                              f"input of size: {list(x._data.shape)}")
+
+
+def _check_same_dtype(x: Tensor, w: Tensor, b: Tensor | None) -> None:
+    if w._dtype is not x._dtype:
+        raise RuntimeError(f"expected scalar type {_dtype_name(x)} but found {_dtype_name(w)}")
+    if b is not None and b._dtype is not x._dtype:
+        nm = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+        raise RuntimeError(f"Input type ({nm.get(x._dtype.name, x._dtype.name)}) and bias type "
+                           f"({nm.get(b._dtype.name, b._dtype.name)}) should be the same")
+
+
+def _convnd(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+            dilation: Any, groups: int, fn: str) -> Tensor:
+    _check_input(input, fn)
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{fn}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
+    if weight._data.ndim != nd + 2:
+        raise RuntimeError("weight should have at least three dimensions" if weight._data.ndim < 3 else
+                           f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
+                           f"{list(input._data.shape)}, but got {weight._data.ndim}-dimensional weight of size "
+                           f"{list(weight._data.shape)} instead")
+    x, unbatched = _batchify(input, nd, fn)
+    stride = _ntuple(stride, nd, "stride", "conv")
+    dil = _ntuple(dilation, nd, "dilation", "conv")
+    k = weight._data.shape[2:]
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dil):
+        raise RuntimeError("dilation should be greater than zero")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pads = []
+            for kk, d in zip(k, dil):
+                tot = d * (kk - 1)
+                pads.append((tot // 2, tot - tot // 2))
+            pads = tuple(pads)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        pd = _ntuple(padding, nd, "padding", "conv")
+        if any(q < 0 for q in pd):
+            raise RuntimeError("negative padding is not supported")
+        pads = tuple((q, q) for q in pd)
+    O = weight._data.shape[0]
+    if O % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{_shape_str(weight._data.shape)}] instead")
+    C = x._data.shape[1]
+    if C != weight._data.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {_shape_str(weight._data.shape)}, expected "
+                           f"input{_shape_str(x._data.shape)} to have {weight._data.shape[1] * groups} channels, "
+                           f"but got {C} channels instead")
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != O):
+        raise RuntimeError(f"Given weight of size {_shape_str(weight._data.shape)}, expected bias to be "
+                           f"1-dimensional with {O} elements, but got bias of size {_shape_str(bias._data.shape)} "
+                           "instead")
+    _check_same_dtype(x, weight, bias)
+    sp = x._data.shape[2:]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(sp, pads))
+    if any(ps < (kk - 1) * d + 1 for ps, kk, d in zip(padded, k, dil)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(str(a) for a in padded)}). "
+                           f"Kernel size: ({' x '.join(str((kk - 1) * d + 1) for kk, d in zip(k, dil))}). "
+                           "Kernel size can't be greater than actual input size")
+    if x._dtype.category < 2:
+        raise RuntimeError(f"\"slow_conv2d_cpu\" not implemented for '{_dtype_name(x)}'")
+    out = _conv(x, weight, bias, _P(stride, pads, dil, groups))
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-d cross-correlation over (N, C, L) or (C, L) input."""
+    return _convnd(1, input, weight, bias, stride, padding, dilation, groups, "conv1d")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-d cross-correlation over (N, C, H, W) or (C, H, W) input."""
+    return _convnd(2, input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """3-d cross-correlation over (N, C, D, H, W) or (C, D, H, W) input."""
+    return _convnd(3, input, weight, bias, stride, padding, dilation, groups, "conv3d")
+
+
+def _conv_transposend(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+                      output_padding: Any, groups: int, dilation: Any, fn: str) -> Tensor:
+    _check_input(input, fn)
+    x, unbatched = _batchify(input, nd, fn)
+    stride = _ntuple(stride, nd, "stride", "conv")
+    pd = _ntuple(padding, nd, "padding", "conv")
+    op = _ntuple(output_padding, nd, "output_padding", "conv")
+    dil = _ntuple(dilation, nd, "dilation", "conv")
+    groups = int(groups)
+    if weight._data.ndim != nd + 2:
+        raise RuntimeError(f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
+                           f"{list(x._data.shape)}, but got {weight._data.ndim}-dimensional weight of size "
+                           f"{list(weight._data.shape)} instead")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(q < 0 for q in pd):
+        raise RuntimeError("negative padding is not supported")
+    for i in range(nd):
+        if op[i] >= max(stride[i], dil[i]):
+            names = ("height", "width") if nd == 2 else tuple(f"dim{j}" for j in range(nd))
+            parts = " ".join(f"output_padding_{names[j]}: {op[j]}" for j in range(nd))
+            parts += " " + " ".join(f"stride_{names[j]}: {stride[j]}" for j in range(nd))
+            parts += " " + " ".join(f"dilation_{names[j]}: {dil[j]}" for j in range(nd))
+            raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {parts}")
+    Cin = weight._data.shape[0]
+    if x._data.shape[1] != Cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {_shape_str(weight._data.shape)}, expected "
+                           f"input{_shape_str(x._data.shape)} to have {Cin} channels, but got {x._data.shape[1]} "
+                           "channels instead")
+    if Cin % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{_shape_str(weight._data.shape)}] instead")
+    Cout = weight._data.shape[1] * groups
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != Cout):
+        raise RuntimeError(f"Given transposed=1, weight of size {_shape_str(weight._data.shape)}, expected bias to "
+                           f"be 1-dimensional with {Cout} elements, but got bias of size "
+                           f"{_shape_str(bias._data.shape)} instead")
+    _check_same_dtype(x, weight, bias)
+    k = weight._data.shape[2:]
+    out_sp = tuple((s - 1) * st - 2 * q + d * (kk - 1) + o + 1
+                   for s, st, q, d, kk, o in zip(x._data.shape[2:], stride, pd, dil, k, op))
+    if any(s <= 0 for s in out_sp):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(str(s) for s in x._data.shape[2:])}). "
+                           f"Calculated output size per channel: ({' x '.join(str(s) for s in out_sp)}). "
+                           "Output size is too small")
+    # the transposed conv is the input-gradient of the conv mapping out_sp -> input's size
+    out = _conv_input_grad(x, weight, _P(stride, tuple((q, q) for q in pd), dil, groups), out_sp, bias)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """1-d transposed convolution ("deconvolution"); weight is (C_in, C_out/groups, K)."""
+    return _conv_transposend(1, input, weight, bias, stride, padding, output_padding, groups, dilation,
+                             "conv_transpose1d")
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """2-d transposed convolution ("deconvolution"); weight is (C_in, C_out/groups, kH, kW)."""
+    return _conv_transposend(2, input, weight, bias, stride, padding, output_padding, groups, dilation,
+                             "conv_transpose2d")
+
+
+# ---------------------------------------------------------------------------
+# unfold / fold (im2col / col2im as ops)
+# ---------------------------------------------------------------------------
+class Im2ColBackward0(Node):
+    __slots__ = ("args",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_fold_raw(g, *self.args),)
+
+
+class Col2ImBackward0(Node):
+    __slots__ = ("args",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_unfold_raw(g, *self.args[1:]),)
+
+
+def _unfold_raw(x: Tensor, k: tuple, dil: tuple, pads: tuple, stride: tuple) -> Tensor:
+    N, C = x._data.shape[:2]
+    win = _windows(_zero_pad(x._data, pads), k, stride, dil)
+    nd = len(k)
+    L = _prod(win.shape[2:2 + nd])
+    cols = np.ascontiguousarray(win.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))))
+    res = _make(cols.reshape(N, C * _prod(k), L), x._dtype)
+    if _needs(x):
+        n = Im2ColBackward0()
+        n.args = (x._data.shape[2:], k, dil, pads, stride)
+        record(n, res, (x,))
+    return res
+
+
+def _fold_raw(g: Tensor, out_sp: tuple, k: tuple, dil: tuple, pads: tuple, stride: tuple) -> Tensor:
+    N = g._data.shape[0]
+    nd = len(k)
+    C = g._data.shape[1] // _prod(k)
+    osp = tuple((s + lo + hi - (kk - 1) * d - 1) // st + 1
+                for s, (lo, hi), kk, d, st in zip(out_sp, pads, k, dil, stride))
+    cols = g._data.reshape((N, C) + tuple(k) + osp)
+    xp = np.zeros((N, C) + tuple(s + lo + hi for s, (lo, hi) in zip(out_sp, pads)), g._data.dtype)
+    for kk in np.ndindex(*k):
+        tgt = (slice(None), slice(None)) + tuple(
+            slice(kk[i] * dil[i], kk[i] * dil[i] + (osp[i] - 1) * stride[i] + 1, stride[i]) for i in range(nd))
+        xp[tgt] += cols[(slice(None), slice(None)) + kk]
+    crop = (slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(out_sp, pads))
+    res = _make(np.ascontiguousarray(xp[crop]), g._dtype)
+    if _needs(g):
+        n = Col2ImBackward0()
+        n.args = (tuple(out_sp), k, dil, pads, stride)
+        record(n, res, (g,))
+    return res
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Sliding local blocks of a (N, C, H, W) tensor as columns (N, C*kH*kW, L)."""
+    _check_input(input, "unfold")
+    x, unbatched = _batchify(input, 2, "unfold", "Input Error: Only 3D or 4D input Tensors are supported (got "
+                                                 f"{input._data.ndim}D)")
+    k = _ntuple(kernel_size, 2, "kernel_size", "unfold")
+    p = _ntuple(padding, 2, "padding", "unfold")
+    out = _unfold_raw(x, k, _ntuple(dilation, 2, "dilation", "unfold"), tuple((q, q) for q in p),
+                      _ntuple(stride, 2, "stride", "unfold"))
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> Tensor:
+    """Sum columns (N, C*kH*kW, L) back into a (N, C, H, W) tensor: the adjoint of unfold."""
+    _check_input(input, "fold")
+    unbatched = input._data.ndim == 2
+    x = input.unsqueeze(0) if unbatched else input
+    if x._data.ndim != 3:
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got "
+                           f"{input._data.ndim}D)")
+    k = _ntuple(kernel_size, 2, "kernel_size", "fold")
+    osz = _ntuple(output_size, 2, "output_size", "fold")
+    dil = _ntuple(dilation, 2, "dilation", "fold")
+    p = _ntuple(padding, 2, "padding", "fold")
+    st = _ntuple(stride, 2, "stride", "fold")
+    if x._data.shape[1] % _prod(k):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={x._data.shape[1]} and kernel_size={k}")
+    pads = tuple((q, q) for q in p)
+    L = _prod((s + 2 * q - (kk - 1) * d - 1) // s_ + 1 for s, q, kk, d, s_ in zip(osz, p, k, dil, st))
+    if x._data.shape[2] != L:
+        raise RuntimeError(f"Given output_size={osz}, kernel_size={k}, dilation={dil}, padding={p}, stride={st}, "
+                           f"expected size of input's dimension 2 to match the calculated number of sliding blocks "
+                           f"{L}, but got input.size(2)={x._data.shape[2]}.")
+    out = _fold_raw(x, osz, k, dil, pads, st)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---------------------------------------------------------------------------
+# pooling geometry
+# ---------------------------------------------------------------------------
+def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    eff = d * (k - 1) + 1
+    num = size + 2 * p - eff
+    o = (-(-num // s) if ceil else num // s) + 1
+    if ceil and (o - 1) * s >= size + p:
+        o -= 1
+    return o
+
+
+def _pool_args(nd: int, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil: bool,
+               fn: str, avg: bool = False) -> tuple:
+    if x._data.ndim not in (nd + 1, nd + 2) or x._data.size == 0 and any(s == 0 for s in x._data.shape[1:]):
+        if nd == 1:
+            raise RuntimeError(f"{fn}() Expected 2D or 3D input tensor, but got {list(x._data.shape)}")
+        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input")
+    k = _ntuple(kernel_size, nd, "kernel_size", fn)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        _ntuple(stride, nd, "stride", fn)
+    p = _ntuple(padding, nd, "padding", fn)
+    d = _ntuple(dilation, nd, "dilation", fn)
+    if any(a <= 0 for a in k):
+        raise RuntimeError(f"kernel_size must be greater than zero, but got kernel_size={list(k)}" if nd > 1 else
+                           f"{fn}() kernel_size must be greater than zero, but got {k[0]}")
+    if any(a <= 0 for a in s):
+        raise RuntimeError("stride should not be zero" if nd > 1 else f"{fn}() stride must be greater than zero, "
+                                                                      f"but got {s[0]}")
+    if any(a <= 0 for a in d):
+        raise RuntimeError(f"dilation must be greater than zero, but got dilation={list(d)}")
+    for i in range(nd):
+        lim = (d[i] * (k[i] - 1) + 1) // 2 if not avg else k[i] // 2
+        if p[i] < 0 or p[i] > lim:
+            if nd == 1 and not avg:
+                raise RuntimeError(f"{fn}() padding should be at most half of kernel size, but got padding={p[i]} "
+                                   f"and kernel_size={k[i]}")
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[i]}, "
+                               f"kernel_size={k[i]} and dilation={d[i]}" if not avg else
+                               "pad should be smaller than or equal to half of kernel size, but got "
+                               f"padW = {p[-1]}, padH = {p[0]}, kW = {k[-1]}, kH = {k[0]}")
+    sp = x._data.shape[-nd:]
+    out = tuple(_pool_out(sp[i], k[i], s[i], p[i], d[i], ceil) for i in range(nd))
+    if any(o <= 0 for o in out):
+        if nd == 1 and not avg:
+            raise RuntimeError(f"{fn}() Invalid computed output size: {out[0]}")
+        C = x._data.shape[-nd - 1]
+        raise RuntimeError(f"Given input size: ({'x'.join(str(a) for a in (C,) + tuple(sp))}). Calculated output "
+                           f"size: ({'x'.join(str(a) for a in (C,) + out)}). Output size is too small")
+    return k, s, p, d, out
+
+
+def _pool_pad(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, out: tuple, fill: float) -> np.ndarray:
+    """x (B, *S) padded (or cropped) at the end so its windows produce exactly `out`."""
+    nd = len(k)
+    sp = x.shape[1:]
+    need = tuple((o - 1) * st + dd * (kk - 1) + 1 for o, st, dd, kk in zip(out, s, d, k))
+    hi = tuple(need[i] - sp[i] - p[i] for i in range(nd))
+    if all(q == 0 for q in p) and all(h <= 0 for h in hi):
+        return x[(slice(None),) + tuple(slice(0, n) for n in need)]
+    xp = np.full((x.shape[0],) + need, fill, x.dtype)
+    src = tuple(slice(0, min(sp[i], need[i] - p[i])) for i in range(nd))
+    dst = tuple(slice(p[i], p[i] + min(sp[i], need[i] - p[i])) for i in range(nd))
+    xp[(slice(None),) + dst] = x[(slice(None),) + src]
+    return xp
+
+
+def _pool_windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple) -> np.ndarray:
+    """(B, *Out, *K) view of the windows of a pool-padded (B, *S) array."""
+    nd = len(k)
+    eff = tuple((kk - 1) * dd + 1 for kk, dd in zip(k, d))
+    win = sliding_window_view(xp, eff, axis=tuple(range(1, 1 + nd)))
+    sl = (slice(None),) + tuple(slice(None, None, st) for st in s) + tuple(slice(None, None, dd) for dd in d)
+    return win[sl]
+
+
+# ---------------------------------------------------------------------------
+# max pooling: argmax per window (first maximum wins, NaN propagates), scatter back
+# ---------------------------------------------------------------------------
+def _scatter_raw(g: np.ndarray, idx: np.ndarray, n_in: int, unique: bool) -> np.ndarray:
+    B = idx.shape[0]
+    g2 = g.reshape(B, -1)
+    i2 = idx.reshape(B, -1)
+    if unique:
+        out = np.zeros((B, n_in), g.dtype)
+        np.put_along_axis(out, i2, g2, axis=1)
+        return out
+    flat = (i2 + (np.arange(B, dtype=np.int64) * n_in)[:, None]).ravel()
+    return np.bincount(flat, weights=g2.ravel(), minlength=B * n_in).astype(g.dtype, copy=False).reshape(B, n_in)
+
+
+class _GatherFlat(Node):
+    """y[b, j] = x[b, idx[b, j]]: the adjoint of the max-pool gradient scatter."""
+
+    __slots__ = ("idx", "n_in", "unique", "out_shape")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_scatter_flat(g, self.idx, self.n_in, self.unique, self.out_shape),)
+
+
+class _ScatterFlat(Node):
+    __slots__ = ("idx", "in_shape")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_gather_flat(g, self.idx, self.in_shape),)
+
+
+def _scatter_flat(g: Tensor, idx: np.ndarray, n_in: int, unique: bool, out_shape: tuple) -> Tensor:
+    res = _make(_scatter_raw(g._data, idx, n_in, unique).reshape(out_shape), g._dtype)
+    if _needs(g):
+        n = _ScatterFlat()
+        n.idx, n.in_shape = idx, g._data.shape
+        record(n, res, (g,))
+    return res
+
+
+def _gather_flat(x: Tensor, idx: np.ndarray, out_shape: tuple) -> Tensor:
+    B = idx.shape[0]
+    xd = x._data.reshape(B, -1)
+    res = _make(np.take_along_axis(xd, idx.reshape(B, -1), axis=1).reshape(out_shape), x._dtype)
+    if _needs(x):
+        n = _GatherFlat()
+        n.idx, n.n_in, n.unique, n.out_shape = idx, xd.shape[1], False, x._data.shape
+        record(n, res, (x,))
+    return res
+
+
+class MaxPoolBackward(Node):
+    """Gradient of max pooling: g goes to the argmax of each window.
+
+    First order (`fast`): one masked strided add per kernel offset, in float32, no
+    index arithmetic. With create_graph: a scatter to flat indices (its own gradient
+    is the matching gather), so double backward works."""
+
+    __slots__ = ("idx", "n_in", "unique", "in_shape", "geo")
+
+    def _flat(self) -> np.ndarray:
+        if self.idx is None:
+            self.idx = _maxpool_flat(*self.geo)
+        return self.idx
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_scatter_flat(g, self._flat(), self.n_in, self.unique, self.in_shape),)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        if self.geo is None:
+            return (_scatter_raw(g, self.idx, self.n_in, self.unique).reshape(self.in_shape),)
+        kidx, k, s, p, d, out, sp = self.geo
+        B = kidx.shape[0]
+        gb = g.reshape(kidx.shape)
+        need = tuple((o - 1) * st + dd * (kk - 1) + 1 for o, st, dd, kk in zip(out, s, d, k))
+        full = tuple(max(need[i], sp[i] + p[i]) for i in range(len(k)))
+        gxp = np.zeros((B,) + full, g.dtype)
+        m = np.empty(gb.shape, bool)
+        for j, kk in enumerate(np.ndindex(*k)):
+            view = gxp[(slice(None),) + tuple(slice(kk[i] * d[i], kk[i] * d[i] + (out[i] - 1) * s[i] + 1, s[i])
+                                              for i in range(len(k)))]
+            np.equal(kidx, j, out=m)
+            view += np.where(m, gb, gb.dtype.type(0))
+        gx = gxp[(slice(None),) + tuple(slice(p[i], p[i] + sp[i]) for i in range(len(k)))]
+        return (np.ascontiguousarray(gx).reshape(self.in_shape),)
+
+
+def _maxpool_flat(kidx: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, out: tuple, sp: tuple) -> np.ndarray:
+    """Window-local argmax (0..prod(k)-1) -> flat index into the unpadded input plane."""
+    nd = len(k)
+    kpos = np.unravel_index(np.arange(_prod(k)), k)
+    strides = [_prod(sp[i + 1:]) for i in range(nd)]
+    koff = sum(kpos[i].astype(np.int64) * d[i] * strides[i] for i in range(nd))
+    opos = np.unravel_index(np.arange(_prod(out)), out)
+    base = sum((opos[i].astype(np.int64) * s[i] - p[i]) * strides[i] for i in range(nd))
+    return base[None, :] + np.asarray(koff)[kidx.reshape(kidx.shape[0], -1)]
+
+
+def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
+              return_indices: bool, fn: str) -> Any:
+    _check_input(input, fn)
+    k, s, p, d, out = _pool_args(nd, input, kernel_size, stride, padding, dilation, ceil_mode, fn)
+    x = input._data
+    lead = x.shape[:-nd]
+    sp = x.shape[-nd:]
+    B = _prod(lead)
+    xb = x.reshape((B,) + sp)
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xp = _pool_pad(xb, k, s, p, d, out, fill)
+    # running max over the kernel offsets (strided views, no window copy, plain ufuncs:
+    # masked ufuncs measured several times slower); then the FIRST offset that attains
+    # the max (PyTorch's tie rule), found in reverse with kidx -= e * (kidx - j)
+    views = [xp[(slice(None),) + tuple(slice(kk[i] * d[i], kk[i] * d[i] + (out[i] - 1) * s[i] + 1, s[i])
+                                       for i in range(nd))] for kk in np.ndindex(*k)]
+    KK = len(views)
+    best = views[0].copy()
+    for v in views[1:]:
+        np.maximum(best, v, out=best)
+    kt = np.uint8 if KK < 256 else np.int64
+    kidx = np.full(best.shape, KK - 1, kt)
+    e = np.empty(best.shape, bool)
+    for j in range(KK - 2, -1, -1):
+        np.equal(views[j], best, out=e)
+        kidx -= e.view(np.uint8).astype(kt, copy=False) * (kidx - kt(j))
+    if x.dtype.kind == "f":
+        nanpos = np.isnan(best)
+        if nanpos.any():  # PyTorch: a NaN always replaces the running max, so the LAST NaN is taken
+            for j in range(KK):
+                kidx[np.isnan(views[j]) & nanpos] = j
+    geo = (kidx, k, s, p, d, out, sp)
+    res = _make(best.reshape(lead + out), input._dtype)
+    flat = _maxpool_flat(*geo) if return_indices else None
+    if _needs(input):
+        n = MaxPoolBackward()
+        n.idx = flat
+        n.geo = geo
+        n.n_in = _prod(sp)
+        n.unique = all(s[i] >= (k[i] - 1) * d[i] + 1 for i in range(nd))
+        n.in_shape = x.shape
+        record(n, res, (input,))
+    if return_indices:
+        return res, _make(flat.reshape(lead + out), D.int64)
+    return res
+
+
+MaxPoolBackward.__name__ = "MaxPool2DWithIndicesBackward0"
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """1-d max pooling over (N, C, L) or (C, L) input."""
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """2-d max pooling over (N, C, H, W) or (C, H, W) input; gradient goes to the first maximum."""
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool1d")
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool2d")
+
+
+# ---------------------------------------------------------------------------
+# average pooling: separable window sums times a per-position 1/divisor
+# ---------------------------------------------------------------------------
+def _sum_windows(x: np.ndarray, k: tuple, s: tuple, out: tuple) -> np.ndarray:
+    """x (B, *need) -> (B, *out): window sums, one axis at a time (k adds per axis)."""
+    for i in range(len(k)):
+        ax = 1 + i
+        acc = None
+        for j in range(k[i]):
+            sl = [slice(None)] * x.ndim
+            sl[ax] = slice(j, j + (out[i] - 1) * s[i] + 1, s[i])
+            v = x[tuple(sl)]
+            acc = v.copy() if acc is None else np.add(acc, v, out=acc)
+        x = acc
+    return x
+
+
+def _sum_windows_t(g: np.ndarray, k: tuple, s: tuple, need: tuple) -> np.ndarray:
+    """Adjoint of _sum_windows: (B, *out) -> (B, *need)."""
+    for i in reversed(range(len(k))):
+        ax = 1 + i
+        shape = list(g.shape)
+        shape[ax] = need[i]
+        acc = np.zeros(shape, g.dtype)
+        o = g.shape[ax]
+        for j in range(k[i]):
+            sl = [slice(None)] * g.ndim
+            sl[ax] = slice(j, j + (o - 1) * s[i] + 1, s[i])
+            acc[tuple(sl)] += g
+        g = acc
+    return g
+
+
+class AvgPoolBackward(Node):
+    __slots__ = ("geo", "transpose")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (_avg_apply(g, self.geo, not self.transpose),)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        return (_avg_raw(g, self.geo, not self.transpose),)
+
+
+AvgPoolBackward.__name__ = "AvgPool2DBackward0"
+
+
+def _avg_raw(x: np.ndarray, geo: tuple, transpose: bool) -> np.ndarray:
+    """Linear map A (avg pool, geo: lead, sp, k, s, p, out, inv) or its adjoint A^T, on arrays."""
+    lead, sp, k, s, p, out, inv = geo
+    nd = len(k)
+    B = _prod(lead)
+    if not transpose:
+        xb = x.reshape((B,) + sp)
+        xp = _pool_pad(xb, k, s, p, (1,) * nd, out, 0)
+        r = _sum_windows(xp, k, s, out)
+        r *= inv
+        return r.reshape(lead + out)
+    gb = x.reshape((B,) + out) * inv
+    need = tuple((o - 1) * st + kk for o, st, kk in zip(out, s, k))
+    gp = _sum_windows_t(gb, k, s, need)
+    if all(q == 0 for q in p) and need == sp:
+        return gp.reshape(lead + sp)
+    full = np.zeros((B,) + tuple(max(need[i], sp[i] + p[i]) for i in range(nd)), gp.dtype)
+    full[(slice(None),) + tuple(slice(0, n) for n in need)] = gp
+    arr = full[(slice(None),) + tuple(slice(p[i], p[i] + sp[i]) for i in range(nd))].reshape(lead + sp)
+    return np.ascontiguousarray(arr)
+
+
+def _avg_apply(x: Tensor, geo: tuple, transpose: bool) -> Tensor:
+    res = _make(_avg_raw(x._data, geo, transpose), x._dtype)
+    if _needs(x):
+        n = AvgPoolBackward()
+        n.geo, n.transpose = geo, transpose
+        record(n, res, (x,))
+    return res
+
+
+def _avg_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
+              count_include_pad: bool, divisor_override: Any, fn: str) -> Tensor:
+    _check_input(input, fn)
+    k, s, p, _, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode, fn, avg=True)
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"\"{fn}\" not implemented for '{_dtype_name(input)}'")
+    sp = x.shape[-nd:]
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        inv = np.asarray(1.0 / divisor_override, x.dtype)
+    else:
+        inv = np.ones((), np.float64)
+        for i in range(nd):
+            o = np.arange(out[i])
+            start = o * s[i] - p[i]
+            end = np.minimum(start + k[i], sp[i] + p[i])
+            size = end - start
+            if not count_include_pad:
+                size = np.minimum(end, sp[i]) - np.maximum(start, 0)
+            inv = np.multiply.outer(inv, 1.0 / size)
+        inv = inv.astype(x.dtype)
+    geo = (x.shape[:-nd], sp, k, s, p, out, inv)
+    return _avg_apply(input, geo, False)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """1-d average pooling over (N, C, L) or (C, L) input."""
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """2-d average pooling over (N, C, H, W) or (C, H, W) input."""
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool2d")
+
+
+# ---------------------------------------------------------------------------
+# adaptive pooling (PyTorch's bins: start = floor(i*In/Out), end = ceil((i+1)*In/Out))
+# ---------------------------------------------------------------------------
+def _adaptive_size(output_size: Any, sp: tuple, nd: int) -> tuple:
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) != nd:
+        raise ValueError(f"adaptive pool: output_size must be {nd}")
+    return tuple(sp[i] if o is None else int(o) for i, o in enumerate(output_size))
+
+
+def _bins(n_in: int, n_out: int) -> tuple:
+    o = np.arange(n_out)
+    return (o * n_in) // n_out, -((-(o + 1) * n_in) // n_out)
+
+
+def _adaptive_check(x: Tensor, nd: int, fn: str) -> None:
+    if x._data.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(x._data.shape)}")
+    for i in range(1 if x._data.ndim == nd + 2 else 0, x._data.ndim):
+        if x._data.shape[i] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                               f"sizes {list(x._data.shape)} with dimension {i} being empty")
+
+
+def _adaptive_avg(nd: int, input: Tensor, output_size: Any, fn: str) -> Tensor:
+    _check_input(input, fn)
+    _adaptive_check(input, nd, fn)
+    sp = input._data.shape[-nd:]
+    out = _adaptive_size(output_size, sp, nd)
+    if any(o < 0 for o in out):
+        raise RuntimeError(f"{fn}(): Expected output size to be non-negative, but got {list(out)}")
+    if all(o == 1 for o in out):
+        return input.mean(dim=tuple(range(-nd, 0)), keepdim=True)
+    if all(sp[i] % out[i] == 0 for i in range(nd)) and all(out):
+        k = tuple(sp[i] // out[i] for i in range(nd))
+        return _avg_pool(nd, input, k, k, 0, False, True, None, fn)
+    # separable: one averaging matrix per spatial dim, applied with matmul along that dim
+    y = input
+    nd_all = input._data.ndim
+    for i in range(nd):
+        ax = nd_all - nd + i
+        start, end = _bins(sp[i], out[i])
+        A = np.zeros((sp[i], out[i]), input._data.dtype)
+        for j in range(out[i]):
+            A[start[j]:end[j], j] = 1.0 / (end[j] - start[j])
+        At = _make(A, input._dtype)
+        y = y.movedim(ax, -1).matmul(At).movedim(-1, ax) if ax != nd_all - 1 else y.matmul(At)
+    return y
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """1-d adaptive average pooling to `output_size` bins."""
+    return _adaptive_avg(1, input, output_size, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """2-d adaptive average pooling to `output_size` (int, or (H, W) with None keeping a size)."""
+    return _adaptive_avg(2, input, output_size, "adaptive_avg_pool2d")
+
+
+def _adaptive_max(nd: int, input: Tensor, output_size: Any, return_indices: bool, fn: str) -> Any:
+    _check_input(input, fn)
+    _adaptive_check(input, nd, fn)
+    x = input._data
+    sp = x.shape[-nd:]
+    out = _adaptive_size(output_size, sp, nd)
+    if all(o > 0 and sp[i] % o == 0 for i, o in enumerate(out)):
+        k = tuple(sp[i] // out[i] for i in range(nd))
+        return _max_pool(nd, input, k, k, 0, 1, False, return_indices, fn)
+    lead = x.shape[:-nd]
+    B = _prod(lead)
+    xb = x.reshape((B,) + sp)
+    # gather each output bin padded to the widest bin by repeating its last element
+    idxs = []
+    for i in range(nd):
+        start, end = _bins(sp[i], out[i])
+        kmax = int((end - start).max()) if out[i] else 1
+        ii = np.minimum(start[:, None] + np.arange(kmax)[None, :], (end - 1)[:, None])
+        idxs.append(ii)
+    if nd == 1:
+        g = xb[:, idxs[0]]  # (B, O, K)
+        flatwin = g
+        kidx_pos = (idxs[0][None, :, :],)
+    else:
+        g = xb[:, idxs[0][:, :, None, None], idxs[1][None, None, :, :]]  # (B, Oh, kh, Ow, kw)
+        flatwin = g.transpose(0, 1, 3, 2, 4).reshape(B, out[0], out[1], -1)
+    L = _prod(out)
+    flatwin = flatwin.reshape(B, L, -1)
+    loc = np.argmax(flatwin, axis=2) if flatwin.shape[2] else np.zeros((B, L), np.int64)
+    vals = np.take_along_axis(flatwin, loc[..., None], axis=2)[..., 0] if L else np.zeros((B, 0), x.dtype)
+    if nd == 1:
+        flat = np.take_along_axis(np.broadcast_to(kidx_pos[0], (B,) + kidx_pos[0].shape[1:]).reshape(B, L, -1),
+                                  loc[..., None], axis=2)[..., 0]
+    else:
+        kh = idxs[0].shape[1]
+        kw = idxs[1].shape[1]
+        a, b = np.divmod(loc, kw)
+        oh, ow = np.divmod(np.arange(L), out[1])
+        flat = idxs[0][oh, a] * sp[1] + idxs[1][ow, b]
+        del kh
+    flat = flat.astype(np.int64)
+    res = _make(vals.reshape(lead + out), input._dtype)
+    if _needs(input):
+        n = MaxPoolBackward()
+        n.idx, n.n_in, n.unique, n.in_shape, n.geo = flat, _prod(sp), False, x.shape, None
+        record(n, res, (input,))
+    if return_indices:
+        return res, _make(flat.reshape(lead + out), D.int64)
+    return res
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """1-d adaptive max pooling."""
+    return _adaptive_max(1, input, output_size, return_indices, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """2-d adaptive max pooling."""
+    return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")
+
+
+# ---------------------------------------------------------------------------
+# padding: constant is a primitive (gradient: slice); reflect/replicate/circular are
+# index_select along each padded dim (differentiable through index_select)
+# ---------------------------------------------------------------------------
+class ConstantPadNdBackward0(Node):
+    __slots__ = ("sl",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g[self.sl],)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        return (g[self.sl],)
+
+
+def _constant_pad(x: Tensor, pads: list, value: float) -> Tensor:
+    # pads: [(lo, hi)] for the last len(pads) dims, in natural order; all >= 0
+    arr = x._data
+    nd = len(pads)
+    lead = arr.ndim - nd
+    shape = arr.shape[:lead] + tuple(arr.shape[lead + i] + lo + hi for i, (lo, hi) in enumerate(pads))
+    out = np.full(shape, value, arr.dtype) if value != 0 else np.zeros(shape, arr.dtype)
+    sl = (slice(None),) * lead + tuple(slice(lo, lo + arr.shape[lead + i]) for i, (lo, _) in enumerate(pads))
+    out[sl] = arr
+    res = _make(out, x._dtype)
+    if _needs(x):
+        n = ConstantPadNdBackward0()
+        n.sl = sl
+        record(n, res, (x,))
+    return res
+
+
+def _pad_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    i = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "circular":
+        return np.mod(i, n)
+    # reflect (edge not repeated)
+    period = 2 * (n - 1)
+    if period == 0:
+        return np.zeros_like(i)
+    j = np.mod(i, period)
+    return np.where(j >= n, period - j, j)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last len(pad)//2 dims; `pad` lists (left, right) pairs starting from the LAST dim."""
+    _check_input(input, "pad")
+    pad = [int(q) for q in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    npd = len(pad) // 2
+    nd = input._data.ndim
+    if npd > nd:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {nd}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    pairs = [(pad[2 * j], pad[2 * j + 1]) for j in range(npd)][::-1]  # natural dim order
+    x = input
+    if mode == "constant":
+        val = 0.0 if value is None else value
+        if any(lo < 0 or hi < 0 for lo, hi in pairs):
+            sl = [slice(None)] * nd
+            for i, (lo, hi) in enumerate(pairs):
+                ax = nd - npd + i
+                n = x._data.shape[ax]
+                if n + min(lo, 0) + min(hi, 0) < 0:
+                    raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} resulted in a "
+                                       f"negative output size, which is invalid. Check dimension {ax} of your input.")
+                sl[ax] = slice(max(-lo, 0), n - max(-hi, 0))
+            x = x[tuple(sl)]
+            pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+        if not any(lo or hi for lo, hi in pairs):
+            return x.clone() if x is input else x
+        return _constant_pad(x, pairs, val)
+    if value is not None and value != 0:
+        raise AssertionError(f"Padding mode \"{mode}\"\" doesn't take in value argument")
+    if npd not in (1, 2, 3) or nd not in (npd + 1, npd + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {nd}D input tensor.\nSupported combinations for "
+            "non-constant padding:\n  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    for i, (lo, hi) in enumerate(pairs):
+        ax = nd - npd + i
+        n = x._data.shape[ax]
+        if mode == "reflect" and (lo >= n or hi >= n or lo < 0 or hi < 0):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {ax} of input {list(input._data.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode == "replicate" and n == 0:
+            raise RuntimeError(f"Expected {npd + 1}D or {npd + 2}D (batch mode) tensor with possibly 0 batch size and "
+                               f"other non-zero dimensions for input, but got: {list(input._data.shape)}")
+    for i, (lo, hi) in enumerate(pairs):
+        ax = nd - npd + i
+        n = x._data.shape[ax]
+        if lo < 0 or hi < 0:  # crop first (PyTorch's circular semantics)
+            x = x.narrow(ax, max(-lo, 0), n + min(lo, 0) + min(hi, 0))
+            lo, hi = max(lo, 0), max(hi, 0)
+            n = x._data.shape[ax]
+        if lo or hi:
+            idx = _make(_pad_index(n, lo, hi, mode).astype(np.int64), D.int64)
+            x = x.index_select(ax, idx)
+    return x
+
+
+# ---------------------------------------------------------------------------
+# interpolation: per-dim index_select (nearest) or two-tap linear blend (linear/bilinear)
+# ---------------------------------------------------------------------------
+_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of (N, C, *S) input: nearest, nearest-exact, (bi/tri)linear, area."""
+    _check_input(input, "interpolate")
+    nd = input._data.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    sp = input._data.shape[2:]
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != nd:
+                raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
+                                 f"with spatial dimensions of {list(sp)} and output size of {size}. Please provide "
+                                 "input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                                 "format.")
+            out = tuple(int(v) for v in size)
+        else:
+            out = (int(size),) * nd
+        scales = [None] * nd
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != nd:
+                raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                                 f"input with spatial dimensions of {list(sp)} and scale_factor of shape "
+                                 f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                                 "scale_factor in (s1, s2, ...,sK) format.")
+            sf = [float(v) for v in scale_factor]
+        else:
+            sf = [float(scale_factor)] * nd
+        out = tuple(int(math.floor(sp[i] * sf[i])) for i in range(nd))
+        scales = [None] * nd if recompute_scale_factor else sf
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode in _LINEAR and _LINEAR[mode] != nd or mode == "bicubic":
+        if mode == "bicubic":
+            raise NotImplementedError("interpolate: mode 'bicubic' is not supported by ndgrad")
+        raise NotImplementedError(f"Got {nd + 2}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
+    if mode == "area":
+        return _adaptive_avg(nd, input, out, "adaptive_avg_pool%dd" % nd)
+    if mode not in ("nearest", "nearest-exact") and mode not in _LINEAR:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd + 2}D) for the "
+                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  f"(got {mode})")
+    x = input
+    ft = np.float32 if input._data.dtype != np.float64 else np.float64
+    for i in range(nd):
+        ax = 2 + i
+        n_in, n_out = sp[i], out[i]
+        if n_in == n_out and mode in ("nearest", "nearest-exact") and scales[i] in (None, 1.0):
+            continue
+        if mode in ("nearest", "nearest-exact"):
+            scale = ft(1.0 / scales[i]) if scales[i] else ft(n_in / n_out)
+            off = ft(0.5) if mode == "nearest-exact" else ft(0.0)
+            src = np.floor((np.arange(n_out, dtype=ft) + off) * scale).astype(np.int64)
+            idx = np.minimum(src, n_in - 1)
+            x = x.index_select(ax, _make(idx, D.int64))
+            continue
+        if align_corners:
+            scale = ft((n_in - 1) / (n_out - 1)) if n_out > 1 else ft(0.0)
+            src = np.arange(n_out, dtype=ft) * scale
+        else:
+            scale = ft(1.0 / scales[i]) if scales[i] else ft(n_in / n_out)
+            src = np.maximum((np.arange(n_out, dtype=ft) + ft(0.5)) * scale - ft(0.5), ft(0.0))
+        i0 = np.minimum(src.astype(np.int64), n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        lam1 = (src - i0.astype(ft)).astype(input._data.dtype)
+        lam0 = (1 - lam1).astype(input._data.dtype)
+        shape = [1] * x._data.ndim
+        shape[ax] = n_out
+        w0 = _make(lam0.reshape(shape), input._dtype)
+        w1 = _make(lam1.reshape(shape), input._dtype)
+        a = x.index_select(ax, _make(i0, D.int64))
+        b = x.index_select(ax, _make(i1, D.int64))
+        x = a * w0 + b * w1
+    if x is input:
+        x = input.clone()
+    return x
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+# ---------------------------------------------------------------------------
+# attention
+# ---------------------------------------------------------------------------
+def _softmax(x: Tensor, dim: int) -> Tensor:
+    try:
+        from ..nn.functional import softmax
+    except ImportError:  # pragma: no cover - nn not importable: composite fallback
+        softmax = None
+    if softmax is not None:
+        return softmax(x, dim=dim)
+    m = x.amax(dim=dim, keepdim=True).detach()
+    m = m.masked_fill(m.isinf(), 0.0)
+    e = (x - m).exp()
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(Q K^T * scale + mask) V over the last two dims; bool masks mark positions that take part."""
+    for t, nm in ((query, "query"), (key, "key"), (value, "value")):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"scaled_dot_product_attention(): argument '{nm}' must be Tensor, not "
+                            f"{type(t).__name__}")
+    if query._data.shape[-1] != key._data.shape[-1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{_prod(key._data.shape[:-2])}, {query._data.shape[-1]}] but got: "
+                           f"[{_prod(key._data.shape[:-2])}, {key._data.shape[-1]}].")
+    E = query._data.shape[-1]
+    L, S = query._data.shape[-2], key._data.shape[-2]
+    sc = 1.0 / math.sqrt(E) if scale is None else scale
+    if enable_gqa and query._data.ndim >= 3 and key._data.shape[-3] != query._data.shape[-3]:
+        rep = query._data.shape[-3] // key._data.shape[-3]
+        key = key.repeat_interleave(rep, dim=-3)
+        value = value.repeat_interleave(rep, dim=-3)
+    scores = query.matmul(key.transpose(-2, -1)) * sc
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                               "is_causal=True")
+        causal = _make(np.tril(np.ones((L, S), bool)), D.bool)
+        scores = scores.masked_fill(causal.logical_not(), float("-inf"))
+    elif attn_mask is not None:
+        if attn_mask._dtype is D.bool:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    attn = _softmax(scores, -1)
+    if dropout_p > 0.0:
+        from ..nn import functional as F
+        attn = F.dropout(attn, dropout_p, training=True)
+    return attn.matmul(value)
+
+
+def multi_head_attention_forward(*args: Any, **kwargs: Any) -> tuple:
+    """F.multi_head_attention_forward (defined with MultiheadAttention in nn.modules.transformer)."""
+    from ..nn.modules.transformer import multi_head_attention_forward as f
+    return f(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# compositions: power-average pooling, pixel shuffle, max unpooling
+# ---------------------------------------------------------------------------
+def _lp_pool(nd: int, input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool) -> Tensor:
+    k = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
+    out = _avg_pool(nd, input.pow(norm_type), k, stride, 0, ceil_mode, True, None, f"avg_pool{nd}d")
+    return (out.sign() * out.abs().relu()).mul(_prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """1-d power-average pooling: (sum over the window of x**p) ** (1/p)."""
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """2-d power-average pooling: (sum over the window of x**p) ** (1/p)."""
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
+    r = int(upscale_factor)
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    n = len(lead)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
+    r = int(downscale_factor)
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but got "
+                           f"height={h}, width={w}, downscale_factor={r}")
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    n = len(lead)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """Place each value of `input` at its max_pool2d index in a zero (N, C, H, W) tensor."""
+    k = _ntuple(kernel_size, 2, "kernel_size", "max_unpool2d")
+    s = k if stride is None else _ntuple(stride, 2, "stride", "max_unpool2d")
+    p = _ntuple(padding, 2, "padding", "max_unpool2d")
+    sp = input.shape[-2:]
+    if output_size is None:
+        out = tuple((sp[i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(2))
+    else:
+        out = tuple(output_size)[-2:]
+    lead = tuple(input.shape[:-2])
+    B = _prod(lead)
+    idx = indices._data.reshape(B, -1)
+    if idx.size and (idx.min() < 0 or idx.max() >= _prod(out)):
+        raise RuntimeError(f"Found an invalid max index: {int(idx.max())} (output volumes are of size "
+                           f"{out[0]}x{out[1]}")
+    return _scatter_flat(input, idx, _prod(out), True, lead + out)
+
+
+# ---------------------------------------------------------------------------
+# split into views with ONE node (recurrent layers: time steps and gates), whose
+# gradient is a single concatenation instead of one zero-padded copy per piece
+# ---------------------------------------------------------------------------
+class SplitBackward0(Node):
+    __slots__ = ("dim", "sizes", "squeeze", "shape", "dtype")
+
+    def backward(self, *grads: Any) -> tuple:
+        from .._creation import zeros
+        from .shape import cat, stack
+        parts = []
+        for g, sz in zip(grads, self.sizes):
+            if g is None:
+                shp = list(self.shape)
+                if self.squeeze:
+                    del shp[self.dim]
+                else:
+                    shp[self.dim] = sz
+                g = zeros(shp, dtype=self.dtype)
+            parts.append(g)
+        return ((stack(parts, self.dim) if self.squeeze else cat(parts, self.dim)),)
+
+
+def split_views(x: Tensor, dim: int, sizes: Sequence[int] | None = None) -> list:
+    """Views of x split along dim (sizes given) or unbound along dim (sizes None), sharing one Node."""
+    from .shape import as_view
+    arr = x._data
+    squeeze = sizes is None
+    outs = []
+    if squeeze:
+        n = arr.shape[dim]
+        idx = [slice(None)] * arr.ndim
+        for i in range(n):
+            idx[dim] = i
+            outs.append(as_view(x, arr[tuple(idx)]))
+        sizes = [1] * n
+    else:
+        start = 0
+        idx = [slice(None)] * arr.ndim
+        for sz in sizes:
+            idx[dim] = slice(start, start + sz)
+            outs.append(as_view(x, arr[tuple(idx)]))
+            start += sz
+    if _needs(x) and outs:
+        node = SplitBackward0()
+        node.n_outputs = len(outs)
+        node.dim, node.sizes, node.squeeze, node.shape, node.dtype = dim, list(sizes), squeeze, arr.shape, x._dtype
+        record(node, outs[0], (x,))
+        for i, o in enumerate(outs[1:], 1):
+            o.grad_fn = node
+            o._requires_grad = True
+            o._output_nr = i
+    return outs

@@ -1,0 +1,308 @@
+"""Losses (module and functional forms): values and gradients against PyTorch,
+finite differences in float64, stability for large logits, and PyTorch's errors."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import ndgrad
+import ndgrad.nn as nn
+import ndgrad.nn.functional as F
+from ndgrad.autograd import gradcheck
+
+try:
+    import torch
+    import torch.nn.functional as TF
+except ImportError:  # pragma: no cover
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _close(a, b, rtol=1e-5, atol=1e-6):
+    a = a.detach().numpy() if hasattr(a, "detach") else np.asarray(a)
+    b = b.detach().numpy() if hasattr(b, "detach") else np.asarray(b)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def _pair(a, requires_grad=True):
+    a = np.array(a)
+    t = torch.tensor(a, requires_grad=requires_grad and a.dtype.kind == "f")
+    n = ndgrad.tensor(a)
+    if requires_grad and a.dtype.kind == "f":
+        n.requires_grad_()
+    return t, n
+
+
+def _compare(tfn, nfn, inputs, grad_idx=(0,), rtol=1e-5, atol=1e-6):
+    """Run both losses on the same arrays; compare value and the gradients of inputs[grad_idx]."""
+    pairs = [_pair(a, i in grad_idx) if isinstance(a, np.ndarray) else (a, a) for i, a in enumerate(inputs)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tout = tfn(*[p[0] for p in pairs])
+        nout = nfn(*[p[1] for p in pairs])
+    _close(nout, tout, rtol, atol)
+    assert tuple(nout.shape) == tuple(tout.shape)
+    g = np.random.default_rng(0).standard_normal(tuple(tout.shape)) + 1.5
+    tout.backward(torch.tensor(g, dtype=tout.dtype))
+    nout.backward(ndgrad.tensor(g, dtype=nout.dtype))
+    for i in grad_idx:
+        _close(pairs[i][1].grad, pairs[i][0].grad, rtol, atol)
+    return nout
+
+
+rng = np.random.default_rng(42)
+X = rng.standard_normal((6, 5)).astype(np.float32)
+Y = rng.standard_normal((6, 5)).astype(np.float32)
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,targs", [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {}),
+                                        ("smooth_l1_loss", {"beta": 0.3}), ("smooth_l1_loss", {"beta": 0.0}),
+                                        ("huber_loss", {}), ("huber_loss", {"delta": 0.4})])
+def test_regression_losses(name, targs, reduction):
+    tfn = lambda a, b: getattr(TF, name)(a, b, reduction=reduction, **targs)  # noqa: E731
+    nfn = lambda a, b: getattr(F, name)(a, b, reduction=reduction, **targs)  # noqa: E731
+    _compare(tfn, nfn, [X, Y], grad_idx=(0, 1))
+
+
+@needs_torch
+def test_regression_loss_modules_and_broadcast_warning():
+    for tcls, ncls, kw in [(torch.nn.MSELoss, nn.MSELoss, {}), (torch.nn.L1Loss, nn.L1Loss, {"reduction": "sum"}),
+                           (torch.nn.SmoothL1Loss, nn.SmoothL1Loss, {"beta": 0.5}),
+                           (torch.nn.HuberLoss, nn.HuberLoss, {"delta": 2.0})]:
+        _compare(tcls(**kw), ncls(**kw), [X * 3, Y])
+    with pytest.warns(UserWarning, match="Using a target size"):
+        out = F.mse_loss(ndgrad.tensor(X[:, :1]), ndgrad.tensor(X[:, 0]))
+    with pytest.warns(UserWarning):
+        _close(out, TF.mse_loss(torch.tensor(X[:, :1]), torch.tensor(X[:, 0])))
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", [{}, {"weight": "w"}, {"ignore_index": 1}, {"label_smoothing": 0.2},
+                                  {"weight": "w", "label_smoothing": 0.1, "ignore_index": 2}])
+@pytest.mark.parametrize("shape", [(6, 5), (3, 5, 4), (2, 5, 3, 2)])
+def test_cross_entropy_class_indices(shape, opts, reduction):
+    r = np.random.default_rng(len(shape))
+    x = (r.standard_normal(shape) * 2).astype(np.float32)
+    t = r.integers(0, 5, (shape[0],) + shape[2:])
+    kw = dict(opts)
+    w = r.uniform(0.5, 2, 5).astype(np.float32)
+    tk, nk = dict(kw), dict(kw)
+    if kw.get("weight") == "w":
+        tk["weight"], nk["weight"] = torch.tensor(w), ndgrad.tensor(w)
+    _compare(lambda a, b: TF.cross_entropy(a, b, reduction=reduction, **tk),
+             lambda a, b: F.cross_entropy(a, b, reduction=reduction, **nk), [x, t])
+    _compare(torch.nn.CrossEntropyLoss(reduction=reduction, **tk), nn.CrossEntropyLoss(reduction=reduction, **nk),
+             [x, t])
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", [{}, {"weight": True}, {"label_smoothing": 0.3}])
+def test_cross_entropy_probabilities(opts, reduction):
+    r = np.random.default_rng(1)
+    x = r.standard_normal((4, 3, 2)).astype(np.float32)
+    p = r.uniform(size=(4, 3, 2)).astype(np.float32)
+    p /= p.sum(1, keepdims=True)
+    tk, nk = dict(opts), dict(opts)
+    if opts.get("weight"):
+        w = np.array([0.5, 1.0, 2.0], np.float32)
+        tk["weight"], nk["weight"] = torch.tensor(w), ndgrad.tensor(w)
+    _compare(lambda a, b: TF.cross_entropy(a, b, reduction=reduction, **tk),
+             lambda a, b: F.cross_entropy(a, b, reduction=reduction, **nk), [x, p], grad_idx=(0, 1))
+
+
+@needs_torch
+def test_cross_entropy_unbatched_and_nll():
+    x = np.array([0.3, -1.2, 2.0, 0.1], np.float32)
+    _compare(lambda a, b: TF.cross_entropy(a, b), lambda a, b: F.cross_entropy(a, b), [x, np.array(2)])
+    for reduction in REDUCTIONS:
+        lp = np.log(np.random.default_rng(0).dirichlet(np.ones(5), 6)).astype(np.float32)
+        t = np.array([0, 4, 1, 1, 3, 2])
+        _compare(lambda a, b, r=reduction: TF.nll_loss(a, b, reduction=r, ignore_index=1),
+                 lambda a, b, r=reduction: F.nll_loss(a, b, reduction=r, ignore_index=1), [lp, t])
+        w = np.linspace(0.5, 1.5, 5).astype(np.float32)
+        _compare(torch.nn.NLLLoss(torch.tensor(w), reduction=reduction),
+                 nn.NLLLoss(ndgrad.tensor(w), reduction=reduction), [lp, t])
+
+
+def test_cross_entropy_stable_large_logits():
+    x = ndgrad.tensor([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0]], requires_grad=True)
+    loss = F.cross_entropy(x, ndgrad.tensor([2, 1]))
+    assert math.isclose(loss.item(), 1e4, rel_tol=1e-6)
+    assert type(loss.grad_fn).__name__ == "NllLossBackward0"
+    assert type(loss.grad_fn.next_functions[0][0]).__name__ == "LogSoftmaxBackward0"
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.5, 0, -0.5], [0, 0, 0]], atol=1e-6)
+    b = F.binary_cross_entropy_with_logits(ndgrad.tensor([1e4, -1e4, 0.0]), ndgrad.tensor([0.0, 1.0, 1.0]),
+                                           reduction="none")
+    np.testing.assert_allclose(b.numpy(), [1e4, 1e4, math.log(2)], rtol=1e-6)
+
+
+def test_cross_entropy_closed_form_without_torch():
+    x = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])
+    t = np.array([2, 0])
+    lp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    expected = -(lp[0, 2] + lp[1, 0]) / 2
+    out = F.cross_entropy(ndgrad.tensor(x), ndgrad.tensor(t))
+    assert math.isclose(out.item(), expected, rel_tol=1e-12)
+    # weights and ignore_index: weighted mean over non-ignored targets
+    w = np.array([1.0, 2.0, 3.0])
+    out = F.cross_entropy(ndgrad.tensor(x), ndgrad.tensor(t), weight=ndgrad.tensor(w))
+    assert math.isclose(out.item(), -(3 * lp[0, 2] + 1 * lp[1, 0]) / 4, rel_tol=1e-12)
+    out = F.cross_entropy(ndgrad.tensor(x), ndgrad.tensor([2, -100]))
+    assert math.isclose(out.item(), -lp[0, 2], rel_tol=1e-12)
+    out = F.cross_entropy(ndgrad.tensor(x), ndgrad.tensor([2, 0]), label_smoothing=0.3)
+    smooth = -(lp.mean(1)).mean()
+    assert math.isclose(out.item(), 0.7 * expected + 0.3 * smooth, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_gradcheck_losses(reduction):
+    r = np.random.default_rng(3)
+
+    def t(shape, lo=None, hi=None):
+        a = r.uniform(lo, hi, shape) if lo is not None else r.standard_normal(shape)
+        return ndgrad.tensor(a, dtype=ndgrad.float64, requires_grad=True)
+    x, y = t((4, 3)), t((4, 3))
+    idx = ndgrad.tensor([0, 2, 1, 2])
+    w = ndgrad.tensor([0.5, 1.0, 2.0], dtype=ndgrad.float64)
+    cases = [
+        (lambda a: F.cross_entropy(a, idx, reduction=reduction), (x,)),
+        (lambda a: F.cross_entropy(a, idx, weight=w, reduction=reduction, label_smoothing=0.1), (x,)),
+        (lambda a, b: F.cross_entropy(a, b.softmax(1), reduction=reduction), (x, y)),
+        (lambda a: F.nll_loss(a, idx, reduction=reduction, ignore_index=1), (x,)),
+        (lambda a, b: F.mse_loss(a, b, reduction=reduction), (x, y)),
+        (lambda a, b: F.smooth_l1_loss(a, b, reduction=reduction, beta=0.5), (x, y)),
+        (lambda a, b: F.huber_loss(a, b, reduction=reduction, delta=0.7), (x, y)),
+        (lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction), (t((4, 3), 0.1, 0.9), t((4, 3), 0, 1))),
+        (lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction,
+                                                         pos_weight=ndgrad.tensor([1.0, 2.0, 0.5],
+                                                                                  dtype=ndgrad.float64)),
+         (x, t((4, 3), 0, 1))),
+        (lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction, weight=w), (x, t((4, 3), 0, 1))),
+        (lambda a, b: F.kl_div(a, b, reduction=reduction if reduction != "mean" else "batchmean"),
+         (x, t((4, 3), 0.1, 1))),
+        (lambda a, b: F.kl_div(a, b, reduction=reduction if reduction != "mean" else "batchmean", log_target=True),
+         (x, y)),
+    ]
+    for fn, inputs in cases:
+        assert gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_losses(reduction):
+    r = np.random.default_rng(7)
+    p = r.uniform(0.01, 0.99, (5, 3)).astype(np.float32)
+    p[0, 0], p[1, 1] = 0.0, 1.0  # log clamped at -100, gradient finite
+    t = r.uniform(0, 1, (5, 3)).astype(np.float32)
+    t[0, 0], t[1, 1] = 1.0, 0.0
+    w = r.uniform(0.5, 2, (5, 3)).astype(np.float32)
+    _compare(lambda a, b: TF.binary_cross_entropy(a, b, reduction=reduction),
+             lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction), [p, t], rtol=1e-4)
+    _compare(torch.nn.BCELoss(weight=torch.tensor(w), reduction=reduction),
+             nn.BCELoss(weight=ndgrad.tensor(w), reduction=reduction), [p, t], rtol=1e-4)
+    logits = (r.standard_normal((5, 3)) * 5).astype(np.float32)
+    logits[0, 0] = 0.0
+    pw = np.array([1.0, 3.0, 0.5], np.float32)
+    _compare(lambda a, b: TF.binary_cross_entropy_with_logits(a, b, reduction=reduction),
+             lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction), [logits, t], (0, 1))
+    _compare(torch.nn.BCEWithLogitsLoss(weight=torch.tensor(w), pos_weight=torch.tensor(pw), reduction=reduction),
+             nn.BCEWithLogitsLoss(weight=ndgrad.tensor(w), pos_weight=ndgrad.tensor(pw), reduction=reduction),
+             [logits, t], (0, 1))
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction, log_target):
+    r = np.random.default_rng(2)
+    lp = np.log(r.dirichlet(np.ones(4), 3)).astype(np.float32)
+    tgt = r.dirichlet(np.ones(4), 3).astype(np.float32)
+    tgt[0, 0] = 0.0
+    if log_target:
+        tgt = np.log(tgt + 0.1).astype(np.float32)
+    _compare(lambda a, b: TF.kl_div(a, b, reduction=reduction, log_target=log_target),
+             lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target), [lp, tgt], (0, 1))
+    _compare(torch.nn.KLDivLoss(reduction=reduction, log_target=log_target),
+             nn.KLDivLoss(reduction=reduction, log_target=log_target), [lp, tgt])
+
+
+@needs_torch
+def test_other_losses_match_torch():
+    r = np.random.default_rng(9)
+    a, b = r.standard_normal((4, 3)).astype(np.float32), r.standard_normal((4, 3)).astype(np.float32)
+    c = r.standard_normal((4, 3)).astype(np.float32)
+    sgn = np.sign(r.standard_normal((4, 3))).astype(np.float32)
+    _compare(TF.soft_margin_loss, F.soft_margin_loss, [a, sgn])
+    _compare(lambda x, y, s: TF.margin_ranking_loss(x, y, s, margin=0.2),
+             lambda x, y, s: F.margin_ranking_loss(x, y, s, margin=0.2), [a, b, sgn], (0, 1))
+    _compare(TF.hinge_embedding_loss, F.hinge_embedding_loss, [a, sgn])
+    _compare(TF.cosine_embedding_loss, F.cosine_embedding_loss, [a, b, sgn[:, 0]], (0, 1))
+    _compare(TF.triplet_margin_loss, F.triplet_margin_loss, [a, b, c], (0, 1, 2))
+    _compare(TF.poisson_nll_loss, F.poisson_nll_loss, [a, np.abs(b)])
+    _compare(TF.gaussian_nll_loss, F.gaussian_nll_loss, [a, b, np.abs(c) + 0.1], (0, 2))
+    _compare(TF.multilabel_soft_margin_loss, F.multilabel_soft_margin_loss, [a, (sgn > 0).astype(np.float32)])
+    _compare(TF.multi_margin_loss, F.multi_margin_loss, [a, np.array([0, 2, 1, 1])])
+
+
+def test_loss_errors():
+    x = ndgrad.randn(3, 5)
+    with pytest.raises(IndexError, match="Target 5 is out of bounds."):
+        F.cross_entropy(x, ndgrad.tensor([0, 1, 5]))
+    with pytest.raises(IndexError, match="Target -1 is out of bounds."):
+        F.nll_loss(x, ndgrad.tensor([0, 1, -1]))
+    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(4\)."):
+        F.cross_entropy(x, ndgrad.tensor([0, 1, 2, 3]))
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Float"):
+        F.cross_entropy(x, ndgrad.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="0D or 1D target tensor expected, multi-target not supported"):
+        F.cross_entropy(x, ndgrad.randn(3, 4))
+    with pytest.raises(RuntimeError, match=r"Expected target size \[2, 3\], got \[2, 2\]"):
+        F.cross_entropy(ndgrad.randn(2, 5, 3), ndgrad.tensor([[1, 2], [0, 0]]))
+    with pytest.raises(RuntimeError, match="weight tensor should be defined either for all 5 classes"):
+        F.cross_entropy(x, ndgrad.tensor([0, 1, 1]), weight=ndgrad.ones(4))
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0. Got: 1.5"):
+        F.cross_entropy(x, ndgrad.tensor([0, 1, 1]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="foo is not a valid value for reduction"):
+        F.mse_loss(x, x, reduction="foo")
+    with pytest.raises(ValueError, match=r"Using a target size \(torch.Size\(\[3\]\)\) that is different to the "
+                                         r"input size \(torch.Size\(\[3, 1\]\)\) is deprecated"):
+        F.binary_cross_entropy(ndgrad.rand(3, 1), ndgrad.rand(3))
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        F.binary_cross_entropy(ndgrad.rand(3) + 1, ndgrad.rand(3))
+    with pytest.raises(ValueError, match=r"Target size \(torch.Size\(\[3\]\)\) must be the same as input size"):
+        F.binary_cross_entropy_with_logits(ndgrad.rand(3, 1), ndgrad.rand(3))
+    with pytest.raises(RuntimeError, match="The size of tensor a"), pytest.warns(UserWarning):
+        F.mse_loss(x, ndgrad.randn(4, 1))
+
+
+def test_loss_module_state_and_repr():
+    w = ndgrad.tensor([1.0, 2.0])
+    ce = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)
+    assert repr(ce) == "CrossEntropyLoss()"
+    assert list(ce.state_dict()) == ["weight"]
+    assert list(nn.CrossEntropyLoss().state_dict()) == []
+    assert list(nn.BCEWithLogitsLoss(pos_weight=w).state_dict()) == ["pos_weight"]
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        assert nn.MSELoss(size_average=False).reduction == "sum"
+
+
+def test_gradgradcheck_fused_losses():
+    from ndgrad.autograd import gradgradcheck
+    r = np.random.default_rng(11)
+    x = ndgrad.tensor(r.standard_normal((3, 4)), requires_grad=True)
+    t = ndgrad.tensor(r.uniform(0, 1, (3, 4)))
+    p = ndgrad.tensor(r.uniform(0.2, 0.8, (3, 4)), requires_grad=True)
+    idx = ndgrad.tensor([1, 0, 3])
+    assert gradgradcheck(lambda a: F.cross_entropy(a, idx, label_smoothing=0.1), (x,), eps=1e-6, atol=1e-4)
+    assert gradgradcheck(lambda a: F.binary_cross_entropy_with_logits(a, t), (x,), eps=1e-6, atol=1e-4)
+    assert gradgradcheck(lambda a: F.binary_cross_entropy(a, t), (p,), eps=1e-6, atol=1e-4)

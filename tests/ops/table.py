@@ -1,0 +1,941 @@
+"""The op table: one row (or more) per op registered in ndgrad.ops._core.REGISTRY.
+
+A row says how to call the op on a library module (`ndgrad` or `torch`), which inputs
+to feed it (several shapes: 0-d, empty, broadcasting; several dtypes) and, where one
+exists, a NumPy reference. tests/ops/test_forward.py runs every row against NumPy and
+against PyTorch when it is installed; tests/ops/test_coverage.py fails when a registered
+op has no row. Adding an op = one `@register` in ndgrad/ops/ + one row here.
+
+Inputs are written as NumPy arrays; the test turns every array in args/kwargs into a
+tensor of the library under test (so index arrays become int64 tensors, masks bool).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+Sample = tuple  # (args: tuple, kwargs: dict)
+
+
+@dataclass
+class OpRow:
+    name: str                                    # registered op name
+    call: Callable                               # call(lib, *args, **kwargs)
+    samples: Callable                            # samples(dtypes, rng) -> list[Sample]
+    ref: Callable | None = None                  # NumPy reference: ref(*args, **kwargs)
+    dtypes: tuple = ("float32", "float64")       # one dtype name, or a tuple with one per tensor input
+    variant: str = ""
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    keeps_float32: bool = True                   # float32 inputs must give float32 (not float64) results
+
+    @property
+    def id(self) -> str:
+        return self.name + (f"[{self.variant}]" if self.variant else "")
+
+
+FLOAT = ("float32", "float64")
+INT = ("int64", "int32")
+NUM = FLOAT + INT
+ALL = NUM + ("bool", "uint8", "int8", "int16")
+
+
+# ---------------------------------------------------------------------------
+# input makers
+# ---------------------------------------------------------------------------
+def make_array(shape: tuple, dt: str, rng: np.random.Generator, domain: tuple | None = None) -> np.ndarray:
+    if dt == "bool":
+        return np.asarray(rng.random(shape) < 0.5)
+    if dt in ("complex64", "complex128"):
+        return np.asarray(rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dt)
+    if dt.startswith("float"):
+        if domain is None:
+            return np.asarray(rng.standard_normal(shape)).astype(dt)
+        return np.asarray(rng.uniform(domain[0], domain[1], shape)).astype(dt)
+    lo, hi = (0, 10) if dt == "uint8" else (-5, 6)
+    if domain is not None:
+        lo, hi = max(lo, math.ceil(domain[0])), min(hi, math.floor(domain[1]) + 1)
+    return np.asarray(rng.integers(lo, hi, shape)).astype(dt)
+
+
+U_SHAPES = [((),), ((0,),), ((5,),), ((2, 3),), ((2, 1, 4),)]
+B_SHAPES = [((), ()), ((5,), (5,)), ((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1, 4), (3, 1)), ((), (2, 3)),
+            ((0, 3), (3,)), ((2, 3), ())]
+T_SHAPES = [((), (), ()), ((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((0,), (0,), ())]
+R_SHAPES = [((),), ((5,),), ((2, 3),), ((2, 3, 4),)]
+
+
+def gen(shapes: list, variants: Any = (((), {}),), domain: tuple | None = None, nonzero: bool = False,
+        special: bool = False) -> Callable:
+    """Samples: for each tuple of shapes, arrays of the row's dtypes, followed by each variant's args.
+
+    `variants` is a list of (args, kwargs) or a callable(shapes) returning one."""
+    def make(dts: tuple, rng: np.random.Generator) -> list:
+        out = []
+        for shp in shapes:
+            arrays = []
+            for i, s in enumerate(shp):
+                dt = dts[i] if i < len(dts) else dts[-1]
+                a = make_array(s, dt, rng, domain)
+                if nonzero and a.dtype.kind in "iuf" and a.size:
+                    a = np.where(a == 0, np.ones_like(a), a)
+                if special and a.dtype.kind == "f" and a.size >= 3:
+                    flat = a.reshape(-1)
+                    flat[:3] = [np.nan, np.inf, -np.inf]
+                arrays.append(a)
+            vs = variants(shp) if callable(variants) else variants
+            for args, kwargs in vs:
+                out.append((tuple(arrays) + tuple(args), dict(kwargs)))
+        return out
+    return make
+
+
+def fixed(*samples: Sample) -> Callable:
+    """Samples built by hand (functions of the dtype tuple)."""
+    def make(dts: tuple, rng: np.random.Generator) -> list:
+        res = []
+        for s in samples:
+            res.extend(s(dts, rng) if callable(s) else [s])
+        return res
+    return make
+
+
+def fn(name: str) -> Callable:
+    """call = lib.<name>(*args, **kwargs), names may be dotted (linalg.inv)."""
+    def call(L: Any, *a: Any, **k: Any) -> Any:
+        obj = L
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        return obj(*a, **k)
+    call.__name__ = name
+    return call
+
+
+def meth(name: str) -> Callable:
+    """call = args[0].<name>(*args[1:], **kwargs)."""
+    def call(L: Any, x: Any, *a: Any, **k: Any) -> Any:
+        return getattr(x, name)(*a, **k)
+    return call
+
+
+ROWS: list[OpRow] = []
+
+
+def row(name: str, samples: Callable, ref: Callable | None = None, dtypes: tuple = FLOAT, call: Callable | None = None,
+        variant: str = "", aliases: tuple = (), **kw: Any) -> None:
+    for n in (name,) + tuple(aliases):
+        ROWS.append(OpRow(n, call or fn(n), samples, ref, dtypes, variant, **kw))
+
+
+# ---------------------------------------------------------------------------
+# unary elementwise
+# ---------------------------------------------------------------------------
+def _erf(a: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf, otypes=[np.float64])(a)
+
+
+def _float_in(f: Callable) -> Callable:
+    # PyTorch computes float ops on integer input in the default dtype
+    def r(a: np.ndarray, *args: Any, **kw: Any) -> Any:
+        if a.dtype.kind in "iub":
+            a = a.astype(np.float32)
+        return f(a, *args, **kw)
+    return r
+
+
+UNARY_FLOAT = [
+    ("exp", np.exp, None, ()), ("exp2", np.exp2, None, ()), ("expm1", np.expm1, None, ()),
+    ("log", np.log, (0.1, 5), ()), ("log2", np.log2, (0.1, 5), ()), ("log10", np.log10, (0.1, 5), ()),
+    ("log1p", np.log1p, (-0.5, 5), ()), ("sqrt", np.sqrt, (0, 5), ()),
+    ("rsqrt", lambda a: 1 / np.sqrt(a), (0.1, 5), ()),
+    ("sin", np.sin, None, ()), ("cos", np.cos, None, ()), ("tan", np.tan, (-1.2, 1.2), ()),
+    ("asin", np.arcsin, (-0.95, 0.95), ("arcsin",)), ("acos", np.arccos, (-0.95, 0.95), ("arccos",)),
+    ("atan", np.arctan, None, ("arctan",)), ("sinh", np.sinh, None, ()), ("cosh", np.cosh, None, ()),
+    ("tanh", np.tanh, None, ()), ("asinh", np.arcsinh, None, ("arcsinh",)),
+    ("acosh", np.arccosh, (1.05, 4), ("arccosh",)), ("atanh", np.arctanh, (-0.9, 0.9), ("arctanh",)),
+    ("sigmoid", lambda a: 1 / (1 + np.exp(-a)), None, ()), ("erf", _erf, None, ()),
+    ("erfc", lambda a: 1 - _erf(a), None, ()), ("reciprocal", lambda a: 1 / a, (0.2, 3), ()),
+    ("sinc", lambda a: np.sinc(a), None, ()), ("deg2rad", np.deg2rad, None, ()), ("rad2deg", np.rad2deg, None, ()),
+    ("logit", lambda a: np.log(a / (1 - a)), (0.05, 0.95), ()),
+]
+for _n, _f, _dom, _al in UNARY_FLOAT:
+    row(_n, gen(U_SHAPES, domain=_dom), _float_in(_f), dtypes=FLOAT + (("int64",) if _n != "logit" else ()),
+        aliases=_al,
+        rtol=2e-5 if _n not in ("erf", "erfc") else 1e-4)
+
+row("erfinv", gen(U_SHAPES, domain=(-0.9, 0.9)), None, dtypes=FLOAT, rtol=1e-4, atol=1e-5)
+row("logit", gen([((5,),)], [((0.1,), {})], domain=(0.0, 1.0)),
+    lambda a, eps: np.log(np.clip(a, eps, 1 - eps) / (1 - np.clip(a, eps, 1 - eps))), variant="eps")
+
+UNARY_KEEP = [  # ops that keep the input dtype
+    ("neg", np.negative, ("negative",), NUM + ("int8",)), ("abs", np.abs, ("absolute",), NUM + ("int8",)),
+    ("square", np.square, (), NUM), ("sign", np.sign, (), NUM), ("sgn", np.sign, (), NUM),
+    ("relu", lambda a: np.maximum(a, 0), (), NUM),
+    ("floor", np.floor, (), NUM), ("ceil", np.ceil, (), NUM), ("trunc", np.trunc, ("fix",), NUM),
+    ("round", np.round, (), NUM), ("frac", lambda a: a - np.trunc(a), (), FLOAT),
+]
+for _n, _f, _al, _dts in UNARY_KEEP:
+    row(_n, gen(U_SHAPES), _f, dtypes=_dts, aliases=_al)
+row("round", gen([((2, 3),)], [((), {"decimals": 2})]), lambda a, decimals: np.round(a, decimals),
+    variant="decimals")
+row("round", gen([((5,),)]), np.round, dtypes=FLOAT, variant="half_even",
+    call=lambda L, a: L.round(a * 0 + L.tensor([0.5, 1.5, 2.5, -0.5, -2.5], dtype=a.dtype)),
+    )
+ROWS[-1].ref = lambda a: np.round(np.array([0.5, 1.5, 2.5, -0.5, -2.5], a.dtype))
+
+for _n, _f in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite), ("isposinf", np.isposinf),
+               ("isneginf", np.isneginf), ("signbit", np.signbit)):
+    row(_n, gen(U_SHAPES + [((2, 3),)], special=True), _f, dtypes=FLOAT + ("int64",))
+row("nan_to_num", gen(U_SHAPES, [((), {}), ((), {"nan": 1.5, "posinf": 9.0, "neginf": -9.0})], special=True),
+    lambda a, **k: np.nan_to_num(a, nan=k.get("nan", 0.0), posinf=k.get("posinf"), neginf=k.get("neginf")))
+row("logical_not", gen(U_SHAPES), np.logical_not, dtypes=("bool", "float32", "int64"))
+row("bitwise_not", gen(U_SHAPES), np.invert, dtypes=("bool", "int64", "uint8"))
+
+
+def _complex_sample(dts: tuple, rng: np.random.Generator) -> list:
+    return [((make_array((2, 3), "complex64", rng),), {}), ((make_array((), "complex64", rng),), {})]
+
+
+row("conj", fixed(_complex_sample), np.conj, dtypes=("complex64",))
+row("conj", gen(U_SHAPES), np.conj, dtypes=NUM, variant="real")
+row("real", fixed(_complex_sample), np.real, dtypes=("complex64",))
+row("real", gen(U_SHAPES), np.real, dtypes=FLOAT, variant="real")
+row("imag", fixed(_complex_sample), np.imag, dtypes=("complex64",))
+
+# ---------------------------------------------------------------------------
+# binary elementwise
+# ---------------------------------------------------------------------------
+MIXED = (("int64", "float32"), ("float32", "float64"), ("bool", "int64"), ("int32", "int64"), ("uint8", "int8"),
+         ("float32", "int64"), ("bool", "float32"))
+SCALAR_VARIANTS = [((2,), {}), ((2.5,), {}), ((True,), {})]
+
+
+def _to_scalar_pair(f: Callable) -> Callable:
+    return lambda a, s, **k: f(a, np.asarray(s).astype(a.dtype) if a.dtype.kind == "f" or isinstance(s, bool) or
+                                (isinstance(s, int) and a.dtype.kind in "iu") else s, **k)
+
+
+for _n, _f, _al, _nz in (("add", np.add, (), False), ("sub", np.subtract, ("subtract",), False),
+                         ("mul", np.multiply, ("multiply",), False),
+                         ("div", np.true_divide, ("divide", "true_divide"), True),
+                         ("floor_divide", np.floor_divide, (), True), ("remainder", np.remainder, (), True),
+                         ("fmod", np.fmod, (), True)):
+    dts = NUM + tuple(m for m in MIXED if not (_n.startswith("sub") and m[0] == "bool"))
+    row(_n, gen(B_SHAPES, nonzero=_nz), lambda a, b, _f=_f: _f(a, b), dtypes=dts, aliases=_al, rtol=1e-5)
+    sv = [v for v in SCALAR_VARIANTS if not (_n.startswith("sub") and v[0][0] is True)]
+    if _nz:
+        sv = [v for v in sv if v[0][0] is not True]
+    row(_n, gen(U_SHAPES, sv, nonzero=_nz), lambda a, s, _f=_f: _f(a, s), dtypes=NUM, variant="scalar",
+        rtol=1e-5)
+row("add", gen([((2, 3), (2, 3)), ((2, 3), (3,))], [((), {"alpha": 2})]), lambda a, b, alpha: a + alpha * b,
+    dtypes=NUM, variant="alpha")
+row("sub", gen([((2, 3), (2, 3))], [((), {"alpha": 3})]), lambda a, b, alpha: a - alpha * b, dtypes=NUM,
+    variant="alpha")
+row("div", gen(B_SHAPES, [((), {"rounding_mode": "floor"}), ((), {"rounding_mode": "trunc"})], nonzero=True),
+    lambda a, b, rounding_mode: (np.floor_divide(a, b) if rounding_mode == "floor" else
+                                 np.trunc(a / b).astype(np.result_type(a, b))),
+    dtypes=NUM, variant="rounding")
+row("pow", gen(B_SHAPES, domain=(0.5, 2)), np.power, dtypes=FLOAT + (("float32", "float64"), ("int64", "float32")))
+row("pow", gen(U_SHAPES, [((2,), {}), ((0.5,), {}), ((3,), {})], domain=(0, 3)),
+    lambda a, e: np.power(a.astype(np.float32) if isinstance(e, float) and a.dtype.kind in "iu" else a, e),
+    dtypes=FLOAT + INT, variant="scalar")
+row("pow", gen([((2, 3),)], domain=(0.5, 2)), lambda a: np.power(2.0, a), dtypes=FLOAT, variant="rscalar",
+    call=lambda L, a: L.pow(2.0, a))
+row("pow", gen([((2, 3), (2, 3))], domain=(0, 4)), np.power, dtypes=INT, variant="int")
+row("float_power", gen(B_SHAPES[:4], domain=(0.5, 2)), lambda a, b: np.power(a.astype(np.float64), b),
+    dtypes=FLOAT + ("int64",), keeps_float32=False)
+row("atan2", gen(B_SHAPES), _float_in(np.arctan2), dtypes=FLOAT + ("int64",), aliases=("arctan2",))
+row("hypot", gen(B_SHAPES), np.hypot)
+row("logaddexp", gen(B_SHAPES), np.logaddexp)
+row("xlogy", gen(B_SHAPES, domain=(0.1, 3)), lambda a, b: a * np.log(b))
+row("xlogy", fixed(lambda d, r: [((np.array([0.0, 1.0, 0.0], d[0]), np.array([0.0, 2.0, 3.0], d[0])), {})]),
+    lambda a, b: np.where(a == 0, 0, a * np.log(np.where(b == 0, 1, b))), variant="zeros")
+row("copysign", gen(B_SHAPES), np.copysign)
+for _n, _f in (("maximum", np.maximum), ("minimum", np.minimum), ("fmax", np.fmax), ("fmin", np.fmin)):
+    row(_n, gen(B_SHAPES), _f, dtypes=NUM + (("int64", "float32"),))
+    row(_n, gen([((6,), (6,))], special=True), _f, variant="nan")
+for _n, _f, _al in (("eq", np.equal, ()), ("ne", np.not_equal, ("not_equal",)), ("lt", np.less, ("less",)),
+                    ("le", np.less_equal, ("less_equal",)), ("gt", np.greater, ("greater",)),
+                    ("ge", np.greater_equal, ("greater_equal",))):
+    row(_n, gen(B_SHAPES), _f, dtypes=NUM + ("bool", ("int64", "float32")), aliases=_al)
+    row(_n, gen(U_SHAPES, [((0,), {}), ((0.5,), {})]), _f, dtypes=NUM, aliases=_al, variant="scalar")
+for _n, _f in (("logical_and", np.logical_and), ("logical_or", np.logical_or), ("logical_xor", np.logical_xor)):
+    row(_n, gen(B_SHAPES), _f, dtypes=("bool", "float32", "int64", ("int64", "bool")))
+for _n, _f in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or), ("bitwise_xor", np.bitwise_xor)):
+    row(_n, gen(B_SHAPES), _f, dtypes=("bool", "int64", "uint8", ("int32", "int64")))
+    row(_n, gen(U_SHAPES, [((3,), {})]), _f, dtypes=("int64",), variant="scalar")
+for _n, _f, _op in (("bitwise_left_shift", np.left_shift, "__lshift__"),
+                    ("bitwise_right_shift", np.right_shift, "__rshift__")):
+    row(_n, gen(B_SHAPES, domain=(0, 5)), _f, dtypes=("int64", "uint8", "int32", ("int32", "int64")))
+    row(_n, gen(U_SHAPES, [((2,), {})], domain=(0, 5)), _f, dtypes=("int64", "int16"), variant="scalar")
+    row(_op, gen(B_SHAPES[:4], domain=(0, 5)), _f, dtypes=("int64",), call=lambda L, a, b, _op=_op: getattr(a, _op)(b))
+row("add", gen(U_SHAPES[2:], [((300,), {}), ((-1,), {})]), lambda a, s: (a.astype(np.int64) + s).astype(a.dtype),
+    dtypes=("uint8", "int8"), variant="wrap")
+row("mul", gen(U_SHAPES[2:], [((-3,), {}), ((1000,), {})]), lambda a, s: (a.astype(np.int64) * s).astype(a.dtype),
+    dtypes=("uint8", "int8", "int16"), variant="wrap")
+row("remainder", gen([((4,),)], [((), {})], nonzero=True), lambda a: np.remainder(7, a), dtypes=("int64", "float32"),
+    variant="number_first", call=lambda L, a: L.remainder(7, a))
+row("isclose", gen(B_SHAPES), np.isclose)
+row("isclose", fixed(lambda d, r: [((np.array([1.0, np.nan, 2.0], d[0]), np.array([1.0 + 1e-9, np.nan, 2.1], d[0])),
+                                    {"equal_nan": True})]),
+    lambda a, b, equal_nan: np.isclose(a, b, equal_nan=equal_nan), variant="nan")
+row("allclose", gen(B_SHAPES), lambda a, b: bool(np.allclose(a, b)))
+row("allclose", fixed(lambda d, r: [((np.ones(3, d[0]), np.ones(3, d[0]) + 1e-7), {})]), lambda a, b: True,
+    variant="close")
+row("equal", gen([((2, 3), (2, 3)), ((2, 3), (3,))]), lambda a, b: bool(a.shape == b.shape and np.array_equal(a, b)),
+    dtypes=NUM)
+row("equal", fixed(lambda d, r: [((np.arange(6).reshape(2, 3).astype(d[0]),) * 2, {})]), lambda a, b: True,
+    dtypes=NUM, variant="same")
+row("lerp", gen(T_SHAPES[:3]), lambda a, b, w: a + w * (b - a))
+row("lerp", gen([((2, 3), (2, 3))], [((0.25,), {})]), lambda a, b, w: a + w * (b - a), variant="scalar")
+row("addcmul", gen(T_SHAPES, [((), {}), ((), {"value": 0.5})]), lambda a, b, c, value=1: a + value * b * c)
+row("addcdiv", gen(T_SHAPES, [((), {}), ((), {"value": 0.5})], domain=(0.5, 2)),
+    lambda a, b, c, value=1: a + value * b / c)
+
+
+def _where_samples(dts: tuple, rng: np.random.Generator) -> list:
+    out = []
+    for sc, sa, sb in (((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((), (), ()), ((0,), (0,), ())):
+        out.append(((np.asarray(rng.random(sc) < 0.5), make_array(sa, dts[0], rng), make_array(sb, dts[-1], rng)), {}))
+    out.append(((rng.random((2, 3)) < 0.5, make_array((2, 3), dts[0], rng), 0.0), {}))
+    return out
+
+
+row("where", fixed(_where_samples), np.where, dtypes=NUM + (("int64", "float32"), ("float32", "float64")))
+row("where", fixed(lambda d, r: [((np.array([[1, 0], [0, 3]]) > 0,), {})]),
+    lambda c: tuple(np.nonzero(c)), variant="cond_only")
+
+
+def _clamp_ref(a: np.ndarray, min: Any = None, max: Any = None) -> np.ndarray:  # noqa: A002
+    r = a
+    if min is not None:
+        r = np.maximum(r, min)
+    if max is not None:
+        r = np.minimum(r, max)
+    return r
+
+
+for _n in ("clamp", "clip"):
+    row(_n, gen(U_SHAPES, [((-0.5, 0.5), {}), ((), {"min": 0}), ((), {"max": 0.25})]),
+        _clamp_ref, dtypes=FLOAT)
+    row(_n, gen(U_SHAPES, [((-2, 3), {}), ((), {"min": 0})]), _clamp_ref, dtypes=INT, variant="int")
+    row(_n, gen([((2, 3), (3,), (2, 1))]), lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), variant="tensor")
+row("clamp_min", gen(U_SHAPES, [((0.1,), {})]), lambda a, m: np.maximum(a, np.asarray(m, a.dtype)))
+row("clamp_max", gen(U_SHAPES, [((0.1,), {})]), lambda a, m: np.minimum(a, np.asarray(m, a.dtype)))
+
+# ---------------------------------------------------------------------------
+# reductions
+# ---------------------------------------------------------------------------
+def _dims(shp: tuple) -> list:
+    nd = len(shp[0])
+    v = [((), {})]
+    if nd >= 1:
+        v += [((0,), {}), ((-1,), {"keepdim": True})]
+    if nd >= 2:
+        v += [(((0, 1),), {}), (([0, -1],), {"keepdim": True})]
+    return v
+
+
+def _np_red(f: Callable) -> Callable:
+    def r(a: np.ndarray, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
+        axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+        return f(a, axis=axis, keepdims=keepdim, **kw)
+    return r
+
+
+def _sum_dtype(a: np.ndarray) -> Any:
+    return np.int64 if a.dtype.kind in "iub" else a.dtype
+
+
+row("sum", gen(R_SHAPES + [((0, 3),)], _dims), _np_red(lambda a, **k: np.sum(a, dtype=_sum_dtype(a), **k)),
+    dtypes=NUM + ("bool", "uint8"), rtol=1e-5, atol=1e-5)
+row("sum", gen([((2, 3),)], [((), {"dtype": "float64"}), ((), {"axis": 1, "keepdims": True})]),
+    lambda a, dtype=None, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype),
+    dtypes=("float32", "int64"), variant="kw", keeps_float32=False,
+    call=lambda L, a, **k: L.sum(a, **({"dtype": getattr(L, k["dtype"])} if "dtype" in k else k)))
+row("mean", gen(R_SHAPES + [((2, 0),)], lambda s: _dims(s) if 0 not in s[0] else [((1,), {})]), _np_red(np.mean),
+    atol=1e-5)
+row("mean", gen([((2, 3),)], [((), {"axis": 0, "keepdims": True})]), lambda a, axis, keepdims: np.mean(
+    a, axis=axis, keepdims=keepdims), variant="axis")
+row("nansum", gen([((2, 3),), ((6,),)], lambda s: _dims(s)[:2], special=False), _np_red(np.nansum))
+row("nansum", fixed(lambda d, r: [((np.array([1.0, np.nan, 2.0], d[0]),), {})]), lambda a: np.nansum(a), variant="nan")
+row("nanmean", fixed(lambda d, r: [((np.array([[1.0, np.nan, 2.0], [3.0, 4.0, np.nan]], d[0]),), {}),
+                                   ((np.array([[1.0, np.nan, 2.0], [3.0, 4.0, np.nan]], d[0]), 1), {})]),
+    lambda a, dim=None: np.nanmean(a, axis=dim))
+row("prod", gen(R_SHAPES, lambda s: [((), {})] + ([((0,), {}), ((-1,), {"keepdim": True})] if s[0] else [])),
+    _np_red(lambda a, **k: np.prod(a, dtype=_sum_dtype(a), **k)), dtypes=NUM + ("bool",))
+for _n, _f in (("var", np.var), ("std", np.std)):
+    row(_n, gen(R_SHAPES[1:], lambda s: [((), {}), ((0,), {}), ((-1,), {"keepdim": True}),
+                                         ((), {"correction": 0}), ((0,), {"unbiased": False})]),
+        lambda a, dim=None, keepdim=False, correction=1, unbiased=True, _f=_f: _f(
+            a, axis=dim, keepdims=keepdim, ddof=correction if unbiased else 0), atol=1e-5)
+    row(_n, gen([((2, 3, 4),)], [(((0, 2),), {}), (([1, 2],), {"correction": 2, "keepdim": True})]),
+        lambda a, dim, keepdim=False, correction=1, _f=_f: _f(a, axis=tuple(dim), keepdims=keepdim, ddof=correction),
+        variant="dims", atol=1e-5)
+row("var_mean", gen([((2, 3),)], [((), {}), ((1,), {})]),
+    lambda a, dim=None: (np.var(a, axis=dim, ddof=1), np.mean(a, axis=dim)))
+row("std_mean", gen([((2, 3),)], [((), {}), ((1,), {})]),
+    lambda a, dim=None: (np.std(a, axis=dim, ddof=1), np.mean(a, axis=dim)))
+for _n, _f in (("amax", np.max), ("amin", np.min)):
+    row(_n, gen(R_SHAPES, lambda s: _dims(s)[:1] + (_dims(s)[1:] if s[0] else [])), _np_red(_f), dtypes=NUM)
+row("aminmax", gen(R_SHAPES[1:], [((), {}), ((), {"dim": 0}), ((), {"dim": -1, "keepdim": True})]),
+    lambda a, dim=None, keepdim=False: (np.min(a, axis=dim, keepdims=keepdim), np.max(a, axis=dim, keepdims=keepdim)),
+    dtypes=NUM)
+for _n, _f, _g in (("max", np.max, np.argmax), ("min", np.min, np.argmin)):
+    row(_n, gen(R_SHAPES), lambda a, _f=_f: _f(a), dtypes=NUM + ("bool",))
+    row(_n, gen(R_SHAPES[1:], [((0,), {}), ((-1,), {"keepdim": True})]),
+        lambda a, d, keepdim=False, _f=_f, _g=_g: (_f(a, axis=d, keepdims=keepdim), _g(a, axis=d, keepdims=keepdim)),
+        dtypes=NUM, variant="dim")
+    row(_n, gen(B_SHAPES), lambda a, b, _f=_f: (np.maximum if _f is np.max else np.minimum)(a, b), dtypes=NUM,
+        variant="binary")
+for _n, _f in (("argmax", np.argmax), ("argmin", np.argmin)):
+    row(_n, gen(R_SHAPES, lambda s: [((), {})] + ([((0,), {}), ((-1,), {"keepdim": True})] if s[0] else [])),
+        lambda a, dim=None, keepdim=False, _f=_f: _f(a, axis=dim, keepdims=keepdim) if dim is not None else _f(a),
+        dtypes=NUM)
+
+
+def _median_ref(a: np.ndarray, dim: Any = None, keepdim: bool = False) -> Any:
+    if dim is None:
+        return np.sort(a.reshape(-1))[(a.size - 1) // 2]
+    s = np.sort(a, axis=dim)
+    v = np.take(s, [(a.shape[dim] - 1) // 2], axis=dim)
+    return v if keepdim else np.squeeze(v, dim)
+
+
+row("median", gen(R_SHAPES), _median_ref, dtypes=NUM)
+row("median", gen([((4, 5),), ((3, 4),)], [((0,), {}), ((1,), {"keepdim": True})]),
+    lambda a, d, keepdim=False: _median_ref(a, d, keepdim), dtypes=FLOAT, variant="dim",
+    call=lambda L, a, *args, **k: L.median(a, *args, **k)[0])
+row("quantile", gen([((7,),), ((3, 5),)], [((0.3,), {}), ((0.5,), {"dim": -1}),
+                                          ((0.9,), {"dim": 0, "keepdim": True})]),
+    lambda a, q, dim=None, keepdim=False: np.quantile(a, q, axis=dim, keepdims=keepdim), atol=1e-5)
+row("quantile", gen([((7,),)], [((np.array([0.1, 0.5, 0.75]),), {})]),
+    lambda a, q: np.quantile(a, q.astype(np.float64)), variant="tensor_q", atol=1e-5,
+    call=lambda L, a, q: L.quantile(a, q.to(a.dtype)))
+row("nanquantile", gen([((7,),)], [((0.3,), {})]), lambda a, q: np.nanquantile(a, q), atol=1e-5)
+row("logsumexp", gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {"keepdim": True})] +
+                     ([(((0, 1),), {})] if len(s[0]) > 1 else [])),
+    lambda a, dim, keepdim=False: np.log(np.sum(np.exp(a), axis=dim, keepdims=keepdim)), atol=1e-5)
+for _n, _f in (("cumsum", np.cumsum), ("cumprod", np.cumprod)):
+    row(_n, gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {})]),
+        lambda a, d, _f=_f: _f(a, axis=d, dtype=_sum_dtype(a)), dtypes=NUM + ("bool",), atol=1e-5)
+row("cumsum", gen([((2, 3),)], [((), {"dim": 1, "dtype": "float64"})]),
+    lambda a, dim, dtype: np.cumsum(a, axis=dim, dtype=dtype), variant="dtype", dtypes=("int64", "float32"),
+    keeps_float32=False, call=lambda L, a, dim, dtype: L.cumsum(a, dim=dim, dtype=getattr(L, dtype)))
+for _n, _f in (("cummax", np.maximum), ("cummin", np.minimum)):
+    row(_n, gen(R_SHAPES[1:], [((0,), {}), ((-1,), {})]),
+        lambda a, d, _f=_f: _f.accumulate(a, axis=d), dtypes=NUM, call=lambda L, a, d, _n=_n: getattr(L, _n)(a, d)[0])
+    row(_n, fixed(lambda d, r: [((np.array([3, 1, 3, 5, 2, 5], d[0]), 0), {})]), None, dtypes=NUM,
+        variant="indices")
+row("logcumsumexp", gen(R_SHAPES[1:], [((0,), {}), ((-1,), {})]),
+    lambda a, d: np.log(np.cumsum(np.exp(a), axis=d)), atol=1e-5)
+for _n, _f in (("all", np.all), ("any", np.any)):
+    row(_n, gen(R_SHAPES + [((0,),)], lambda s: _dims(s)[:3]), _np_red(_f), dtypes=("bool", "float32", "int64"))
+row("count_nonzero", gen(R_SHAPES, lambda s: _dims(s)[:2]),
+    lambda a, dim=None: np.count_nonzero(a, axis=dim), dtypes=("bool", "float32", "int64"))
+
+
+def _norm_ref(a: np.ndarray, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
+    axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+    x = np.abs(a.astype(np.float64))
+    if p in ("fro", 2):
+        r = np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdim))
+    elif p == math.inf:
+        r = np.max(x, axis=axis, keepdims=keepdim)
+    elif p == -math.inf:
+        r = np.min(x, axis=axis, keepdims=keepdim)
+    elif p == 0:
+        r = np.sum(x != 0, axis=axis, keepdims=keepdim)
+    else:
+        r = np.sum(x ** p, axis=axis, keepdims=keepdim) ** (1 / p)
+    return r
+
+
+row("norm", gen(R_SHAPES, lambda s: [((), {}), ((1,), {}), ((math.inf,), {})] + (
+    [((2,), {"dim": 0}), ((1,), {"dim": -1, "keepdim": True}), ((3,), {"dim": 0})] if s[0] else []) + (
+    [(("fro",), {"dim": (0, 1)}), ((2,), {"dim": [0, 1], "keepdim": True})] if len(s[0]) >= 2 else [])),
+    _norm_ref, atol=1e-5)
+row("dist", gen(B_SHAPES[:5], [((), {}), ((1,), {}), ((math.inf,), {})]),
+    lambda a, b, p=2: _norm_ref(a - b, p), atol=1e-5)
+row("linalg.vector_norm", gen(R_SHAPES, lambda s: [((), {}), ((1,), {}), ((math.inf,), {}), ((-math.inf,), {}),
+                                                   ((0,), {}), ((3,), {})] + (
+    [((2,), {"dim": 0}), ((2,), {"dim": -1, "keepdim": True})] if s[0] else []) + (
+    [((2,), {"dim": (0, 1)}), ((1,), {"dim": [0, -1], "keepdim": True})] if len(s[0]) >= 2 else [])),
+    lambda a, ord=2, dim=None, keepdim=False: _norm_ref(a, ord, dim, keepdim), atol=1e-5)
+
+
+def _mnorm_ref(a: np.ndarray, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False) -> Any:  # noqa: A002
+    m = np.moveaxis(a, dim, (-2, -1))
+    r = np.linalg.norm(m, ord=ord, axis=(-2, -1))
+    if keepdim:
+        for d in sorted(x % a.ndim for x in dim):
+            r = np.expand_dims(r, d)
+    return r
+
+
+row("linalg.matrix_norm", gen([((3, 4),), ((2, 3, 4),)], [((), {}), ((1,), {}), ((-1,), {}), ((math.inf,), {}),
+                                                          ((-math.inf,), {}), (("nuc",), {}), ((2,), {}),
+                                                          ((), {"dim": (0, -1), "keepdim": True})]),
+    _mnorm_ref, atol=1e-5, rtol=1e-4)
+row("linalg.norm", gen([((5,),), ((3, 4),)], [((), {}), ((1,), {})]),
+    lambda a, ord=None: np.linalg.norm(a, ord), atol=1e-5)
+
+
+def _sort_ref(a: np.ndarray, dim: int = -1, descending: bool = False) -> Any:
+    idx = np.argsort(-a if descending else a, axis=dim, kind="stable")
+    return np.take_along_axis(a, idx, dim), idx
+
+
+def _uniq(dts: tuple, rng: np.random.Generator) -> list:
+    out = []
+    for shp in ((5,), (2, 3), (3, 4)):
+        a = rng.permutation(int(np.prod(shp))).reshape(shp).astype(dts[0])
+        out += [((a,), {}), ((a, 0), {}), ((a,), {"descending": True})]
+    return out
+
+
+row("sort", fixed(_uniq), _sort_ref, dtypes=NUM, call=lambda L, *a, **k: tuple(L.sort(*a, **k)))
+row("sort", fixed(lambda d, r: [((np.array([2, 1, 2, 1, 3], d[0]),), {"stable": True}),
+                                ((np.array([2.0, np.nan, 1.0, 3.0], d[0]),), {}),
+                                ((np.array([2.0, np.nan, 1.0, 3.0], d[0]),), {"descending": True})]),
+    None, variant="stable_nan", call=lambda L, *a, **k: L.sort(*a, **k)[0])
+row("argsort", fixed(_uniq), lambda *a, **k: _sort_ref(*a, **k)[1], dtypes=NUM)
+row("msort", fixed(_uniq), lambda a, dim=0, descending=False: np.sort(a, axis=0) if not descending else None,
+    dtypes=NUM, call=lambda L, a, *r, **k: L.msort(a))
+ROWS[-1].ref = lambda a, *r, **k: np.sort(a, axis=0)
+
+
+def _topk_samples(dts: tuple, rng: np.random.Generator) -> list:
+    a = rng.permutation(12).reshape(3, 4).astype(dts[0])
+    return [((a, 2), {}), ((a, 1), {"dim": 0}), ((a, 3), {"largest": False}), ((a[0], 4), {}), ((a, 0), {})]
+
+
+def _topk_ref(a: np.ndarray, k: int, dim: int = -1, largest: bool = True) -> Any:
+    idx = np.argsort(-a if largest else a, axis=dim, kind="stable")
+    idx = np.take(idx, np.arange(k), axis=dim)
+    return np.take_along_axis(a, idx, dim), idx
+
+
+row("topk", fixed(_topk_samples), _topk_ref, dtypes=NUM, call=lambda L, *a, **k: tuple(L.topk(*a, **k)))
+row("kthvalue", fixed(lambda d, r: [((r.permutation(12).reshape(3, 4).astype(d[0]), 2), {}),
+                                    ((r.permutation(12).reshape(3, 4).astype(d[0]), 1), {"dim": 0, "keepdim": True})]),
+    lambda a, k, dim=-1, keepdim=False: (np.take(np.sort(a, axis=dim), [k - 1], axis=dim) if keepdim else
+                                          np.take(np.sort(a, axis=dim), k - 1, axis=dim)),
+    dtypes=NUM, call=lambda L, *a, **k: L.kthvalue(*a, **k)[0])
+row("unique", fixed(lambda d, r: [((r.integers(0, 5, (10,)).astype(d[0]),), {}),
+                                  ((r.integers(0, 4, (3, 4)).astype(d[0]),), {"return_counts": True}),
+                                  ((r.integers(0, 4, (3, 4)).astype(d[0]),), {"return_inverse": True})]),
+    lambda a, return_counts=False, return_inverse=False: (
+        np.unique(a) if not (return_counts or return_inverse) else
+        (np.unique(a), np.unique(a, return_counts=True)[1]) if return_counts else
+        (np.unique(a), np.unique(a, return_inverse=True)[1].reshape(a.shape))),
+    dtypes=NUM)
+row("bincount", fixed(lambda d, r: [((r.integers(0, 5, (10,)),), {}), ((r.integers(0, 5, (10,)),), {"minlength": 8}),
+                                    ((r.integers(0, 5, (6,)), r.random(6).astype(d[0])), {}),
+                                    ((np.zeros(0, np.int64),), {})]),
+    lambda a, w=None, minlength=0: np.bincount(a, w, minlength=minlength), dtypes=FLOAT, keeps_float32=False)
+row("histc", gen([((20,),)], [((), {"bins": 4}), ((), {"bins": 5, "min": -1, "max": 1})]),
+    lambda a, bins, min=None, max=None: np.histogram(  # noqa: A002
+        a, bins=bins, range=(min, max) if min is not None else (a.min(), a.max()))[0].astype(a.dtype))
+
+# ---------------------------------------------------------------------------
+# shape ops
+# ---------------------------------------------------------------------------
+S23 = [((2, 3),)]
+S234 = [((2, 3, 4),)]
+row("reshape", gen(S234, [(((6, 4),), {}), (((4, -1),), {}), (((-1,),), {})]),
+    lambda a, s: a.reshape(s), dtypes=ALL)
+row("reshape", gen(S234, [((6, 4), {}), ((4, -1), {}), ((-1,), {}), ((2, 1, 3, 4), {})]),
+    lambda a, *s: a.reshape(*s), dtypes=FLOAT, variant="method", call=meth("reshape"))
+row("reshape", gen([((),), ((0, 3),)], [(((1, -1),), {}), (((-1,),), {})]), lambda a, s: a.reshape(s),
+    variant="edge")
+row("flatten", gen(S234 + [((),)], lambda s: [((), {})] + ([((1,), {}), ((0, 1), {}), ((), {"start_dim": -2})]
+                                                           if s[0] else [])),
+    lambda a, start_dim=0, end_dim=-1: a.reshape(
+        a.shape[:start_dim % max(a.ndim, 1)] + (-1,) + a.shape[end_dim % max(a.ndim, 1) + 1:]) if a.ndim else
+    a.reshape(1), dtypes=ALL)
+row("ravel", gen(S234 + [((),)]), np.ravel, dtypes=ALL)
+row("unflatten", gen(S234, [((1, (3, 1)), {}), ((-1, (2, -1)), {})]),
+    lambda a, d, s: a.reshape(a.shape[:d % a.ndim] + tuple(s if -1 not in s else (2, a.shape[d] // 2)) +
+                              a.shape[d % a.ndim + 1:]))
+row("squeeze", gen([((2, 1, 3, 1),), ((1,),), ((),)], lambda s: [((), {})] + (
+    [((1,), {}), ((0,), {}), (((1, 3),), {})] if len(s[0]) == 4 else [])),
+    lambda a, d=None: np.squeeze(a, axis=tuple(x for x in ((d,) if isinstance(d, int) else d)
+                                                if a.shape[x] == 1) if d is not None else None), dtypes=ALL)
+row("unsqueeze", gen(S23 + [((),)], lambda s: [((0,), {}), ((-1,), {})] + ([((1,), {})] if s[0] else [])),
+    lambda a, d: np.expand_dims(a, d), dtypes=ALL)
+row("transpose", gen(S234, [((0, 2), {}), ((-1, 1), {})]), np.swapaxes, dtypes=ALL, aliases=("swapaxes", "swapdims"))
+row("transpose", gen([((5,),), ((),)], [((0, -1), {})]), lambda a, d0, d1: a, variant="1d")
+row("t", gen(S23 + [((4,),), ((),)]), lambda a: a.T, dtypes=ALL)
+row("permute", gen(S234, [(((2, 0, 1),), {}), (((1, 2, 0),), {}), (((-1, 0, 1),), {})]),
+    lambda a, p: np.transpose(a, p), dtypes=ALL)
+row("permute", gen(S234, [((2, 0, 1), {}), ((-1, 0, 1), {})]), lambda a, *p: np.transpose(a, p),
+    variant="method", call=meth("permute"))
+row("movedim", gen(S234, [((0, 2), {}), (((0, 1), (2, 0)), {}), ((-1, 0), {})]), np.moveaxis, dtypes=ALL,
+    aliases=("moveaxis",))
+row("movedim", gen([((),)], [((0, 0), {}), ((-1, 0), {})]), lambda a, s, d: a, variant="0d")
+row("expand", gen([((3, 1),), ((),), ((1,),)], lambda s: [((2, 3, 4), {})] + (
+    [(((2, -1, 4),), {})] if s[0] == (3, 1) else [])), None, dtypes=ALL,
+    call=lambda L, a, *s: a.expand(*s))
+row("expand", gen([((3, 1),)], [((2, 3, 4), {}), ((-1, 5), {})]),
+    lambda a, *s: np.broadcast_to(a, s if s[0] != -1 else (3, 5)), variant="ref", call=lambda L, a, *s: a.expand(*s))
+row("broadcast_to", gen([((3, 1),), ((),)], [(((2, 3, 4),), {})]), np.broadcast_to, dtypes=ALL)
+row("clone", gen(U_SHAPES), np.copy, dtypes=ALL)
+
+
+def _seq_samples(shapes_list: list, extra: list) -> Callable:
+    def make(dts: tuple, rng: np.random.Generator) -> list:
+        out = []
+        for shapes in shapes_list:
+            ts = [make_array(s, dts[i % len(dts)], rng) for i, s in enumerate(shapes)]
+            for args, kw in extra:
+                out.append(((ts,) + args, kw))
+        return out
+    return make
+
+
+row("cat", _seq_samples([[(2, 3), (1, 3)], [(2, 3), (2, 3), (2, 3)], [(0, 3), (2, 3)]], [((), {}), ((0,), {})]),
+    lambda ts, dim=0: np.concatenate(ts, dim), dtypes=NUM + (("int64", "float32"),), aliases=("concat", "concatenate"))
+row("cat", _seq_samples([[(2, 3), (2, 1)], [(2, 0), (2, 3)]], [((1,), {}), ((-1,), {})]),
+    lambda ts, dim: np.concatenate(ts, dim), variant="dim1")
+row("cat", _seq_samples([[(2, 3), (0,)]], [((), {})]), lambda ts: ts[0], variant="legacy_empty")
+row("stack", _seq_samples([[(2, 3), (2, 3)], [(), ()], [(0,), (0,)]], [((), {}), ((-1,), {})]),
+    lambda ts, dim=0: np.stack(ts, dim), dtypes=NUM + (("int64", "float32"),))
+row("hstack", _seq_samples([[(2, 3), (2, 1)], [(3,), (2,)], [(), ()]], [((), {})]),
+    lambda ts: np.hstack(ts), dtypes=NUM)
+for _n in ("vstack", "row_stack"):
+    row(_n, _seq_samples([[(2, 3), (1, 3)], [(3,), (3,)], [(), ()]], [((), {})]), lambda ts: np.vstack(ts), dtypes=NUM)
+row("dstack", _seq_samples([[(2, 3), (2, 3)], [(3,), (3,)], [(2, 3, 1), (2, 3, 2)]], [((), {})]),
+    lambda ts: np.dstack(ts))
+row("column_stack", _seq_samples([[(3,), (3, 2)], [(), ()]], [((), {})]), lambda ts: np.column_stack(ts))
+row("narrow", gen(S234, [((0, 0, 1), {}), ((2, 1, 2), {}), ((-1, -2, 2), {}), ((1, 3, 0), {})]),
+    lambda a, d, s, n: np.take(a, range(s % a.shape[d], s % a.shape[d] + n), axis=d), dtypes=ALL)
+
+
+def _listify(res: Any) -> list:
+    return list(res)
+
+
+row("split", gen([((5, 4),)], [((2,), {}), (([1, 4],), {}), ((3, 1), {}), ((5,), {})]),
+    lambda a, s, dim=0: np.split(a, np.cumsum(s)[:-1] if isinstance(s, list) else range(s, a.shape[dim], s), axis=dim),
+    call=lambda L, *a, **k: list(L.split(*a, **k)))
+row("tensor_split", gen([((7, 3),)], [((3,), {}), (([1, 5],), {}), ((2, 1), {})]),
+    lambda a, s, dim=0: np.array_split(a, s, axis=dim), call=lambda L, *a, **k: list(L.tensor_split(*a, **k)))
+row("chunk", gen([((5, 4),), ((6,),)], [((3,), {}), ((2, -1), {}), ((1,), {})]),
+    lambda a, c, dim=0: np.split(a, range(-(-a.shape[dim] // c), a.shape[dim], -(-a.shape[dim] // c)), axis=dim),
+    call=lambda L, *a, **k: list(L.chunk(*a, **k)))
+row("select", gen(S234, [((0, 1), {}), ((2, -1), {}), ((-2, 0), {})]),
+    lambda a, d, i: np.take(a, i, axis=d), dtypes=ALL)
+row("unbind", gen(S234 + [((0, 2),)], [((), {}), ((1,), {}), ((-1,), {})]),
+    lambda a, dim=0: [np.take(a, i, axis=dim) for i in range(a.shape[dim])], call=lambda L, *a, **k: list(
+        L.unbind(*a, **k)))
+for _n, _f in (("tril", np.tril), ("triu", np.triu)):
+    row(_n, gen([((3, 4),), ((2, 3, 3),), ((0, 2),)], [((), {}), ((1,), {}), ((-1,), {})]),
+        lambda a, k=0, _f=_f: _f(a, k), dtypes=NUM + ("bool",))
+row("flip", gen(S234 + [((),)], lambda s: [(((),), {})] if not s[0] else [(((0,),), {}), (((0, 2),), {}),
+                                                                          (([-1],), {})]),
+    lambda a, d: np.flip(a, d) if d != () else a, dtypes=ALL)
+row("flip", gen([((),)], [(((0,),), {}), (((-1,),), {})]), lambda a, d: a, variant="0d")
+row("fliplr", gen(S23 + S234), np.fliplr, dtypes=NUM)
+row("flipud", gen(S23 + [((4,),)]), np.flipud, dtypes=NUM)
+row("roll", gen(S234, [((1,), {}), ((-2, 1), {}), (((1, 2), (0, 2)), {})]),
+    lambda a, s, d=None: np.roll(a, s, d), dtypes=NUM)
+row("rot90", gen([((3, 4),), ((2, 3, 4),)], [((), {}), ((2,), {}), ((-1, (1, 0)), {}), ((3,), {})]),
+    lambda a, k=1, dims=(0, 1): np.rot90(a, k, dims))
+row("repeat", gen([((2, 3),), ((),), ((3,),)], [((2, 1, 2), {}), (((1, 2, 3),), {})]),
+    lambda a, *r: np.tile(a, r[0] if isinstance(r[0], tuple) else r), dtypes=ALL, call=lambda L, a, *r: a.repeat(*r))
+row("tile", gen([((2, 3),), ((3,),)], [(((2,),), {}), (((2, 1, 2),), {})]), np.tile, dtypes=NUM)
+row("repeat_interleave", gen([((2, 3),), ((4,),)], [((2,), {}), ((2,), {"dim": 0}), ((3,), {"dim": -1})]),
+    lambda a, r, dim=None: np.repeat(a, r, axis=dim), dtypes=NUM)
+row("repeat_interleave", fixed(lambda d, r: [((np.arange(6).reshape(2, 3).astype(d[0]), np.array([1, 2])),
+                                              {"dim": 0}), ((np.array([2, 0, 1]),), {})]),
+    lambda a, rep=None, dim=None: np.repeat(a, rep, axis=dim) if rep is not None else np.repeat(
+        np.arange(len(a)), a), variant="tensor")
+row("diff", gen([((5,),), ((3, 4),), ((0,),)], lambda s: [((), {}), ((), {"n": 2})] + (
+    [((), {"dim": 0}), ((1, 0), {})] if len(s[0]) == 2 else [])),
+    lambda a, n=1, dim=-1: np.diff(a, n, axis=dim), dtypes=NUM + ("bool",))
+row("diff", fixed(lambda d, r: [((make_array((3, 4), d[0], r),), {"prepend": make_array((3, 1), d[0], r),
+                                                                   "append": make_array((3, 2), d[0], r)})]),
+    lambda a, prepend, append: np.diff(a, prepend=prepend, append=append), dtypes=NUM, variant="pend")
+row("diagonal", gen([((3, 4),), ((2, 3, 4),)], lambda s: [((), {}), ((1,), {}), ((-1,), {})] + (
+    [((0, 1, 2), {}), ((-1, -1, 0), {})] if len(s[0]) == 3 else [])),
+    lambda a, offset=0, dim1=0, dim2=1: np.diagonal(a, offset, dim1, dim2), dtypes=NUM)
+row("diag", gen([((3,),), ((3, 4),)], [((), {}), ((1,), {}), ((-2,), {})]), np.diag, dtypes=NUM)
+def _diag_embed_ref(a: np.ndarray, offset: int = 0, dim1: int = -2, dim2: int = -1) -> np.ndarray:
+    k = a.shape[-1]
+    n = k + abs(offset)
+    out = np.zeros(a.shape[:-1] + (n, n), a.dtype)
+    i = np.arange(k)
+    out[..., i + max(-offset, 0), i + max(offset, 0)] = a
+    return np.moveaxis(out, (-2, -1), (dim1, dim2))
+
+
+row("diag_embed", gen([((3,),), ((2, 3),)], lambda s: [((), {}), ((1,), {}), ((-2,), {})] + (
+    [((1, 0, 2), {}), ((0, -1, 0), {})] if len(s[0]) == 2 else [])), _diag_embed_ref, dtypes=NUM + ("bool",))
+
+
+def _mesh(dts: tuple, rng: np.random.Generator) -> list:
+    a, b, c = make_array((3,), dts[0], rng), make_array((4,), dts[0], rng), make_array((2,), dts[0], rng)
+    return [((a, b), {}), ((a, b), {"indexing": "ij"}), ((a, b), {"indexing": "xy"}), ((a, b, c), {"indexing": "xy"}),
+            ((a,), {})]
+
+
+row("meshgrid", fixed(_mesh), lambda *ts, indexing="ij": np.meshgrid(*ts, indexing=indexing), dtypes=NUM,
+    call=lambda L, *a, **k: list(L.meshgrid(*a, **k)))
+row("atleast_1d", gen([((),), ((3,),), ((2, 3),)]), np.atleast_1d, dtypes=NUM)
+row("atleast_2d", gen([((),), ((3,),), ((2, 3),)]), np.atleast_2d, dtypes=NUM)
+
+# ---------------------------------------------------------------------------
+# indexing
+# ---------------------------------------------------------------------------
+
+
+def _gather_samples(dts: tuple, rng: np.random.Generator) -> list:
+    a = make_array((3, 4), dts[0], rng)
+    return [((a, 1, rng.integers(0, 4, (3, 2))), {}), ((a, 0, rng.integers(0, 3, (2, 4))), {}),
+            ((a, -1, rng.integers(0, 4, (2, 3))), {}), ((a, 1, np.zeros((3, 0), np.int64)), {}),
+            ((make_array((5,), dts[0], rng), 0, np.array([4, 0, 0])), {})]
+
+
+def _gather_ref(a: np.ndarray, d: int, i: np.ndarray) -> np.ndarray:
+    d = d % a.ndim
+    out = np.empty(i.shape, a.dtype)
+    for pos in np.ndindex(*i.shape):
+        src = list(pos)
+        src[d] = i[pos]
+        out[pos] = a[tuple(src)]
+    return out
+
+
+row("gather", fixed(_gather_samples), _gather_ref, dtypes=ALL)
+
+
+def _scatter_ref(a: np.ndarray, d: int, i: np.ndarray, src: Any, reduce: str | None = None,
+                 add: bool = False) -> np.ndarray:
+    out = a.copy()
+    d = d % a.ndim
+    for pos in np.ndindex(*i.shape):
+        dst = list(pos)
+        dst[d] = i[pos]
+        v = src[pos] if isinstance(src, np.ndarray) else src
+        if add or reduce == "add":
+            out[tuple(dst)] += v
+        elif reduce == "multiply":
+            out[tuple(dst)] *= v
+        else:
+            out[tuple(dst)] = v
+    return out
+
+
+def _scatter_samples(dts: tuple, rng: np.random.Generator) -> list:
+    a = make_array((3, 4), dts[0], rng)
+    src = make_array((3, 4), dts[0], rng)
+    uniq = np.stack([rng.permutation(4)[:2] for _ in range(3)])  # distinct targets per row
+    return [((a, 1, uniq, src), {}), ((a, 0, np.array([[2, 0, 1, 2]]), src), {}),
+            ((a, 1, uniq[:, :1], src[:, :1]), {})]
+
+
+row("scatter", fixed(_scatter_samples), _scatter_ref, dtypes=NUM)
+row("scatter", fixed(lambda d, r: [((make_array((3, 4), d[0], r), 1, np.array([[0, 1], [2, 3], [0, 0]])),
+                                    {"value": 2})]),
+    lambda a, d, i, value: _scatter_ref(a, d, i, value), dtypes=NUM, variant="value")
+row("scatter", fixed(lambda d, r: [((make_array((3, 4), d[0], r), 1, np.array([[0, 0], [2, 3], [1, 1]]),
+                                     make_array((3, 2), d[0], r)), {"reduce": "add"}),
+                                   ((make_array((3, 4), d[0], r), 1, np.array([[0, 0], [2, 3], [1, 1]]),
+                                     make_array((3, 2), d[0], r)), {"reduce": "multiply"})]),
+    _scatter_ref, dtypes=NUM, variant="reduce")
+row("scatter_add", fixed(lambda d, r: [((make_array((3, 4), d[0], r), 1, np.array([[0, 0], [2, 3], [1, 1]]),
+                                         make_array((3, 2), d[0], r)), {}),
+                                       ((make_array((5,), d[0], r), 0, np.array([1, 1, 1, 4]),
+                                         make_array((4,), d[0], r)), {})]),
+    lambda a, d, i, s: _scatter_ref(a, d, i, s, add=True), dtypes=NUM)
+
+
+def _sred_samples(dts: tuple, rng: np.random.Generator) -> list:
+    out = []
+    for red in ("sum", "prod", "mean", "amax", "amin"):
+        for inc in (True, False):
+            out.append(((make_array((5,), dts[0], rng), 0, np.array([0, 1, 0, 1, 2, 2]), make_array((6,), dts[0], rng),
+                         red), {"include_self": inc}))
+    return out
+
+
+row("scatter_reduce", fixed(_sred_samples), None, dtypes=NUM)
+row("index_select", fixed(lambda d, r: [((make_array((3, 4), d[0], r), 1, np.array([3, 0, 0])), {}),
+                                        ((make_array((3, 4), d[0], r), 0, np.array([], np.int64)), {}),
+                                        ((make_array((5,), d[0], r), -1, np.array([1])), {})]),
+    lambda a, d, i: np.take(a, i, axis=d), dtypes=ALL)
+row("index_add", fixed(lambda d, r: [((make_array((3, 4), d[0], r), 1, np.array([3, 0, 3]),
+                                       make_array((3, 3), d[0], r)), {}),
+                                     ((make_array((3, 4), d[0], r), 0, np.array([1]),
+                                       make_array((1, 4), d[0], r)), {"alpha": 2})]),
+    None, dtypes=NUM)
+row("index_fill", fixed(lambda d, r: [((make_array((3, 4), d[0], r), 1, np.array([3, 0]), 7), {})]),
+    None, dtypes=NUM)
+row("index_copy", fixed(lambda d, r: [((make_array((3, 4), d[0], r), 1, np.array([3, 0]),
+                                        make_array((3, 2), d[0], r)), {})]), None, dtypes=NUM)
+row("index_put", fixed(lambda d, r: [((make_array((3, 4), d[0], r), (np.array([0, 2]), np.array([1, 3])),
+                                       make_array((2,), d[0], r)), {}),
+                                     ((make_array((3, 4), d[0], r), (np.array([0, 0]), np.array([1, 1])),
+                                       make_array((2,), d[0], r)), {"accumulate": True}),
+                                     ((make_array((3, 4), d[0], r), (np.array([1]),), make_array((), d[0], r)), {})]),
+    None, dtypes=NUM, call=lambda L, a, idx, v, **k: L.index_put(a, tuple(idx), v, **k))
+
+
+def _mask_samples(dts: tuple, rng: np.random.Generator) -> list:
+    a = make_array((2, 3), dts[0], rng)
+    return [((a, rng.random((2, 3)) < 0.5), {}), ((a, rng.random((3,)) < 0.5), {}),
+            ((make_array((), dts[0], rng), np.array(True)), {})]
+
+
+row("masked_fill", fixed(lambda d, r: [(s[0] + (3,), {}) for s in _mask_samples(d, r)]),
+    lambda a, m, v: np.where(m, np.asarray(v, a.dtype), a), dtypes=ALL[:-3])
+row("masked_fill", fixed(lambda d, r: [(s[0] + (np.array(2.5, d[0]),), {}) for s in _mask_samples(d, r)]),
+    lambda a, m, v: np.where(m, v, a), variant="tensor_value")
+row("masked_select", fixed(_mask_samples), lambda a, m: np.broadcast_to(a, np.broadcast_shapes(a.shape, m.shape))[
+    np.broadcast_to(m, np.broadcast_shapes(a.shape, m.shape))], dtypes=ALL[:-3])
+row("masked_scatter", fixed(lambda d, r: [((make_array((2, 3), d[0], r), np.array([[1, 0, 1], [0, 0, 1]]) > 0,
+                                            make_array((2, 3), d[0], r)), {})]),
+    None, dtypes=NUM)
+row("nonzero", gen(R_SHAPES + [((0, 2),)]), lambda a: np.argwhere(a), dtypes=("bool", "float32", "int64"))
+row("nonzero", gen(R_SHAPES), lambda a: list(np.nonzero(a)) if a.ndim else [np.nonzero(a.reshape(1))[0]],
+    dtypes=("bool", "int64"), variant="as_tuple", call=lambda L, a: list(L.nonzero(a, as_tuple=True)))
+row("argwhere", gen(R_SHAPES), np.argwhere, dtypes=("bool", "int64"))
+row("take", fixed(lambda d, r: [((make_array((3, 4), d[0], r), np.array([[0, 11], [5, -1]])), {}),
+                                ((make_array((5,), d[0], r), np.array(2)), {})]),
+    lambda a, i: np.take(a, i), dtypes=NUM)
+row("take_along_dim", fixed(lambda d, r: [((make_array((3, 4), d[0], r), np.argsort(r.random((3, 4)), 1)),
+                                           {"dim": 1}),
+                                          ((make_array((3, 4), d[0], r), np.array([[0, 2, 1, 2]])), {"dim": 0}),
+                                          ((make_array((3, 4), d[0], r), np.array([0, 5])), {})]),
+    lambda a, i, dim=None: np.take_along_axis(a, i, dim) if dim is not None else np.take(a, i), dtypes=NUM)
+
+# ---------------------------------------------------------------------------
+# linear algebra
+# ---------------------------------------------------------------------------
+MM_TOL = {"rtol": 1e-4, "atol": 1e-5}
+row("mm", gen([((2, 3), (3, 4)), ((0, 3), (3, 2)), ((2, 0), (0, 3))]), np.matmul, dtypes=NUM, **MM_TOL)
+row("mv", gen([((2, 3), (3,)), ((0, 3), (3,))]), np.matmul, dtypes=NUM, **MM_TOL)
+row("dot", gen([((3,), (3,)), ((0,), (0,))]), np.dot, dtypes=NUM, **MM_TOL)
+row("inner", gen([((3,), (3,)), ((2, 3), (4, 3)), ((2, 3), (3,))]), np.inner, dtypes=NUM, **MM_TOL)
+row("vdot", gen([((3,), (3,))]), np.vdot, dtypes=NUM, **MM_TOL)
+row("vdot", fixed(lambda d, r: [((make_array((3,), "complex64", r), make_array((3,), "complex64", r)), {})]),
+    np.vdot, dtypes=("complex64",), variant="complex", **MM_TOL)
+row("bmm", gen([((2, 3, 4), (2, 4, 5)), ((0, 3, 4), (0, 4, 2))]), np.matmul, dtypes=NUM, **MM_TOL)
+MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3,)),
+                 ((3,), (5, 3, 4)), ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)),
+                 ((5, 1, 2, 3), (4, 3, 2)), ((1, 2, 3), (6, 3, 1)), ((0, 2, 3), (3, 4)), ((2, 0), (0, 3))]
+row("matmul", gen(MATMUL_SHAPES), np.matmul, dtypes=NUM, **MM_TOL)
+row("matmul", gen(MATMUL_SHAPES[:6]), np.matmul, dtypes=FLOAT, variant="operator",
+    call=lambda L, a, b: a @ b, **MM_TOL)
+for _n in ("outer", "ger"):
+    row(_n, gen([((3,), (4,)), ((0,), (2,))]), np.outer, dtypes=NUM)
+row("addmm", gen([((2, 4), (2, 3), (3, 4)), ((4,), (2, 3), (3, 4))], [((), {}), ((), {"beta": 0.5, "alpha": 2})]),
+    lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b), **MM_TOL)
+row("addmv", gen([((2,), (2, 3), (3,))], [((), {}), ((), {"beta": 0.5, "alpha": 2})]),
+    lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b), **MM_TOL)
+row("baddbmm", gen([((2, 3, 5), (2, 3, 4), (2, 4, 5)), ((3, 5), (2, 3, 4), (2, 4, 5))],
+                   [((), {}), ((), {"beta": 0.5, "alpha": 2})]),
+    lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b), **MM_TOL)
+row("addbmm", gen([((3, 5), (2, 3, 4), (2, 4, 5))], [((), {}), ((), {"beta": 0.5, "alpha": 2})]),
+    lambda c, a, b, beta=1, alpha=1: beta * c + alpha * (a @ b).sum(0), **MM_TOL)
+
+
+def _einsum_samples(dts: tuple, rng: np.random.Generator) -> list:
+    m = lambda *s: make_array(s, dts[0], rng)  # noqa: E731
+    return [(("ij,jk->ik", m(2, 3), m(3, 4)), {}), (("ii->i", m(3, 3)), {}), (("ii", m(3, 3)), {}),
+            (("bij,bjk->bik", m(2, 3, 4), m(2, 4, 5)), {}), (("i,j->ij", m(3), m(4)), {}),
+            (("...ij->...ji", m(2, 3, 4)), {}), (("ij->", m(2, 3)), {}), (("ij,ij->i", m(2, 3), m(2, 3)), {}),
+            (("ij,jk,kl->il", m(2, 3), m(3, 4), m(4, 2)), {}), (("i,i", m(3), m(3)), {}),
+            (("ba", m(2, 3)), {}), (("b i , i j -> b j", m(2, 3), m(3, 2)), {})]
+
+
+row("einsum", fixed(_einsum_samples), lambda eq, *ops: np.einsum(eq.replace(" ", ""), *ops), dtypes=NUM, **MM_TOL)
+row("einsum", fixed(lambda d, r: [(("ij,jk->ik", [make_array((2, 3), d[0], r), make_array((3, 2), d[0], r)]), {})]),
+    lambda eq, ops: np.einsum(eq, *ops), variant="list", **MM_TOL)
+row("tensordot", gen([((2, 3, 4), (3, 4, 5)), ((2, 3), (3, 2))], lambda s: [((), {})] if s[0] == (2, 3, 4) else
+                     [((), {"dims": 1}), ((), {"dims": ([0], [1])}), ((), {"dims": 0})]),
+    lambda a, b, dims=2: np.tensordot(a, b, dims), dtypes=NUM, **MM_TOL)
+row("trace", gen([((3, 3),), ((2, 4),)]), np.trace, dtypes=NUM)
+row("kron", gen([((2, 3), (2, 2)), ((2,), (3,)), ((2, 1, 2), (3, 2))]), np.kron, dtypes=NUM)
+row("cdist", gen([((3, 2), (4, 2)), ((2, 3, 4), (2, 5, 4))], [((), {}), ((1.0,), {})]),
+    lambda a, b, p=2.0: _norm_ref(a[..., :, None, :] - b[..., None, :, :], p, dim=-1), **MM_TOL)
+row("cross", gen([((4, 3), (4, 3)), ((3, 2), (3, 2))], lambda s: [((), {"dim": -1})] if s[0] == (4, 3) else
+                 [((), {"dim": 0})]), lambda a, b, dim: np.cross(a, b, axis=dim), dtypes=NUM)
+row("linalg.cross", gen([((4, 3), (4, 3)), ((1, 3), (2, 3))]), lambda a, b: np.cross(a, b), dtypes=NUM)
+
+
+def _wellcond(shape: tuple, dt: str, rng: np.random.Generator) -> np.ndarray:
+    n = shape[-1]
+    return (rng.standard_normal(shape) + 3 * n * np.eye(n)).astype(dt)
+
+
+def _sq_samples(dts: tuple, rng: np.random.Generator) -> list:
+    return [((_wellcond(s, dts[0], rng),), {}) for s in ((3, 3), (2, 4, 4), (1, 1), (0, 2, 2))]
+
+
+LA_TOL = {"rtol": 1e-4, "atol": 1e-4}
+for _n in ("inverse", "linalg.inv"):
+    row(_n, fixed(_sq_samples), np.linalg.inv, **LA_TOL)
+for _n in ("det", "linalg.det"):
+    row(_n, fixed(_sq_samples), np.linalg.det, **LA_TOL)
+row("logdet", fixed(lambda d, r: [((_wellcond((3, 3), d[0], r) @ _wellcond((3, 3), d[0], r).T,), {})]),
+    lambda a: np.log(np.linalg.det(a)), **LA_TOL)
+row("matrix_power", fixed(lambda d, r: [((_wellcond((3, 3), d[0], r), k), {}) for k in (0, 1, 3, -2)]),
+    np.linalg.matrix_power, **LA_TOL)
+row("linalg.solve", fixed(lambda d, r: [((_wellcond((3, 3), d[0], r), make_array((3,), d[0], r)), {}),
+                                        ((_wellcond((3, 3), d[0], r), make_array((3, 2), d[0], r)), {}),
+                                        ((_wellcond((2, 3, 3), d[0], r), make_array((2, 3, 4), d[0], r)), {})]),
+    lambda a, b: np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == 1 else np.linalg.solve(a, b), **LA_TOL)
+
+# ---------------------------------------------------------------------------
+# Python operators (not registry names, but the same ops through dunders)
+# ---------------------------------------------------------------------------
+OPERATORS = {"__add__": np.add, "__sub__": np.subtract, "__mul__": np.multiply, "__truediv__": np.true_divide,
+             "__floordiv__": np.floor_divide, "__mod__": np.remainder, "__pow__": np.power,
+             "__lt__": np.less, "__le__": np.less_equal, "__gt__": np.greater, "__ge__": np.greater_equal,
+             "__eq__": np.equal, "__ne__": np.not_equal}
+for _op, _f in OPERATORS.items():
+    _nz = _op in ("__truediv__", "__floordiv__", "__mod__")
+    row(_op, gen(B_SHAPES[:5], nonzero=_nz, domain=(0.5, 3) if _op == "__pow__" else None),
+        lambda a, b, _f=_f: _f(a, b), dtypes=FLOAT + ("int64", ("int64", "float32")) if _op != "__pow__" else FLOAT,
+        call=lambda L, a, b, _op=_op: getattr(a, _op)(b))
+    rop = "__r" + _op[2:]
+    if rop in ("__rlt__", "__rle__", "__rgt__", "__rge__", "__req__", "__rne__"):
+        continue
+    row(rop, gen(U_SHAPES[:4], [((3,), {}), ((1.5,), {})], nonzero=True, domain=(0.5, 3)),
+        lambda a, s, _f=_f: _f(np.asarray(s, a.dtype if a.dtype.kind == "f" or isinstance(s, int) else np.float32),
+                                a),
+        dtypes=("float32", "int64") if rop != "__rpow__" else FLOAT,
+        call=lambda L, a, s, _op=_op: eval(f"s {_OPSYM[_op]} a"))  # noqa: S307 - fixed operator symbols
+_OPSYM = {"__add__": "+", "__sub__": "-", "__mul__": "*", "__truediv__": "/", "__floordiv__": "//", "__mod__": "%",
+          "__pow__": "**"}
+row("__and__", gen(B_SHAPES[:4]), np.bitwise_and, dtypes=("bool", "int64"), call=lambda L, a, b: a & b)
+row("__or__", gen(B_SHAPES[:4]), np.bitwise_or, dtypes=("bool", "int64"), call=lambda L, a, b: a | b)
+row("__xor__", gen(B_SHAPES[:4]), np.bitwise_xor, dtypes=("bool", "int64"), call=lambda L, a, b: a ^ b)
+row("__invert__", gen(U_SHAPES), np.invert, dtypes=("bool", "int64"), call=lambda L, a: ~a)
+row("__neg__", gen(U_SHAPES), np.negative, dtypes=NUM, call=lambda L, a: -a)
+row("__abs__", gen(U_SHAPES), np.abs, dtypes=NUM, call=lambda L, a: abs(a))
+
+
+def _inplace(name: str) -> Callable:
+    def call(L: Any, a: Any, *args: Any, **kw: Any) -> Any:
+        c = a.clone()
+        r = getattr(c, name)(*args, **kw)
+        assert r is c, f"{name} must return self"
+        return c
+    return call
+
+
+for _n, _f in (("add_", np.add), ("sub_", np.subtract), ("mul_", np.multiply), ("div_", np.true_divide)):
+    row(_n, gen([((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 3), ())], nonzero=True), _f, call=_inplace(_n))
+row("clamp_", gen([((2, 3),)], [((-0.5, 0.5), {})]), _clamp_ref, call=_inplace("clamp_"))
+row("fill_", gen([((2, 3),)], [((1.5,), {})]), lambda a, v: np.full_like(a, v), dtypes=NUM, call=_inplace("fill_"))
+row("zero_", gen([((2, 3),)]), np.zeros_like, dtypes=NUM, call=_inplace("zero_"))
+row("copy_", gen([((2, 3), (3,)), ((2, 3), (2, 3))]), lambda a, b: np.broadcast_to(b, a.shape).astype(a.dtype),
+    dtypes=NUM + (("float32", "int64"), ("int64", "float64")), call=_inplace("copy_"))
+
+_ = field
