@@ -171,6 +171,12 @@ class LogSoftmaxBackward0(Node):
             return (g * 0,)
         return (g - out.exp() * g.sum(self.dim, keepdim=True),)
 
+    def fast(self, g: np.ndarray) -> tuple:
+        out = self.saved()[0]._data
+        if out.ndim == 0:
+            return (g * 0,)
+        return (g - np.exp(out) * g.sum(self.dim, keepdims=True),)
+
 
 class SoftmaxBackward0(Node):
     """Fused for the same stability reason as log_softmax (shifted by the max), and
@@ -183,6 +189,12 @@ class SoftmaxBackward0(Node):
         if out._data.ndim == 0:
             return (g * 0,)
         return (out * (g - (g * out).sum(self.dim, keepdim=True)),)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        out = self.saved()[0]._data
+        if out.ndim == 0:
+            return (g * 0,)
+        return (out * (g - (g * out).sum(self.dim, keepdims=True)),)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:

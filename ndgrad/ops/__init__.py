@@ -146,3 +146,17 @@ Tensor.__ixor__ = _iop("bitwise_xor_")
 Tensor.__ilshift__ = _iop("bitwise_left_shift_")
 Tensor.__irshift__ = _iop("bitwise_right_shift_")
 Tensor.__imatmul__ = lambda self, other: NotImplemented
+
+
+def _functional_method(name: str) -> Any:
+    """A Tensor method served by nn.functional, imported on first call (keeps `import ndgrad` light)."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        from ..nn import functional
+        return getattr(functional, name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+for _name in ("softmax", "log_softmax"):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _functional_method(_name))
