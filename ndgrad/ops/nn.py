@@ -1,7 +1,10 @@
 """Neural-network kernels: convolution, pooling, padding, interpolation, attention.
 
 Convolution and pooling are fused primitives, for speed: one im2col copy
-(`sliding_window_view` + a transposing copy) feeds one BLAS matmul per group.
+(`sliding_window_view`, or for stride 1 a strided view of the flat padded input whose
+rows are contiguous runs) feeds per-sample BLAS matmuls; big layers work on batch
+chunks so the im2col temporaries stay bounded. Everything stays in the input's dtype
+(float32 in, float32 temporaries).
 Their gradient rules call other primitives of the same closed family, so they are
 differentiable again (double backward, gradgradcheck):
 
@@ -21,7 +24,7 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from .. import _dtype as D
 from .._tensor import Tensor
@@ -110,19 +113,71 @@ def _windows(xp: np.ndarray, k: tuple, stride: tuple, dil: tuple, out_sp: tuple 
     return win[tuple(sl)]
 
 
+def _flat_ok(sp: tuple, k: tuple, p: _P) -> bool:
+    """Use padded-row columns: stride 1 and at most 25% wasted columns."""
+    if any(s != 1 for s in p.stride):
+        return False
+    sp_pad = tuple(s + lo + hi for s, (lo, hi) in zip(sp, p.pad))
+    natural = tuple(sp_pad[i] - (k[i] - 1) * p.dilation[i] for i in range(len(k)))
+    return _prod(sp_pad[1:]) <= 1.25 * _prod(natural[1:])
+
+
 def _im2col(x: np.ndarray, k: tuple, p: _P, out_sp: tuple | None = None) -> tuple:
     """Columns (N, G, Cg*prod(K), L) for batched BLAS matmuls, and the output spatial shape.
 
     Per-sample products (Og x CgK) @ (CgK x L) keep OpenBLAS on small single-threaded
     GEMMs, which measured faster (and far steadier on a loaded 2-core machine) than one
-    skinny (Og x CgK) @ (CgK x N*L) product with a transposed output copy."""
+    skinny (Og x CgK) @ (CgK x N*L) product with a transposed output copy.
+
+    Stride 1 (unless that wastes > 25% columns) uses "padded rows": L = Out[0] * prod(padded input dims 1..), so each
+    column row is ONE contiguous run of the flat padded input (a long-run copy); the
+    extra columns (past Out[i] in dims >= 1) are cropped from the product (`_crop_rows`)
+    and meet zeros in the gradient (`_pad_rows`)."""
     nd = len(k)
     N, C = x.shape[:2]
+    G = p.groups
+    if _flat_ok(x.shape[2:], k, p):
+        sp_pad = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad))
+        natural = tuple(sp_pad[i] - (k[i] - 1) * p.dilation[i] for i in range(nd))
+        osp = natural if out_sp is None else tuple(out_sp)
+        sf = [_prod(sp_pad[i + 1:]) for i in range(nd)]
+        total = _prod(sp_pad)
+        slack = sum((k[i] - 1) * p.dilation[i] * sf[i] for i in range(1, nd))
+        buf = np.zeros((N, C, total + slack), x.dtype)
+        buf[:, :, :total].reshape((N, C) + sp_pad)[(slice(None), slice(None)) + tuple(
+            slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], p.pad))] = x
+        Lp = osp[0] * sf[0]
+        it = buf.itemsize
+        view = as_strided(buf, (N, C) + tuple(k) + (Lp,),
+                          buf.strides[:2] + tuple(p.dilation[i] * sf[i] * it for i in range(nd)) + (it,))
+        return np.ascontiguousarray(view).reshape(N, G, (C // G) * _prod(k), Lp), osp
     win = _windows(_zero_pad(x, p.pad), k, p.stride, p.dilation, out_sp)  # (N, C, *Out, *K)
     osp = win.shape[2:2 + nd]
     cols = np.ascontiguousarray(win.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))))
-    G = p.groups
     return cols.reshape(N, G, (C // G) * _prod(k), _prod(osp)), osp
+
+
+def _row_shape(osp: tuple, sp_pad: tuple) -> tuple:
+    return (osp[0],) + tuple(sp_pad[1:])
+
+
+def _pad_rows(g: np.ndarray, sp_pad: tuple) -> np.ndarray:
+    """(N, O, *Out) -> (N, O, Out[0], *padded input dims 1..) with zeros past Out[i]."""
+    osp = g.shape[2:]
+    rs = _row_shape(osp, sp_pad)
+    if rs == osp:
+        return g
+    gp = np.zeros(g.shape[:2] + rs, g.dtype)
+    gp[(slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in osp[1:])] = g
+    return gp
+
+
+def _crop_rows(out: np.ndarray, osp: tuple) -> np.ndarray:
+    """Inverse of _pad_rows for a product computed on padded rows."""
+    if out.shape[2:] == osp:
+        return out
+    return np.ascontiguousarray(out[(slice(None), slice(None), slice(None)) +
+                                    tuple(slice(0, o) for o in osp[1:])])
 
 
 # im2col temporaries are prod(kernel) times the input: bound them by working on batch
@@ -155,10 +210,13 @@ def _conv_fwd1(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: _P, out_sp
     k = w.shape[2:]
     cols, osp = _im2col(x, k, p, out_sp)
     out = np.matmul(w.reshape(G, O // G, -1), cols)  # (N, G, Og, L)
+    if _flat_ok(x.shape[2:], k, p):
+        sp_pad = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad))
+        out = _crop_rows(out.reshape((N, O) + _row_shape(osp, sp_pad)), osp)
     out = out.reshape(N, O, -1)
     if b is not None:
         out += b[:, None]
-    return out.reshape((N, O) + osp), cols
+    return out.reshape((N, O) + tuple(osp)), cols
 
 
 def _conv_bwd_input(g: np.ndarray, w: np.ndarray, p: _P, in_sp: tuple) -> np.ndarray:
@@ -183,11 +241,7 @@ def _conv_bwd_input1(g: np.ndarray, w: np.ndarray, p: _P, in_sp: tuple) -> np.nd
     if all(s == 1 for s in p.stride):
         # stride 1: lay g out with the padded input's row strides; then every kernel offset
         # adds ONE contiguous run into the flat input gradient (long inner loops, no 4-d slicing)
-        if nd > 1 and osp[1:] != sp_pad[1:]:
-            gp = np.zeros((N, O, osp[0]) + sp_pad[1:], g.dtype)
-            gp[(slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in osp[1:])] = g
-        else:
-            gp = g
+        gp = _pad_rows(g, sp_pad)
         Lp = _prod(gp.shape[2:])
         dcols = np.matmul(wt, gp.reshape(N, G, O // G, Lp)).reshape((N, C) + k + (Lp,))
         sf = [_prod(sp_pad[i + 1:]) for i in range(nd)]
@@ -217,15 +271,19 @@ def _conv_bwd_weight(x: np.ndarray, g: np.ndarray, p: _P, k: tuple, cols: np.nda
     """Gradient of conv w.r.t. its weight (a correlation of input and output gradient)."""
     N, O = g.shape[:2]
     G = p.groups
+    osp = tuple(g.shape[2:])
+    if _flat_ok(x.shape[2:], k, p):  # columns on padded rows (see _im2col)
+        g = _pad_rows(g, tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad)))
+    # cols @ g^T per sample, (Cg*K x L) @ (L x Og): measured faster than g @ cols^T
     if cols is not None:
-        gw = np.matmul(g.reshape(N, G, O // G, -1), cols.transpose(0, 1, 3, 2)).sum(0)  # (G, Og, Cg*K)
+        gw = np.matmul(cols, g.reshape(N, G, O // G, -1).transpose(0, 1, 3, 2)).sum(0)  # (G, Cg*K, Og)
     else:
         gw = None
-        for sl in _chunks(N, x.shape[1] * _prod(k) * _prod(g.shape[2:])):
-            c, _ = _im2col(x[sl], k, p, g.shape[2:])
-            part = np.matmul(g[sl].reshape(c.shape[0], G, O // G, -1), c.transpose(0, 1, 3, 2)).sum(0)
+        for sl in _chunks(N, x.shape[1] * _prod(k) * _prod(osp)):
+            c, _ = _im2col(x[sl], k, p, osp)
+            part = np.matmul(c, g[sl].reshape(c.shape[0], G, O // G, -1).transpose(0, 1, 3, 2)).sum(0)
             gw = part if gw is None else np.add(gw, part, out=gw)
-    return gw.reshape((O, x.shape[1] // G) + tuple(k))
+    return np.ascontiguousarray(gw.transpose(0, 2, 1)).reshape((O, x.shape[1] // G) + tuple(k))
 
 
 # ---------------------------------------------------------------------------
@@ -288,6 +346,14 @@ class ConvTransposeBackward(Node):
             gw = _conv_weight_grad(gy, g, self.p, w._data.shape[2:])
         if len(self.next_functions) > 2 and self.next_functions[2][0] is not None:
             gb = gy.sum(self.red)
+        return gg, gw, gb
+
+    def fast(self, gy: np.ndarray) -> tuple:
+        g, w = self.saved()[:2]
+        nf = self.next_functions
+        gg = _conv_fwd(gy, w._data, None, self.p, g._data.shape[2:])[0] if nf[0][0] is not None else None
+        gw = _conv_bwd_weight(gy, g._data, self.p, w._data.shape[2:]) if nf[1][0] is not None else None
+        gb = gy.sum(self.red) if len(nf) > 2 and nf[2][0] is not None else None
         return gg, gw, gb
 
 
@@ -1248,6 +1314,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd + 2}D) for the "
                                   f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
                                   f"(got {mode})")
+    if input._dtype.category < 2 and mode != "area":
+        name = "nearest" if mode.startswith("nearest") else mode
+        raise NotImplementedError(f"\"upsample_{name}{nd}d_channels_last\" not implemented for "
+                                  f"'{_dtype_name(input)}'")
+    if antialias and mode in _LINEAR:
+        raise NotImplementedError("interpolate: antialias=True is not supported by ndgrad")
     x = input
     ft = np.float32 if input._data.dtype != np.float64 else np.float64
     for i in range(nd):

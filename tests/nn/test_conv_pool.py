@@ -308,6 +308,9 @@ def test_gradcheck_pad_interpolate_unfold() -> None:
     assert gradcheck(lambda x: F.interpolate(x, size=(5, 7)), (x,))
     assert gradcheck(lambda x: F.unfold(x, 2, padding=1), (x,))
     assert gradgradcheck(lambda x: F.fold(F.unfold(x, 2, stride=1), (4, 3), 2), (x,))
+    assert gradgradcheck(lambda x: F.pad(x, (1, 2, 2, 1), mode="reflect"), (x,))
+    assert gradgradcheck(lambda x: F.interpolate(x, size=(7, 6), mode="bilinear"), (x,))
+    assert gradgradcheck(lambda x: F.adaptive_max_pool2d(x, (3, 2)), (x,))
 
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 import ndgrad
 import ndgrad.nn as nn
 import ndgrad.nn.functional as F
-from ndgrad.autograd import gradcheck
+from ndgrad.autograd import gradcheck, gradgradcheck
 
 try:
     import torch
@@ -208,9 +208,13 @@ def test_scaled_dot_product_attention_matches_torch() -> None:
             np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_gradcheck_sdpa() -> None:
+def test_gradcheck_sdpa_and_double_backward() -> None:
     q, k, v = (ndgrad.tensor(_r(1, 3, 2, dtype=np.float64), requires_grad=True) for _ in range(3))
     assert gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), (q, k, v))
+    assert gradgradcheck(lambda q: F.scaled_dot_product_attention(q, q, q), (q,))
+    m = nn.GRU(2, 3).double()
+    s = ndgrad.tensor(_r(3, 1, 2, dtype=np.float64), requires_grad=True)
+    assert gradgradcheck(lambda s: m(s)[0], (s,))
 
 
 @needs_torch
