@@ -25,7 +25,8 @@ from .ops.shape import broadcast_shapes, broadcast_tensors  # noqa: F401
 from .ops.elementwise import rsub  # noqa: F401
 from . import autograd
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
-                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled,
+                                 is_anomaly_enabled, is_anomaly_check_nan_enabled)
 from . import linalg
 from ._printing import set_printoptions  # noqa: F401
 
@@ -49,7 +50,8 @@ e = 2.718281828459045
 inf = __builtins__["float"]("inf") if isinstance(__builtins__, dict) else __builtins__.float("inf")
 nan = inf - inf
 
-FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = ByteTensor = Tensor
+from ._creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,  # noqa: E402,F401
+                        IntTensor, LongTensor, ShortTensor)
 
 
 def is_tensor(obj: object) -> __builtins__["bool"] if isinstance(__builtins__, dict) else object:  # type: ignore

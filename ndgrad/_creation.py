@@ -353,9 +353,41 @@ def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_gra
 
 def _legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
     """`ndgrad.Tensor(...)`: sizes give an uninitialised float tensor, data gives float data."""
+    dtype = as_dtype(kwargs.pop("dtype", None)) or D.get_default_dtype()
+    if not args:
+        return zeros(0, dtype=dtype)
     if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer)):
-        return tensor(args[0], dtype=D.get_default_dtype())
-    return zeros(*args, dtype=D.get_default_dtype())
+        return tensor(args[0], dtype=dtype)
+    return zeros(*args, dtype=dtype)
+
+
+class _TypedTensorType(type):
+    """`ndgrad.LongTensor` and friends: calling one builds a tensor of its dtype (legacy constructor);
+    `isinstance(t, ndgrad.LongTensor)` tests t's dtype, as in PyTorch."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Tensor:
+        return _legacy_tensor(*args, dtype=cls.dtype, **kwargs)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj._dtype is cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'ndgrad.{cls.__name__}'>"
+
+
+def _typed(name: str, dt: D.dtype) -> type:
+    return _TypedTensorType(name, (), {"dtype": dt})
+
+
+FloatTensor = _typed("FloatTensor", D.float32)
+DoubleTensor = _typed("DoubleTensor", D.float64)
+HalfTensor = _typed("HalfTensor", D.float16)
+LongTensor = _typed("LongTensor", D.int64)
+IntTensor = _typed("IntTensor", D.int32)
+ShortTensor = _typed("ShortTensor", D.int16)
+CharTensor = _typed("CharTensor", D.int8)
+ByteTensor = _typed("ByteTensor", D.uint8)
+BoolTensor = _typed("BoolTensor", D.bool)
 
 
 # --- Tensor.new_* methods ----------------------------------------------------

@@ -363,3 +363,17 @@ def test_creation_errors(call, exc: type, words: str) -> None:  # noqa: ANN001
     import re
     with pytest.raises(exc, match=re.escape(words)):
         call()
+
+
+def test_legacy_constructors() -> None:
+    """ndgrad.Tensor(...) and the typed constructors (values and dtypes recorded from PyTorch)."""
+    check(ndgrad.Tensor([1, 2]), "float32", [1.0, 2.0])
+    assert ndgrad.Tensor(2, 3).shape == (2, 3) and ndgrad.Tensor().shape == (0,)
+    check(ndgrad.LongTensor([1, 2]), "int64", [1, 2])
+    check(ndgrad.DoubleTensor([1, 2]), "float64", [1.0, 2.0])
+    check(ndgrad.BoolTensor([1, 0]), "bool", [True, False])
+    check(ndgrad.ByteTensor([1, 2]), "uint8", [1, 2])
+    check(ndgrad.IntTensor([1, 2]), "int32", [1, 2])
+    assert ndgrad.FloatTensor(3).shape == (3,) and ndgrad.FloatTensor(3).dtype is ndgrad.float32
+    assert isinstance(ndgrad.ones(2), ndgrad.FloatTensor) and not isinstance(ndgrad.ones(2), ndgrad.LongTensor)
+    assert isinstance(ndgrad.arange(2), ndgrad.LongTensor) and isinstance(ndgrad.ones(2), ndgrad.Tensor)

@@ -83,6 +83,10 @@ def test_len_iter() -> None:
     assert len(rows) == 2 and rows[1].shape == (3,)
     assert [v.item() for v in ndgrad.arange(3)] == [0, 1, 2]
     assert list(iter(ndgrad.ones(0))) == []
+    x = ndgrad.zeros(2, 3)
+    for row in x:  # iteration yields views, as in PyTorch
+        row += 1
+    assert x.sum().item() == 6
     with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
         len(ndgrad.ones(()))
     with pytest.raises(TypeError, match="iteration over a 0-d tensor"):

@@ -1,8 +1,17 @@
 """ndgrad.autograd: the reverse-mode engine and its public helpers."""
-from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
-                        set_grad_enabled)
+from typing import Any
+
+from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,  # noqa: F401
+                        is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
 from .graph import Node  # noqa: F401
 from .engine import backward, grad  # noqa: F401
 from .function import Function  # noqa: F401
 from . import functional  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """Legacy constructor: PyTorch merged Variable into Tensor; this returns a tensor
+    sharing `data`'s memory, cut from its graph, with the requested requires_grad."""
+    t = data.detach()
+    return t.requires_grad_(True) if requires_grad else t

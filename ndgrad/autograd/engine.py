@@ -17,6 +17,7 @@ from . import grad_mode
 from .graph import AccumulateGrad, Node
 
 _state = grad_mode.state
+_anomaly = grad_mode.anomaly
 
 
 def _tensor_cls() -> Any:
@@ -199,6 +200,8 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
                     node.release()
                 if node._hooks and in_grads:
                     in_grads = _post_hooks(node, in_grads, grads, arrays)
+                if _anomaly[0] and _anomaly[1] and in_grads:
+                    grad_mode.check_nan(node, in_grads)
             meta = node._in_meta
             n_in = len(in_grads)
             i = -1

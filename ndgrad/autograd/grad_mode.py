@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from typing import Any, Callable
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled"]
+           "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]
 
 
 class _State(threading.local):
@@ -42,10 +44,36 @@ class _Mode:
         state.enabled = self._target
 
     def __call__(self, fn: Callable) -> Callable:
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.clone():
                 return fn(*args, **kwargs)
+        return wrapper
+
+    def _wrap_generator(self, fn: Callable) -> Callable:
+        """A decorated generator runs each step in the mode, and the caller's mode between steps."""
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            gen = fn(*args, **kwargs)
+            send: Any = None
+            throw: BaseException | None = None
+            while True:
+                try:
+                    with self.clone():
+                        item = gen.throw(throw) if throw is not None else gen.send(send)
+                except StopIteration as stop:
+                    return stop.value
+                send, throw = None, None
+                try:
+                    send = yield item
+                except GeneratorExit:
+                    gen.close()
+                    raise
+                except BaseException as exc:  # thrown in by the caller: passed on to the generator
+                    throw = exc
         return wrapper
 
     def clone(self) -> "_Mode":
@@ -121,3 +149,63 @@ class inference_mode(_Mode):
 
     def clone(self) -> "inference_mode":
         return inference_mode(self._mode)
+
+
+# ---------------------------------------------------------------------------
+# anomaly detection: the engine checks every gradient a node returns for NaN
+# ---------------------------------------------------------------------------
+anomaly = [False, True]  # [enabled, check_nan]: process-wide, as in PyTorch
+
+
+def is_anomaly_enabled() -> bool:
+    return anomaly[0]
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return anomaly[1]
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off; usable as a function or a context manager."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self._prev = list(anomaly)
+        anomaly[0], anomaly[1] = bool(mode), bool(check_nan)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> None:
+        anomaly[0], anomaly[1] = self._prev
+
+
+class detect_anomaly:
+    """Context manager (or decorator): raise when a backward rule returns NaN values."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self._check_nan = check_nan
+
+    def __enter__(self) -> None:
+        self._prev = list(anomaly)
+        anomaly[0], anomaly[1] = True, self._check_nan
+
+    def __exit__(self, *exc: Any) -> None:
+        anomaly[0], anomaly[1] = self._prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with detect_anomaly(self._check_nan):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def check_nan(node: Any, grads: Any) -> None:
+    """Anomaly mode: PyTorch's error when a node's rule produced NaN."""
+    import numpy as np
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        a = getattr(g, "_data", g)
+        if np.isnan(a).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")

@@ -42,7 +42,7 @@ class Node:
     gradient (or None) per entry of `next_functions`."""
 
     __slots__ = ("next_functions", "_in_meta", "_saved", "_saved_ver", "_seq", "_pre_hooks",
-                 "_hooks", "_retain", "metadata", "__weakref__", "__dict__")
+                 "_hooks", "_retain", "__weakref__", "__dict__")
     n_outputs = 1
     # Optional first-order rule on raw NumPy arrays: `fast(grad_array) -> tuple of arrays`.
     # The engine uses it when no graph of the gradient is wanted; `backward` (on Tensors,
@@ -100,6 +100,14 @@ class Node:
     # -- PyTorch's introspection API ----------------------------------------
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's own annotations of this node (made on first use)."""
+        d = self.__dict__.get("_user_metadata")
+        if d is None:
+            d = self.__dict__["_user_metadata"] = {}
+        return d
 
     def needs_input_grad(self, i: int) -> bool:
         return self.next_functions[i][0] is not None

@@ -96,6 +96,10 @@ def einsum(equation: str, operands: tuple) -> Tensor:
         if not isinstance(o, Tensor):
             raise TypeError(f"einsum(): argument 'operands' must be tuple of Tensors, but found element of type "
                             f"{type(o).__name__} at pos {i}")
+    for o in operands[1:]:
+        if o._dtype is not operands[0]._dtype:
+            from .elementwise import cap_name
+            raise RuntimeError(f"expected scalar type {cap_name(operands[0]._dtype)} but found {cap_name(o._dtype)}")
     ins, out = _parse(equation, operands)
     sizes: dict = {}
     for s, op in zip(ins, operands):

@@ -585,6 +585,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
             equal_nan: bool = False) -> Tensor:
     """Elementwise |input - other| <= atol + rtol * |other|."""
     other = to_tensor(other)
+    broadcast_shapes_or_raise(input._data.shape, other._data.shape)
     return _make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), D.bool)
 
 
@@ -593,6 +594,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
              equal_nan: bool = False) -> bool:
     """Whether all elements are close (see isclose)."""
     other = to_tensor(other)
+    broadcast_shapes_or_raise(input._data.shape, other._data.shape)
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -683,7 +685,9 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         if float_only:
             arr = input._data if input._dtype.category >= 2 else input._data.astype(D.get_default_dtype().np)
-            res = _make(kernel(arr), input._dtype if input._dtype.category >= 2 else D.get_default_dtype())
+            r = kernel(arr)
+            res = _make(r if type(r) is np.ndarray else np.asarray(r),
+                        input._dtype if input._dtype.category >= 2 else D.get_default_dtype())
         else:
             res = _make(np.asarray(kernel(input._data)), input._dtype)
         if _state.enabled and input._requires_grad:
@@ -738,8 +742,13 @@ atanh = _unary("atanh", np.arctanh, lambda g, x, o: g / (1 - x * x), "x", "Atanh
 
 
 def _sigmoid_kernel(a: np.ndarray) -> np.ndarray:
-    # 1 / (1 + exp(-a)) overflows harmlessly to 0 for very negative a
-    return 1 / (1 + np.exp(-a))
+    # 1 / (1 + exp(-a)), in one buffer; overflows harmlessly to 0 for very negative a
+    if a.ndim == 0:
+        return np.asarray(1 / (1 + np.exp(-a)))
+    t = np.negative(a)
+    np.exp(t, out=t)
+    t += 1
+    return np.reciprocal(t, out=t)
 
 
 sigmoid = _unary("sigmoid", _sigmoid_kernel, lambda g, x, o: g * o * (1 - o), "o", "SigmoidBackward0",
@@ -846,6 +855,8 @@ def _rounding(name: str, kernel: Any, node: str) -> Any:
         if input._dtype is D.bool:
             raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
         if input._dtype.category < 2:
+            if (args and args[0]) or kwargs.get("decimals"):
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_cap(input._dtype)}'")
             return _make(input._data.copy(), input._dtype)
         res = _make(kernel(input._data, *args, **kwargs), input._dtype)
         if grad_needed(input):
@@ -906,6 +917,9 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     """Clamp every element into [min, max]; gradient passes where not clamped."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for bound in (min, max):
+        if isinstance(bound, Tensor):
+            broadcast_shapes_or_raise(input._data.shape, bound._data.shape)
     if grad_needed(min, max):
         # tensor bounds that require grad: min(max(x, lo), hi) with ties going to x, as in PyTorch
         out = input if min is None else where(input >= min, input, min)

@@ -32,7 +32,7 @@ def _norm_key(key: Any) -> tuple[tuple, bool]:
             else:
                 out.append(k._data)
             advanced = True
-        elif isinstance(k, (list, np.ndarray)):
+        elif isinstance(k, (list, np.ndarray, range)):  # d2l: y_hat[range(len(y_hat)), y]
             arr = np.asarray(k)
             if arr.size == 0 and arr.dtype.kind == "f":
                 arr = arr.astype(np.int64)  # x[[]] selects nothing
@@ -310,6 +310,10 @@ def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accum
 @register()
 def index_put(input: Tensor, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
     """Out-of-place input[indices] = values (or += with accumulate)."""
+    if isinstance(values, Tensor) and values._dtype is not input._dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_cap_name(input._dtype)} for the destination and {_cap_name(values._dtype)} for the "
+                           "source.")
     nkey, advanced = _norm_key(tuple(indices))
     return index_put_key(input, nkey, True if accumulate else advanced, values, accumulate)
 
@@ -410,6 +414,16 @@ class ScatterBackward0(Node):
 
 def _src_block(src: Any, index: np.ndarray, dtype: D.dtype) -> np.ndarray:
     if isinstance(src, Tensor):
+        if src._dtype is not dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        if src._data.ndim != index.ndim and not (src._data.ndim <= 1 and index.ndim <= 1):
+            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+        for i in range(index.ndim):
+            if index.shape[i] > (src._data.shape[i] if src._data.ndim else 1):
+                raise RuntimeError(f"Size does not match at dimension {i} expected index {list(index.shape)} to be "
+                                   f"no larger than src {list(src._data.shape)}")
+        if src._data.ndim == 0:
+            return np.full(index.shape, src._data, dtype.np)
         sl = tuple(slice(0, s) for s in index.shape)
         return src._data[sl].astype(dtype.np, copy=False)
     return np.full(index.shape, src, dtype.np)
@@ -538,9 +552,27 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     return getitem(input, None, _normed=(key, True))
 
 
+def _check_index_vector(name: str, index: Any) -> None:
+    if not isinstance(index, Tensor) or index._dtype not in (D.int64, D.int32):
+        got = _cap_name(index._dtype) if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index but got: {got}")
+    if index._data.ndim > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector, but got dim: {index._data.ndim} with type: "
+                         f"{_cap_name(index._dtype)} and size: {list(index._data.shape)}")
+
+
+def _cap_name(d: D.dtype) -> str:
+    from .elementwise import cap_name
+    return cap_name(d)
+
+
 @register()
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """Out-of-place: input with alpha * source added at the indices along dim."""
+    _check_index_vector("index_add_", index)
+    if isinstance(source, Tensor) and source._dtype is not input._dtype:
+        raise RuntimeError(f"index_add_(): self ({_cap_name(input._dtype)}) and source ({_cap_name(source._dtype)}) "
+                           "must have the same scalar type")
     d = wrap_dim(dim, input._data.ndim)
     key = (slice(None),) * d + (index._data,)
     return index_put_key(input, key, True, source * alpha if alpha != 1 else source, accumulate=True)
@@ -548,6 +580,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
 
 @register()
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    """Out-of-place: input with value at the indices along dim."""
+    _check_index_vector("index_fill_", index)
     d = wrap_dim(dim, input._data.ndim)
     key = (slice(None),) * d + (index._data,)
     return index_put_key(input, key, True, value)
@@ -555,6 +589,11 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
 
 @register()
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """Out-of-place: input with source's slices copied to the indices along dim."""
+    _check_index_vector("index_copy_", index)
+    if isinstance(source, Tensor) and source._dtype is not input._dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{_cap_name(input._dtype)} and (source) {_cap_name(source._dtype)}")
     d = wrap_dim(dim, input._data.ndim)
     key = (slice(None),) * d + (index._data,)
     return index_put_key(input, key, True, source)
@@ -591,6 +630,19 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 
 @register()
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """input with the elements where mask is true taken, in order, from source."""
+    if not isinstance(mask, Tensor) or mask._dtype is not D.bool:
+        got = _cap_name(mask._dtype) if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {got}")
+    from ._core import broadcast_shapes_or_raise
+    if broadcast_shapes_or_raise(mask._data.shape, input._data.shape) != input._data.shape:
+        raise RuntimeError(f"masked_scatter: mask of shape {list(mask._data.shape)} cannot be broadcast to the "
+                           f"shape of self {list(input._data.shape)}")
+    if int(np.broadcast_to(mask._data, input._data.shape).sum()) > source._data.size:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    if source._dtype is not input._dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{_cap_name(input._dtype)} and {_cap_name(source._dtype)}")
     out = input._data.copy()
     m = np.broadcast_to(mask._data, out.shape)
     if _state.enabled and (input._requires_grad or source._requires_grad):
@@ -620,6 +672,9 @@ def argwhere(input: Tensor) -> Tensor:
 @register()
 def take(input: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened input at index (result has index's shape)."""
+    if not isinstance(index, Tensor) or index._dtype is not D.int64:
+        got = _cap_name(index._dtype) if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {got}")
     flat = input.reshape(-1)
     return getitem(flat, index)
 
@@ -628,6 +683,10 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     if dim is None:
         return take(input, indices.reshape(-1))
+    if input._data.ndim != indices._data.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions "
+                           "for indices")
     from .shape import broadcast_shapes
     d = wrap_dim(dim, input._data.ndim)
     shp = list(broadcast_shapes(tuple(s for i, s in enumerate(input._data.shape) if i != d),

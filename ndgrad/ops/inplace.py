@@ -93,20 +93,21 @@ def _view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
     item = base.itemsize
     b0 = base.__array_interface__["data"][0]
     v0 = view.__array_interface__["data"][0]
-    base_off = np.zeros(base.shape, np.int64)
-    for ax, st in enumerate(base.strides):
-        shp = [1] * base.ndim
-        shp[ax] = base.shape[ax]
-        base_off = base_off + (np.arange(base.shape[ax], dtype=np.int64) * st).reshape(shp)
     view_off = np.full(view.shape, v0 - b0, np.int64)
     for ax, st in enumerate(view.strides):
         shp = [1] * view.ndim
         shp[ax] = view.shape[ax]
         view_off = view_off + (np.arange(view.shape[ax], dtype=np.int64) * st).reshape(shp)
+    if base.flags.c_contiguous:  # the common case: byte offset / itemsize is the flat index
+        return view_off // item
+    base_off = np.zeros(base.shape, np.int64)
+    for ax, st in enumerate(base.strides):
+        shp = [1] * base.ndim
+        shp[ax] = base.shape[ax]
+        base_off = base_off + (np.arange(base.shape[ax], dtype=np.int64) * st).reshape(shp)
     flat_off = base_off.reshape(-1)
     order = np.argsort(flat_off)
     pos = np.searchsorted(flat_off[order], view_off)
-    del item
     return order[pos]
 
 

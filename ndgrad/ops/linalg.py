@@ -35,6 +35,11 @@ def c_name(d: D.dtype) -> str:
     return _C_NAMES.get(d.name, d.name)
 
 
+def _wrap(d: int, nd: int) -> int:
+    from ._core import wrap_dim
+    return wrap_dim(d, nd)
+
+
 def _check_tensor(x: Any, name: str, pos: int, arg: str) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
@@ -305,8 +310,18 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
         da, db = dims
         da = [da] if isinstance(da, int) else list(da)
         db = [db] if isinstance(db, int) else list(db)
-    da = [d % a.dim() for d in da]
-    db = [d % b.dim() for d in db]
+    if len(da) != len(db):
+        raise RuntimeError(f"both dimension lists should have same length, got {len(da)} and {len(db)}")
+    if len(da) > a.dim() or len(db) > b.dim():
+        raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={len(da)}")
+    for x in da:
+        if a.dim() == 0:
+            raise IndexError(f"Dimension specified as {x} but tensor has no dimensions")
+    for y in db:
+        if b.dim() == 0:
+            raise IndexError(f"Dimension specified as {y} but tensor has no dimensions")
+    da = [_wrap(d, a.dim()) for d in da]
+    db = [_wrap(d, b.dim()) for d in db]
     for x, y in zip(da, db):
         if a.shape[x] != b.shape[y]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} "
@@ -343,14 +358,36 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 
 @register(method=False)
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+    """p-norm distances between each row of x1 and each row of x2 (batched)."""
     from .reduction import vector_norm
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x._data.ndim}D")
+        if x._dtype.category != 2:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_cap(x._dtype)}")
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: "
+                           f"{x2._data.shape[-1]}")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return vector_norm(diff, p, dim=-1)
 
 
 @register()
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
-    d = dim if dim is not None else next(i for i, s in enumerate(input.shape) if s == 3)
+    """Cross product of 3-vectors along dim (the first dim of size 3 when None)."""
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input._dtype is not other._dtype:
+        raise RuntimeError(f"expected scalar type {_cap(input._dtype)} but found {_cap(other._dtype)}")
+    if dim is None:
+        d = next((i for i, s in enumerate(input.shape) if s == 3), None)
+        if d is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    else:
+        d = _wrap(dim, input._data.ndim)
+    if input._data.shape[d] != 3 or other._data.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim if dim is not None else d} must have length 3. "
+                           f"Got {input._data.shape[d]} and {other._data.shape[d]}")
     a0, a1, a2 = input.unbind(d)
     b0, b1, b2 = other.unbind(d)
     from .shape import stack
@@ -449,6 +486,12 @@ class LinalgSolveExBackward0(Node):
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """Solve A X = B for X (batched; B may be a vector)."""
     _square(A, "solve")
+    _check_tensor(B, "linalg_solve", 2, "B")
+    if B._data.ndim == 0:
+        raise RuntimeError("linalg.solve: The input tensor B must have at least 2 dimensions.")
+    if A._dtype is not B._dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{_cap(A._dtype)} and B of type {_cap(B._dtype)} instead")
     if not left:
         return solve(A.mT, B.mT).mT
     vec = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
@@ -519,6 +562,12 @@ def matrix_rank(A: Tensor) -> Tensor:
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
+    """A @ A @ ... (n times; the identity for n = 0, powers of the inverse for n < 0)."""
+    if A._data.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    if A._data.shape[-1] != A._data.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
     if n == 0:
         from .._creation import eye
         res = eye(A.shape[-1], dtype=A.dtype).expand(A.shape).contiguous()

@@ -174,6 +174,10 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 @register()
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Mean of the non-NaN elements."""
+    if input._dtype.category < 2:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_cap(input._dtype)}")
     notnan = (input == input)
     return nansum(input, dim, keepdim) / sum(notnan, dim, keepdim)
 
@@ -249,6 +253,8 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
         raise RuntimeError("std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
     axes = dims_arg(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        axes = None
     n = input._data.size if axes is None else math.prod(input._data.shape[a] for a in axes)
     centered = input - mean(input, axes, keepdim=True)
     sq = centered * centered.conj() if input.is_complex() else centered * centered
@@ -527,6 +533,11 @@ def cummin(input: Tensor, dim: int) -> tuple:
 
 @register()
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(input))) along dim, shifted by the max for stability."""
+    if input._dtype.category < 2:
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_cap(input._dtype)}'")
+    if input._data.size == 0:
+        return input.clone()
     m = input.detach().max()
     return log(cumsum(exp(input - m), dim)) + m
 
@@ -550,7 +561,7 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
 @register()
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """Number of nonzero elements (over dim(s))."""
-    axes = dims_arg(dim, input._data.ndim)
+    axes = dims_arg(dim, input._data.ndim) if input._data.ndim else (dims_arg(dim, 0) and None)
     return _make(np.asarray(np.count_nonzero(input._data, axis=axes)).astype(np.int64), D.int64)
 
 
@@ -628,7 +639,10 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
                 dtype: Any = None) -> Tensor:
     """Matrix norms over two dims: 'fro', 'nuc', 1, -1, inf, -inf, 2, -2."""
     if A._data.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if A._dtype.category < 2:
+        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_cap(A._dtype)}")
     d0, d1 = (wrap_dim(d, A._data.ndim) for d in dim)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
@@ -732,6 +746,11 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
     from .indexing import gather
     d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d] if input._data.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if input._data.ndim == 0:
+        return return_type("kthvalue")(input.clone(), _make(np.zeros((), np.int64), D.int64))
     order = _sort_idx(input._data, d, False, True)
     idx = _make(np.take(order, [k - 1], axis=d).astype(np.int64), D.int64)
     vals = gather(input, d, idx)
@@ -779,7 +798,7 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     if np.any((qs < 0) | (qs > 1)):
         bad = float(np.asarray(qs)[(qs < 0) | (qs > 1)].reshape(-1)[0])
         raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {bad}")
-    x = reshape(input, -1) if dim is None else input
+    x = reshape(input, -1) if dim is None or input._data.ndim == 0 else input
     d = 0 if dim is None else wrap_dim(dim, input._data.ndim)
     n = x._data.shape[d]
     order = _make(_sort_idx(x._data, d, False, True).astype(np.int64), D.int64)
@@ -842,6 +861,12 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     """Count occurrences of each non-negative integer."""
     if input._data.ndim != 1 or input._dtype.category != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if input._data.size and input._data.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and (weights._data.ndim != 1 or weights._data.shape[0] != input._data.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
     w = weights._data if weights is not None else None
     r = np.bincount(input._data, weights=w, minlength=minlength)
     dt = D.int64 if weights is None else (weights._dtype if weights._dtype.category == 2 else D.float64)
@@ -850,6 +875,15 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 
 @register()
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Histogram of equal-width bins over [min, max] (the data's range when both are 0)."""
+    if input._dtype.category != 2:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_cap(input._dtype)}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if input._data.size == 0:
+        return _make(np.zeros(bins, input._data.dtype), input._dtype)
     lo, hi = (min, max) if (min, max) != (0, 0) else (float(input._data.min()), float(input._data.max()))
     h, _ = np.histogram(input._data, bins=bins, range=(lo, hi))
     return _make(h.astype(input._data.dtype), input._dtype)

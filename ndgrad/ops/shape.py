@@ -18,7 +18,8 @@ def as_view(x: Tensor, arr: np.ndarray) -> Tensor:
     out = _make(arr, x._dtype)
     out._version = x._version
     out._base = x._base if x._base is not None else x
-    out._extra = x._version[0]  # the version its grad_fn belongs to (see autograd.graph.refresh_view)
+    if _state.enabled:  # a differentiable view: the version its grad_fn belongs to (autograd.graph.refresh_view)
+        out._extra = x._version[0]
     return out
 
 
@@ -134,6 +135,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
     nd = input._data.ndim
     if nd == 0:
+        wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)
         return reshape(input, 1)
     s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
     if s > e:
@@ -147,6 +149,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 @register()
 def unflatten(input: Tensor, dim: int, sizes: Sequence) -> Tensor:
     """Split dim into the given sizes (one may be -1)."""
+    if input._data.ndim == 0:
+        raise RuntimeError("unflatten: input must have at least one dimension")
     d = wrap_dim(dim, input._data.ndim)
     shp = input._data.shape
     sizes = tuple(sizes)
@@ -172,7 +176,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         axes = tuple(i for i, s in enumerate(shp) if s == 1)
     else:
-        axes = tuple(a for a in dims_arg(dim, len(shp)) if shp[a] == 1) if shp else ()
+        axes = tuple(a for a in dims_arg(dim, len(shp)) if shp[a] == 1) if shp else dims_arg(dim, 0) and ()
     res = as_view(input, np.squeeze(input._data, axis=axes) if axes else input._data.view())
     return _reshape_node(input, res, SqueezeBackward0)
 
@@ -265,7 +269,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Move dims from source positions to destination positions."""
     nd = input._data.ndim
     if nd == 0:
-        for d in (source if isinstance(source, (list, tuple)) else [source]):
+        for d in list(source if isinstance(source, (list, tuple)) else [source]) + list(
+                destination if isinstance(destination, (list, tuple)) else [destination]):
             wrap_dim(d, 0)
         return permute(input, ())
     if isinstance(source, (list, tuple)) != isinstance(destination, (list, tuple)):
@@ -336,6 +341,8 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
             cur = shp[i - lead]
             if s == -1:
                 s = cur
+            elif s < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(sizes)}")
             elif cur != 1 and cur != s:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
                                    f"({cur}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
@@ -502,6 +509,11 @@ class CatBackward0(Node):
         return tuple(out)
 
 
+def _cap(d: D.dtype) -> str:
+    from .elementwise import cap_name
+    return cap_name(d)
+
+
 def _tensor_seq(tensors: Any, fn: str) -> list:
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
@@ -654,6 +666,8 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
 @register()
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Split into chunks of a given size, or of the listed sizes."""
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, tensor._data.ndim)
     size = tensor._data.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
@@ -676,6 +690,9 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 @register()
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+    """Split into n nearly equal parts, or at the given indices."""
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if isinstance(indices_or_sections, int):
@@ -693,6 +710,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into `chunks` nearly equal pieces (the last may be smaller)."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     step = -(-size // chunks) if size else 1
@@ -799,7 +818,9 @@ class FlipBackward0(Node):
 @register()
 def flip(input: Tensor, dims: Any) -> Tensor:
     """Reverse the order of elements along dims (a copy, as in PyTorch)."""
-    axes = (dims_arg(dims, input._data.ndim) or ()) if input._data.ndim else ()
+    axes = dims_arg(dims, input._data.ndim) or ()
+    if input._data.ndim == 0:
+        axes = ()
     res = _make(np.flip(input._data, axes).copy() if axes else input._data.copy(), input._dtype)
     if grad_needed(input):
         n = FlipBackward0()
@@ -810,11 +831,15 @@ def flip(input: Tensor, dims: Any) -> Tensor:
 
 @register()
 def fliplr(input: Tensor) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(input, 1)
 
 
 @register()
 def flipud(input: Tensor) -> Tensor:
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(input, 0)
 
 
@@ -833,6 +858,16 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         shifts = tuple(shifts)
     if isinstance(dims, list):
         dims = tuple(dims)
+    if dims is not None:
+        for d in (dims if isinstance(dims, tuple) else (dims,)):
+            if input._data.ndim == 0:
+                raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+            wrap_dim(d, input._data.ndim)
+        if isinstance(shifts, tuple) != isinstance(dims, tuple) or (
+                isinstance(dims, tuple) and len(shifts) != len(dims)):
+            ns = len(shifts) if isinstance(shifts, tuple) else 1
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {ns}, dims:"
+                               f"{len(dims) if isinstance(dims, tuple) else 1}")
     res = _make(np.roll(input._data, shifts, dims), input._dtype)
     if grad_needed(input):
         n = RollBackward0()
@@ -844,6 +879,10 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
 @register()
 def rot90(input: Tensor, k: int = 1, dims: Sequence = (0, 1)) -> Tensor:
     """Rotate by 90 degrees k times in the plane of dims."""
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input._data.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input._data.ndim}")
     k %= 4
     d0, d1 = dims
     if k == 0:
@@ -877,6 +916,10 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     if len(reps) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
                            "of tensor")
+    if builtins.any(r < 0 for r in reps):
+        shape = (1,) * (len(reps) - input._data.ndim) + input._data.shape
+        out = [r * s for r, s in zip(reps, shape)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {next((o for o in out if o < 0), builtins.min(reps))}: {out}")
     res = _make(np.tile(input._data, reps), input._dtype)
     if grad_needed(input):
         n = RepeatBackward0()
@@ -902,8 +945,23 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     from .._creation import tensor as _tensor
     if repeats is None:  # repeat_interleave(repeats_tensor)
         reps = input._data
+        if reps.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if input._dtype.category != 1:
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{_cap(input._dtype)}'")
+        if reps.size and reps.min() < 0:
+            raise RuntimeError("repeats can not be negative")
         return _make(np.repeat(np.arange(len(reps)), reps), D.int64)
-    if dim is None:
+    if isinstance(repeats, Tensor):
+        if repeats._dtype.category != 1:
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{_cap(repeats._dtype)}'")
+        if repeats._data.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if np.any(np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats) < 0):
+        raise RuntimeError("Repeats must be non-negative" if not isinstance(repeats, Tensor) else
+                           "repeats can not be negative")
+    if dim is None or input._data.ndim == 0:
+        wrap_dim(dim or 0, input._data.ndim)
         input = reshape(input, -1)
         dim = 0
     d = wrap_dim(dim, input._data.ndim)
@@ -950,6 +1008,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices whose `offset` diagonal (over dims dim1, dim2 of the result) holds input's last dim."""
     from .._creation import zeros
+    if input._data.ndim == 0:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2)")
     k = input._data.shape[-1]
     n = k + builtins.abs(offset)
     sel = np.zeros((k, n, n), input._dtype.np)  # sel[i] is 1 at the i-th diagonal position
@@ -974,6 +1034,8 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
     ts = list(tensors)
+    if len({t._dtype for t in ts}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     for t in ts:
         if t._data.ndim > 1:
             raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: " + repr(t))
@@ -1014,6 +1076,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     d = wrap_dim(dim, input._data.ndim)
+    for p in (prepend, append):
+        if isinstance(p, Tensor) and p._data.ndim != input._data.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
     parts = [p for p in (prepend, input, append) if p is not None]
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):

@@ -102,6 +102,9 @@ def test_node_hooks(M: Any) -> None:
         seen["pre"] = arr(grad_outputs[0]).tolist()
         return (grad_outputs[0] + 1,)
 
+    assert y.grad_fn.metadata == {}
+    y.grad_fn.metadata["tag"] = 1
+    assert y.grad_fn.metadata == {"tag": 1}
     h1 = y.grad_fn.register_hook(post)
     h2 = y.grad_fn.register_prehook(pre)
     y.sum().backward(retain_graph=True)
@@ -341,3 +344,109 @@ def test_backward_in_threads() -> None:
     assert not errors
     for k in range(1, 5):
         np.testing.assert_allclose(results[k], [2.0 * k * k, 2.0 * k])
+
+
+# ---------------------------------------------------------------------------
+# reentrant backward, anomaly mode
+# ---------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("M", LIBS)
+def test_reentrant_backward(M: Any) -> None:
+    class Checkpoint(M.autograd.Function):
+        """Recomputes its forward inside backward and differentiates it there (reentrant)."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return (x.sin() * x).detach()
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            (x,) = ctx.saved_tensors
+            with M.enable_grad():
+                xx = x.detach().requires_grad_()
+                (gx,) = M.autograd.grad(xx.sin() * xx, xx, g)
+            return gx
+
+    x = M.tensor([0.5, 1.0], dtype=M.float64, requires_grad=True)
+    Checkpoint.apply(x * 2).sum().backward()
+    t = 2 * np.array([0.5, 1.0])
+    np.testing.assert_allclose(arr(x.grad), 2 * (np.cos(t) * t + np.sin(t)), rtol=1e-12)
+    # a backward started from a hook, and grad mode inside backward rules
+    x = M.tensor([1.0, 2.0], requires_grad=True)
+    side = M.tensor([3.0], requires_grad=True)
+    modes = []
+
+    def hook(g: Any) -> Any:
+        modes.append(M.is_grad_enabled())
+        with M.enable_grad():
+            (side * 2).sum().backward()
+        return g
+    y = x * 3
+    y.register_hook(hook)
+    y.sum().backward()
+    np.testing.assert_array_equal(arr(x.grad), [3.0, 3.0])
+    np.testing.assert_array_equal(arr(side.grad), [2.0])
+    y = x * 3
+    y.register_hook(lambda g: modes.append(M.is_grad_enabled()))
+    y.sum().backward(create_graph=True)
+    assert modes == [False, True]  # rules and hooks run with grad mode = create_graph
+    assert M.is_grad_enabled()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("M", LIBS)
+def test_detect_anomaly(M: Any) -> None:
+    x = M.tensor([0.0, 1.0], requires_grad=True)
+    (x.sqrt() * 0).sum().backward()  # NaN gradient, silently, by default
+    assert np.isnan(arr(x.grad)[0])
+    assert not M.is_anomaly_enabled()
+    with M.autograd.detect_anomaly():
+        assert M.is_anomaly_enabled() and M.is_anomaly_check_nan_enabled()
+        with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan values in its 0th output"):
+            (x.sqrt() * 0).sum().backward()
+        (x * 2).sum().backward()  # finite gradients pass
+    assert not M.is_anomaly_enabled()
+    M.autograd.set_detect_anomaly(True)
+    try:
+        assert M.is_anomaly_enabled()
+    finally:
+        M.autograd.set_detect_anomaly(False)
+    assert not M.is_anomaly_enabled()
+
+
+@pytest.mark.parametrize("M", LIBS)
+def test_legacy_variable(M: Any) -> None:
+    a = M.ones(2)
+    v = M.autograd.Variable(a, requires_grad=True)
+    assert v.requires_grad and v.is_leaf and not a.requires_grad
+    (v * 3).sum().backward()
+    np.testing.assert_array_equal(arr(v.grad), [3.0, 3.0])
+
+
+def test_no_cycles_training_an_nn_module() -> None:
+    nn = getattr(ndgrad, "nn", None)
+    optim = getattr(ndgrad, "optim", None)
+    if nn is None or optim is None or not hasattr(nn, "functional"):
+        pytest.skip("ndgrad.nn / ndgrad.optim not available")
+    gc.collect()
+    old = gc.get_debug()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        opt = optim.Adam(m.parameters(), lr=1e-3)
+        x = ndgrad.randn(16, 4)
+        y = ndgrad.randint(0, 3, (16,))
+        for _ in range(3):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step()
+        del m, opt, x, y, loss
+        gc.collect()
+        cyclic = _nodes_and_tensors(gc.garbage)
+    finally:
+        gc.set_debug(old)
+        gc.garbage.clear()
+        gc.collect()
+    assert cyclic == []

@@ -579,6 +579,24 @@ def test_grad_mode_decorators(M: Any) -> None:
 
 
 @pytest.mark.parametrize("M", LIBS)
+def test_grad_mode_decorated_generator(M: Any) -> None:
+    @M.no_grad()
+    def gen() -> Any:
+        x = yield M.is_grad_enabled()
+        yield (x, M.is_grad_enabled())
+        return "done"
+
+    g = gen()
+    assert next(g) is False
+    assert M.is_grad_enabled()  # the caller's mode between steps
+    assert g.send(5) == (5, False)
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == "done"
+    assert list(M.enable_grad()(lambda: (yield M.is_grad_enabled()))()) == [True]
+
+
+@pytest.mark.parametrize("M", LIBS)
 def test_set_grad_enabled(M: Any) -> None:
     M.set_grad_enabled(False)
     try:

@@ -162,7 +162,8 @@ UNARY_FLOAT = [
     ("logit", lambda a: np.log(a / (1 - a)), (0.05, 0.95), ()),
 ]
 for _n, _f, _dom, _al in UNARY_FLOAT:
-    row(_n, gen(U_SHAPES, domain=_dom), _float_in(_f), dtypes=FLOAT + (("int64",) if _n != "logit" else ()),
+    row(_n, gen(U_SHAPES, domain=_dom), _float_in(_f), dtypes=FLOAT + (("int64",) if _n != "logit" else ()) + (
+        "float16",),
         aliases=_al,
         rtol=2e-5 if _n not in ("erf", "erfc") else 1e-4)
 
@@ -223,7 +224,8 @@ for _n, _f, _al, _nz in (("add", np.add, (), False), ("sub", np.subtract, ("subt
                          ("div", np.true_divide, ("divide", "true_divide"), True),
                          ("floor_divide", np.floor_divide, (), True), ("remainder", np.remainder, (), True),
                          ("fmod", np.fmod, (), True)):
-    dts = NUM + tuple(m for m in MIXED if not (_n.startswith("sub") and m[0] == "bool"))
+    dts = NUM + ("float16", ("float16", "float32")) + tuple(
+        m for m in MIXED if not (_n.startswith("sub") and m[0] == "bool"))
     row(_n, gen(B_SHAPES, nonzero=_nz), lambda a, b, _f=_f: _f(a, b), dtypes=dts, aliases=_al, rtol=1e-5)
     sv = [v for v in SCALAR_VARIANTS if not (_n.startswith("sub") and v[0][0] is True)]
     if _nz:
@@ -351,13 +353,13 @@ def _sum_dtype(a: np.ndarray) -> Any:
 
 
 row("sum", gen(R_SHAPES + [((0, 3),)], _dims), _np_red(lambda a, **k: np.sum(a, dtype=_sum_dtype(a), **k)),
-    dtypes=NUM + ("bool", "uint8"), rtol=1e-5, atol=1e-5)
+    dtypes=NUM + ("bool", "uint8", "float16"), rtol=1e-5, atol=1e-5)
 row("sum", gen([((2, 3),)], [((), {"dtype": "float64"}), ((), {"axis": 1, "keepdims": True})]),
     lambda a, dtype=None, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype),
     dtypes=("float32", "int64"), variant="kw", keeps_float32=False,
     call=lambda L, a, **k: L.sum(a, **({"dtype": getattr(L, k["dtype"])} if "dtype" in k else k)))
 row("mean", gen(R_SHAPES + [((2, 0),)], lambda s: _dims(s) if 0 not in s[0] else [((1,), {})]), _np_red(np.mean),
-    atol=1e-5)
+    atol=1e-5, dtypes=FLOAT + ("float16",))
 row("mean", gen([((2, 3),)], [((), {"axis": 0, "keepdims": True})]), lambda a, axis, keepdims: np.mean(
     a, axis=axis, keepdims=keepdims), variant="axis")
 row("nansum", gen([((2, 3),), ((6,),)], lambda s: _dims(s)[:2], special=False), _np_red(np.nansum))

@@ -6,6 +6,7 @@ float32 inputs never give a silent float64 result.
 """
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -180,3 +181,37 @@ def test_method_and_function_exports(name: str) -> None:
             assert hasattr(torch, name), f"ndgrad.{name} is exported but torch has no {name}"
         if hasattr(torch.Tensor, name) and not hasattr(torch, name):
             assert is_method
+
+
+NUMPY_TEXT = re.compile(r"numpy|ndarray|\baxis\b|operands could not|ufunc|np\.|broadcast input array|object too deep|"
+                        r"arrays used as indices|unsized object|integer modulo by zero|too many values to unpack|"
+                        r"tuple index out of range|list index out of range")
+
+
+def _perturbations(args: tuple) -> list:
+    """Bad variants of a good call: an extra trailing dim, a 0-d tensor, a changed dtype, absurd ints."""
+    out = []
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray):
+            out.append(args[:i] + (np.zeros(a.shape + (7,), a.dtype),) + args[i + 1:])
+            out.append(args[:i] + (np.zeros((), a.dtype),) + args[i + 1:])
+            other = a.astype(np.float32) if a.dtype.kind in "iub" else a.real.astype(np.int64)
+            out.append(args[:i] + (other,) + args[i + 1:])
+        elif type(a) is int:
+            out.append(args[:i] + (17,) + args[i + 1:])
+            out.append(args[:i] + (-17,) + args[i + 1:])
+    return out
+
+
+@pytest.mark.parametrize("r", [r for r in ROWS if not r.variant], ids=lambda r: r.id)
+def test_bad_inputs_never_leak_numpy_errors(r: OpRow) -> None:
+    """Whatever a wrong call raises, it is not NumPy's exception or message (nor a Python slip)."""
+    dts = r.dtypes[0] if isinstance(r.dtypes[0], tuple) else (r.dtypes[0],)
+    for args, kwargs in r.samples(dts, np.random.default_rng(0))[:2]:
+        for bad in _perturbations(args):
+            try:
+                run(r, bad, kwargs, "ndgrad")
+            except (RuntimeError, IndexError, TypeError, ValueError, NotImplementedError) as e:
+                assert type(e).__module__ == "builtins" or isinstance(e, ndgrad.linalg.LinAlgError), (
+                    f"{r.id}: {type(e).__module__}.{type(e).__name__} leaked")
+                assert not NUMPY_TEXT.search(str(e)), f"{r.id} {[getattr(b, 'shape', b) for b in bad]}: {e}"
