@@ -117,22 +117,24 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
     """
     arrays = not create_graph
     # 1. dependency counting (iterative DFS over next_functions)
-    deps: dict = {}
-    seen = set()
+    # deps doubles as the visited set: every reached node has an entry
     stack = [edge[0] for edge, _ in roots if edge[0] is not None]
+    deps: dict = dict.fromkeys(stack, 0)
+    keep_order = capture is not None and not accumulate
     order = []
-    for n in stack:
-        seen.add(n)
     while stack:
         node = stack.pop()
-        order.append(node)
+        if keep_order:
+            order.append(node)
         for child, _ in node.next_functions:
             if child is None:
                 continue
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
+            d = deps.get(child)
+            if d is None:
+                deps[child] = 1
                 stack.append(child)
+            else:
+                deps[child] = d + 1
 
     # 2. with capture, prune nodes that lead to no captured edge (as PyTorch does)
     needed = None
@@ -196,7 +198,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
                 elif any(g is not None for g in grads):
                     in_grads = (_unwrap_grads(node.backward(*_wrap_grads(grads))) if arrays
                                 else node.backward(*grads))
-                if not retain_graph:
+                if not retain_graph and node._saved:
                     node.release()
                 if node._hooks and in_grads:
                     in_grads = _post_hooks(node, in_grads, grads, arrays)
@@ -215,7 +217,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
                     if arrays:
                         if g.shape != shape:
                             g = _sum_to_array(g, shape)
-                        if g.dtype != dt.np:
+                        if g.dtype is not dt.np and g.dtype != dt.np:
                             g = (g.real if g.dtype.kind == "c" and dt.category < 3 else g).astype(dt.np)
                     else:
                         if g._data.shape != shape:
