@@ -18,7 +18,7 @@ def _parse(equation: str, operands: tuple) -> tuple[list[str], str]:
     lhs, arrow, rhs = eq.partition("->")
     ins = lhs.split(",")
     if len(ins) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
                            if len(operands) > len(ins) else
                            "einsum(): fewer operands were provided than specified in the equation")
     used = set(c for c in eq if c.isalpha())
@@ -105,7 +105,7 @@ def einsum(equation: str, operands: tuple) -> Tensor:
     for s, op in zip(ins, operands):
         for c, n in zip(s, op.shape):
             if c in sizes and sizes[c] != n and n != 1 and sizes[c] != 1:
-                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped)")
+                raise RuntimeError("einsum(): operands do not broadcast with remapped shapes (original->remapped)")
             sizes[c] = max(sizes.get(c, n), n)
     expr = ",".join(ins) + "->" + out
     dt = operands[0]._dtype

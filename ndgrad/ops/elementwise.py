@@ -14,8 +14,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import (_BY_NP, _make, _state, broadcast_shapes_or_raise, float_data, float_dtype_for,
-                    grad_needed, out_ref, record, register, to_tensor, wrap)
+from ._core import (_BY_NP, _make, _state, broadcast_shapes_or_raise, float_dtype_for,
+                    grad_needed, out_ref, record, register, to_tensor)
 
 _SCALARS = (int, float, bool, complex)
 

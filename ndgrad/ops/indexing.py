@@ -128,7 +128,7 @@ def _check_key(arr: np.ndarray, key: tuple) -> None:
         raise IndexError(f"too many indices for tensor of dimension {arr.ndim}")
     # walk dims to check ints and masks (Ellipsis expands)
     dim = 0
-    for pos, k in enumerate(key):
+    for k in key:
         if k is Ellipsis:
             dim += arr.ndim - n_real
             continue
@@ -353,7 +353,7 @@ def _check_gather(name: str, input: Tensor, dim: int, index: Tensor, src_shape: 
     nd = max(input._data.ndim, 1)
     d = wrap_dim(dim, nd)
     if index._data.ndim != input._data.ndim and not (index._data.ndim <= 1 and input._data.ndim <= 1):
-        raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor")
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for i in range(index._data.ndim):
         if i != d and index._data.shape[i] > input._data.shape[i]:
             raise RuntimeError(f"Size does not match at dimension {i} expected index {list(index._data.shape)} "
@@ -623,7 +623,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """1-d tensor of the elements where mask (broadcast) is true."""
     from .shape import broadcast_tensors
     if mask._dtype is not D.bool:
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     x, m = broadcast_tensors(input, mask)
     return getitem(x, m)
 

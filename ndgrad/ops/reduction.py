@@ -793,7 +793,7 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     """q-th quantiles (linear interpolation between order statistics by default)."""
     from .indexing import gather
     if input._dtype.category != 2:
-        raise RuntimeError(f"quantile() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     qs = q._data if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
     if np.any((qs < 0) | (qs > 1)):
         bad = float(np.asarray(qs)[(qs < 0) | (qs > 1)].reshape(-1)[0])

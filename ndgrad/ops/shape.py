@@ -919,7 +919,8 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     if builtins.any(r < 0 for r in reps):
         shape = (1,) * (len(reps) - input._data.ndim) + input._data.shape
         out = [r * s for r, s in zip(reps, shape)]
-        raise RuntimeError(f"Trying to create tensor with negative dimension {next((o for o in out if o < 0), builtins.min(reps))}: {out}")
+        bad = next((o for o in out if o < 0), builtins.min(reps))
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {out}")
     res = _make(np.tile(input._data, reps), input._dtype)
     if grad_needed(input):
         n = RepeatBackward0()
