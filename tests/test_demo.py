@@ -94,3 +94,31 @@ def test_train_mlp_accuracy():
     res = _cli("train", "--model", "mlp", "--epochs", "3", "--plot", "", "--no-progress")
     assert res.returncode == 0, res.stderr
     assert _final(res.stdout)[0] >= 0.93
+
+
+def test_train_without_extra_names_it(monkeypatch, capsys):
+    from ndgrad import demo
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` raise ImportError
+    assert demo.main(["train", "--epochs", "1", "--plot", ""]) == 2
+    err = capsys.readouterr().err
+    assert "tqdm" in err and "pip install 'ndgrad[demo]'" in err
+
+
+def test_training_helpers_accumulate_and_fit():
+    import ndgrad
+    from ndgrad import nn, training
+    acc = training.Accumulator(2)
+    acc.add(1, 2.5)
+    acc.add(3, 0.5)
+    assert acc[0] == 4 and acc[1] == 3.0
+    ndgrad.manual_seed(0)
+    X = ndgrad.randn(64, 4)
+    y = (X[:, 0] > 0).long()
+    model = nn.Sequential(nn.Linear(4, 2))
+    loader = ndgrad.utils.data.DataLoader(ndgrad.utils.data.TensorDataset(X, y), batch_size=16)
+    seen = []
+    history = training.fit(model, loader, loader, nn.CrossEntropyLoss(),
+                           ndgrad.optim.SGD(model.parameters(), lr=0.5), epochs=5, callbacks=[seen.append])
+    assert seen == history and [r["epoch"] for r in history] == [1, 2, 3, 4, 5]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert history[-1]["test_acc"] == training.evaluate_accuracy(model, loader) >= 0.9
