@@ -561,9 +561,7 @@ def _check_index_vector(name: str, index: Any) -> None:
                          f"{_cap_name(index._dtype)} and size: {list(index._data.shape)}")
 
 
-def _cap_name(d: D.dtype) -> str:
-    from .elementwise import cap_name
-    return cap_name(d)
+_cap_name = D.scalar_name
 
 
 @register()
@@ -675,12 +673,17 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     if not isinstance(index, Tensor) or index._dtype is not D.int64:
         got = _cap_name(index._dtype) if isinstance(index, Tensor) else type(index).__name__
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {got}")
+    n, idx = input._data.size, index._data
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     flat = input.reshape(-1)
     return getitem(flat, index)
 
 
 @register()
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """Pick values along `dim` at `indices` (broadcast against input elsewhere); flattened when dim is None."""
     if dim is None:
         return take(input, indices.reshape(-1))
     if input._data.ndim != indices._data.ndim:
