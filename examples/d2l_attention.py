@@ -15,8 +15,8 @@ from __future__ import annotations
 import collections
 import importlib
 import math
+import os
 import sys
-import types
 from typing import Any
 
 import numpy as np
@@ -31,27 +31,14 @@ if _LIB is not None:
     torch, nn, F = _LIB, _LIB.nn, _LIB.nn.functional
     data = importlib.import_module(_LIB.__name__ + ".utils.data")
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import d2l_common  # noqa: E402  (d2l's helper package, beside this file)
+from d2l_common import SeededOrder, state  # noqa: E402
+
 
 def under(lib: Any) -> Any:
-    """This program as a fresh module run under `lib` (its classes then subclass lib.nn.Module)."""
-    module = types.ModuleType(f"{__name__}[{lib.__name__}]")
-    module.__dict__.update(__file__=__file__, _LIB=lib)
-    with open(__file__) as f:
-        exec(compile(f.read(), __file__, "exec"), module.__dict__)
-    return module
-
-
-class SeededOrder:
-    """A sampler: a fresh NumPy permutation each epoch, the same under every library."""
-
-    def __init__(self, n: int, seed: int = 0) -> None:
-        self.n, self.rng = n, np.random.default_rng(seed)
-
-    def __iter__(self):
-        return iter(self.rng.permutation(self.n).tolist())
-
-    def __len__(self) -> int:
-        return self.n
+    """This program re-run with `torch` bound to `lib`."""
+    return d2l_common.under(__file__, lib)
 
 
 def sequence_mask(X: Any, valid_len: Any, value: float = 0) -> Any:
@@ -289,10 +276,6 @@ def make_data(n: int, seq_len: int, vocab_size: int, seed: int) -> tuple:
 
 def accuracy(y_hat: Any, y: Any) -> float:
     return float((y_hat.argmax(axis=1).type(y.dtype) == y).type(y.dtype).sum())
-
-
-def state(net: Any) -> dict:
-    return {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
 
 
 def attention_demo(init: dict | None) -> dict:

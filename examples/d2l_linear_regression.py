@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib
 import random
+import os
 import sys
-import types
 from typing import Any
 
 import numpy as np
@@ -25,14 +25,14 @@ _LIB = globals().get("_LIB")  # set when `under(lib)` re-runs this file under an
 if _LIB is not None:
     torch, nn, data = _LIB, _LIB.nn, importlib.import_module(_LIB.__name__ + ".utils.data")
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import d2l_common  # noqa: E402  (d2l's helper package, beside this file)
+from d2l_common import SeededOrder  # noqa: E402
+
 
 def under(lib: Any) -> Any:
-    """This program as a fresh module run under `lib` (its classes then subclass lib.nn.Module)."""
-    module = types.ModuleType(f"{__name__}[{lib.__name__}]")
-    module.__dict__.update(__file__=__file__, _LIB=lib)
-    with open(__file__) as f:
-        exec(compile(f.read(), __file__, "exec"), module.__dict__)
-    return module
+    """This program re-run with `torch` bound to `lib`."""
+    return d2l_common.under(__file__, lib)
 
 
 def synthetic_data(w: np.ndarray, b: float, num_examples: int, seed: int = 0) -> tuple:
@@ -66,19 +66,6 @@ def sgd(params: list, lr: float, batch_size: int) -> None:
         for param in params:
             param -= lr * param.grad / batch_size
             param.grad.zero_()
-
-
-class SeededOrder:
-    """A sampler: a fresh NumPy permutation each epoch, the same under every library."""
-
-    def __init__(self, n: int, seed: int = 0) -> None:
-        self.n, self.rng = n, np.random.default_rng(seed)
-
-    def __iter__(self):
-        return iter(self.rng.permutation(self.n).tolist())
-
-    def __len__(self) -> int:
-        return self.n
 
 
 def load_array(data_arrays: tuple, batch_size: int, is_train: bool = True, sampler: Any = None) -> Any:

@@ -14,8 +14,8 @@ import importlib
 import math
 import random
 import re
+import os
 import sys
-import types
 from typing import Any
 
 import ndgrad as torch
@@ -28,14 +28,14 @@ if _LIB is not None:
     torch, nn, F = _LIB, _LIB.nn, _LIB.nn.functional
     data = importlib.import_module(_LIB.__name__ + ".utils.data")
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import d2l_common  # noqa: E402  (d2l's helper package, beside this file)
+from d2l_common import state  # noqa: E402
+
 
 def under(lib: Any) -> Any:
-    """This program as a fresh module run under `lib` (its classes then subclass lib.nn.Module)."""
-    module = types.ModuleType(f"{__name__}[{lib.__name__}]")
-    module.__dict__.update(__file__=__file__, _LIB=lib)
-    with open(__file__) as f:
-        exec(compile(f.read(), __file__, "exec"), module.__dict__)
-    return module
+    """This program re-run with `torch` bound to `lib`."""
+    return d2l_common.under(__file__, lib)
 
 
 TEXT = """The traveller sat by the fire and told us of the machine. It was a thing of brass and
@@ -421,10 +421,6 @@ def try_gpu(i: int = 0) -> Any:
     if torch.cuda.device_count() >= i + 1:
         return torch.device(f'cuda:{i}')
     return torch.device('cpu')
-
-
-def state(net: Any) -> dict:
-    return {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
 
 
 def main(lib: Any = None, *, init: dict | None = None, seed: int = 0, seeded_order: bool = True,

@@ -9,11 +9,10 @@ installed, else ten Gaussian blobs drawn with NumPy; no download either way.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
-import types
 from typing import Any
 
-import numpy as np
 
 import ndgrad as torch
 from ndgrad import nn
@@ -23,54 +22,16 @@ _LIB = globals().get("_LIB")  # set when `under(lib)` re-runs this file under an
 if _LIB is not None:
     torch, nn, data = _LIB, _LIB.nn, importlib.import_module(_LIB.__name__ + ".utils.data")
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import d2l_common  # noqa: E402  (d2l's helper package, beside this file)
+from d2l_common import load_digits_arrays  # noqa: E402
+_d2l = d2l_common.bind(torch)
+load_data = _d2l.load_data
+
 
 def under(lib: Any) -> Any:
-    """This program as a fresh module run under `lib` (its classes then subclass lib.nn.Module)."""
-    module = types.ModuleType(f"{__name__}[{lib.__name__}]")
-    module.__dict__.update(__file__=__file__, _LIB=lib)
-    with open(__file__) as f:
-        exec(compile(f.read(), __file__, "exec"), module.__dict__)
-    return module
-
-
-def load_digits_arrays(seed: int = 0, synthetic: bool = False) -> tuple:
-    """(train_X, train_y, test_X, test_y) as NumPy arrays, images (N, 1, 8, 8) float32 in [0, 1]."""
-    if not synthetic:
-        try:
-            from ndgrad.datasets import Digits
-            train, test = Digits(train=True, seed=seed), Digits(train=False, seed=seed)
-            return (train.data.numpy()[:, None], train.targets.numpy(),
-                    test.data.numpy()[:, None], test.targets.numpy())
-        except ImportError:  # scikit-learn is optional
-            pass
-    rng = np.random.default_rng(seed)
-    centers = rng.uniform(0, 1, (10, 1, 8, 8))
-    y = rng.integers(0, 10, 1500)
-    X = np.clip(centers[y] + rng.normal(0, 0.35, (1500, 1, 8, 8)), 0, 1).astype(np.float32)
-    return X[:1200], y[:1200], X[1200:], y[1200:]
-
-
-class SeededOrder:
-    """A sampler: a fresh NumPy permutation each epoch, the same under every library."""
-
-    def __init__(self, n: int, seed: int = 0) -> None:
-        self.n, self.rng = n, np.random.default_rng(seed)
-
-    def __iter__(self):
-        return iter(self.rng.permutation(self.n).tolist())
-
-    def __len__(self) -> int:
-        return self.n
-
-
-def load_data(batch_size: int, arrays: tuple, seeded_order: bool = False, seed: int = 0) -> tuple:
-    train = data.TensorDataset(torch.tensor(arrays[0]), torch.tensor(arrays[1]))
-    test = data.TensorDataset(torch.tensor(arrays[2]), torch.tensor(arrays[3]))
-    if seeded_order:
-        train_iter = data.DataLoader(train, batch_size, sampler=SeededOrder(len(train), seed))
-    else:
-        train_iter = data.DataLoader(train, batch_size, shuffle=True)
-    return train_iter, data.DataLoader(test, batch_size, shuffle=False)
+    """This program re-run with `torch` bound to `lib`."""
+    return d2l_common.under(__file__, lib)
 
 
 class Accumulator:
