@@ -5,7 +5,9 @@ Workloads (random data, float32, identical initial weights in both frameworks):
   * LeNet-5 as in d2l (sigmoid, average pooling) on 1x28x28, batch 64, same optimiser
 
 Throughput: samples/s over timed steps after warm-up steps, best of a few repeats,
-  the two frameworks' repeats interleaved so that changing machine load hits both.
+  the two frameworks' repeats interleaved so that changing machine load hits both;
+  also the process CPU time per step (all threads, BLAS included; best repeat), which a
+  loaded machine disturbs less than wall time.
 Memory: each (framework, workload) pair trains in a fresh subprocess, which reports
   * rss_delta: the process's peak resident set over its first 10 training
     steps minus its resident set just before them (Linux: VmHWM and VmRSS of
@@ -95,15 +97,18 @@ def throughput(fwnames: list, kind: str, steps: int, repeats: int, warmup: int =
         for i in range(warmup):
             _step(model, opt, loss_fn, *batches[i % len(batches)])
     best = {fw: float("inf") for fw in fwnames}
+    cpu = {fw: float("inf") for fw in fwnames}
     last: dict = {}
     for _ in range(repeats):
         for fw, (model, opt, loss_fn, batches) in runs.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for i in range(steps):
                 loss = _step(model, opt, loss_fn, *batches[i % len(batches)])
+            c1 = time.process_time()
             last[fw] = float(loss.detach())
             best[fw] = min(best[fw], time.perf_counter() - t0)
-    return {fw: (steps * WORKLOADS[kind] / best[fw], last[fw]) for fw in fwnames}
+            cpu[fw] = min(cpu[fw], c1 - c0)
+    return {fw: (steps * WORKLOADS[kind] / best[fw], last[fw], 1e3 * cpu[fw] / steps) for fw in fwnames}
 
 
 def _status_kib(field: str) -> int | None:
@@ -189,8 +194,8 @@ def main() -> None:
         print(f"torch {torch.__version__}, threads: {torch.get_num_threads()}")
     print(__doc__.split("\n\n")[2].strip() if not a.no_memory else "")
     print()
-    hdr = f"{'workload':8} {'framework':9} {'samples/s':>10} {'final loss':>10} {'rss_delta MiB':>14} " \
-          f"{'tracemalloc MiB':>15}"
+    hdr = f"{'workload':8} {'framework':9} {'samples/s':>10} {'cpu ms/step':>11} {'final loss':>10} " \
+          f"{'rss_delta MiB':>14} {'tracemalloc MiB':>15}"
     print(hdr)
     print("-" * len(hdr))
     results: dict = {}
@@ -198,12 +203,12 @@ def main() -> None:
         steps = a.steps or (40 if kind == "mlp" else 20)
         tp = throughput(fws, kind, steps, a.repeats)
         for fw in fws:
-            sps, loss = tp[fw]
+            sps, loss, cpu_ms = tp[fw]
             mem = None if a.no_memory else _memory(fw, kind, 10)
             results[(kind, fw)] = sps
             rss = f"{mem['rss_delta_kib'] / 1024:.1f}" if mem else "-"
             tm = f"{mem['tracemalloc_peak_kib'] / 1024:.1f}" if mem and "tracemalloc_peak_kib" in mem else "-"
-            print(f"{kind:8} {fw:9} {sps:10.0f} {loss:10.4f} {rss:>14} {tm:>15}")
+            print(f"{kind:8} {fw:9} {sps:10.0f} {cpu_ms:11.2f} {loss:10.4f} {rss:>14} {tm:>15}")
     if "torch" in fws:
         print()
         targets = {"mlp": 1.0, "lenet": 0.5}

@@ -59,22 +59,24 @@ def is_tensor(obj: object) -> __builtins__["bool"] if isinstance(__builtins__, d
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(input: Tensor) -> object:
+def is_floating_point(input: Tensor) -> bool:
+    """Whether `input` has a floating-point dtype."""
     return input.is_floating_point()
 
 
-def is_complex(input: Tensor) -> object:
+def is_complex(input: Tensor) -> bool:
+    """Whether `input` has a complex dtype."""
     return input.is_complex()
 
 
-def numel(input: Tensor) -> object:
+def numel(input: Tensor) -> int:
+    """Number of elements of `input`."""
     return input.numel()
 
 
-def is_nonzero(input: Tensor) -> object:
-    if input.numel() != 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return input.item() != 0
+def is_nonzero(input: Tensor) -> bool:
+    """Whether a one-element tensor is non-zero (RuntimeError for any other size)."""
+    return input.__bool__()  # `bool` here is ndgrad.bool, the dtype
 
 
 def __getattr__(name: str) -> object:

@@ -6,6 +6,8 @@ call NumPy functions that dispatch on CuPy arrays through NEP 13/18.
 """
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 
 # PyTorch never warns on overflow, 0/0 or log(0): it returns inf/nan silently. NumPy's
@@ -67,6 +69,6 @@ def check_device(dev: "str | device | None") -> device:
     return CPU
 
 
-def xp(dev: device = CPU):
+def xp(dev: device = CPU) -> ModuleType:
     """The array module for a device."""
     return np

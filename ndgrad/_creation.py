@@ -240,24 +240,28 @@ def _like(input: Tensor, dtype: Any) -> tuple:
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                layout: Any = None, memory_format: Any = None) -> Tensor:
+    """Zeros with `input`'s shape (and dtype unless given)."""
     shape, dt = _like(input, dtype)
     return _finish(np.zeros(shape, dt.np), dt, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               layout: Any = None, memory_format: Any = None) -> Tensor:
+    """Ones with `input`'s shape (and dtype unless given)."""
     shape, dt = _like(input, dtype)
     return _finish(np.ones(shape, dt.np), dt, requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                layout: Any = None, memory_format: Any = None) -> Tensor:
+    """An uninitialised tensor with `input`'s shape (and dtype unless given)."""
     shape, dt = _like(input, dtype)
     return _finish(np.empty(shape, dt.np), dt, requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, layout: Any = None, memory_format: Any = None) -> Tensor:
+    """`fill_value` everywhere, with `input`'s shape (and dtype unless given)."""
     shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dt.np), dt, requires_grad)
 
@@ -347,6 +351,7 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None, dev
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding `s` (default dtype unless given)."""
     dt = as_dtype(dtype) or D.get_default_dtype()
     return _finish(np.array(s, dtype=dt.np), dt, requires_grad)
 

@@ -76,11 +76,26 @@ ALIASES = {"long": int64, "int": int32, "short": int16, "half": float16, "float"
            "double": float64, "cfloat": complex64, "cdouble": complex128}
 
 
+_SCALAR_NAMES = {bool: "Bool", uint8: "Byte", int8: "Char", int16: "Short", int32: "Int", int64: "Long",
+                 float16: "Half", bfloat16: "BFloat16", float32: "Float", float64: "Double",
+                 complex64: "ComplexFloat", complex128: "ComplexDouble"}
+
+
+def scalar_name(d: dtype) -> str:
+    """PyTorch's C++ scalar-type name of a dtype, as its error messages print it ('Float', 'Long')."""
+    return _SCALAR_NAMES[d]
+
+
+def tensor_type_name(d: dtype) -> str:
+    """PyTorch's legacy tensor-type name of a dtype ('FloatTensor', 'LongTensor')."""
+    return _SCALAR_NAMES[d] + "Tensor"
+
+
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]
 
 
-def from_numpy_dtype(np_dtype) -> dtype:
+def from_numpy_dtype(np_dtype: object) -> dtype:
     """The ndgrad dtype of a NumPy dtype; TypeError for types PyTorch has no tensor of."""
     try:
         return _BY_NP[np.dtype(np_dtype)]
@@ -136,7 +151,7 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
     return _PROMOTE[(type1, type2)]
 
 
-def scalar_dtype(value) -> dtype:
+def scalar_dtype(value: object) -> dtype:
     """dtype a Python scalar takes when it stands alone (tensor(3.0) -> default)."""
     if isinstance(value, builtins_bool) or isinstance(value, np.bool_):
         return bool
@@ -165,7 +180,7 @@ def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
     return higher
 
 
-def result_dtype(*operands) -> dtype:
+def result_dtype(*operands: object) -> dtype:
     """Result dtype of an op over tensors and Python scalars (PyTorch's three-tier rule)."""
     from ._tensor import Tensor
 
@@ -183,7 +198,7 @@ def result_dtype(*operands) -> dtype:
     return _combine(dims, _combine(zero, wrapped))
 
 
-def result_type(tensor1, tensor2) -> dtype:
+def result_type(tensor1: object, tensor2: object) -> dtype:
     """torch.result_type: the dtype an arithmetic op on the two operands would produce."""
     return result_dtype(tensor1, tensor2)
 

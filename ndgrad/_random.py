@@ -52,16 +52,21 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Tensor:
-        import pickle
-        raw = pickle.dumps(self._rng.bit_generator.state)
+        """The generator's state as a uint8 tensor (the PCG64 state and increment, 16 bytes each, then the
+        buffered-uint32 flag and value, 8 bytes each, little-endian)."""
+        s = self._rng.bit_generator.state
+        raw = b"".join(int(v).to_bytes(n, "little") for v, n in (
+            (s["state"]["state"], 16), (s["state"]["inc"], 16), (s["has_uint32"], 8), (s["uinteger"], 8)))
         return _make(np.frombuffer(raw, dtype=np.uint8).copy(), D.uint8)
 
     def set_state(self, new_state: Tensor) -> "Generator":
-        import pickle
-        state = pickle.loads(new_state._data.tobytes())  # noqa: S301 - our own state dict of ints
-        if not isinstance(state, dict):
-            raise RuntimeError("Invalid RNG state")
-        self._rng.bit_generator.state = state
+        """Restore a state from get_state(). Plain bytes are decoded, never unpickled: states may come from files."""
+        if not isinstance(new_state, Tensor) or new_state._dtype is not D.uint8 or new_state._data.size != 48:
+            raise RuntimeError("Invalid RNG state: expected a 48-byte ByteTensor from get_state()")
+        raw = new_state._data.tobytes()
+        num = [int.from_bytes(raw[a:b], "little") for a, b in ((0, 16), (16, 32), (32, 40), (40, 48))]
+        self._rng.bit_generator.state = {"bit_generator": "PCG64", "state": {"state": num[0], "inc": num[1]},
+                                         "has_uint32": num[2], "uinteger": num[3]}
         return self
 
 
@@ -78,18 +83,22 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
+    """Seed the default generator non-deterministically; returns the seed."""
     return default_generator.seed()
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with."""
     return default_generator.initial_seed()
 
 
 def get_rng_state() -> Tensor:
+    """The default generator's state as a uint8 tensor."""
     return default_generator.get_state()
 
 
 def set_rng_state(new_state: Tensor) -> None:
+    """Restore the default generator's state from get_rng_state()."""
     default_generator.set_state(new_state)
 
 
@@ -100,9 +109,7 @@ def _float_dtype(dtype: Any, kernel: str = "check_uniform_bounds") -> D.dtype:
     return dt
 
 
-def _cap(dt: D.dtype) -> str:
-    from .ops.elementwise import cap_name
-    return cap_name(dt)
+_cap = D.scalar_name
 
 
 def _out(arr: np.ndarray, dt: D.dtype, requires_grad: bool) -> Tensor:
@@ -216,18 +223,22 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """Samples from Poisson distributions with rates `input`."""
     return _out(_rng(generator).poisson(input._data), input._dtype, False)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    """Uniform [0, 1) samples with `input`'s shape (and dtype unless given)."""
     return rand(input._data.shape, dtype=dtype or input._dtype, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    """Standard normal samples with `input`'s shape (and dtype unless given)."""
     return randn(input._data.shape, dtype=dtype or input._dtype, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = None, **kw: Any) -> Tensor:
+    """Random integers in [low, high) with `input`'s shape (one bound given means high)."""
     if high is None:
         low, high = 0, low
     return randint(low, high, input._data.shape, dtype=dtype or input._dtype)

@@ -362,7 +362,7 @@ class Tensor:
                                "https://github.com/pytorch/pytorch/pull/103001")
         t = type(self).__new__(type(self))
         Tensor._init(t, self._data.copy(), self._dtype, self._requires_grad)
-        if isinstance(self, Tensor) and type(self) is not Tensor:
+        if type(self) is not Tensor:
             for k, v in self.__dict__.items():
                 setattr(t, k, v)
         if self.grad is not None:
@@ -399,6 +399,14 @@ def _rebuild(arr: np.ndarray, dtype_name: str, requires_grad: bool) -> Tensor:
     t = Tensor._make(arr, D._BY_NAME[dtype_name])
     t._requires_grad = requires_grad
     return t
+
+
+def _typename(obj: Any) -> str:
+    """torch.typename's text for error messages: 'torch.FloatTensor' for a tensor, else the qualified type."""
+    if isinstance(obj, Tensor):
+        return "torch." + D.tensor_type_name(obj._dtype)
+    t = type(obj)
+    return t.__qualname__ if t.__module__ in ("builtins", None) else f"{t.__module__}.{t.__qualname__}"
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -291,6 +291,30 @@ def test_rng_state_round_trip() -> None:
     assert ndgrad.manual_seed(3).initial_seed() == 3
 
 
+_UNPICKLED: list = []
+
+
+class _Payload:
+    def __reduce__(self) -> tuple:
+        return (_UNPICKLED.append, ("ran",))
+
+
+def test_rng_state_is_plain_bytes_never_unpickled() -> None:
+    # regression: set_rng_state unpickled the tensor's bytes, so a state read from a file could run code
+    import pickle
+    g = ndgrad.Generator().manual_seed(1)
+    ndgrad.randint(0, 5, (3,), generator=g)  # may leave a buffered 32-bit value in the state
+    s = g.get_state()
+    assert s.dtype is ndgrad.uint8 and s.shape == (48,)
+    want = ndgrad.randint(0, 1000, (5,), generator=g).tolist()
+    assert ndgrad.Generator().set_state(s) is not None
+    assert ndgrad.randint(0, 1000, (5,), generator=g.set_state(s)).tolist() == want
+    evil = ndgrad.tensor(list(pickle.dumps(_Payload())), dtype=ndgrad.uint8)
+    with pytest.raises(RuntimeError, match="Invalid RNG state"):
+        ndgrad.set_rng_state(evil)
+    assert _UNPICKLED == []
+
+
 def test_random_values_and_dtypes() -> None:
     ndgrad.manual_seed(0)
     r = ndgrad.rand(2000)

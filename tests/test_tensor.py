@@ -438,3 +438,49 @@ def test_reductions_with_nan_and_0d() -> None:
     assert ndgrad.tensor(2.0).sum(0).item() == 2.0 and ndgrad.tensor(2.0).max(0).indices.item() == 0
     assert ndgrad.tensor(2.0).std().isnan().item() and ndgrad.zeros(0).sum().item() == 0
     assert ndgrad.logsumexp(ndgrad.tensor([-float("inf")] * 2), 0).item() == -float("inf")
+
+
+def test_view_as_dtype_reinterprets_bytes() -> None:
+    # regression: view(dtype) kept the old dtype label over the reinterpreted array
+    x = ndgrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    v = x.view(ndgrad.int32)
+    assert v.dtype is ndgrad.int32 and v.tolist() == [[1065353216, 1073741824], [1077936128, 1082130432]]
+    v[0, 0] = 0
+    assert x[0, 0].item() == 0.0  # shares memory
+    assert x.view(ndgrad.float64).shape == (2, 1) and x.view(ndgrad.int16).shape == (2, 4)
+    with pytest.raises(RuntimeError, match=r"self.size\(-1\) must be divisible by 2 to view Float as Double"):
+        ndgrad.ones(2, 3).view(ndgrad.float64)
+    with pytest.raises(RuntimeError, match=r"self.stride\(-1\) must be 1 to view Float as Double"):
+        ndgrad.ones(4, 4).t().view(ndgrad.float64)
+    with pytest.raises(RuntimeError, match="self.dim\\(\\) cannot be 0 to view Float as Double"):
+        ndgrad.ones(()).view(ndgrad.float64)
+
+
+def test_integer_pow_with_negative_tensor_exponents() -> None:
+    # regression: a scalar base over an int tensor of negative exponents leaked NumPy's ValueError
+    e = ndgrad.tensor([-3, -2, 0, 2])
+    for base, want in ((2, [0, 0, 1, 4]), (-1, [-1, 1, 1, 1]), (1, [1, 1, 1, 1]), (-2, [0, 0, 1, 4])):
+        r = base ** e
+        assert r.dtype is ndgrad.int64 and r.tolist() == want
+        assert ndgrad.pow(base, e).tolist() == want and ndgrad.tensor(base).pow(e).tolist() == want
+    assert (2.5 ** e).dtype is ndgrad.float32
+
+
+def test_named_tuple_results_have_pytorchs_fields() -> None:
+    # regression: aminmax exposed .values/.indices instead of .min/.max; linalg results had no field names
+    # and qr(mode='r') crashed
+    r = ndgrad.aminmax(ndgrad.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
+    assert r.min.tolist() == [1.0, 2.0] and r.max.tolist() == [5.0, 3.0]
+    assert repr(r).startswith("ndgrad.return_types.aminmax(\nmin=")
+    assert ndgrad.tensor([3.0, 1.0]).max(0).indices.item() == 0
+    A = ndgrad.tensor([[2.0, 1.0], [1.0, 3.0]])
+    q, rr = ndgrad.linalg.qr(A, mode="r")
+    assert q.shape == (0,) and rr.shape == (2, 2)
+    np.testing.assert_allclose(np.abs(ndgrad.linalg.qr(A).R.numpy()), np.abs(np.linalg.qr(A.numpy())[1]), rtol=1e-6)
+    s = ndgrad.linalg.svd(A)
+    assert [t.shape for t in (s.U, s.S, s.Vh)] == [(2, 2), (2,), (2, 2)]
+    e = ndgrad.linalg.eigh(A)
+    np.testing.assert_allclose(e.eigenvalues.numpy(), np.linalg.eigvalsh(A.numpy()), rtol=1e-6)
+    assert ndgrad.linalg.slogdet(A).sign.item() == 1.0
+    with pytest.raises(RuntimeError, match="qr received unrecognized mode 'x'"):
+        ndgrad.linalg.qr(A, mode="x")

@@ -25,6 +25,7 @@ def is_grad_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
+    """Whether inference_mode is active."""
     return state.inference
 
 
@@ -158,10 +159,12 @@ anomaly = [False, True]  # [enabled, check_nan]: process-wide, as in PyTorch
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on."""
     return anomaly[0]
 
 
 def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection also checks gradients for NaN."""
     return anomaly[1]
 
 

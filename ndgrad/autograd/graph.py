@@ -13,6 +13,8 @@ import itertools
 import weakref
 from typing import Any, Callable
 
+from .._dtype import tensor_type_name
+
 _seq = itertools.count()
 _NOVER = (0,)
 _tensor_cls: Any = None  # set by ndgrad._tensor (avoids an import cycle)
@@ -144,19 +146,12 @@ def _wrap_prehook(fn: Callable, grads: list) -> list:
     return list(res) if res is not None else grads
 
 
-TENSOR_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                     "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
-                     "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-                     "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
-                     "complex128": "ComplexDoubleTensor"}
-
-
 def _raise_modified(node: Node, shape: tuple, dtype: Any, now: int, ver: int, output: bool) -> None:
     dims = ", ".join(str(s) for s in shape)
     where = f", which is output 0 of {node.name()}," if output else ""
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [ndgrad.{TENSOR_TYPE_NAMES[dtype.name]} [{dims}]]{where} is at version {now}; "
+        f"operation: [ndgrad.{tensor_type_name(dtype)} [{dims}]]{where} is at version {now}; "
         f"expected version {ver} instead. Hint: the backtrace further above shows the operation "
         "that failed to compute its gradient.")
 

@@ -53,13 +53,7 @@ def __dir__() -> list:
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
-def _scalar_name(dt: D.dtype) -> str:
-    return _SCALAR_NAMES.get(dt.name, dt.name)
+_scalar_name = D.scalar_name
 
 
 def _size_str(shape: Sequence) -> str:
@@ -255,6 +249,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
+    """In-place relu."""
     return input.relu_()
 
 
@@ -265,6 +260,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place threshold."""
     return globals()["threshold"](input, threshold, value, True)
 
 
@@ -281,6 +277,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place hardtanh."""
     return hardtanh(input, min_val, max_val, True)
 
 
@@ -296,6 +293,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place leaky_relu."""
     return leaky_relu(input, negative_slope, True)
 
 
@@ -323,6 +321,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place elu."""
     return elu(input, alpha, True)
 
 
@@ -374,10 +373,12 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-input))."""
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
     return input.tanh()
 
 
@@ -425,10 +426,12 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """input where |input| > lambd, else 0."""
     return _where((input > lambd) | (input < -lambd), input, 0.0)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """input shrunk towards 0 by lambd (0 inside [-lambd, lambd])."""
     return _where(input > lambd, input - lambd, _where(input < -lambd, input + lambd, 0.0))
 
 
@@ -563,6 +566,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of a (N, C, D, H, W) input with probability p (scaled by 1/(1-p))."""
     return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
 
 
@@ -586,6 +590,18 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 # ---------------------------------------------------------------------------
 # normalization
 # ---------------------------------------------------------------------------
+def _update_running(running_mean: Tensor | None, running_var: Tensor | None, batch_mean: np.ndarray,
+                    batch_var: np.ndarray, momentum: float | None) -> None:
+    # running = (1 - m) * running + m * batch, in place, outside autograd (bumps the version counters)
+    m = 0.1 if momentum is None else momentum
+    for run, new in ((running_mean, batch_mean), (running_var, batch_var)):
+        if run is not None:
+            r = run._data
+            r *= (1 - m)
+            r += (m * new).astype(r.dtype, copy=False)
+            run._version[0] += 1
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float | None = 0.1, eps: float = 1e-5) -> Tensor:
@@ -611,19 +627,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         xc = x - mean
         var = (xc * xc).mean(axes, keepdim=True)
         if running_mean is not None or running_var is not None:
-            m = 0.1 if momentum is None else momentum
-            bm = mean._data.reshape(C)
-            bv = var._data.reshape(C) * (count / (count - 1))
-            if running_mean is not None:
-                rm = running_mean._data
-                rm *= (1 - m)
-                rm += (m * bm).astype(rm.dtype, copy=False)
-                running_mean._version[0] += 1
-            if running_var is not None:
-                rv = running_var._data
-                rv *= (1 - m)
-                rv += (m * bv).astype(rv.dtype, copy=False)
-                running_var._version[0] += 1
+            _update_running(running_mean, running_var, mean._data.reshape(C),
+                            var._data.reshape(C) * (count / (count - 1)), momentum)
         out = xc * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
@@ -702,12 +707,25 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
                   weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each (sample, channel) over its spatial dimensions."""
+    """Normalise each (sample, channel) over its spatial dimensions.
+
+    With `use_input_stats` the running stats (when given) are updated with the batch average of the
+    per-instance statistics; without it the running stats normalise, as in batch_norm's eval mode."""
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, 0.0, eps)
     shape = input._data.shape
     axes = tuple(range(2, len(shape)))
+    count = math.prod(shape[2:])
+    if count <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {_size_str(shape)}")
     mean = input.mean(axes, keepdim=True)
     xc = input - mean
     var = (xc * xc).mean(axes, keepdim=True)
+    if running_mean is not None or running_var is not None:
+        _update_running(running_mean, running_var, mean._data.reshape(shape[:2]).mean(0),
+                        (var._data.reshape(shape[:2]) * (count / (count - 1))).mean(0), momentum)
     out = xc * (var + eps).rsqrt()
     bshape = (1, shape[1]) + (1,) * (len(shape) - 2)
     if weight is not None:
@@ -770,6 +788,15 @@ class EmbeddingBackward0(Node):
         return (None, z.index_add(0, _make(idx, D.int64), g2))
 
 
+def _padding_idx(padding_idx: int | None, n: int) -> int | None:
+    """padding_idx made non-negative; AssertionError (as PyTorch) when outside [-n, n)."""
+    if padding_idx is None:
+        return None
+    if not -n <= padding_idx < n:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx + n if padding_idx < 0 else padding_idx
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of `weight` picked by the integer indices in `input`."""
@@ -779,14 +806,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
                            f"Long, Int; but got torch.{_scalar_name(input._dtype)}Tensor instead (while checking "
                            "arguments for embedding)")
     n = weight._data.shape[0]
-    if padding_idx is not None:
-        if padding_idx > 0:
-            if padding_idx >= n:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-        elif padding_idx < 0:
-            if padding_idx < -n:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx = n + padding_idx
+    padding_idx = _padding_idx(padding_idx, n)
     idx = input._data
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError("index out of range in self")
@@ -1349,6 +1369,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                 size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Mean over classes of the logistic loss of each label (targets 0/1)."""
     reduction = _reduction(size_average, reduce, reduction)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
@@ -1360,6 +1381,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
                       reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss: max(0, margin - x[y] + x[i]) ** p, averaged over classes."""
     reduction = _reduction(size_average, reduce, reduction)
     x = input if input._data.ndim == 2 else input.reshape(1, -1)
     t = target.reshape(-1, 1)
@@ -1380,6 +1402,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 # misc
 # ---------------------------------------------------------------------------
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Interleave the channels of `groups` groups (N, C, *) -> same shape."""
     shape = input._data.shape
     n, c = shape[0], shape[1]
     return input.reshape(n, groups, c // groups, *shape[2:]).transpose(1, 2).reshape(shape)

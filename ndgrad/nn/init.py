@@ -112,10 +112,12 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with 1 in place (no gradient)."""
     return _fill(tensor, 1)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with 0 in place (no gradient)."""
     return _fill(tensor, 0)
 
 

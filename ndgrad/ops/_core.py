@@ -86,6 +86,7 @@ def record(node: Node, out: Tensor, inputs: tuple) -> Tensor:
 
 
 def out_ref(out: Tensor) -> SavedOutput:
+    """A saved reference to an op's output that does not keep the output alive."""
     return SavedOutput(out)
 
 
@@ -100,23 +101,26 @@ def to_tensor(x: Any, like: Tensor | None = None) -> Tensor:
 
 
 def check_tensor(x: Any, fn: str, arg: str = "input") -> Tensor:
+    """`x` if it is a Tensor, else PyTorch's TypeError naming `fn` and the argument."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
     return x
 
 
 def wrap_dim(dim: int, ndim: int) -> int:
+    """Normalise a possibly negative dim against `ndim` (IndexError when out of range)."""
     return _wrap_dim(dim, ndim)
 
 
 def dims_arg(dim: Any, ndim: int) -> tuple | None:
-    """Normalise a `dim` argument (None, int, list or tuple) to a sorted tuple of axes."""
+    """Normalise a `dim` argument (None, int, list or tuple) to a tuple of non-negative axes."""
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
         axes = tuple(_wrap_dim(d, ndim) for d in dim)
         if len(set(axes)) != len(axes):
-            raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+            dup = next(a for i, a in enumerate(axes) if a in axes[:i])
+            raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
         return axes
     if isinstance(dim, Tensor):
         dim = int(dim)

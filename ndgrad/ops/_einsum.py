@@ -3,8 +3,6 @@ of the output gradient with the other operands, so it is differentiable again.""
 from __future__ import annotations
 
 import string
-from typing import Any
-
 import numpy as np
 
 from .. import _dtype as D
@@ -91,6 +89,7 @@ EinsumBackward.__name__ = "EinsumBackward0"
 
 
 def einsum(equation: str, operands: tuple) -> Tensor:
+    """Einstein summation over `operands` as written in `equation` (with '...' and '->')."""
     operands = tuple(operands)
     for i, o in enumerate(operands):
         if not isinstance(o, Tensor):
@@ -98,9 +97,15 @@ def einsum(equation: str, operands: tuple) -> Tensor:
                             f"{type(o).__name__} at pos {i}")
     for o in operands[1:]:
         if o._dtype is not operands[0]._dtype:
-            from .elementwise import cap_name
-            raise RuntimeError(f"expected scalar type {cap_name(operands[0]._dtype)} but found {cap_name(o._dtype)}")
+            raise RuntimeError(f"expected scalar type {D.scalar_name(operands[0]._dtype)} but found "
+                               f"{D.scalar_name(o._dtype)}")
     ins, out = _parse(equation, operands)
+    for i, c in enumerate(out):
+        if c in out[:i]:
+            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+        if not any(c in s for s in ins):
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                               "operand")
     sizes: dict = {}
     for s, op in zip(ins, operands):
         for c, n in zip(s, op.shape):
@@ -119,6 +124,3 @@ def einsum(equation: str, operands: tuple) -> Tensor:
         n.save(*operands)
         record(n, res, operands)
     return res
-
-
-_ = Any

@@ -376,6 +376,13 @@ class PowBackward2(PowBackward1):
     __slots__ = ()
 
 
+def _int_pow(xa: Any, xe: Any) -> np.ndarray:
+    # tensor exponents: PyTorch truncates x ** -n to 0, except 1 ** -n = 1 and (-1) ** -n = +-1
+    raw = np.power(xa, np.where(xe < 0, 0, xe))
+    special = np.where(xa == 1, 1, np.where(xa == -1, np.where(xe % 2 == 0, 1, -1), 0))
+    return np.where(xe < 0, special, raw)
+
+
 @register()
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent, broadcasting; either side may be a scalar."""
@@ -383,7 +390,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         base = input
         input = to_tensor(exponent)
         xb, xe, dt = _prep(input, base, "pow")
-        res = _finish(np.power(xe, xb), dt)
+        res = _finish(_int_pow(xe, xb) if dt.category == 1 and np.any(xb < 0) else np.power(xe, xb), dt)
         if grad_needed(input):
             n = PowBackward2()
             n.save(base, input, out_ref(res))
@@ -396,10 +403,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     if xe is not exponent and isinstance(exponent, (int, float)) and exponent == 2:
         raw = np.multiply(xa, xa)
     elif neg_int:
-        # tensor exponents: PyTorch truncates x ** -n to 0, except 1 ** -n = 1 and (-1) ** -n = +-1
-        raw = np.power(xa, np.where(xe < 0, 0, xe))
-        special = np.where(xa == 1, 1, np.where(xa == -1, np.where(xe % 2 == 0, 1, -1), 0))
-        raw = np.where(xe < 0, special, raw)
+        raw = _int_pow(xa, xe)
     else:
         raw = np.power(xa, xe)
     res = _finish(raw, dt)
@@ -627,18 +631,21 @@ def isfinite(input: Tensor) -> Tensor:
 
 @register()
 def isposinf(input: Tensor) -> Tensor:
+    """Elementwise test for +inf."""
     return _make(np.isposinf(input._data) if input._dtype.category == 2 else np.zeros(input._data.shape, bool),
                  D.bool)
 
 
 @register()
 def isneginf(input: Tensor) -> Tensor:
+    """Elementwise test for -inf."""
     return _make(np.isneginf(input._data) if input._dtype.category == 2 else np.zeros(input._data.shape, bool),
                  D.bool)
 
 
 @register()
 def signbit(input: Tensor) -> Tensor:
+    """Elementwise test of the sign bit (True for -0.0 and negatives)."""
     return _make(np.signbit(input._data), D.bool)
 
 
@@ -751,8 +758,19 @@ def _sigmoid_kernel(a: np.ndarray) -> np.ndarray:
     return np.reciprocal(t, out=t)
 
 
+def _sigmoid_grad(g: np.ndarray, x: Any, o: np.ndarray) -> np.ndarray:
+    # g * (o * (1 - o)) with one buffer instead of three
+    t = np.subtract(1, o)
+    if t.ndim == 0 or t.dtype != o.dtype:
+        return g * (o * (1 - o))
+    np.multiply(t, o, out=t)
+    if g.shape == t.shape and np.result_type(g, t) == t.dtype:
+        return np.multiply(t, g, out=t)
+    return g * t
+
+
 sigmoid = _unary("sigmoid", _sigmoid_kernel, lambda g, x, o: g * o * (1 - o), "o", "SigmoidBackward0",
-                 np_rule=lambda g, x, o: g * (o * (1 - o)))
+                 np_rule=_sigmoid_grad)
 
 
 def _erf_kernel(a: np.ndarray) -> np.ndarray:
@@ -945,11 +963,13 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 
 @register()
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    """clamp with a lower bound only."""
     return clamp(input, min=min)
 
 
 @register()
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    """clamp with an upper bound only."""
     return clamp(input, max=max)
 
 
@@ -1088,11 +1108,13 @@ def copysign(input: Tensor, other: Any) -> Tensor:
 
 @register()
 def deg2rad(input: Tensor) -> Tensor:
+    """Degrees to radians."""
     return input * (math.pi / 180)
 
 
 @register()
 def rad2deg(input: Tensor) -> Tensor:
+    """Radians to degrees."""
     return input * (180 / math.pi)
 
 
@@ -1161,10 +1183,4 @@ def _write_out(out: Tensor, res: Tensor) -> Tensor:
     return out
 
 
-def _cap(d: D.dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-            "complex128": "ComplexDouble", "bfloat16": "BFloat16"}[d.name]
-
-
-cap_name = _cap
+_cap = cap_name = D.scalar_name

@@ -267,6 +267,7 @@ def _put_value(g: Tensor, key: tuple, advanced: bool, value: Any) -> Tensor:
 
 
 def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accumulate: bool = False) -> Tensor:
+    """A copy of `input` with `values` written (or added, with accumulate) at a normalised key; differentiable."""
     arr = input._data
     _check_key(arr, nkey)
     if isinstance(values, Tensor):
@@ -545,7 +546,9 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index._data.size:
         lo, hi = int(index._data.min()), int(index._data.max())
         if lo < 0 or hi >= size:
-            raise RuntimeError(f"INDICES element is out of DATA bounds, id={lo if lo < 0 else hi} axis_dim={size}")
+            if d == 1 and nd > 1:  # PyTorch's dim-1 kernel has its own message and exception type
+                raise RuntimeError(f"INDICES element is out of DATA bounds, id={lo if lo < 0 else hi} axis_dim={size}")
+            raise IndexError("index out of range in self")
     if nd == 0:
         return getitem(input.reshape(1), (index.reshape(-1),)).reshape(index._data.shape)
     key = (slice(None),) * d + (index._data.reshape(-1),)
@@ -664,6 +667,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 @register()
 def argwhere(input: Tensor) -> Tensor:
+    """Indices of the non-zero elements, one row per element (same as nonzero)."""
     return nonzero(input)
 
 

@@ -161,6 +161,7 @@ def _rebase_view(view: Tensor, base: Tensor, res: Tensor) -> None:
 # the in-place methods
 # ---------------------------------------------------------------------------
 def make_inplace(fn: Callable, name: str) -> Callable:
+    """A Tensor method `name` that applies `fn` in place through apply_inplace."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return apply_inplace(self, fn, *args, **kwargs)
     method.__name__ = name

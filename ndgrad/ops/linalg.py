@@ -11,9 +11,7 @@ from ..autograd.graph import Node
 from ._core import _make, _state, grad_needed, record, register
 
 
-def _cap(d: D.dtype) -> str:
-    from .elementwise import cap_name
-    return cap_name(d)
+_cap = D.scalar_name
 
 
 def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
@@ -140,8 +138,19 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return res
 
 
-register("inner")(lambda input, other: dot(input, other) if input.dim() == 1 and other.dim() == 1
-                  else matmul(input, other.mT if other.dim() > 1 else other))
+@register()
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum of products over the last dim of both; shape input.shape[:-1] + other.shape[:-1]."""
+    _check_tensor(input, "inner", 1, "input")
+    _check_tensor(other, "inner", 2, "other")
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    if input._data.shape[-1] != other._data.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input._data.shape)} and {list(other._data.shape)}")
+    if input._data.ndim == 1 and other._data.ndim == 1:
+        return dot(input, other)
+    return tensordot(input, other, dims=([-1], [-1]))
 
 
 @register()
@@ -273,18 +282,21 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
 
 @register()
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * (mat @ vec)."""
     p = mv(mat, vec)
     return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
 
 
 @register()
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * bmm(batch1, batch2)."""
     p = bmm(batch1, batch2)
     return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
 
 
 @register()
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * sum over the batch of bmm(batch1, batch2)."""
     p = bmm(batch1, batch2).sum(0)
     return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
 
@@ -344,6 +356,7 @@ def trace(input: Tensor) -> Tensor:
 
 @register()
 def kron(input: Tensor, other: Tensor) -> Tensor:
+    """Kronecker product."""
     a, b = input, other
     nd = max(a.dim(), b.dim())
     a = a.reshape((1,) * (nd - a.dim()) + tuple(a.shape))
@@ -401,13 +414,14 @@ class LinAlgError(RuntimeError):
     """A linear-algebra failure (singular or not positive-definite input): PyTorch's torch.linalg.LinAlgError."""
 
 
-def _square(A: Tensor, name: str) -> None:
+def _square(A: Tensor, name: str, square: bool = True) -> None:
+    # PyTorch's argument checks for a linalg function of (batches of) floating matrices
     _check_tensor(A, f"linalg_{name}", 1, "A")
     if A._data.ndim < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
-    if A._data.shape[-1] != A._data.shape[-2]:
+    if square and A._data.shape[-1] != A._data.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
-                           f"{A._data.shape[-2] if A._data.ndim >= 2 else 1} by {A._data.shape[-1]} matrices")
+                           f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
     if A._dtype.category < 2:
         raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
                            f"{_cap(A._dtype)}")
@@ -460,10 +474,11 @@ def det(A: Tensor) -> Tensor:
 
 
 def slogdet(A: Tensor) -> tuple:
+    """(sign, log|det|) of square matrices (batched)."""
     _square(A, "slogdet")
     sign, logabs = np.linalg.slogdet(A._data)
     from .reduction import return_type
-    cls = return_type("slogdet")
+    cls = return_type("slogdet", ("sign", "logabsdet"))
     d = det(A)
     la = d.abs().log() if grad_needed(A) else _make(np.asarray(logabs).astype(A._data.dtype), A._dtype)
     t = tuple.__new__(cls, (_make(np.asarray(sign).astype(A._data.dtype), A._dtype), la))
@@ -517,10 +532,12 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 
 def svdvals(A: Tensor) -> Tensor:
     """Singular values (no gradient)."""
+    _square(A, "svd", square=False)
     return _make(np.linalg.svd(A._data, compute_uv=False).astype(A._data.dtype, copy=False), A._dtype)
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """Lower (or upper) Cholesky factor of positive-definite matrices."""
     _square(A, "cholesky")
     try:
         L = np.linalg.cholesky(A._data)
@@ -532,32 +549,47 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 
 
 def qr(A: Tensor, mode: str = "reduced") -> tuple:
-    q, r = np.linalg.qr(A._data, mode=mode if mode != "r" else "r") if mode != "r" else (None, np.linalg.qr(
-        A._data, mode="r"))
+    """QR decomposition (no gradient); mode 'reduced', 'complete', or 'r' (R only, Q empty)."""
+    _square(A, "qr", square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                           "'r', or 'complete'")
+    if mode == "r":
+        q, r = np.empty((0,), A._data.dtype), np.linalg.qr(A._data, mode="r")
+    else:
+        q, r = np.linalg.qr(A._data, mode=mode)
     from .reduction import return_type
-    cls = return_type("qr")
-    return tuple.__new__(cls, (_make(q, A._dtype) if q is not None else None, _make(r, A._dtype)))
+    cls = return_type("linalg_qr", ("Q", "R"))
+    return tuple.__new__(cls, (_make(q, A._dtype), _make(r, A._dtype)))
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> tuple:
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices (no gradient)."""
+    _square(A, "eigh")
     w, v = np.linalg.eigh(A._data, UPLO=UPLO)
     from .reduction import return_type
-    cls = return_type("eigh")
+    cls = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
     return tuple.__new__(cls, (_make(w, A._dtype), _make(v, A._dtype)))
 
 
 def svd(A: Tensor, full_matrices: bool = True) -> tuple:
+    """A = U diag(S) Vh (no gradient)."""
+    _square(A, "svd", square=False)
     u, s, vh = np.linalg.svd(A._data, full_matrices=full_matrices)
     from .reduction import return_type
-    cls = return_type("svd")
+    cls = return_type("linalg_svd", ("U", "S", "Vh"))
     return tuple.__new__(cls, (_make(u, A._dtype), _make(s, A._dtype), _make(vh, A._dtype)))
 
 
 def pinv(A: Tensor) -> Tensor:
+    """Moore-Penrose pseudo-inverse (no gradient)."""
+    _square(A, "pinv", square=False)
     return _make(np.linalg.pinv(A._data).astype(A._data.dtype), A._dtype)
 
 
 def matrix_rank(A: Tensor) -> Tensor:
+    """Numerical rank of matrices (no gradient)."""
+    _square(A, "matrix_rank", square=False)
     return _make(np.asarray(np.linalg.matrix_rank(A._data)).astype(np.int64), D.int64)
 
 

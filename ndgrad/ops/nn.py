@@ -4,7 +4,9 @@ Convolution and pooling are fused primitives, for speed: one im2col copy
 (`sliding_window_view`, or for stride 1 a strided view of the flat padded input whose
 rows are contiguous runs) feeds per-sample BLAS matmuls; big layers work on batch
 chunks so the im2col temporaries stay bounded. Everything stays in the input's dtype
-(float32 in, float32 temporaries).
+(float32 in, float32 temporaries). Temporaries that never leave a kernel live in
+bounded per-thread scratch buffers (`_scratch`, `_take`/`_give`): fresh pages for them
+cost a page fault each, which measured as ~40% of a LeNet training step.
 Their gradient rules call other primitives of the same closed family, so they are
 differentiable again (double backward, gradgradcheck):
 
@@ -21,6 +23,7 @@ differentiable ops (index_select, matmul, softmax) and need no rule of their own
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -113,6 +116,54 @@ def _windows(xp: np.ndarray, k: tuple, stride: tuple, dil: tuple, out_sp: tuple 
     return win[tuple(sl)]
 
 
+# Scratch memory. A LeNet step allocates tens of MB of short-lived im2col / col2im
+# temporaries; fresh pages cost a page fault each (measured ~40% of a step's CPU time),
+# so the kernels reuse per-thread buffers for temporaries that never leave them, and a
+# small free-list for the forward's columns (kept for the weight gradient, handed back
+# once that is computed). Both are bounded; anything over the bound is a plain allocation.
+_WS = threading.local()
+_WS_BYTES = 1 << 26  # per thread, per store
+_WS_ONE = 1 << 25  # larger temporaries are plain allocations
+
+
+def _store(name: str) -> dict:
+    d = getattr(_WS, name, None)
+    if d is None:
+        d = {}
+        setattr(_WS, name, d)
+    return d
+
+
+def _scratch(key: tuple, shape: tuple, dtype: Any, zero: bool = False) -> np.ndarray:
+    """A reusable buffer for a temporary that does not outlive the calling kernel (`zero`:
+    zero-filled when first made; callers that need zeros rely on never writing there)."""
+    d = _store("scratch")
+    k = (key, shape, np.dtype(dtype))
+    a = d.get(k)
+    if a is None:
+        a = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+        if a.nbytes + sum(v.nbytes for v in d.values()) > _WS_BYTES:
+            d.clear()
+        if a.nbytes <= _WS_ONE:
+            d[k] = a
+    return a
+
+
+def _take(shape: tuple, dtype: Any) -> np.ndarray:
+    lst = _store("free").get((shape, np.dtype(dtype)))
+    return lst.pop() if lst else np.empty(shape, dtype)
+
+
+def _give(a: np.ndarray | None) -> None:
+    """Hand back a `_take` buffer that nothing references any more."""
+    if a is None or a.base is not None or a.nbytes > _WS_ONE:
+        return
+    d = _store("free")
+    lst = d.setdefault((a.shape, a.dtype), [])
+    if len(lst) < 2 and a.nbytes + sum(b.nbytes for v in d.values() for b in v) <= _WS_BYTES:
+        lst.append(a)
+
+
 def _flat_ok(sp: tuple, k: tuple, p: _P) -> bool:
     """Use padded-row columns: stride 1 and at most 25% wasted columns."""
     if any(s != 1 for s in p.stride):
@@ -122,62 +173,72 @@ def _flat_ok(sp: tuple, k: tuple, p: _P) -> bool:
     return _prod(sp_pad[1:]) <= 1.25 * _prod(natural[1:])
 
 
+def _padded_flat(x: np.ndarray, k: tuple, p: _P) -> tuple:
+    """x (N, C, *S) zero-padded into a scratch (N, C, prod(padded) + slack), the slack
+    letting every kernel offset read a full run; also the padded shape and row strides."""
+    nd = len(k)
+    N, C = x.shape[:2]
+    sp_pad = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad))
+    sf = [_prod(sp_pad[i + 1:]) for i in range(nd)]
+    total = _prod(sp_pad)
+    slack = sum((k[i] - 1) * p.dilation[i] * sf[i] for i in range(1, nd))
+    # zero when made; later calls only rewrite the interior, so the border stays zero
+    buf = _scratch(("pad", x.shape, p.pad), (N, C, total + slack), x.dtype, zero=True)
+    buf[:, :, :total].reshape((N, C) + sp_pad)[(slice(None), slice(None)) + tuple(
+        slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], p.pad))] = x
+    return buf, sp_pad, sf, total, slack
+
+
 def _im2col(x: np.ndarray, k: tuple, p: _P, out_sp: tuple | None = None) -> tuple:
-    """Columns (N, G, Cg*prod(K), L) for batched BLAS matmuls, and the output spatial shape.
+    """Columns (N, G, Cg*prod(K), L) for batched BLAS matmuls, the output spatial shape, and
+    whether the columns are on padded rows. The buffer comes from `_take` (hand it back
+    with `_give`).
 
     Per-sample products (Og x CgK) @ (CgK x L) keep OpenBLAS on small single-threaded
     GEMMs, which measured faster (and far steadier on a loaded 2-core machine) than one
     skinny (Og x CgK) @ (CgK x N*L) product with a transposed output copy.
 
-    Stride 1 (unless that wastes > 25% columns) uses "padded rows": L = Out[0] * prod(padded input dims 1..), so each
-    column row is ONE contiguous run of the flat padded input (a long-run copy); the
-    extra columns (past Out[i] in dims >= 1) are cropped from the product (`_crop_rows`)
-    and meet zeros in the gradient (`_pad_rows`)."""
+    Stride 1 (unless that wastes > 25% columns) uses "padded rows": L = Out[0] * prod(padded
+    input dims 1..), so each column row is ONE contiguous run of the flat padded input (a
+    long-run copy); the extra columns (past Out[i] in dims >= 1) are cropped from the
+    product and meet zeros in the gradient (`_g_rows`)."""
     nd = len(k)
     N, C = x.shape[:2]
     G = p.groups
+    CgK = (C // G) * _prod(k)
     if _flat_ok(x.shape[2:], k, p):
-        sp_pad = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad))
+        buf, sp_pad, sf, _, _ = _padded_flat(x, k, p)
         natural = tuple(sp_pad[i] - (k[i] - 1) * p.dilation[i] for i in range(nd))
         osp = natural if out_sp is None else tuple(out_sp)
-        sf = [_prod(sp_pad[i + 1:]) for i in range(nd)]
-        total = _prod(sp_pad)
-        slack = sum((k[i] - 1) * p.dilation[i] * sf[i] for i in range(1, nd))
-        buf = np.zeros((N, C, total + slack), x.dtype)
-        buf[:, :, :total].reshape((N, C) + sp_pad)[(slice(None), slice(None)) + tuple(
-            slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], p.pad))] = x
         Lp = osp[0] * sf[0]
         it = buf.itemsize
-        view = as_strided(buf, (N, C) + tuple(k) + (Lp,),
-                          buf.strides[:2] + tuple(p.dilation[i] * sf[i] * it for i in range(nd)) + (it,))
-        return np.ascontiguousarray(view).reshape(N, G, (C // G) * _prod(k), Lp), osp
+        view = as_strided(buf, (N, C) + tuple(k) + (Lp,), buf.strides[:2] + tuple(
+            p.dilation[i] * sf[i] * it for i in range(nd)) + (it,), writeable=False)
+        cols = _take((N, G, CgK, Lp), x.dtype)
+        np.copyto(cols.reshape((N, C) + tuple(k) + (Lp,)), view)
+        return cols, osp, True
     win = _windows(_zero_pad(x, p.pad), k, p.stride, p.dilation, out_sp)  # (N, C, *Out, *K)
     osp = win.shape[2:2 + nd]
-    cols = np.ascontiguousarray(win.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))))
-    return cols.reshape(N, G, (C // G) * _prod(k), _prod(osp)), osp
+    cols = _take((N, G, CgK, _prod(osp)), x.dtype)
+    np.copyto(cols.reshape((N, C) + tuple(k) + tuple(osp)),
+              win.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))))
+    return cols, osp, False
 
 
 def _row_shape(osp: tuple, sp_pad: tuple) -> tuple:
     return (osp[0],) + tuple(sp_pad[1:])
 
 
-def _pad_rows(g: np.ndarray, sp_pad: tuple) -> np.ndarray:
-    """(N, O, *Out) -> (N, O, Out[0], *padded input dims 1..) with zeros past Out[i]."""
-    osp = g.shape[2:]
-    rs = _row_shape(osp, sp_pad)
-    if rs == osp:
+def _g_rows(g: np.ndarray, rows: tuple) -> np.ndarray:
+    """g (N, O, *Out) -> (N, O, *rows) with zeros past Out[i] for padded rows (see _im2col);
+    a scratch buffer unless rows == Out (then g itself)."""
+    osp = tuple(g.shape[2:])
+    if tuple(rows) == osp:
         return g
-    gp = np.zeros(g.shape[:2] + rs, g.dtype)
-    gp[(slice(None), slice(None), slice(None)) + tuple(slice(0, o) for o in osp[1:])] = g
-    return gp
-
-
-def _crop_rows(out: np.ndarray, osp: tuple) -> np.ndarray:
-    """Inverse of _pad_rows for a product computed on padded rows."""
-    if out.shape[2:] == osp:
-        return out
-    return np.ascontiguousarray(out[(slice(None), slice(None), slice(None)) +
-                                    tuple(slice(0, o) for o in osp[1:])])
+    buf = _scratch(("g", osp), g.shape[:2] + tuple(rows), g.dtype, zero=True)
+    # zero when made; only the leading Out[i] are ever rewritten, so the rest stays zero
+    buf[(slice(None),) * 3 + tuple(slice(0, o) for o in osp[1:])] = g
+    return buf
 
 
 # im2col temporaries are prod(kernel) times the input: bound them by working on batch
@@ -198,8 +259,15 @@ def _conv_fwd(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: _P, out_sp:
     parts = _chunks(x.shape[0], per)
     if len(parts) == 1:
         out, cols = _conv_fwd1(x, w, b, p, out_sp)
-        return out, (cols if cols.size <= _CACHE_ELEMS else None)
-    outs = [_conv_fwd1(x[sl], w, b, p, out_sp)[0] for sl in parts]
+        if cols.size <= _CACHE_ELEMS:
+            return out, cols
+        _give(cols)
+        return out, None
+    outs = []
+    for sl in parts:
+        o, c = _conv_fwd1(x[sl], w, b, p, out_sp)
+        _give(c)
+        outs.append(o)
     return np.concatenate(outs), None
 
 
@@ -207,16 +275,19 @@ def _conv_fwd1(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: _P, out_sp
     N = x.shape[0]
     O = w.shape[0]
     G = p.groups
-    k = w.shape[2:]
-    cols, osp = _im2col(x, k, p, out_sp)
-    out = np.matmul(w.reshape(G, O // G, -1), cols)  # (N, G, Og, L)
-    if _flat_ok(x.shape[2:], k, p):
-        sp_pad = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad))
-        out = _crop_rows(out.reshape((N, O) + _row_shape(osp, sp_pad)), osp)
-    out = out.reshape(N, O, -1)
+    cols, osp, flat = _im2col(x, w.shape[2:], p, out_sp)
+    wm = w.reshape(G, O // G, -1)
+    if flat:  # product on padded rows into scratch, then ONE cropping copy into the output
+        prod = _scratch(("fwd",), (N, G, O // G, cols.shape[3]), x.dtype)
+        np.matmul(wm, cols, out=prod)
+        rows = _row_shape(osp, tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad)))
+        out = np.empty((N, O) + tuple(osp), x.dtype)
+        np.copyto(out, prod.reshape((N, O) + rows)[(slice(None),) * 3 + tuple(slice(0, o) for o in osp[1:])])
+    else:
+        out = np.matmul(wm, cols).reshape((N, O) + tuple(osp))
     if b is not None:
-        out += b[:, None]
-    return out.reshape((N, O) + tuple(osp)), cols
+        out.reshape(N, O, -1)[...] += b[:, None]
+    return out, cols
 
 
 def _conv_bwd_input(g: np.ndarray, w: np.ndarray, p: _P, in_sp: tuple) -> np.ndarray:
@@ -236,35 +307,51 @@ def _conv_bwd_input1(g: np.ndarray, w: np.ndarray, p: _P, in_sp: tuple) -> np.nd
     k = tuple(w.shape[2:])
     nd = len(k)
     C = G * Cg
-    wt = w.reshape(G, O // G, Cg * _prod(k)).transpose(0, 2, 1)
+    CgK = Cg * _prod(k)
+    wt = w.reshape(G, O // G, CgK).transpose(0, 2, 1)
     sp_pad = tuple(s + lo + hi for s, (lo, hi) in zip(in_sp, p.pad))
+    lead = (slice(None), slice(None))
     if all(s == 1 for s in p.stride):
         # stride 1: lay g out with the padded input's row strides; then every kernel offset
         # adds ONE contiguous run into the flat input gradient (long inner loops, no 4-d slicing)
-        gp = _pad_rows(g, sp_pad)
-        Lp = _prod(gp.shape[2:])
-        dcols = np.matmul(wt, gp.reshape(N, G, O // G, Lp)).reshape((N, C) + k + (Lp,))
+        gp = _g_rows(g, _row_shape(osp, sp_pad)).reshape(N, G, O // G, -1)
+        Lp = gp.shape[3]
         sf = [_prod(sp_pad[i + 1:]) for i in range(nd)]
         total = _prod(sp_pad)
         slack = sum((k[i] - 1) * p.dilation[i] * sf[i] for i in range(1, nd))
-        buf = np.zeros((N, C, total + slack), g.dtype)
-        for kk in np.ndindex(*k):
-            off = sum(kk[i] * p.dilation[i] * sf[i] for i in range(nd))
-            buf[:, :, off:off + Lp] += dcols[(slice(None), slice(None)) + kk]
+        buf = _scratch(("col2im",), (N, C, total + slack), g.dtype)
+        # one kernel row (first kernel dim fixed) at a time: a k[0] times smaller W^T g
+        # temporary, and per-sample products small enough for BLAS to keep on one thread
+        wk = w.reshape((G, O // G, Cg, k[0], -1))
+        rest = wk.shape[4]
+        dcols = _scratch(("dcols",), (N, G, Cg * rest, Lp), g.dtype)
+        dc = dcols.reshape((N, C) + k[1:] + (Lp,))
+        for k0 in range(k[0]):
+            wt0 = np.ascontiguousarray(wk[:, :, :, k0]).reshape(G, O // G, Cg * rest).transpose(0, 2, 1)
+            np.matmul(wt0, gp, out=dcols)
+            for kr in np.ndindex(*k[1:]):
+                kk = (k0,) + kr
+                off = sum(kk[i] * p.dilation[i] * sf[i] for i in range(nd))
+                if not off:  # the first kernel offset writes its run; zero only what it leaves
+                    np.copyto(buf[:, :, :Lp], dc[lead + kr])
+                    buf[:, :, Lp:] = 0
+                else:
+                    buf[:, :, off:off + Lp] += dc[lead + kr]
         gxp = buf[:, :, :total].reshape((N, C) + sp_pad)
     else:
-        dcols = np.matmul(wt, g.reshape(N, G, O // G, -1))  # (N, G, Cg*K, L)
-        dcols = dcols.reshape((N, C) + k + osp)
-        gxp = np.zeros((N, C) + sp_pad, g.dtype)
+        dcols = _scratch(("dcols",), (N, G, CgK, _prod(osp)), g.dtype)
+        np.matmul(wt, g.reshape(N, G, O // G, -1), out=dcols)
+        dc = dcols.reshape((N, C) + k + osp)
+        gxp = _scratch(("col2im",), (N, C) + sp_pad, g.dtype)
+        gxp.fill(0)
         for kk in np.ndindex(*k):
-            tgt = (slice(None), slice(None)) + tuple(
+            tgt = lead + tuple(
                 slice(kk[i] * p.dilation[i], kk[i] * p.dilation[i] + (osp[i] - 1) * p.stride[i] + 1, p.stride[i])
                 for i in range(nd))
-            gxp[tgt] += dcols[(slice(None), slice(None)) + kk]
-    if not any(lo or hi for lo, hi in p.pad) and gxp.flags.c_contiguous:
-        return gxp
-    crop = (slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(in_sp, p.pad))
-    return np.ascontiguousarray(gxp[crop])
+            gxp[tgt] += dc[lead + kk]
+    out = np.empty((N, C) + tuple(in_sp), g.dtype)
+    np.copyto(out, gxp[lead + tuple(slice(lo, lo + s) for s, (lo, _) in zip(in_sp, p.pad))])
+    return out
 
 
 def _conv_bwd_weight(x: np.ndarray, g: np.ndarray, p: _P, k: tuple, cols: np.ndarray | None = None) -> np.ndarray:
@@ -273,16 +360,18 @@ def _conv_bwd_weight(x: np.ndarray, g: np.ndarray, p: _P, k: tuple, cols: np.nda
     G = p.groups
     osp = tuple(g.shape[2:])
     if _flat_ok(x.shape[2:], k, p):  # columns on padded rows (see _im2col)
-        g = _pad_rows(g, tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad)))
+        g = _g_rows(g, _row_shape(osp, tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad))))
     # cols @ g^T per sample, (Cg*K x L) @ (L x Og): measured faster than g @ cols^T
-    if cols is not None:
-        gw = np.matmul(cols, g.reshape(N, G, O // G, -1).transpose(0, 1, 3, 2)).sum(0)  # (G, Cg*K, Og)
-    else:
-        gw = None
-        for sl in _chunks(N, x.shape[1] * _prod(k) * _prod(osp)):
-            c, _ = _im2col(x[sl], k, p, osp)
-            part = np.matmul(c, g[sl].reshape(c.shape[0], G, O // G, -1).transpose(0, 1, 3, 2)).sum(0)
-            gw = part if gw is None else np.add(gw, part, out=gw)
+    gw = None
+    for sl in ([slice(None)] if cols is not None else _chunks(N, x.shape[1] * _prod(k) * _prod(osp))):
+        c = cols if cols is not None else _im2col(x[sl], k, p, osp)[0]
+        n = c.shape[0]
+        prod = _scratch(("wgrad",), c.shape[:3] + (O // G,), c.dtype)
+        np.matmul(c, g[sl].reshape(n, G, O // G, -1).transpose(0, 1, 3, 2), out=prod)
+        if cols is None:
+            _give(c)
+        part = prod.sum(0)  # (G, Cg*K, Og)
+        gw = part if gw is None else np.add(gw, part, out=gw)
     return np.ascontiguousarray(gw.transpose(0, 2, 1)).reshape((O, x.shape[1] // G) + tuple(k))
 
 
@@ -303,7 +392,8 @@ class ConvolutionBackward0(Node):
             gw = _conv_weight_grad(x, g, self.p, w._data.shape[2:], self.cols if not _state.enabled else None)
         if len(self.next_functions) > 2 and self.next_functions[2][0] is not None:
             gb = g.sum(self.red)
-        self.cols = None
+        cols, self.cols = self.cols, None
+        _give(cols)
         return gx, gw, gb
 
     def fast(self, g: np.ndarray) -> tuple:
@@ -312,7 +402,8 @@ class ConvolutionBackward0(Node):
         gx = _conv_bwd_input(g, w._data, self.p, x._data.shape[2:]) if nf[0][0] is not None else None
         gw = _conv_bwd_weight(x._data, g, self.p, w._data.shape[2:], self.cols) if nf[1][0] is not None else None
         gb = g.sum(self.red) if len(nf) > 2 and nf[2][0] is not None else None
-        self.cols = None
+        cols, self.cols = self.cols, None
+        _give(cols)
         return gx, gw, gb
 
     def release(self) -> None:
@@ -351,7 +442,10 @@ class ConvTransposeBackward(Node):
     def fast(self, gy: np.ndarray) -> tuple:
         g, w = self.saved()[:2]
         nf = self.next_functions
-        gg = _conv_fwd(gy, w._data, None, self.p, g._data.shape[2:])[0] if nf[0][0] is not None else None
+        gg = None
+        if nf[0][0] is not None:
+            gg, cols = _conv_fwd(gy, w._data, None, self.p, g._data.shape[2:])
+            _give(cols)
         gw = _conv_bwd_weight(gy, g._data, self.p, w._data.shape[2:]) if nf[1][0] is not None else None
         gb = gy.sum(self.red) if len(nf) > 2 and nf[2][0] is not None else None
         return gg, gw, gb
@@ -373,10 +467,11 @@ def _conv(x: Tensor, w: Tensor, b: Tensor | None, p: _P, out_sp: tuple | None = 
     if _needs(x, w, b):
         n = ConvolutionBackward0()
         n.p = p
-        n.cols = cols if wants_w else None
+        n.cols, cols = (cols, None) if wants_w else (None, cols)
         n.red = (0,) + tuple(range(2, out.ndim))
         n.save(x, w)
         record(n, res, (x, w) if b is None else (x, w, b))
+    _give(cols)
     return res
 
 
@@ -961,6 +1056,24 @@ def _avg_raw(x: np.ndarray, geo: tuple, transpose: bool) -> np.ndarray:
     lead, sp, k, s, p, out, inv = geo
     nd = len(k)
     B = _prod(lead)
+    if k == s and not any(p) and all(o * kk == n for o, kk, n in zip(out, k, sp)):
+        # windows tile the input exactly: reshape (B, o0, k0, o1, k1, ...), no padding copies
+        tiled = (B,) + sum(((o, kk) for o, kk in zip(out, k)), ())
+        if not transpose:
+            t = x.reshape(tiled)
+            for i in range(nd):  # the same order of additions as _sum_windows
+                ax = (slice(None),) * (2 + i)
+                acc = t[ax + (0,)] + t[ax + (1,)] if k[i] > 1 else t[ax + (0,)].copy()
+                for j in range(2, k[i]):
+                    acc += t[ax + (j,)]
+                t = acc
+            t *= inv
+            return t.reshape(lead + out)
+        res = x.reshape((B,) + out) * inv
+        for i in reversed(range(nd)):  # each input position gets its window's one value
+            if k[i] > 1:
+                res = np.repeat(res, k[i], axis=1 + i)
+        return res.reshape(lead + sp)
     if not transpose:
         xb = x.reshape((B,) + sp)
         xp = _pool_pad(xb, k, s, p, (1,) * nd, out, 0)

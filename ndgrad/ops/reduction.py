@@ -12,39 +12,35 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _make, _state, dims_arg, float_dtype_for, grad_needed, out_ref, record, register, wrap_dim
+from ._core import _make, _state, dims_arg, out_ref, record, register, wrap_dim
 from .elementwise import abs as _abs
 from .elementwise import exp, log, sqrt, where
 from .shape import expand, reshape, squeeze, unsqueeze
 
 
 class _ReturnType(tuple):
-    """Named (values, indices) pair printed as PyTorch's torch.return_types.<name>."""
+    """Named pair ((values, indices) for most ops) printed as PyTorch's torch.return_types.<name>."""
 
     _name = "max"
+    _fields = ("values", "indices")
 
-    def __new__(cls, values: Tensor, indices: Tensor) -> "_ReturnType":
-        return tuple.__new__(cls, (values, indices))
-
-    @property
-    def values(self) -> Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> Tensor:
-        return self[1]
+    def __new__(cls, first: Tensor, second: Tensor) -> "_ReturnType":
+        return tuple.__new__(cls, (first, second))
 
     def __repr__(self) -> str:
-        return f"ndgrad.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"ndgrad.return_types.{self._name}(\n{body})"
 
 
 _RETURN_TYPES: dict = {}
 
 
-def return_type(name: str) -> type:
+def return_type(name: str, fields: tuple = ("values", "indices")) -> type:
+    """The named-pair class torch.return_types.<name>, with one attribute per field (made once, cached)."""
     cls = _RETURN_TYPES.get(name)
     if cls is None:
-        cls = _RETURN_TYPES[name] = type(name, (_ReturnType,), {"_name": name})
+        attrs = {f: property(lambda self, i=i: self[i]) for i, f in enumerate(fields)}
+        cls = _RETURN_TYPES[name] = type(name, (_ReturnType,), {"_name": name, "_fields": fields, **attrs})
     return cls
 
 
@@ -182,9 +178,7 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     return nansum(input, dim, keepdim) / sum(notnan, dim, keepdim)
 
 
-def _cap(d: D.dtype) -> str:
-    from .elementwise import cap_name
-    return cap_name(d)
+_cap = D.scalar_name
 
 
 class ProdBackward0(Node):
@@ -253,8 +247,8 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
         raise RuntimeError("std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
     axes = dims_arg(dim, input._data.ndim)
-    if input._data.ndim == 0:
-        axes = None
+    if input._data.ndim == 0 or axes == ():
+        axes = None  # an empty dim list reduces over all dims, as PyTorch does
     n = input._data.size if axes is None else math.prod(input._data.shape[a] for a in axes)
     centered = input - mean(input, axes, keepdim=True)
     sq = centered * centered.conj() if input.is_complex() else centered * centered
@@ -274,12 +268,14 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 @register()
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple:
+    """(var, mean) over the same dims, in one call."""
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 @register()
 def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple:
+    """(std, mean) over the same dims, in one call."""
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
@@ -411,10 +407,9 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any =
 
 @register()
 def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
-    cls = type("aminmax", (_ReturnType,), {"_name": "aminmax"})
-    t = tuple.__new__(cls, (amin(input, () if dim is None else dim, keepdim),
-                            amax(input, () if dim is None else dim, keepdim)))
-    return t
+    """(min, max) over dim (all elements when None), as a named pair."""
+    dims = () if dim is None else dim
+    return return_type("aminmax", ("min", "max"))(amin(input, dims, keepdim), amax(input, dims, keepdim))
 
 
 @register()
@@ -523,11 +518,13 @@ def _cum_extreme(input: Tensor, dim: int, ufunc: Any, name: str) -> tuple:
 
 @register()
 def cummax(input: Tensor, dim: int) -> tuple:
+    """Running maximum along dim, with the index of each."""
     return _cum_extreme(input, dim, np.maximum, "cummax")
 
 
 @register()
 def cummin(input: Tensor, dim: int) -> tuple:
+    """Running minimum along dim, with the index of each."""
     return _cum_extreme(input, dim, np.minimum, "cummin")
 
 
@@ -723,6 +720,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 @register()
 def msort(input: Tensor) -> Tensor:
+    """Sort along dim 0 (values only)."""
     return sort(input, 0)[0]
 
 
@@ -744,6 +742,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 @register()
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
+    """The k-th smallest value along dim, with its index."""
     from .indexing import gather
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
@@ -787,23 +786,24 @@ def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return return_type("median")(vals, idx)
 
 
-@register()
-def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
-             interpolation: str = "linear") -> Tensor:
-    """q-th quantiles (linear interpolation between order statistics by default)."""
+def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolation: str, fn: str) -> Tensor:
+    # quantile ignores nothing (a slice holding NaN gives NaN); nanquantile interpolates over the
+    # non-NaN values of each slice (NaN only where a slice is all NaN). NaNs sort last.
     from .indexing import gather
     if input._dtype.category != 2:
-        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+        raise RuntimeError(f"{fn}() input tensor must be either float or double dtype")
     qs = q._data if isinstance(q, Tensor) else np.asarray(q, dtype=np.float64)
     if np.any((qs < 0) | (qs > 1)):
         bad = float(np.asarray(qs)[(qs < 0) | (qs > 1)].reshape(-1)[0])
-        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {bad}")
+        raise RuntimeError(f"{fn}() q must be in the range [0, 1] but got {bad}")
     x = reshape(input, -1) if dim is None or input._data.ndim == 0 else input
     d = 0 if dim is None else wrap_dim(dim, input._data.ndim)
-    n = x._data.shape[d]
     order = _make(_sort_idx(x._data, d, False, True).astype(np.int64), D.int64)
-    srt = gather(x, d, order)
-    pos = np.atleast_1d(qs) * (n - 1)
+    srt = gather(x, d, order).movedim(d, -1)  # sorted along the last dim: shape S + (n,)
+    isnan = np.isnan(srt._data)
+    n = srt._data.shape[-1]
+    count = (n - isnan.sum(-1)) if fn == "nanquantile" else np.full(srt._data.shape[:-1], n)
+    pos = (np.maximum(count, 1) - 1)[..., None] * np.atleast_1d(qs).astype(np.float64)  # S + (Q,)
     lo = np.floor(pos).astype(np.int64)
     hi = np.ceil(pos).astype(np.int64)
     if interpolation == "lower":
@@ -815,18 +815,18 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     frac = pos - lo
     if interpolation == "midpoint":
         frac = np.where(hi > lo, 0.5, 0.0)
-    from .indexing import index_select
-    a = index_select(srt, d, _make(lo, D.int64))
-    b = index_select(srt, d, _make(hi, D.int64))
-    fshape = [1] * srt._data.ndim
-    fshape[d] = -1
-    w = _make(frac.astype(srt._data.dtype).reshape(fshape), srt._dtype)
+    a = gather(srt, -1, _make(lo, D.int64))
+    b = gather(srt, -1, _make(hi, D.int64))
+    w = _make(frac.astype(srt._data.dtype), srt._dtype)
     if isinstance(q, Tensor) and q._requires_grad and interpolation == "linear":
-        # differentiable in q too: the weight is q * (n - 1) - lo
-        w = q.to(srt._dtype).reshape(fshape) * (n - 1) - _make(lo.astype(srt._data.dtype).reshape(fshape),
-                                                                 srt._dtype)
+        # differentiable in q too: the weight is q * (count - 1) - lo
+        w = q.to(srt._dtype).reshape(-1) * _make((np.maximum(count, 1) - 1)[..., None].astype(srt._data.dtype),
+                                                 srt._dtype) - _make(lo.astype(srt._data.dtype), srt._dtype)
     r = a + (b - a) * w
-    r = r.movedim(d, 0)
+    nan_out = count == 0 if fn == "nanquantile" else isnan.any(-1)
+    if nan_out.any():
+        r = where(_make(np.broadcast_to(nan_out[..., None], r._data.shape), D.bool), float("nan"), r)
+    r = r.movedim(-1, 0)  # (Q,) + S
     if keepdim:
         r = unsqueeze(r, d + 1) if dim is not None else r.reshape((r._data.shape[0],) + (1,) * input._data.ndim)
     if np.ndim(qs) == 0:
@@ -835,8 +835,17 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
 
 
 @register()
-def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    return quantile(input, q, dim, keepdim)
+def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """q-th quantiles (linear interpolation between order statistics by default); NaN where a slice has NaN."""
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile")
+
+
+@register()
+def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """quantile computed over the non-NaN values of each slice (NaN where a slice is all NaN)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
 
 
 @register()
@@ -844,7 +853,9 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
            return_counts: bool = False, dim: int | None = None) -> Any:
     """Sorted unique elements (optionally inverse indices and counts)."""
     if dim is not None:
-        vals, inv, cnt = np.unique(input._data, axis=dim, return_inverse=True, return_counts=True)
+        d = wrap_dim(dim, input._data.ndim)
+        vals, inv, cnt = np.unique(input._data, axis=d, return_inverse=True, return_counts=True)
+        inv = inv.reshape(-1)
     else:
         vals, inv, cnt = np.unique(input._data, return_inverse=True, return_counts=True)
         inv = inv.reshape(input._data.shape)
@@ -887,13 +898,6 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     lo, hi = (min, max) if (min, max) != (0, 0) else (float(input._data.min()), float(input._data.max()))
     h, _ = np.histogram(input._data, bins=bins, range=(lo, hi))
     return _make(h.astype(input._data.dtype), input._dtype)
-
-
-def float_out(x: Tensor) -> D.dtype:
-    return float_dtype_for(x)
-
-
-_ = grad_needed
 
 
 def _accept_numpy_aliases(names: tuple) -> None:

@@ -100,9 +100,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     """Same data with a new shape; raises if the memory layout does not allow a view.
     `view(dtype)` reinterprets the bytes as another dtype."""
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
-        dt = shape[0]
-        return as_view(input, input._data.view(dt.np)) if dt is not input._dtype else as_view(
-            input, input._data.view())
+        return _view_dtype(input, shape[0])
     shape = _infer_shape(_shape_args(shape), input._data.size)
     try:
         arr = np.reshape(input._data, shape, copy=False)
@@ -114,6 +112,23 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
 
 Tensor.view = view
+
+
+def _view_dtype(input: Tensor, dt: D.dtype) -> Tensor:
+    # the same bytes read as another dtype; a different element size rescales the last dim
+    a, src = input._data, input._dtype
+    if dt.itemsize != src.itemsize:
+        what = f"to view {D.scalar_name(src)} as {D.scalar_name(dt)} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a.strides[-1] != src.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {a.strides[-1] // src.itemsize}")
+        ratio = dt.itemsize // src.itemsize
+        if ratio > 1 and a.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}")
+    out = as_view(input, a.view(dt.np))
+    out._dtype = dt
+    return out
 
 
 def _view_as(input: Tensor, other: Tensor) -> Tensor:
@@ -154,7 +169,8 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence) -> Tensor:
     d = wrap_dim(dim, input._data.ndim)
     shp = input._data.shape
     sizes = tuple(sizes)
-    if -1 not in sizes and int(np.prod(sizes)) != shp[d]:
+    known, n_infer = int(np.prod([s for s in sizes if s != -1])), sizes.count(-1)
+    if (known != shp[d]) if n_infer == 0 else (n_infer == 1 and (known == 0 or shp[d] % known)):
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
                            f"({shp[d]}) in the input tensor")
     inner = _infer_shape(sizes, shp[d])
@@ -326,9 +342,9 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     sizes = _shape_args(sizes)
     shp = input._data.shape
     if len(sizes) < len(shp):
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the number of sizes "
-                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
-                           f"the tensor ({len(shp)})")
+        raise RuntimeError(f"expand(torch.{D.tensor_type_name(input._dtype)}{{{list(shp)}}}, size={list(sizes)}): "
+                           f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number "
+                           f"of dimensions in the tensor ({len(shp)})")
     lead = len(sizes) - len(shp)
     target = []
     for i, s in enumerate(sizes):
@@ -474,8 +490,7 @@ _TYPE_STRINGS = {"torch." + k: v for k, v in {
 
 def _type(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kw: Any) -> Any:
     if dtype is None:
-        from ..autograd.graph import TENSOR_TYPE_NAMES
-        return "torch." + TENSOR_TYPE_NAMES[self._dtype.name]
+        return "torch." + D.tensor_type_name(self._dtype)
     if isinstance(dtype, str):
         key = dtype.replace("ndgrad.", "torch.")
         if key not in _TYPE_STRINGS:
@@ -509,9 +524,7 @@ class CatBackward0(Node):
         return tuple(out)
 
 
-def _cap(d: D.dtype) -> str:
-    from .elementwise import cap_name
-    return cap_name(d)
+_cap = D.scalar_name
 
 
 def _tensor_seq(tensors: Any, fn: str) -> list:
@@ -587,6 +600,7 @@ def stack(tensors: Sequence, dim: int = 0, *, out: Any = None) -> Tensor:
 
 @register(method=False)
 def hstack(tensors: Sequence) -> Tensor:
+    """Concatenate along dim 1 (dim 0 for 1-d tensors)."""
     ts = _tensor_seq(tensors, "hstack")
     ts = [t if t._data.ndim else reshape(t, 1) for t in ts]
     return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
@@ -594,12 +608,14 @@ def hstack(tensors: Sequence) -> Tensor:
 
 @register(method=False, aliases=("row_stack",))
 def vstack(tensors: Sequence) -> Tensor:
+    """Concatenate as rows (1-d tensors become rows)."""
     ts = _tensor_seq(tensors, "vstack")
     return cat([reshape(t, 1, -1) if t._data.ndim < 2 else t for t in ts], 0)
 
 
 @register(method=False)
 def dstack(tensors: Sequence) -> Tensor:
+    """Concatenate along dim 2 (inputs made at least 3-d)."""
     ts = _tensor_seq(tensors, "dstack")
     out = []
     for t in ts:
@@ -615,6 +631,7 @@ def dstack(tensors: Sequence) -> Tensor:
 
 @register(method=False)
 def column_stack(tensors: Sequence) -> Tensor:
+    """Stack 1-d tensors as columns; concatenate others along dim 1."""
     ts = _tensor_seq(tensors, "column_stack")
     return cat([reshape(t, -1, 1) if t._data.ndim < 2 else t for t in ts], 1)
 
@@ -831,6 +848,7 @@ def flip(input: Tensor, dims: Any) -> Tensor:
 
 @register()
 def fliplr(input: Tensor) -> Tensor:
+    """Reverse the order of columns (dim 1)."""
     if input._data.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, 1)
@@ -838,6 +856,7 @@ def fliplr(input: Tensor) -> Tensor:
 
 @register()
 def flipud(input: Tensor) -> Tensor:
+    """Reverse the order of rows (dim 0)."""
     if input._data.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return flip(input, 0)
@@ -968,6 +987,9 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     r = repeats._data if isinstance(repeats, Tensor) else repeats
+    if np.ndim(r) == 1 and len(r) != n and len(r) != 1:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{len(r)} and input.size({d}) = {n}")
     idx = np.repeat(np.arange(n), r)
     return index_select(input, d, _tensor(idx, dtype=D.int64))
 
@@ -1057,16 +1079,19 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
 
 @register()
 def atleast_1d(input: Tensor) -> Tensor:
+    """A 0-d tensor reshaped to 1-d; others unchanged."""
     return reshape(input, 1) if input._data.ndim == 0 else input
 
 
 @register()
 def atleast_2d(input: Tensor) -> Tensor:
+    """A tensor padded with leading dims to 2-d."""
     return reshape(input, (1,) * (2 - input._data.ndim) + input._data.shape) if input._data.ndim < 2 else input
 
 
 @register()
 def ravel(input: Tensor) -> Tensor:
+    """The tensor flattened to 1-d (a view when possible)."""
     return reshape(input, -1)
 
 

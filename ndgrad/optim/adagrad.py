@@ -1,7 +1,7 @@
 """Adagrad with learning-rate decay, weight decay and an initial accumulator value."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -52,10 +52,6 @@ class Adagrad(Optimizer):
             group.setdefault("maximize", False)
             group.setdefault("differentiable", False)
             group.setdefault("fused", None)
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
-        return self._step_with_hooks(closure)
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _to_float(group["lr"])

@@ -1,7 +1,7 @@
 """Adam (and, with decoupled_weight_decay=True, AdamW), with amsgrad and maximize."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -57,10 +57,6 @@ class Adam(Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("fused", None)
             group.setdefault("decoupled_weight_decay", False)
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
-        return self._step_with_hooks(closure)
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _to_float(group["lr"])

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Tensor
+from .._tensor import Tensor, _typename
 from ..autograd import grad_mode
 
 __all__ = ["Optimizer", "required"]
@@ -29,15 +29,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-def _typename(obj: Any) -> str:
-    if isinstance(obj, Tensor):
-        return "ndgrad." + {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
-                            "int32": "IntTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}.get(
-            obj.dtype.name if hasattr(obj.dtype, "name") else str(obj.dtype), "Tensor")
-    t = type(obj)
-    return t.__qualname__ if t.__module__ in ("builtins", "__builtin__") else f"{t.__module__}.{t.__qualname__}"
 
 
 def _to_float(v: Any) -> float:
@@ -197,8 +188,10 @@ class Optimizer:
                     g._version[0] += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one optimization step (implemented by subclasses)."""
-        raise NotImplementedError
+        """Perform one optimization step; `closure` re-evaluates the model and returns the loss.
+
+        Subclasses implement `_update_group` (one param group's update, run with grad off) or override step."""
+        return self._step_with_hooks(closure)
 
     def _eval_closure(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:
@@ -265,7 +258,7 @@ class Optimizer:
             hook(self, (closure,), {})
         return loss
 
-    def _update_group(self, group: dict[str, Any]) -> None:  # pragma: no cover - subclasses
+    def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
     # -- scratch buffers ---------------------------------------------------------

@@ -1,7 +1,7 @@
 """RMSprop with smoothing constant alpha, optional momentum and the centered variant."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -45,10 +45,6 @@ class RMSprop(Optimizer):
             group.setdefault("maximize", False)
             group.setdefault("differentiable", False)
             group.setdefault("capturable", False)
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
-        return self._step_with_hooks(closure)
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _to_float(group["lr"])

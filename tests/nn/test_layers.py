@@ -654,3 +654,23 @@ def test_functional_errors():
         F.cosine_similarity(ndgrad.ones(2, 3), ndgrad.ones(2, 4))
     with pytest.raises(RuntimeError, match="The size of tensor a"):
         F.binary_cross_entropy_with_logits(ndgrad.ones(2, 3), ndgrad.ones(2, 3), weight=ndgrad.ones(4))
+
+
+def test_instance_norm_tracks_running_stats() -> None:
+    # regression: InstanceNorm(track_running_stats=True) never updated its running stats in training
+    x = np.random.default_rng(0).standard_normal((2, 3, 5)).astype(np.float32)
+    m = nn.InstanceNorm1d(3, momentum=0.2, track_running_stats=True)
+    m(_nd(x))
+    mu, var = x.mean(2), x.var(2, ddof=1)  # per instance, unbiased; averaged over the batch
+    _close(m.running_mean, 0.2 * mu.mean(0), atol=1e-6)
+    _close(m.running_var, 0.8 + 0.2 * var.mean(0), atol=1e-6)
+    m.eval()  # eval normalises with the running stats
+    want = (x - m.running_mean.numpy()[:, None]) / np.sqrt(m.running_var.numpy()[:, None] + 1e-5)
+    _close(m(_nd(x)), want, atol=1e-5)
+    frozen = nn.InstanceNorm1d(3, momentum=None, track_running_stats=True)
+    frozen(_nd(x))
+    _close(frozen.running_mean, np.zeros(3))
+    with pytest.raises(RuntimeError, match="Expected running_mean and running_var to be defined"):
+        F.instance_norm(_nd(x), use_input_stats=False)
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
+        F.instance_norm(_nd(x[:, :, :1]))

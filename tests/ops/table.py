@@ -377,6 +377,9 @@ for _n, _f in (("var", np.var), ("std", np.std)):
     row(_n, gen([((2, 3, 4),)], [(((0, 2),), {}), (([1, 2],), {"correction": 2, "keepdim": True})]),
         lambda a, dim, keepdim=False, correction=1, _f=_f: _f(a, axis=tuple(dim), keepdims=keepdim, ddof=correction),
         variant="dims", atol=1e-5)
+    # an empty dim list reduces over every dim (regression: it divided by n - 1 = 0)
+    row(_n, gen([((2, 3),)], [(((),), {}), (([],), {"keepdim": True})]),
+        lambda a, dim, keepdim=False, _f=_f: _f(a, keepdims=keepdim, ddof=1), variant="empty_dims", atol=1e-5)
 row("var_mean", gen([((2, 3),)], [((), {}), ((1,), {})]),
     lambda a, dim=None: (np.var(a, axis=dim, ddof=1), np.mean(a, axis=dim)))
 row("std_mean", gen([((2, 3),)], [((), {}), ((1,), {})]),
@@ -418,6 +421,12 @@ row("quantile", gen([((7,),)], [((np.array([0.1, 0.5, 0.75]),), {})]),
     lambda a, q: np.quantile(a, q.astype(np.float64)), variant="tensor_q", atol=1e-5,
     call=lambda L, a, q: L.quantile(a, q.to(a.dtype)))
 row("nanquantile", gen([((7,),)], [((0.3,), {})]), lambda a, q: np.nanquantile(a, q), atol=1e-5)
+# NaN handling (regression: nanquantile ignored nothing, quantile skipped NaNs that sorted last)
+_NANQ = [[1.0, np.nan, 3.0, 4.0], [2.0, 5.0, np.nan, np.nan], [0.5, 2.0, -1.0, 7.0]]
+for _n, _f in (("quantile", np.quantile), ("nanquantile", np.nanquantile)):
+    row(_n, fixed(lambda d, r: [((np.array(_NANQ, d[0]), 0.5), {"dim": 1}),
+                                ((np.array(_NANQ, d[0]), 0.25), {"dim": 0, "keepdim": True})]),
+        lambda a, q, dim, keepdim=False, _f=_f: _f(a, q, axis=dim, keepdims=keepdim), variant="nan", atol=1e-5)
 row("logsumexp", gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {"keepdim": True})] +
                      ([(((0, 1),), {})] if len(s[0]) > 1 else [])),
     lambda a, dim, keepdim=False: np.log(np.sum(np.exp(a), axis=dim, keepdims=keepdim)), atol=1e-5)
@@ -822,7 +831,8 @@ MM_TOL = {"rtol": 1e-4, "atol": 1e-5}
 row("mm", gen([((2, 3), (3, 4)), ((0, 3), (3, 2)), ((2, 0), (0, 3))]), np.matmul, dtypes=NUM, **MM_TOL)
 row("mv", gen([((2, 3), (3,)), ((0, 3), (3,))]), np.matmul, dtypes=NUM, **MM_TOL)
 row("dot", gen([((3,), (3,)), ((0,), (0,))]), np.dot, dtypes=NUM, **MM_TOL)
-row("inner", gen([((3,), (3,)), ((2, 3), (4, 3)), ((2, 3), (3,))]), np.inner, dtypes=NUM, **MM_TOL)
+row("inner", gen([((3,), (3,)), ((2, 3), (4, 3)), ((2, 3), (3,)), ((2, 3), (4, 5, 3)), ((), (2, 3))]), np.inner,
+    dtypes=NUM, **MM_TOL)
 row("vdot", gen([((3,), (3,))]), np.vdot, dtypes=NUM, **MM_TOL)
 row("vdot", fixed(lambda d, r: [((make_array((3,), "complex64", r), make_array((3,), "complex64", r)), {})]),
     np.vdot, dtypes=("complex64",), variant="complex", **MM_TOL)

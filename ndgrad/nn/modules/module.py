@@ -13,9 +13,8 @@ from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator, Mapping
 
 from ... import _dtype as D
-from ..._tensor import Tensor
+from ..._tensor import Tensor, _typename
 from ...autograd import grad_mode
-from ...autograd.graph import TENSOR_TYPE_NAMES
 from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module", "RemovableHandle"]
@@ -23,12 +22,6 @@ __all__ = ["Module", "RemovableHandle"]
 _NOT_INIT = "cannot assign {} before Module.__init__() call"
 
 
-def _typename(v: Any) -> str:
-    if isinstance(v, Tensor):
-        return "torch." + TENSOR_TYPE_NAMES.get(v._dtype.name, "Tensor")
-    t = type(v)
-    mod = t.__module__
-    return t.__qualname__ if mod in ("builtins", None) else f"{mod}.{t.__qualname__}"
 
 
 def _size_str(shape: Any) -> str:
@@ -764,12 +757,14 @@ _global_forward_pre_hooks: "OrderedDict[int, Callable]" = OrderedDict()
 
 
 def register_module_forward_hook(hook: Callable) -> RemovableHandle:
+    """A forward hook run by every Module after its forward."""
     h = RemovableHandle(_global_forward_hooks)
     _global_forward_hooks[h.id] = hook
     return h
 
 
 def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """A forward pre-hook run by every Module before its forward."""
     h = RemovableHandle(_global_forward_pre_hooks)
     _global_forward_pre_hooks[h.id] = hook
     return h

@@ -23,6 +23,19 @@ def _dt(dtype: Any) -> D.dtype:
     return dtype if dtype is not None else D.get_default_dtype()
 
 
+def _make_affine(m: Module, shape: Any, affine: bool, bias: bool, dt: D.dtype) -> None:
+    # `weight` (and `bias` unless bias=False) of `shape` when affine, else None placeholders
+    m.register_parameter("weight", Parameter(empty(shape, dtype=dt)) if affine else None)
+    m.register_parameter("bias", Parameter(empty(shape, dtype=dt)) if affine and bias else None)
+
+
+def _reset_affine(m: Module) -> None:
+    if m.weight is not None:
+        init.ones_(m.weight)
+    if m.bias is not None:
+        init.zeros_(m.bias)
+
+
 class _NormBase(Module):
     """Shared state of batch and instance norm: affine parameters and running statistics."""
 
@@ -38,15 +51,7 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dt = _dt(dtype)
-        if affine:
-            self.weight = Parameter(empty(num_features, dtype=dt))
-            if bias:
-                self.bias = Parameter(empty(num_features, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _make_affine(self, num_features, affine, bias, dt)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dt))
             self.register_buffer("running_var", ones(num_features, dtype=dt))
@@ -65,10 +70,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input: Any) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -207,11 +209,9 @@ class _InstanceNorm(_NormBase):
             raise ValueError(f"expected {self._batched_ndim - 1}D or {self._batched_ndim}D input (got {nd}D input)")
         unbatched = nd == self._batched_ndim - 1
         x = input.unsqueeze(0) if unbatched else input
-        if self.track_running_stats and not self.training:
-            out = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False,
-                               0.0, self.eps)
-        else:
-            out = F.instance_norm(x, None, None, self.weight, self.bias, True, self.momentum, self.eps)
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
 
 
@@ -238,23 +238,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dt = _dt(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(empty(self.normalized_shape, dtype=dt))
-            if bias:
-                self.bias = Parameter(empty(self.normalized_shape, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _make_affine(self, self.normalized_shape, elementwise_affine, bias, _dt(dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Any) -> Any:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -303,23 +291,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        dt = _dt(dtype)
-        if affine:
-            self.weight = Parameter(empty(num_channels, dtype=dt))
-            if bias:
-                self.bias = Parameter(empty(num_channels, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _make_affine(self, num_channels, affine, bias, _dt(dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Any) -> Any:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

@@ -14,18 +14,6 @@ from .module import Module
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
-def _check_padding(padding_idx: Any, n: int) -> Any:
-    if padding_idx is not None:
-        if padding_idx > 0:
-            if padding_idx >= n:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-        elif padding_idx < 0:
-            if padding_idx < -n:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx = n + padding_idx
-    return padding_idx
-
-
 class Embedding(Module):
     """A lookup table of `num_embeddings` vectors of size `embedding_dim`."""
 
@@ -36,7 +24,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        self.padding_idx = _check_padding(padding_idx, num_embeddings)
+        self.padding_idx = F._padding_idx(padding_idx, num_embeddings)
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
@@ -103,7 +91,7 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        self.padding_idx = _check_padding(padding_idx, num_embeddings)
+        self.padding_idx = F._padding_idx(padding_idx, num_embeddings)
         if _weight is None:
             self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype or D.get_default_dtype()))
             init.normal_(self.weight)
