@@ -282,9 +282,13 @@ def _conv_fwd1(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, p: _P, out_sp
         np.matmul(wm, cols, out=prod)
         rows = _row_shape(osp, tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad)))
         out = np.empty((N, O) + tuple(osp), x.dtype)
-        np.copyto(out, prod.reshape((N, O) + rows)[(slice(None),) * 3 + tuple(slice(0, o) for o in osp[1:])])
-    else:
-        out = np.matmul(wm, cols).reshape((N, O) + tuple(osp))
+        src = prod.reshape((N, O) + rows)[(slice(None),) * 3 + tuple(slice(0, o) for o in osp[1:])]
+        if b is None:
+            np.copyto(out, src)
+        else:  # the bias rides along with the cropping copy
+            np.add(src, b.reshape((O,) + (1,) * len(osp)), out=out)
+        return out, cols
+    out = np.matmul(wm, cols).reshape((N, O) + tuple(osp))
     if b is not None:
         out.reshape(N, O, -1)[...] += b[:, None]
     return out, cols
