@@ -81,11 +81,15 @@ def matmul(lib: Any, n: int = 1024) -> Callable[[], Any]:
 
 
 def import_time(module: str, repeat: int = 5) -> float:
-    """Median wall time of a fresh `python -c 'import module'`."""
+    """Median wall time of a fresh `python -c 'import module'`, with byte code cached as after a
+    `pip install` (a first untimed run writes it even where PYTHONDONTWRITEBYTECODE is set)."""
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True, env=env)
     samples = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True, env=env)
         samples.append(time.perf_counter() - t0)
     return statistics.median(samples)
 
