@@ -82,7 +82,8 @@ def is_nonzero(input: Tensor) -> bool:
 def __getattr__(name: str) -> object:
     # optional and heavier parts load on first use, keeping `import ndgrad` light
     import importlib
-    if name in ("nn", "optim", "utils", "datasets", "serialization", "testing", "cuda", "backends", "distributed"):
+    if name in ("nn", "optim", "utils", "datasets", "serialization", "testing", "cuda", "backends", "distributed",
+                "accelerator"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

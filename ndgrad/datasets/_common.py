@@ -5,25 +5,14 @@ from typing import Any
 
 import numpy as np
 
-try:
-    from ndgrad.utils.data import Dataset
-except ImportError:  # the core's utils.data is not there yet: a stand-in with the same protocol
-    class Dataset:  # type: ignore[no-redef]
-        """An indexable collection of samples: subclasses define __getitem__ and __len__."""
+from ndgrad.utils.data import Dataset
 
-        def __getitem__(self, index: int) -> Any:
-            raise NotImplementedError
-
-        def __len__(self) -> int:
-            raise NotImplementedError
-
-__all__ = ["Dataset", "from_array", "is_tensor", "to_array"]
+__all__ = ["Dataset", "ImageDataset", "from_array", "is_tensor", "to_array"]
 
 
 def is_tensor(obj: Any) -> bool:
-    import ndgrad
-    tensor_type = getattr(ndgrad, "Tensor", None)
-    return tensor_type is not None and isinstance(obj, tensor_type)
+    from ndgrad import Tensor
+    return isinstance(obj, Tensor)
 
 
 def to_array(obj: Any) -> np.ndarray:
@@ -37,3 +26,28 @@ def from_array(arr: np.ndarray) -> Any:
     """An ndgrad tensor sharing memory with ``arr`` (dtype kept)."""
     import ndgrad
     return ndgrad.from_numpy(np.ascontiguousarray(arr))
+
+
+class ImageDataset(Dataset):
+    """Images in ``data`` and labels in ``targets``, with torchvision's transform hooks.
+    Subclasses say how one stored image becomes a sample in ``_image``."""
+
+    data: Any
+    targets: Any
+    transform: Any = None
+    target_transform: Any = None
+
+    def _image(self, index: int) -> np.ndarray:
+        return np.array(to_array(self.data)[index])
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        image: Any = from_array(self._image(index))
+        target: Any = int(to_array(self.targets)[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
+
+    def __len__(self) -> int:
+        return len(to_array(self.data))

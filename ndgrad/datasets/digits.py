@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._common import Dataset, from_array, to_array
+from ._common import ImageDataset, from_array, to_array
 
 __all__ = ["Digits"]
 
@@ -29,7 +29,7 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(bunch.images), np.asarray(bunch.target)
 
 
-class Digits(Dataset):
+class Digits(ImageDataset):
     """scikit-learn's digits as a train or test split.
 
     Args:
@@ -73,17 +73,8 @@ class Digits(Dataset):
     def class_to_idx(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.classes)}
 
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        image: Any = from_array(np.array(to_array(self.data)[index])[None])
-        target: Any = int(to_array(self.targets)[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __len__(self) -> int:
-        return len(to_array(self.data))
+    def _image(self, index: int) -> np.ndarray:
+        return np.array(to_array(self.data)[index])[None]  # (1, 8, 8): channel first, like ToTensor
 
     def __repr__(self) -> str:
         lines = [f"Dataset {type(self).__name__}",

@@ -17,14 +17,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._common import Dataset, from_array, to_array
+from ._common import ImageDataset, from_array
 from .idx import read_idx
 from .utils import check_integrity, download_url
 
 __all__ = ["MNIST", "FashionMNIST"]
 
 
-class MNIST(Dataset):
+class MNIST(ImageDataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test 28x28 grey images.
 
     Args:
@@ -137,18 +137,6 @@ class MNIST(Dataset):
                                f"and use download=True (or copy a good file there).") from exc
 
     # -- samples -----------------------------------------------------------------------
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        """(image, target): uint8 tensor (28, 28) (a copy) and int, before the transforms."""
-        image: Any = from_array(np.array(to_array(self.data)[index]))
-        target: Any = int(to_array(self.targets)[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __len__(self) -> int:
-        return len(to_array(self.data))
 
     def __repr__(self) -> str:
         lines = [f"Dataset {type(self).__name__}",

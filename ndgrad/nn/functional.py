@@ -191,28 +191,25 @@ class SoftmaxBackward0(Node):
         return (out * (g - (g * out).sum(self.dim, keepdims=True)),)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    """log(softmax(input)) along dim, computed stably."""
-    input, axis = _prep_softmax(input, dim, dtype, "log_softmax")
-    res = _make(_np_log_softmax(input._data, axis), input._dtype)
+def _softmax_family(input: Tensor, dim: Any, dtype: Any, name: str, kernel: Any, node: type) -> Tensor:
+    input, axis = _prep_softmax(input, dim, dtype, name)
+    res = _make(kernel(input._data, axis), input._dtype)
     if _state.enabled and input._requires_grad:
-        n = LogSoftmaxBackward0()
+        n = node()
         n.dim = axis
         n.save(out_ref(res))
         record(n, res, (input,))
     return res
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """log(softmax(input)) along dim, computed stably."""
+    return _softmax_family(input, dim, dtype, "log_softmax", _np_log_softmax, LogSoftmaxBackward0)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """exp(input) normalised to sum to 1 along dim."""
-    input, axis = _prep_softmax(input, dim, dtype, "softmax")
-    res = _make(_np_softmax(input._data, axis), input._dtype)
-    if _state.enabled and input._requires_grad:
-        n = SoftmaxBackward0()
-        n.dim = axis
-        n.save(out_ref(res))
-        record(n, res, (input,))
-    return res
+    return _softmax_family(input, dim, dtype, "softmax", _np_softmax, SoftmaxBackward0)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:

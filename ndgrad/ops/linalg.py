@@ -218,8 +218,11 @@ MatmulBackward.__name__ = "UnsafeViewBackward0"
 
 
 @register()
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with NumPy/PyTorch rules: 1-d operands are vectors, batch dims broadcast."""
+    if out is not None:  # torch.matmul(a, b, out=y): computed, then written into `out` (no graph)
+        from .elementwise import _write_out
+        return _write_out(out, matmul(input, other))
     _check_tensor(input, "matmul", 1, "input")
     _check_tensor(other, "matmul", 2, "other")
     na, nb = input._data.ndim, other._data.ndim
