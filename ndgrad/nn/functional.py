@@ -21,6 +21,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..ops._core import _make, _state, broadcast_shapes_or_raise, out_ref, record, wrap_dim
 from ..ops.elementwise import where as _where_op
+from ..ops.linalg import addmm as _addmm
 from ..ops.inplace import apply_inplace
 
 # kernels owned by ndgrad.ops.nn, re-exported lazily (module __getattr__ below)
@@ -464,6 +465,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows = int(np.prod(input._data.shape[:-1])) if input._data.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input._data.shape[-1]} and "
                            f"{weight._data.shape[1]}x{weight._data.shape[0]})")
+    if bias is not None and input._data.ndim == 2 and weight._data.ndim == 2:
+        return _addmm(bias, input, weight.t())  # one AddmmBackward0 node, as PyTorch records
     out = input.matmul(weight.t()) if weight._data.ndim == 2 else input.matmul(weight)
     if bias is not None:
         out = out + bias
@@ -915,11 +918,35 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     _check_input(target, "mse_loss", "target")
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target)
+    if weight is None and reduction in ("mean", "sum", "none") and _state.enabled and (
+            input._requires_grad or getattr(target, "_requires_grad", False)):
+        # one MseLossBackward0 node, as PyTorch records (tutorials print loss.grad_fn and its next_functions)
+        _state.enabled = False
+        try:
+            d = input - target
+            res = _reduce(d * d, reduction)
+        finally:
+            _state.enabled = True
+        node = MseLossBackward0()
+        node.scale = 2.0 / max(d._data.size, 1) if reduction == "mean" else 2.0
+        node.save(input, target)
+        return record(node, res, (input, target))
     d = input - target
     loss = d * d
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+class MseLossBackward0(Node):
+    """d/d input of mean/sum/none of (input - target)**2: scale * (input - target) * g; minus that for target."""
+
+    __slots__ = ("scale",)
+
+    def backward(self, g: Tensor) -> tuple:
+        input, target = self.saved()
+        gi = (input - target) * (g * self.scale)
+        return (gi, -gi if self.next_functions[1][0] is not None else None)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -986,9 +1013,17 @@ def _check_target_dtype(target: Tensor) -> None:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target._dtype)}")
 
 
+def _no_grad_arg(fn: str, arg: str, t: Any) -> None:
+    """PyTorch's fused losses give no gradient for their weights: refuse rather than return none."""
+    if t is not None and _state.enabled and getattr(t, "_requires_grad", False):
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{arg}'. "
+                           "This input cannot have requires_grad True.")
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (N, C, d1, ...)."""
+    _no_grad_arg("nll_loss_forward", "weight", weight)
     _check_input(input, "nll_loss")
     _check_input(target, "nll_loss", "target")
     reduction = _reduction(size_average, reduce, reduction)
@@ -1148,6 +1183,7 @@ class BinaryCrossEntropyBackward0(Node):
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-(t log x + (1 - t) log(1 - x)) with logs clamped at -100."""
+    _no_grad_arg("binary_cross_entropy", "weight", weight)
     _check_input(input, "binary_cross_entropy")
     _check_input(target, "binary_cross_entropy", "target")
     reduction = _reduction(size_average, reduce, reduction)
@@ -1220,6 +1256,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """binary_cross_entropy(sigmoid(input), target), computed stably from the logits."""
+    _no_grad_arg("binary_cross_entropy_with_logits", "weight", weight)
+    _no_grad_arg("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     _check_input(input, "binary_cross_entropy_with_logits")
     _check_input(target, "binary_cross_entropy_with_logits", "target")
     reduction = _reduction(size_average, reduce, reduction)

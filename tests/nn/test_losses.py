@@ -306,3 +306,21 @@ def test_gradgradcheck_fused_losses():
     assert gradgradcheck(lambda a: F.cross_entropy(a, idx, label_smoothing=0.1), (x,), eps=1e-6, atol=1e-4)
     assert gradgradcheck(lambda a: F.binary_cross_entropy_with_logits(a, t), (x,), eps=1e-6, atol=1e-4)
     assert gradgradcheck(lambda a: F.binary_cross_entropy(a, t), (p,), eps=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x, w: F.nll_loss(F.log_softmax(x, 1), ndgrad.tensor([0, 1, 2]), weight=w),
+    lambda F, x, w: F.cross_entropy(x, ndgrad.tensor([0, 1, 2]), weight=w),
+    lambda F, x, w: F.binary_cross_entropy(ndgrad.sigmoid(x), ndgrad.rand(3, 4), weight=w.expand(3, 4)),
+    lambda F, x, w: F.binary_cross_entropy_with_logits(x, ndgrad.rand(3, 4), weight=w),
+    lambda F, x, w: F.binary_cross_entropy_with_logits(x, ndgrad.rand(3, 4), pos_weight=w),
+])
+def test_fused_loss_weights_that_require_grad_are_refused(call):
+    # PyTorch's fused losses are not differentiable in their weights: an error, not a silent None
+    from ndgrad.nn import functional as F
+    x = ndgrad.randn(3, 4, requires_grad=True)
+    w = ndgrad.rand(4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="is not differentiable with respect to argument"):
+        call(F, x, w)
+    with ndgrad.no_grad():
+        call(F, x, w)  # fine without recording
