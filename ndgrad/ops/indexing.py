@@ -337,6 +337,8 @@ Tensor.__setitem__ = setitem
 # ---------------------------------------------------------------------------
 def _full_index(index: np.ndarray, dim: int) -> tuple:
     nd = index.ndim
+    if nd == 0:  # a 0-d index into a 1-d input picks one element (an empty key would select them all)
+        return (index,)
     out = []
     for i in range(nd):
         if i == dim:

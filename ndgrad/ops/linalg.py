@@ -276,9 +276,44 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 register("ger")(outer)
 
 
+class AddmmBackward0(Node):
+    """input + mat1 @ mat2 as one node (nn.Linear on a batch): next_functions are (input, mat1, mat2)."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        nf = self.next_functions
+        return (g if nf[0][0] is not None else None,
+                mm(g, b.mT) if nf[1][0] is not None else None,
+                mm(a.mT, g) if nf[2][0] is not None else None)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        a, b = self.saved()
+        nf = self.next_functions
+        return (g if nf[0][0] is not None else None,
+                g @ b._data.T if nf[1][0] is not None else None,
+                a._data.T @ g if nf[2][0] is not None else None)
+
+
 @register()
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
+    if (beta == 1 and alpha == 1 and isinstance(input, Tensor) and isinstance(mat1, Tensor)
+            and isinstance(mat2, Tensor) and input._dtype is mat1._dtype is mat2._dtype
+            and input._dtype.category == 2 and mat1._data.ndim == 2 and mat2._data.ndim == 2
+            and input._data.ndim <= 2 and mat1._data.shape[1] == mat2._data.shape[0]):
+        out = np.matmul(mat1._data, mat2._data)
+        try:
+            out += input._data
+        except ValueError:  # input does not broadcast to the product: the composite path raises PyTorch's error
+            pass
+        else:
+            res = _make(out, input._dtype)
+            if _state.enabled and (input._requires_grad or mat1._requires_grad or mat2._requires_grad):
+                n_ = AddmmBackward0()
+                n_.save(mat1 if mat2._requires_grad else None, mat2 if mat1._requires_grad else None)
+                record(n_, res, (input, mat1, mat2))
+            return res
     p = mm(mat1, mat2)
     return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
 
