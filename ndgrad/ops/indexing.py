@@ -180,6 +180,26 @@ class SelectBackward0(IndexBackward0):
     __slots__ = ()
 
 
+class _UnsqueezeIndexBackward(IndexBackward0):
+    __slots__ = ()
+
+
+_UnsqueezeIndexBackward.__name__ = "UnsqueezeBackward0"
+_FULL = slice(None)
+
+
+def _basic_node(nkey: tuple) -> IndexBackward0:
+    """The node PyTorch records for basic indexing: named after the last step that does
+    something (an int selects, None unsqueezes, a non-full slice slices)."""
+    for k in reversed(nkey):
+        if k is Ellipsis or k == _FULL:
+            continue
+        if k is None:
+            return _UnsqueezeIndexBackward()
+        return SelectBackward0() if isinstance(k, int) else SliceBackward0()
+    return SliceBackward0()
+
+
 class _ScatterZerosBackward(Node):
     __slots__ = ("key", "advanced")
 
@@ -222,10 +242,8 @@ def getitem(input: Tensor, key: Any, _normed: tuple | None = None) -> Tensor:
     if _state.enabled and input._requires_grad:
         if advanced:
             n = IndexBackward0()
-        elif len(nkey) == 1 and isinstance(nkey[0], int):
-            n = SelectBackward0()
         else:
-            n = SliceBackward0()
+            n = _basic_node(nkey)
         n.key, n.shape, n.advanced = nkey, arr.shape, advanced
         record(n, res, (input,))
     return res

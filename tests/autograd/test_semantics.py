@@ -1069,3 +1069,25 @@ def test_integer_ops_do_not_require_grad(M: Any) -> None:
     assert not (x > 2).requires_grad
     assert not x.floor().long().requires_grad
     assert (x.floor() * x).requires_grad
+
+
+# grad_fn names of basic indexing, recorded from PyTorch 2.13: named after the last step that
+# does something (an int selects, None unsqueezes, a non-full slice slices)
+_ALL = slice(None)
+BASIC_INDEX_NODE_NAMES = [
+    ((0,), "SelectBackward0"), ((0, 1), "SelectBackward0"), ((0, _ALL), "SelectBackward0"),
+    ((_ALL, 0), "SelectBackward0"), ((0, slice(1, 3)), "SliceBackward0"), ((slice(1, 3), 0), "SelectBackward0"),
+    ((Ellipsis, 1), "SelectBackward0"), ((None, 0), "SelectBackward0"), ((0, None), "UnsqueezeBackward0"),
+    ((slice(1, None),), "SliceBackward0"), ((_ALL,), "SliceBackward0"),
+    ((0, Ellipsis, slice(1, 2)), "SliceBackward0"), ((_ALL, slice(1, 3), _ALL), "SliceBackward0"),
+]
+
+
+@pytest.mark.parametrize("key,name", BASIC_INDEX_NODE_NAMES)
+def test_basic_indexing_node_names(key, name):
+    assert ndgrad.randn(3, 4, 5, requires_grad=True)[key].grad_fn.name() == name
+    try:
+        import torch
+    except ImportError:
+        return
+    assert torch.randn(3, 4, 5, requires_grad=True)[key].grad_fn.name() == name
