@@ -1078,7 +1078,7 @@ BASIC_INDEX_NODE_NAMES = [
     ((0,), "SelectBackward0"), ((0, 1), "SelectBackward0"), ((0, _ALL), "SelectBackward0"),
     ((_ALL, 0), "SelectBackward0"), ((0, slice(1, 3)), "SliceBackward0"), ((slice(1, 3), 0), "SelectBackward0"),
     ((Ellipsis, 1), "SelectBackward0"), ((None, 0), "SelectBackward0"), ((0, None), "UnsqueezeBackward0"),
-    ((slice(1, None),), "SliceBackward0"), ((_ALL,), "SliceBackward0"),
+    ((slice(1, None),), "SliceBackward0"), (_ALL, "SliceBackward0"),
     ((0, Ellipsis, slice(1, 2)), "SliceBackward0"), ((_ALL, slice(1, 3), _ALL), "SliceBackward0"),
 ]
 
