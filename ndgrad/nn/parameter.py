@@ -65,6 +65,15 @@ class _Uninitialized:
 
     cls_to_become: Any = None
 
+    @staticmethod
+    def _empty(cls: type, requires_grad: bool, dtype: Any) -> Any:
+        self = object.__new__(cls)
+        dt = dtype or D.get_default_dtype()
+        Tensor._init(self, np.empty((0,), dt.np), dt, False)
+        if requires_grad:
+            self.requires_grad_(True)
+        return self
+
     def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
         if isinstance(shape, int):
             shape = (shape,)
@@ -103,12 +112,7 @@ class UninitializedParameter(_Uninitialized, Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> "UninitializedParameter":
-        self = object.__new__(cls)
-        dt = dtype or D.get_default_dtype()
-        Tensor._init(self, np.empty((0,), dt.np), dt, False)
-        if requires_grad:
-            self.requires_grad_(True)
-        return self
+        return _Uninitialized._empty(cls, requires_grad, dtype)
 
     def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
         pass
@@ -133,12 +137,7 @@ class UninitializedBuffer(_Uninitialized, Tensor):
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> "UninitializedBuffer":
-        self = object.__new__(cls)
-        dt = dtype or D.get_default_dtype()
-        Tensor._init(self, np.empty((0,), dt.np), dt, False)
-        if requires_grad:
-            self.requires_grad_(True)
-        return self
+        return _Uninitialized._empty(cls, requires_grad, dtype)
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
         pass

@@ -16,17 +16,8 @@ import pytest
 import ndgrad
 from ndgrad.autograd.graph import Node
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - depends on the environment
-    torch = None
+from _libs import LIBS, arr  # noqa: E402 (tests/autograd/_libs.py)
 
-LIBS = [pytest.param(ndgrad, id="ndgrad"),
-        pytest.param(torch, id="torch", marks=pytest.mark.skipif(torch is None, reason="torch not installed"))]
-
-
-def arr(t: Any) -> np.ndarray:
-    return np.array(t.detach().numpy())
 
 
 # ---------------------------------------------------------------------------

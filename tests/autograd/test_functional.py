@@ -13,22 +13,12 @@ import pytest
 
 import ndgrad
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - depends on the environment
-    torch = None
-
-LIBS = [pytest.param(ndgrad, id="ndgrad"),
-        pytest.param(torch, id="torch", marks=pytest.mark.skipif(torch is None, reason="torch not installed"))]
-needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+from _libs import LIBS, arr, needs_torch, torch  # noqa: E402 (tests/autograd/_libs.py)
 
 X = np.array([0.5, -1.2, 2.0])
 Y = np.array([0.3, 0.7, -0.4])
 V = np.array([1.0, -2.0, 0.5])
 
-
-def arr(t: Any) -> np.ndarray:
-    return np.array(t.detach().numpy())
 
 
 def T(M: Any, a: np.ndarray) -> Any:

@@ -17,17 +17,8 @@ import pytest
 
 import ndgrad
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - depends on the environment
-    torch = None
+from _libs import LIBS, arr  # noqa: E402 (tests/autograd/_libs.py)
 
-LIBS = [pytest.param(ndgrad, id="ndgrad"),
-        pytest.param(torch, id="torch", marks=pytest.mark.skipif(torch is None, reason="torch not installed"))]
-
-
-def arr(t: Any) -> np.ndarray:
-    return np.asarray(t.detach().numpy())
 
 
 def lname(M: Any) -> str:
