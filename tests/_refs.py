@@ -1,0 +1,181 @@
+"""PyTorch references that work with or without PyTorch installed.
+
+A test asks for a value computed by real PyTorch through the `torch_ref` fixture:
+
+    def test_cumsum(torch_ref):
+        x = np.arange(6.0).reshape(2, 3)
+        want = torch_ref("cumsum", lambda torch: torch.tensor(x).cumsum(1))
+        np.testing.assert_allclose(ndgrad.tensor(x).cumsum(1).numpy(), want)
+
+- torch installed: `fn(torch)` runs live; its value is what the test compares against, and it
+  is also checked against the recording (a stale recording fails the test, naming the key).
+- torch missing: the recorded value is returned (a missing recording fails the test).
+- `NDGRAD_RECORD=1` with torch installed (tools/record_references.py): live values are written.
+
+Recordings live in tests/references/<test file stem>.json, one entry per "<test name>::<key>".
+Values may be torch tensors (stored as NumPy arrays with their dtype), NumPy arrays and
+scalars, Python numbers, strings, None, torch dtypes/sizes, and lists/tuples/dicts of these.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - depends on the environment
+    torch = None
+
+REF_DIR = Path(__file__).parent / "references"
+RECORD = os.environ.get("NDGRAD_RECORD") == "1"
+_STORES: dict[Path, "Store"] = {}
+
+
+# ---------------------------------------------------------------------------
+# value <-> JSON
+# ---------------------------------------------------------------------------
+def to_plain(v: Any) -> Any:
+    """A torch-free value: tensors become NumPy arrays, dtypes their name ('torch.float32')."""
+    if torch is not None:
+        if isinstance(v, torch.Tensor):
+            v = v.detach()
+            if v.dtype == torch.bfloat16:
+                v = v.float()
+            return np.array(v.resolve_conj().resolve_neg().numpy())
+        if isinstance(v, torch.dtype):
+            return str(v)
+        if isinstance(v, torch.Size):
+            return tuple(v)
+    if isinstance(v, (list, tuple)):
+        return type(v)(to_plain(x) for x in v)
+    if isinstance(v, dict):
+        return {k: to_plain(x) for k, x in v.items()}
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def encode(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        a = np.ascontiguousarray(v)
+        return {"__nd__": a.dtype.str, "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode()}
+    if isinstance(v, tuple):
+        return {"__tuple__": [encode(x) for x in v]}
+    if isinstance(v, list):
+        return [encode(x) for x in v]
+    if isinstance(v, dict):
+        return {"__dict__": [[k, encode(x)] for k, x in v.items()]}
+    if isinstance(v, float) and not math.isfinite(v):
+        return {"__float__": repr(v)}
+    if isinstance(v, complex):
+        return {"__complex__": [v.real, v.imag]}
+    return v
+
+
+def decode(v: Any) -> Any:
+    if isinstance(v, list):
+        return [decode(x) for x in v]
+    if isinstance(v, dict):
+        if "__nd__" in v:
+            return np.frombuffer(base64.b64decode(v["b64"]), dtype=np.dtype(v["__nd__"])).reshape(v["shape"]).copy()
+        if "__tuple__" in v:
+            return tuple(decode(x) for x in v["__tuple__"])
+        if "__dict__" in v:
+            return {k: decode(x) for k, x in v["__dict__"]}
+        if "__float__" in v:
+            return float(v["__float__"])
+        if "__complex__" in v:
+            return complex(*v["__complex__"])
+    return v
+
+
+def same(a: Any, b: Any, rtol: float, atol: float) -> bool:
+    """Whether two plain values agree (arrays: dtype, shape and values within tolerance)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+            return False
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        if a.dtype.kind in "fc":
+            return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+        return bool(np.array_equal(a, b))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y, rtol, atol) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k], rtol, atol) for k in a)
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+    return type(a) is type(b) and a == b
+
+
+# ---------------------------------------------------------------------------
+# one JSON file per test file
+# ---------------------------------------------------------------------------
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        self.dirty = False
+
+    def get(self, key: str) -> Any:
+        if key not in self.data:
+            raise KeyError(key)
+        return decode(self.data[key])
+
+    def put(self, key: str, value: Any) -> None:
+        enc = encode(value)
+        if self.data.get(key) != enc:
+            self.data[key] = enc
+            self.dirty = True
+
+    def flush(self) -> None:
+        if self.dirty:
+            self.path.parent.mkdir(exist_ok=True)
+            lines = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(self.data.items())]
+            self.path.write_text("{\n" + ",\n".join(lines) + "\n}\n")  # one entry a line: small diffs
+            self.dirty = False
+
+
+def store_for(test_file: str) -> Store:
+    path = REF_DIR / (Path(test_file).stem + ".json")
+    if path not in _STORES:
+        _STORES[path] = Store(path)
+    return _STORES[path]
+
+
+def flush_all() -> None:
+    for s in _STORES.values():
+        s.flush()
+
+
+def reference(test_file: str, test_name: str, key: str, fn: Callable[[Any], Any]) -> Any:
+    """PyTorch's value for `key`: live when torch is installed, else recorded (see module doc)."""
+    import pytest
+    store = store_for(test_file)
+    full = f"{test_name}::{key}"
+    if torch is None:
+        try:
+            return store.get(full)
+        except KeyError:
+            pytest.fail(f"no recorded PyTorch reference {full!r} in {store.path.name}: "
+                        "run tools/record_references.py with torch installed")
+    live = to_plain(fn(torch))
+    if RECORD:
+        store.put(full, live)
+        return live
+    try:
+        rec = store.get(full)
+    except KeyError:
+        pytest.fail(f"PyTorch reference {full!r} is not recorded in {store.path.name}: "
+                    "run tools/record_references.py")
+    # loose on purpose: this catches a recording made from other inputs, not last-bit noise
+    if not same(live, rec, 1e-4, 1e-5):
+        pytest.fail(f"recorded PyTorch reference {full!r} in {store.path.name} is stale: "
+                    "run tools/record_references.py")
+    return live

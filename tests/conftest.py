@@ -1,0 +1,20 @@
+"""Suite-wide fixtures: `torch_ref` (PyTorch's value, live or recorded; see tests/_refs.py)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+import _refs
+
+
+@pytest.fixture
+def torch_ref(request: pytest.FixtureRequest) -> Callable[[str, Callable[[Any], Any]], Any]:
+    """`torch_ref(key, fn)`: `fn(torch)` computed live when torch is installed, else recorded."""
+    def get(key: str, fn: Callable[[Any], Any]) -> Any:
+        return _refs.reference(str(request.path), request.node.name, key, fn)
+    return get
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _refs.flush_all()
