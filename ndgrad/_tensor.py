@@ -239,6 +239,15 @@ class Tensor:
             return grads
         return node._add_pre_hook(pre)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> Any:
+        """Call `hook(tensor)` (returning None) after backward has accumulated a gradient into this
+        leaf's `.grad`; optimizers and DistributedDataParallel use it to act per parameter."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        return self._grad_edge()[0].register_post_accumulate_hook(hook)
+
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Accumulate the gradient of this tensor into the `.grad` of the leaves it depends on."""

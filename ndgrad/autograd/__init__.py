@@ -4,7 +4,7 @@ from typing import Any
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,  # noqa: F401
                         is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
 from .graph import Node  # noqa: F401
-from .engine import backward, grad  # noqa: F401
+from .engine import backward, grad, queue_callback  # noqa: F401
 from .function import Function  # noqa: F401
 from . import functional  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
@@ -15,3 +15,12 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
     sharing `data`'s memory, cut from its graph, with the requested requires_grad."""
     t = data.detach()
     return t.requires_grad_(True) if requires_grad else t
+
+
+class _ExecutionEngine:
+    """`Variable._execution_engine` as PyTorch code reaches it: only `queue_callback`."""
+
+    queue_callback = staticmethod(queue_callback)
+
+
+Variable._execution_engine = _ExecutionEngine()  # type: ignore[attr-defined]

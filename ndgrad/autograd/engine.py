@@ -9,6 +9,7 @@ edge, so gradient rules never have to.
 from __future__ import annotations
 
 import heapq
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -18,6 +19,17 @@ from .graph import AccumulateGrad, Node
 
 _state = grad_mode.state
 _anomaly = grad_mode.anomaly
+_local = threading.local()  # .callbacks: one list per backward running in this thread, innermost last
+
+
+def queue_callback(fn: Any) -> None:
+    """Run `fn()` once the backward pass now running has finished (PyTorch's
+    `Variable._execution_engine.queue_callback`): DDP waits for its all-reduces this way.
+    Callbacks run in order, under the backward's grad mode, and may queue more."""
+    stack = getattr(_local, "callbacks", None)
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(fn)
 
 
 def _tensor_cls() -> Any:
@@ -173,6 +185,11 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
     _state.enabled = create_graph
     push, pop = heapq.heappush, heapq.heappop
     hooks_or_capture = capture is not None
+    stack = getattr(_local, "callbacks", None)
+    if stack is None:
+        stack = _local.callbacks = []
+    callbacks: list = []
+    stack.append(callbacks)
     try:
         while heap:
             node = pop(heap)[2]
@@ -184,6 +201,8 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
                 if type(node) is AccumulateGrad:
                     if accumulate and (only_inputs is None or node in only_inputs):
                         _accumulate(node, grads[0], create_graph, arrays)
+                        if node._post_acc or node._hooks:
+                            node.run_post_hooks(grads, arrays)
                     continue
                 if node.n_outputs == 1:
                     g0 = grads[0]
@@ -240,7 +259,12 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
                 if d == 0:
                     # pushed even when no gradient arrived, so its own children get released
                     push(heap, (-child._seq, id(child), child))
+        i = 0
+        while i < len(callbacks):  # a callback may queue another
+            callbacks[i]()
+            i += 1
     finally:
+        stack.pop()
         _state.enabled = prev_enabled
     if arrays and capture is not None:
         results = [_wrap_grads([r])[0] if r is not None else None for r in results]

@@ -141,6 +141,11 @@ class Node:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
 
 
+def _by_np(a: Any) -> Any:
+    from .._dtype import _BY_NP
+    return _BY_NP[a.dtype]
+
+
 def _wrap_prehook(fn: Callable, grads: list) -> list:
     res = fn(tuple(grads))
     return list(res) if res is not None else grads
@@ -215,13 +220,35 @@ def refresh_view(view: Any) -> None:
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds incoming gradients into `variable.grad`."""
 
-    __slots__ = ("_var",)
+    __slots__ = ("_var", "_post_acc")
 
     def __init__(self, var: Any) -> None:
         Node.__init__(self)
         self._var = weakref.ref(var)
+        self._post_acc = None  # the variable's post-accumulate-grad hooks (id -> hook(tensor))
         self.next_functions = ()
         self._in_meta = ()
+
+    def register_post_accumulate_hook(self, fn: Callable) -> "_RemovableHandle":
+        """Call `fn(variable)` each time a gradient has been accumulated into `variable.grad`."""
+        if self._post_acc is None:
+            self._post_acc = {}
+        h = _RemovableHandle(self._post_acc)
+        self._post_acc[h.id] = fn
+        return h
+
+    def run_post_hooks(self, grads: list, arrays: bool) -> None:
+        """After accumulation, in PyTorch's order: the variable's post-accumulate-grad hooks, then the
+        node's own hooks (called with grad_inputs=(), grad_outputs=(grad,))."""
+        var = self._var()
+        if self._post_acc and var is not None:
+            for hook in list(self._post_acc.values()):
+                if hook(var) is not None:
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+        if self._hooks:
+            go = tuple(_tensor_cls._make(g, _by_np(g)) if arrays and g is not None else g for g in grads)
+            for hook in list(self._hooks.values()):
+                hook((), go)
 
     @property
     def variable(self) -> Any:

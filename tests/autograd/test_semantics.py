@@ -953,6 +953,60 @@ def test_hooks_run_in_registration_order_and_on_autograd_grad(M: Any) -> None:
     np.testing.assert_array_equal(arr(g), [401.0])  # the leaf's own hooks run too
 
 
+@pytest.mark.parametrize("M", LIBS)
+def test_post_accumulate_grad_hooks(M: Any) -> None:
+    a = M.tensor([1.0, 2.0], requires_grad=True)
+    log = []
+    h = a.register_post_accumulate_grad_hook(lambda t: log.append(("post", t is a, arr(t.grad).tolist())))
+    a.register_hook(lambda g: log.append(("pre", arr(g).tolist())) or g * 2)
+    (a * 3).sum().backward()
+    (a * 3).sum().backward()  # the hook sees the accumulated .grad, after the tensor's pre-hooks
+    assert log == [("pre", [3.0, 3.0]), ("post", True, [6.0, 6.0]), ("pre", [3.0, 3.0]), ("post", True, [12.0, 12.0])]
+    h.remove()
+    (a * 3).sum().backward()
+    assert len(log) == 5
+    # not on autograd.grad (nothing accumulates), only on the inputs= of backward
+    b, c = M.ones(2, requires_grad=True), M.ones(2, requires_grad=True)
+    b.register_post_accumulate_grad_hook(lambda t: log.append("b"))
+    c.register_post_accumulate_grad_hook(lambda t: log.append("c"))
+    M.autograd.grad((b * 2).sum(), b)
+    (b * c).sum().backward(inputs=[b])
+    assert log[5:] == ["b"]
+    # the hook of the leaf's AccumulateGrad node sees (grad_inputs=(), grad_outputs=(grad,))
+    node = (b * 1).grad_fn.next_functions[0][0]
+    node.register_hook(lambda gi, go: log.append((gi, arr(go[0]).tolist())))
+    (b * 5).sum().backward()
+    assert log[-2:] == ["b", ((), [5.0, 5.0])]  # post-accumulate hooks first
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be registered on non-leaf tensors"):
+        (a * 2).register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't require gradient"):
+        M.ones(2).register_post_accumulate_grad_hook(lambda t: None)
+    d = M.ones(2, requires_grad=True)
+    d.register_post_accumulate_grad_hook(lambda t: M.zeros(2))
+    with pytest.raises(RuntimeError, match="Tensor post accumulate grad hooks should return None"):
+        (d * 2).sum().backward()
+
+
+@pytest.mark.parametrize("M", LIBS)
+def test_queue_callback_runs_after_backward(M: Any) -> None:
+    engine = M.autograd.Variable._execution_engine
+    e = M.ones(2, requires_grad=True)
+    log = []
+
+    def hook(g: Any) -> Any:
+        engine.queue_callback(lambda: log.append(("cb", arr(e.grad).tolist(), M.is_grad_enabled())))
+        engine.queue_callback(lambda: (log.append("cb2"), engine.queue_callback(lambda: log.append("cb3"))))
+        log.append("hook")
+        return g
+    e.register_hook(hook)
+    (e * 2).sum().backward()  # callbacks run once the leaves hold their gradients, in order, nested ones too
+    assert log == ["hook", ("cb", [2.0, 2.0], False), "cb2", "cb3"]
+    M.autograd.grad((e * 2).sum(), e, create_graph=True)
+    assert log[4:] == ["hook", ("cb", [2.0, 2.0], True), "cb2", "cb3"]  # under the backward's grad mode
+    with pytest.raises(RuntimeError, match="Final callbacks can only be installed during backward pass"):
+        engine.queue_callback(lambda: None)
+
+
 # ---------------------------------------------------------------------------
 # 6. errors
 # ---------------------------------------------------------------------------
