@@ -128,6 +128,20 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
     recording off. With create_graph=True every rule runs on Tensors and is recorded.
     """
     arrays = not create_graph
+    _tasks.append(accumulate and capture is None and only_inputs is None)
+    try:
+        return _run(roots, retain_graph, create_graph, capture, accumulate, only_inputs, arrays)
+    finally:
+        _tasks.pop()
+
+
+# one entry per engine run in progress (runs nest when a node calls backward itself, as a
+# reentrant checkpoint does): whether that run is a plain backward() accumulating into every leaf
+_tasks: list = []
+
+
+def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | None, accumulate: bool,
+         only_inputs: set | None, arrays: bool) -> list | None:
     # 1. dependency counting (iterative DFS over next_functions)
     # deps doubles as the visited set: every reached node has an entry
     stack = [edge[0] for edge, _ in roots if edge[0] is not None]

@@ -75,8 +75,10 @@ class Node:
     def saved(self) -> tuple:
         """The saved values, Tensors checked against in-place modification since saving."""
         saved = self._saved
-        if saved is None:
-            raise RuntimeError(_FREED)
+        if type(saved) is not tuple:
+            if saved is None:
+                raise RuntimeError(_FREED)
+            saved = saved.unpack(self)  # dropped by a checkpoint: recomputed on first use
         out = []
         for v, ver in zip(saved, self._saved_ver):
             if type(v) is SavedOutput:

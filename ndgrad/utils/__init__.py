@@ -1,10 +1,10 @@
-"""ndgrad.utils: data loading (ndgrad.utils.data) and file formats (ndgrad.utils.safetensors), loaded on use."""
+"""ndgrad.utils: data loading (data), file formats (safetensors) and activation checkpointing (checkpoint), loaded on use."""
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-__all__ = ["data", "safetensors"]
+__all__ = ["checkpoint", "data", "safetensors"]
 
 
 def __getattr__(name: str) -> Any:
