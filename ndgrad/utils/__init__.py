@@ -1,4 +1,4 @@
-"""ndgrad.utils: data loading (data), file formats (safetensors) and activation checkpointing (checkpoint), loaded on use."""
+"""ndgrad.utils: data loading (data), file formats (safetensors), activation checkpointing (checkpoint)."""
 from __future__ import annotations
 
 import importlib
