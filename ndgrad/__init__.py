@@ -83,7 +83,7 @@ def __getattr__(name: str) -> object:
     # optional and heavier parts load on first use, keeping `import ndgrad` light
     import importlib
     if name in ("nn", "optim", "utils", "datasets", "serialization", "testing", "cuda", "backends", "distributed",
-                "accelerator"):
+                "accelerator", "special"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
-from . import elementwise, indexing, inplace, linalg, reduction, shape  # noqa: F401
+from . import elementwise, indexing, inplace, linalg, reduction, shape, special  # noqa: F401
 from ._core import REGISTRY
 from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq,
                           floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)
@@ -97,7 +97,8 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "exp2", "exp
             "logical_not", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum",
             "xlogy", "sgn", "deg2rad", "rad2deg", "float_power", "masked_scatter", "fix", "t",
             "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "clip", "arctan2",
-            "arcsin", "arccos", "arctan", "sinc", "erfc", "asinh", "acosh", "atanh"]
+            "arcsin", "arccos", "arctan", "sinc", "erfc", "asinh", "acosh", "atanh", "lgamma", "digamma", "i0",
+            "mvlgamma"]
 for _name in _INPLACE:
     _fn = REGISTRY.get(_name, (None,))[0]
     if _fn is not None:
@@ -118,6 +119,8 @@ def _metadata_inplace(name: str) -> Any:
     method.__name__ = name + "_"
     return method
 
+
+Tensor.polygamma_ = make_inplace(special._polygamma_method, "polygamma_")
 
 for _name in ("t", "transpose", "squeeze", "unsqueeze"):
     setattr(Tensor, _name + "_", _metadata_inplace(_name))

@@ -14,6 +14,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
+from . import _specfun as _sf
 from ._core import (_BY_NP, _make, _state, broadcast_shapes_or_raise, float_dtype_for,
                     grad_needed, out_ref, record, register, to_tensor)
 
@@ -683,7 +684,9 @@ def _unwrap1(res: tuple) -> tuple:
 
 
 def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_only: bool = True,
-           aliases: tuple = (), np_rule: Any = None) -> Any:
+           aliases: tuple = (), np_rule: Any = None, export: bool = True) -> Any:
+    """One-input op from a kernel and a gradient rule; `export=False` leaves it out of the registry
+    (for functions only a namespace such as ndgrad.special offers)."""
     node_cls = type(node_name, (UnaryNode,), {"__slots__": (), "rule": staticmethod(rule), "uses": uses,
                                               "np_rule": staticmethod(np_rule) if np_rule else None})
 
@@ -710,7 +713,8 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
         return res
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}."
-    register(name, aliases=aliases)(op)
+    if export:
+        register(name, aliases=aliases)(op)
     return op
 
 
@@ -773,28 +777,18 @@ sigmoid = _unary("sigmoid", _sigmoid_kernel, lambda g, x, o: g * o * (1 - o), "o
                  np_rule=_sigmoid_grad)
 
 
-def _erf_kernel(a: np.ndarray) -> np.ndarray:
-    v = np.vectorize(math.erf, otypes=[a.dtype])
-    return v(a) if a.size else a.copy()
+def f64_kernel(fn: Any) -> Any:
+    """A float64 special-function kernel applied to any float array, the result in the input's dtype."""
+    def kernel(a: np.ndarray) -> np.ndarray:
+        return fn(a.astype(np.float64, copy=False)).astype(a.dtype, copy=False)
+    return kernel
 
 
-def _erfinv_kernel(a: np.ndarray) -> np.ndarray:
-    # Newton iterations on erf from a rational first guess; float64 accurate.
-    if not a.size:
-        return a.copy()
-    x = a.astype(np.float64)
-    w = np.log((1.0 - x) * (1.0 + x))
-    y = np.sign(x) * np.sqrt(np.sqrt((2 / (np.pi * 0.147) + w / 2) ** 2 - w / 0.147) - (2 / (np.pi * 0.147) + w / 2))
-    erf = np.vectorize(math.erf)
-    for _ in range(3):
-        y = y - (erf(y) - x) / (2 / math.sqrt(math.pi) * np.exp(-y * y))
-    return y.astype(a.dtype)
-
-
-erf = _unary("erf", _erf_kernel, lambda g, x, o: g * (2 / math.sqrt(math.pi)) * exp(-x * x), "x", "ErfBackward0")
-erfc = _unary("erfc", lambda a: (1 - _erf_kernel(a.astype(np.float64))).astype(a.dtype),
+erf = _unary("erf", f64_kernel(_sf.erf), lambda g, x, o: g * (2 / math.sqrt(math.pi)) * exp(-x * x), "x",
+             "ErfBackward0")
+erfc = _unary("erfc", f64_kernel(_sf.erfc),
               lambda g, x, o: g * (-2 / math.sqrt(math.pi)) * exp(-x * x), "x", "ErfcBackward0")
-erfinv = _unary("erfinv", _erfinv_kernel, lambda g, x, o: g * (math.sqrt(math.pi) / 2) * exp(o * o), "o",
+erfinv = _unary("erfinv", f64_kernel(_sf.erfinv), lambda g, x, o: g * (math.sqrt(math.pi) / 2) * exp(o * o), "o",
                 "ErfinvBackward0")
 reciprocal = _unary("reciprocal", lambda a: 1 / a, lambda g, x, o: -g * o * o, "o", "ReciprocalBackward0")
 
@@ -1066,22 +1060,33 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     return m + log(exp(input - m) + exp(other - m))
 
 
-@register()
-def xlogy(input: Any, other: Any) -> Tensor:
-    """input * log(other), 0 where input is 0."""
+def _xlog(input: Any, other: Any, name: str, logf: Any, node: type) -> Tensor:
+    """input * logf(other), 0 where input is 0 (unless other is NaN); integer inputs in the default float dtype."""
     input = to_tensor(input)
     other = to_tensor(other, like=input)
-    xa, xb, dt = _prep(input, other, "xlogy")
-    if dt.category < 2:
+    xa, xb, dt = _prep(input, other, name)
+    if dt.category < 2:  # NumPy would compute log of uint8/int8 in float16
         dt = D.get_default_dtype()
+        xa, xb = input._data.astype(dt.np), other._data.astype(dt.np)
     with np.errstate(all="ignore"):
-        r = np.where((xa == 0) & ~np.isnan(xb), 0.0, xa * np.log(xb))
+        r = np.where((xa == 0) & ~np.isnan(xb), 0.0, xa * logf(xb))
     res = _finish(r, dt)
     if grad_needed(input, other):
-        n = XlogyBackward0()
+        n = node()
         n.save(input, other)
         record(n, res, (input, other))
     return res
+
+
+@register()
+def xlogy(input: Any, other: Any) -> Tensor:
+    """input * log(other), 0 where input is 0."""
+    return _xlog(input, other, "xlogy", np.log, XlogyBackward0)
+
+
+def xlog1py(input: Any, other: Any) -> Tensor:
+    """input * log1p(other), 0 where input is 0 (ndgrad.special.xlog1py)."""
+    return _xlog(input, other, "xlog1py", np.log1p, SpecialXlog1PyBackward0)
 
 
 class XlogyBackward0(Node):
@@ -1095,6 +1100,20 @@ class XlogyBackward0(Node):
             gx = g * where((x == 0) & (y == 0), 0.0, log(y))
         if self.next_functions[1][0] is not None:
             gy = g * x / y
+        return gx, gy
+
+
+class SpecialXlog1PyBackward0(Node):
+    """d/dx = log1p(y) (0 where x = 0 and y = -1); d/dy = x / (1 + y)."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, y = self.saved()
+        gx = gy = None
+        if self.next_functions[0][0] is not None:
+            gx = g * where((x == 0) & (y == -1), 0.0, log1p(y))
+        if self.next_functions[1][0] is not None:
+            gy = g * x / (y + 1)
         return gx, gy
 
 

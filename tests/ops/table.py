@@ -950,4 +950,41 @@ row("zero_", gen([((2, 3),)]), np.zeros_like, dtypes=NUM, call=_inplace("zero_")
 row("copy_", gen([((2, 3), (3,)), ((2, 3), (2, 3))]), lambda a, b: np.broadcast_to(b, a.shape).astype(a.dtype),
     dtypes=NUM + (("float32", "int64"), ("int64", "float64")), call=_inplace("copy_"))
 
+# ---------------------------------------------------------------------------
+# special functions (ndgrad/ops/special.py; wide value ranges against PyTorch in tests/test_special.py)
+# ---------------------------------------------------------------------------
+_lgamma_ref = np.vectorize(math.lgamma, otypes=[np.float64])
+_erfc_ref = np.vectorize(math.erfc, otypes=[np.float64])
+SPECIAL_TOL = {"rtol": 1e-5, "atol": 1e-6}
+row("lgamma", gen(U_SHAPES, domain=(0.3, 6)), _float_in(_lgamma_ref), dtypes=FLOAT + ("int64",))
+row("lgamma", fixed(lambda d, r: [((np.array([-0.5, -1.5, -2.7, -3.2, -10.6], d[0]),), {})]), _lgamma_ref,
+    variant="negative")
+row("digamma", gen(U_SHAPES, domain=(0.3, 6)), None, dtypes=FLOAT + ("int64",))
+row("digamma", fixed(lambda d, r: [((np.array([-0.5, -1.5, -2.7, -3.2, -10.6], d[0]),), {})]), None,
+    variant="negative")
+row("polygamma", gen([((2, 3),), ((),)], [((1,), {}), ((2,), {}), ((0,), {}), ((4,), {})], domain=(0.3, 6)), None,
+    call=lambda L, a, n: L.polygamma(n, a))
+row("polygamma", gen([((2, 3),)], [((1,), {}), ((3,), {})], domain=(0.3, 6)), None, variant="method",
+    call=lambda L, a, n: a.polygamma(n))
+row("mvlgamma", gen([((2, 3),), ((),)], [((1,), {}), ((3,), {})], domain=(1.5, 6)),
+    lambda a, p: sum(_lgamma_ref(a - j / 2) for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi))
+row("i0", gen(U_SHAPES), _float_in(np.i0), dtypes=FLOAT + ("int64",))
+row("special.i0e", gen(U_SHAPES), lambda a: np.exp(-np.abs(a)) * np.i0(a))
+for _n in ("special.i1", "special.i1e", "special.erfcx", "special.log_ndtr", "special.bessel_j0",
+           "special.bessel_j1"):
+    row(_n, gen(U_SHAPES, domain=(-4, 4)), None, dtypes=FLOAT + ("int64",))
+row("special.ndtr", gen(U_SHAPES), lambda a: 0.5 * _erfc_ref(-a / math.sqrt(2)))
+row("special.ndtri", gen(U_SHAPES, domain=(0.02, 0.98)), None)
+row("special.entr", gen(U_SHAPES, domain=(0.05, 3)), lambda a: -a * np.log(a))
+row("special.xlog1py", gen(B_SHAPES, domain=(0.1, 3)), lambda a, b: a * np.log1p(b))
+row("special.xlog1py", fixed(lambda d, r: [((np.array([0.0, 1.0, 0.0], d[0]), np.array([-1.0, 2.0, 3.0], d[0])), {})]),
+    lambda a, b: np.where(a == 0, 0, a * np.log1p(b)), variant="zeros")
+row("special.zeta", gen([((2, 3),), ((),)], [((2.5,), {}), ((3,), {})], domain=(0.3, 4)), None,
+    call=lambda L, q, s: L.special.zeta(s, q))
+row("special.zeta", gen([((2, 3), (2, 3)), ((3,), (2, 1))], domain=(1.5, 4)), None, variant="int_x",
+    dtypes=(("int64", "float32"), ("int64", "float64")))
+row("xlogy", gen(B_SHAPES[:4], domain=(0, 5)),
+    lambda a, b: np.where(a == 0, 0, a.astype(np.float32) * np.log(b.astype(np.float32))),
+    dtypes=("uint8", "int8", "int64", "bool", ("uint8", "float32"), ("int16", "bool")), variant="ints")
+
 _ = field

@@ -1,0 +1,158 @@
+"""Special functions as differentiable ops: the gamma family, Bessel functions, the normal
+distribution, Hurwitz zeta. Kernels live in _specfun (float64 NumPy); the ops here add
+dtypes and gradient rules. Functions PyTorch offers only as torch.special.* are built
+with `export=False` and reach users through ndgrad.special."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.graph import Node, rename_grad_fn
+from . import _specfun as _sf
+from ._core import _make, check_tensor, float_dtype_for, grad_needed, record, register, to_tensor
+from .elementwise import _unary, exp, f64_kernel, log, sgn, where
+
+_SQRT_2PI = math.sqrt(2 * math.pi)
+_2_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+def _zero_safe(x: Tensor) -> Tensor:
+    return where(x == 0, 1.0, x)
+
+
+lgamma = _unary("lgamma", f64_kernel(_sf.lgamma), lambda g, x, o: g * digamma(x), "x", "LgammaBackward0")
+digamma = _unary("digamma", f64_kernel(_sf.digamma), lambda g, x, o: g * polygamma(1, x), "x",
+                 "DigammaBackward0")
+i0 = _unary("i0", f64_kernel(_sf.i0), lambda g, x, o: g * i1(x), "x", "I0Backward0")
+i0e = _unary("i0e", f64_kernel(_sf.i0e), lambda g, x, o: g * (i1e(x) - sgn(x) * o), "xo", "SpecialI0EBackward0",
+             export=False)
+# d/dx i1 = i0 - i1 / x, with the limit 1/2 at 0 (likewise for the scaled form)
+i1 = _unary("i1", f64_kernel(_sf.i1), lambda g, x, o: g * where(x == 0, 0.5, i0(x) - o / _zero_safe(x)), "xo",
+            "SpecialI1Backward0", export=False)
+i1e = _unary("i1e", f64_kernel(_sf.i1e),
+             lambda g, x, o: g * where(x == 0, 0.5, i0e(x) - o * (sgn(x) + 1 / _zero_safe(x))), "xo",
+             "SpecialI1EBackward0", export=False)
+erfcx = _unary("erfcx", f64_kernel(_sf.erfcx), lambda g, x, o: g * (2 * x * o - _2_SQRT_PI), "xo",
+               "SpecialErfcxBackward0", export=False)
+ndtri = _unary("ndtri", f64_kernel(_sf.ndtri), lambda g, x, o: g * (_SQRT_2PI * exp(o * o * 0.5)), "o",
+               "SpecialNdtriBackward0", export=False)
+log_ndtr = _unary("log_ndtr", f64_kernel(_sf.log_ndtr),
+                  lambda g, x, o: g * (exp(x * x * -0.5 - o) / _SQRT_2PI), "xo", "SpecialLogNdtrBackward0",
+                  export=False)
+ndtr = _unary("ndtr", f64_kernel(_sf.ndtr), lambda g, x, o: g * (exp(x * x * -0.5) / _SQRT_2PI), "x",
+              "MulBackward1", export=False)
+
+
+def _entr_kernel(a: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        r = np.where(a > 0, -a * np.log(np.where(a > 0, a, 1)), np.where(a == 0, 0.0, -np.inf))
+    return np.where(np.isnan(a), np.nan, r).astype(a.dtype)
+
+
+entr = _unary("entr", _entr_kernel, lambda g, x, o: g * -(log(x) + 1), "x", "SpecialEntrBackward0", export=False)
+
+
+def _no_grad_kernel(kernel: Any, name: str) -> Any:
+    def op(input: Tensor) -> Tensor:
+        check_tensor(input, name)
+        dt = float_dtype_for(input)
+        return _make(kernel(input._data.astype(np.float64)).astype(dt.np), dt)
+    op.__name__ = name
+    op.__doc__ = f"{name} elementwise (no gradient, as in PyTorch)."
+    return op
+
+
+bessel_j0 = _no_grad_kernel(_sf.bessel_j0, "bessel_j0")
+bessel_j1 = _no_grad_kernel(_sf.bessel_j1, "bessel_j1")
+
+
+# ---------------------------------------------------------------------------
+# polygamma and mvlgamma (an integer argument besides the tensor)
+# ---------------------------------------------------------------------------
+class PolygammaBackward0(Node):
+    __slots__ = ("n",)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved()
+        return (g * polygamma(self.n + 1, x),)
+
+
+@register(method=False)
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """n-th derivative of digamma (n = 0 is digamma itself)."""
+    check_tensor(input, "polygamma", "input")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:
+        return digamma(input)
+    dt = float_dtype_for(input)
+    res = _make(_sf.polygamma(int(n), input._data.astype(np.float64)).astype(dt.np), dt)
+    if grad_needed(input):
+        node = PolygammaBackward0()
+        node.n = int(n)
+        node.save(input)
+        record(node, res, (input,))
+    return res
+
+
+def _polygamma_method(self: Tensor, n: int) -> Tensor:
+    return polygamma(n, self)
+
+
+Tensor.polygamma = _polygamma_method
+
+
+@register()
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """Multivariate log-gamma of dimension p: sum_j lgamma(x - j/2) + p(p-1)/4 log(pi)."""
+    check_tensor(input, "mvlgamma", "input")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    from .._creation import arange
+    dt = float_dtype_for(input)
+    x = input if input._dtype is dt else input.to(dt)
+    offsets = arange(0, -p / 2, -0.5, dtype=dt)[:p]
+    res = lgamma(x.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+    rename_grad_fn(res, "MvlgammaBackward0")
+    return res
+
+
+# ---------------------------------------------------------------------------
+# Hurwitz zeta: differentiable in q only (PyTorch has no derivative in x)
+# ---------------------------------------------------------------------------
+class SpecialZetaBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, q = self.saved()
+        return None, g * -x * zeta(x + 1, q)
+
+
+class SpecialZetaBackward1(SpecialZetaBackward0):
+    """zeta(number, tensor): PyTorch's name for it."""
+    __slots__ = ()
+
+
+def zeta(input: Any, other: Any) -> Tensor:
+    """Hurwitz zeta function sum_k (other + k)^-input."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("zeta(): argument 'input' (position 1) must be Tensor, not " + type(input).__name__)
+    like = input if isinstance(input, Tensor) else other
+    x, q = to_tensor(input, like=like), to_tensor(other, like=like)
+    dt = D.result_dtype(x, q)
+    if dt.category < 2:
+        dt = D.get_default_dtype()
+    from ._core import broadcast_shapes_or_raise
+    broadcast_shapes_or_raise(x._data.shape, q._data.shape)
+    res = _make(np.asarray(_sf.zeta(x._data.astype(np.float64), q._data.astype(np.float64))).astype(dt.np), dt)
+    if grad_needed(x):
+        raise RuntimeError("the derivative for 'zeta' is not implemented.")
+    if grad_needed(q):
+        node = SpecialZetaBackward0() if isinstance(input, Tensor) else SpecialZetaBackward1()
+        node.save(x, q)
+        record(node, res, (x, q))
+    return res
