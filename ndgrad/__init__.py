@@ -5,9 +5,10 @@ This module only re-exports; the code lives in the submodules.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import sys as _sys
 
-from . import _dtype
+from .version import ndgrad as __version__  # noqa: E402  (`torch.__version__` under the alias: see version.py)
+from . import _alias, _dtype
 from ._backend import device
 from ._dtype import (bfloat16, bool, can_cast, complex64, complex128, dtype, float16, float32,  # noqa: A004
                      float64, get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
@@ -79,15 +80,41 @@ def is_nonzero(input: Tensor) -> bool:
     return input.__bool__()  # `bool` here is ndgrad.bool, the dtype
 
 
+def use_as_torch(enable: bool = True) -> None:
+    """Make `import torch` (and every `torch.*` submodule) resolve to ndgrad in this process.
+
+    What `ndgrad run` does before running a program, for a notebook or an interactive session: call it
+    before `import torch`. Reprs then spell `torch.` as PyTorch's do; `use_as_torch(False)` undoes it.
+    Nothing is installed and other processes are unaffected.
+    """
+    if enable:
+        _alias.enable()
+    else:
+        _alias.disable()
+
+
+# torch.<name> aliases of nn.functional
+_FUNCTIONAL = ("softmax", "log_softmax", "dropout", "layer_norm", "batch_norm", "group_norm", "embedding",
+               "cosine_similarity", "pairwise_distance", "bilinear", "selu", "celu", "prelu", "hardtanh")
+
+
+def _submodules() -> list:
+    import pkgutil
+    return [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("__")]
+
+
 def __getattr__(name: str) -> object:
     # optional and heavier parts load on first use, keeping `import ndgrad` light
     import importlib
-    if name in ("nn", "optim", "utils", "datasets", "serialization", "testing", "cuda", "backends", "distributed",
-                "accelerator", "special"):
-        return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
-    if name in ("softmax", "log_softmax", "dropout", "layer_norm", "batch_norm", "group_norm", "embedding",
-                "cosine_similarity", "pairwise_distance", "bilinear", "selu", "celu", "prelu", "hardtanh"):
-        return getattr(importlib.import_module(".nn.functional", __name__), name)  # torch.<name> aliases
-    raise AttributeError(f"module 'ndgrad' has no attribute '{name}'")
+    if name in _FUNCTIONAL:
+        return getattr(importlib.import_module(".nn.functional", __name__), name)
+    if not name.startswith("__") and name in _submodules():
+        return importlib.import_module(f".{name}", __name__)
+    raise _alias.missing(__name__, name, _sys.modules[__name__])
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | {n for n in _submodules() if not n.startswith("_")} | {"save", "load"}
+                  | set(_FUNCTIONAL))

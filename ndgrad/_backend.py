@@ -80,6 +80,7 @@ class device:
         return hash((self.type, self.index))
 
 
+device.__module__ = "ndgrad"  # its public home, as PyTorch reports torch.device
 CPU = device("cpu")
 
 

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import _alias
 from . import _dtype as D
 from ._backend import check_device, xp
 from ._tensor import Tensor
@@ -377,11 +378,11 @@ class _TypedTensorType(type):
         return isinstance(obj, Tensor) and obj._dtype is cls.dtype
 
     def __repr__(cls) -> str:
-        return f"<class 'ndgrad.{cls.__name__}'>"
+        return f"<class '{_alias.public_name(cls.__module__)}.{cls.__name__}'>"
 
 
 def _typed(name: str, dt: D.dtype) -> type:
-    return _TypedTensorType(name, (), {"dtype": dt})
+    return _TypedTensorType(name, (), {"dtype": dt, "__module__": "ndgrad"})
 
 
 FloatTensor = _typed("FloatTensor", D.float32)

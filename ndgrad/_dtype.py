@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _alias
+
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
     "float32", "float64", "complex64", "complex128", "get_default_dtype", "set_default_dtype",
@@ -46,13 +48,14 @@ class dtype:
         return {float64: complex128, complex128: complex128}.get(self, complex64)
 
     def __repr__(self) -> str:
-        return f"ndgrad.{self.name}"
+        return f"{_alias.PUBLIC}.{self.name}"
 
     def __reduce__(self):
         return (_dtype_by_name, (self.name,))
 
 
 builtins_bool = type(True)
+_alias.set_module("ndgrad", dtype)
 
 bool = dtype("bool", np.bool_, _BOOL, 0)  # noqa: A001 - PyTorch's public name
 uint8 = dtype("uint8", np.uint8, _INT, 1)

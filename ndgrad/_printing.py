@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _alias
 from . import _dtype as D
 
 __all__ = ["get_printoptions", "printoptions", "set_printoptions", "tensor_repr"]
@@ -282,8 +283,6 @@ def _contents_str(a: np.ndarray, category: int, indent: int) -> str:
 
 # -- the whole repr -------------------------------------------------------------
 
-_MODULE = "ndgrad."
-_EXTRA = len(_MODULE) - len("torch.")
 
 
 def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
@@ -291,10 +290,11 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     # PyTorch's measure of the last line (two more than its length when on one line).
     last_len = len(text) - text.rfind("\n") + 1
     width = _OPTS.linewidth
+    module = _alias.PUBLIC + "."
     for s in suffixes:
         # Measured as PyTorch spells it ("torch.int32", one letter shorter than
         # "ndgrad.int32"), so lines break where PyTorch's do.
-        n = len(s) - s.count(_MODULE) * _EXTRA
+        n = len(s) - s.count(module) * (len(module) - len("torch."))
         if last_len + n + 2 > width:
             parts.append(",\n" + " " * indent + s)
             last_len = indent + n
@@ -306,7 +306,7 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
 
 
 def _dtype_str(dt: Any) -> str:
-    return _MODULE + dt.name
+    return f"{_alias.PUBLIC}.{dt.name}"
 
 
 def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:

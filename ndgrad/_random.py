@@ -70,6 +70,7 @@ class Generator:
         return self
 
 
+Generator.__module__ = "ndgrad._C"  # where PyTorch reports it: torch._C.Generator
 default_generator = Generator()
 
 

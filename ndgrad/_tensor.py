@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from . import _alias
 from . import _dtype as D
 from ._backend import CPU, device
 from .autograd import grad_mode
@@ -22,7 +23,7 @@ class Size(tuple):
     """The shape of a tensor: a tuple of ints that prints as `ndgrad.Size([2, 3])`."""
 
     def __repr__(self) -> str:
-        return f"ndgrad.Size({list(self)})"
+        return f"{_alias.PUBLIC}.Size({list(self)})"
 
     def numel(self) -> int:
         n = 1
@@ -397,6 +398,7 @@ class Tensor:
 
 
 _new = object.__new__
+_alias.set_module("ndgrad", Tensor, Size)
 
 
 from .autograd import graph as _graph  # noqa: E402

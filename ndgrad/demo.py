@@ -3,6 +3,7 @@
     ndgrad notebook   run the user's notebook cell by cell, printing what PyTorch prints
     ndgrad train      train a model on a dataset, with progress, a table and a plot
     ndgrad bench      quick side-by-side benchmarks against PyTorch (when installed)
+    ndgrad run        run a PyTorch program with `import torch` resolved to ndgrad (see ndgrad._run)
 
 With no subcommand: `notebook`, then `train` with the defaults.
 """
@@ -39,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
     bn = sub.add_parser("bench", help="quick benchmarks against PyTorch")
     bn.add_argument("--quick", action="store_true", help="fewer repetitions")
+    # `run` is parsed by ndgrad._run (its program's arguments must reach the program untouched);
+    # listed here for --help only
+    sub.add_parser("run", help="run a PyTorch program (script, -m module or notebook) on ndgrad",
+                   usage="ndgrad run [-h] (-m MODULE | PATH) [ARGS ...]")
     return p
 
 
@@ -111,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:
+        from ._run import main as run_main
+        return run_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "notebook":
         return cmd_notebook(args)

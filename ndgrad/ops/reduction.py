@@ -12,6 +12,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
+from .. import _alias
 from ._core import _make, _state, dims_arg, out_ref, record, register, wrap_dim
 from .elementwise import abs as _abs
 from .elementwise import exp, log, sqrt, where
@@ -29,7 +30,7 @@ class _ReturnType(tuple):
 
     def __repr__(self) -> str:
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"ndgrad.return_types.{self._name}(\n{body})"
+        return f"{_alias.PUBLIC}.return_types.{self._name}(\n{body})"
 
 
 _RETURN_TYPES: dict = {}
@@ -41,6 +42,7 @@ def return_type(name: str, fields: tuple = ("values", "indices")) -> type:
     if cls is None:
         attrs = {f: property(lambda self, i=i: self[i]) for i, f in enumerate(fields)}
         cls = _RETURN_TYPES[name] = type(name, (_ReturnType,), {"_name": name, "_fields": fields, **attrs})
+        _alias.set_module("ndgrad.return_types", cls)
     return cls
 
 

@@ -1,0 +1,4 @@
+"""ndgrad._C (torch._C): the home PyTorch reports for a few classes of its C++ core (`torch._C.Generator`)."""
+from ._random import Generator
+
+__all__ = ["Generator"]
