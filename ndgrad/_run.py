@@ -142,7 +142,7 @@ def _guard(fn: Any) -> int:
     except SystemExit:
         raise
     except KeyboardInterrupt as e:
-        raise e.with_traceback(_user_frames(e.__traceback__))
+        raise e.with_traceback(_user_frames(e.__traceback__)) from e.__cause__
     except BaseException as e:  # noqa: B036 - report every other uncaught exception, as Python does
         report(e)
         return 1
@@ -275,7 +275,7 @@ def run_notebook(path: str) -> int:
                 continue
             filename = f"<{name} cell {n}>"
             linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-            status = _guard(lambda: _run_cell(code, filename, ns))
+            status = _guard(lambda code=code, filename=filename: _run_cell(code, filename, ns))
             if status:
                 return status
         return 0

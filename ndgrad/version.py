@@ -12,7 +12,7 @@ from typing import Any
 from . import _alias
 from .torch_version import TorchVersion
 
-__all__ = ["__version__", "cuda", "debug", "git_version", "hip", "ndgrad", "rocm", "xpu"]
+__all__ = ["cuda", "debug", "git_version", "hip", "ndgrad", "rocm", "xpu"]
 
 ndgrad = "0.1.0"        # this package's version
 torch_api = TorchVersion(_alias.TORCH_API_VERSION)  # the PyTorch release whose API ndgrad follows

@@ -43,7 +43,8 @@ REPRS = [
     "str(torch.no_grad)", "str(type(torch.float32))", "str(torch.Size)", "str(torch.device)",
     "repr(torch.device('cpu'))", "str(torch.device('cpu'))", "str(torch.Generator)", "str(torch.LongTensor)",
     "str(torch.FloatTensor)", "repr(torch.ones(2, dtype=torch.float64))",
-    "repr(torch.ones(2, requires_grad=True) * 2)", "repr(torch.arange(3.).max(0))", "str(type(torch.arange(3.).max(0)))",
+    "repr(torch.ones(2, requires_grad=True) * 2)", "repr(torch.arange(3.).max(0))",
+    "str(type(torch.arange(3.).max(0)))",
     "torch.ones(1).type()", "str(type(torch.__version__))", "str(torch.zeros(2, 2, dtype=torch.int32))",
     "repr(torch.nn.Linear(2, 3))",
 ]
