@@ -30,7 +30,11 @@ _OPS_NN = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "adaptive_max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "pad", "interpolate",
            "upsample", "scaled_dot_product_attention", "unfold", "fold", "lp_pool2d", "max_unpool2d",
            "pixel_shuffle", "pixel_unshuffle", "grid_sample", "affine_grid", "multi_head_attention_forward",
-           "lp_pool1d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "conv_transpose3d")
+           "lp_pool1d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "conv_transpose3d", "lp_pool3d",
+           "max_pool3d_with_indices", "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool3d",
+           "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices", "upsample_nearest", "upsample_bilinear")
 
 
 def __getattr__(name: str) -> Any:

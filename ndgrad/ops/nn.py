@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -31,15 +32,19 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.graph import Node
+from ..autograd.graph import Node, rename_grad_fn
 from ._core import _make, _state, record
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
-           "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d",
-           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-           "pad", "interpolate", "upsample", "scaled_dot_product_attention", "unfold", "fold",
-           "lp_pool1d", "lp_pool2d", "pixel_shuffle", "pixel_unshuffle", "max_unpool2d",
-           "multi_head_attention_forward"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+           "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices", "pad", "interpolate", "upsample", "upsample_nearest",
+           "upsample_bilinear", "scaled_dot_product_attention", "unfold", "fold", "lp_pool1d", "lp_pool2d",
+           "lp_pool3d", "pixel_shuffle", "pixel_unshuffle", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+           "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices", "multi_head_attention_forward"]
 
 
 # ---------------------------------------------------------------------------
@@ -57,7 +62,8 @@ def _ntuple(v: Any, n: int, name: str = "", fn: str = "") -> tuple:
         if fn == "conv":
             raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match "
                                f"the convolution dimensions, but got {name}={list(v)}")
-        raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of {n} ints")
+        words = {1: "one int", 2: "two ints", 3: "three ints"}
+        raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of {words.get(n, f'{n} ints')}")
     return v
 
 
@@ -627,7 +633,7 @@ def _conv_transposend(nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
         raise RuntimeError("negative padding is not supported")
     for i in range(nd):
         if op[i] >= max(stride[i], dil[i]):
-            names = ("height", "width") if nd == 2 else tuple(f"dim{j}" for j in range(nd))
+            names = ("depth", "height", "width")[3 - nd:]
             parts = " ".join(f"output_padding_{names[j]}: {op[j]}" for j in range(nd))
             parts += " " + " ".join(f"stride_{names[j]}: {stride[j]}" for j in range(nd))
             parts += " " + " ".join(f"dilation_{names[j]}: {dil[j]}" for j in range(nd))
@@ -670,6 +676,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """2-d transposed convolution ("deconvolution"); weight is (C_in, C_out/groups, kH, kW)."""
     return _conv_transposend(2, input, weight, bias, stride, padding, output_padding, groups, dilation,
                              "conv_transpose2d")
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """3-d transposed convolution; weight is (C_in, C_out/groups, kD, kH, kW)."""
+    return _conv_transposend(3, input, weight, bias, stride, padding, output_padding, groups, dilation,
+                             "conv_transpose3d")
 
 
 # ---------------------------------------------------------------------------
@@ -754,11 +767,12 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
                            f"got input.size(1)={x._data.shape[1]} and kernel_size={k}")
     pads = tuple((q, q) for q in p)
-    L = _prod((s + 2 * q - (kk - 1) * d - 1) // s_ + 1 for s, q, kk, d, s_ in zip(osz, p, k, dil, st))
+    blocks = [(s + 2 * q - (kk - 1) * d - 1) // s_ + 1 for s, q, kk, d, s_ in zip(osz, p, k, dil, st)]
+    L = _prod(blocks)
     if x._data.shape[2] != L:
         raise RuntimeError(f"Given output_size={osz}, kernel_size={k}, dilation={dil}, padding={p}, stride={st}, "
                            f"expected size of input's dimension 2 to match the calculated number of sliding blocks "
-                           f"{L}, but got input.size(2)={x._data.shape[2]}.")
+                           f"{blocks[0]} * {blocks[1]} = {L}, but got input.size(2)={x._data.shape[2]}.")
     out = _fold_raw(x, osz, k, dil, pads, st)
     return out.squeeze(0) if unbatched else out
 
@@ -807,6 +821,9 @@ def _pool_args(nd: int, x: Tensor, kernel_size: Any, stride: Any, padding: Any, 
     sp = x._data.shape[-nd:]
     out = tuple(_pool_out(sp[i], k[i], s[i], p[i], d[i], ceil) for i in range(nd))
     if any(o <= 0 for o in out):
+        if nd == 3 and avg:
+            raise RuntimeError(f"input image (T: {sp[0]} H: {sp[1]} W: {sp[2]}) smaller than kernel size "
+                               f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
         if nd == 1 and not avg:
             raise RuntimeError(f"{fn}() Invalid computed output size: {out[0]}")
         C = x._data.shape[-nd - 1]
@@ -972,7 +989,7 @@ def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
     res = _make(best.reshape(lead + out), input._dtype)
     flat = _maxpool_flat(*geo) if return_indices else None
     if _needs(input):
-        n = MaxPoolBackward()
+        n = MaxPool3DWithIndicesBackward0() if nd == 3 else MaxPoolBackward()
         n.idx = flat
         n.geo = geo
         n.n_in = _prod(sp)
@@ -987,6 +1004,18 @@ def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
 MaxPoolBackward.__name__ = "MaxPool2DWithIndicesBackward0"
 
 
+class MaxPool3DWithIndicesBackward0(MaxPoolBackward):
+    __slots__ = ()
+
+
+class AdaptiveMaxPool2DBackward0(MaxPoolBackward):
+    __slots__ = ()
+
+
+class AdaptiveMaxPool3DBackward0(MaxPoolBackward):
+    __slots__ = ()
+
+
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """1-d max pooling over (N, C, L) or (C, L) input."""
@@ -999,6 +1028,12 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
 
 
+def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """3-d max pooling over (N, C, D, H, W) or (C, D, H, W) input."""
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
+
+
 def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                             dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
     return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool1d")
@@ -1007,6 +1042,11 @@ def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
 def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                             dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool2d")
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool3d")
 
 
 # ---------------------------------------------------------------------------
@@ -1055,6 +1095,10 @@ class AvgPoolBackward(Node):
 AvgPoolBackward.__name__ = "AvgPool2DBackward0"
 
 
+class AvgPool3DBackward0(AvgPoolBackward):
+    __slots__ = ()
+
+
 def _avg_raw(x: np.ndarray, geo: tuple, transpose: bool) -> np.ndarray:
     """Linear map A (avg pool, geo: lead, sp, k, s, p, out, inv) or its adjoint A^T, on arrays."""
     lead, sp, k, s, p, out, inv = geo
@@ -1098,7 +1142,7 @@ def _avg_raw(x: np.ndarray, geo: tuple, transpose: bool) -> np.ndarray:
 def _avg_apply(x: Tensor, geo: tuple, transpose: bool) -> Tensor:
     res = _make(_avg_raw(x._data, geo, transpose), x._dtype)
     if _needs(x):
-        n = AvgPoolBackward()
+        n = AvgPool3DBackward0() if len(geo[2]) == 3 else AvgPoolBackward()
         n.geo, n.transpose = geo, transpose
         record(n, res, (x,))
     return res
@@ -1142,6 +1186,13 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """2-d average pooling over (N, C, H, W) or (C, H, W) input."""
     return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                      "avg_pool2d")
+
+
+def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """3-d average pooling over (N, C, D, H, W) or (C, D, H, W) input."""
+    return _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool3d")
 
 
 # ---------------------------------------------------------------------------
@@ -1206,6 +1257,11 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     return _adaptive_avg(2, input, output_size, "adaptive_avg_pool2d")
 
 
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
+    """3-d adaptive average pooling to `output_size` (int, or (D, H, W) with None keeping a size)."""
+    return _adaptive_avg(3, input, output_size, "adaptive_avg_pool3d")
+
+
 def _adaptive_max(nd: int, input: Tensor, output_size: Any, return_indices: bool, fn: str) -> Any:
     _check_input(input, fn)
     _adaptive_check(input, nd, fn)
@@ -1214,42 +1270,41 @@ def _adaptive_max(nd: int, input: Tensor, output_size: Any, return_indices: bool
     out = _adaptive_size(output_size, sp, nd)
     if all(o > 0 and sp[i] % o == 0 for i, o in enumerate(out)):
         k = tuple(sp[i] // out[i] for i in range(nd))
-        return _max_pool(nd, input, k, k, 0, 1, False, return_indices, fn)
+        res = _max_pool(nd, input, k, k, 0, 1, False, return_indices, fn)
+        if nd > 1:
+            rename_grad_fn(res[0] if return_indices else res, f"AdaptiveMaxPool{nd}DBackward0")
+        return res
     lead = x.shape[:-nd]
     B = _prod(lead)
     xb = x.reshape((B,) + sp)
-    # gather each output bin padded to the widest bin by repeating its last element
+    # each output bin gathered at its widest bin's width, repeating its last element (the
+    # repeat never beats the first maximum); then one argmax over the flattened window
     idxs = []
     for i in range(nd):
         start, end = _bins(sp[i], out[i])
         kmax = int((end - start).max()) if out[i] else 1
-        ii = np.minimum(start[:, None] + np.arange(kmax)[None, :], (end - 1)[:, None])
-        idxs.append(ii)
-    if nd == 1:
-        g = xb[:, idxs[0]]  # (B, O, K)
-        flatwin = g
-        kidx_pos = (idxs[0][None, :, :],)
-    else:
-        g = xb[:, idxs[0][:, :, None, None], idxs[1][None, None, :, :]]  # (B, Oh, kh, Ow, kw)
-        flatwin = g.transpose(0, 1, 3, 2, 4).reshape(B, out[0], out[1], -1)
+        idxs.append(np.minimum(start[:, None] + np.arange(kmax)[None, :], (end - 1)[:, None]))
+    kw = tuple(ii.shape[1] for ii in idxs)
+    # open grid: dim i's index array lives on axes (2i, 2i+1) of a (O0, K0, O1, K1, ...) grid
+    grid = []
+    for i, ii in enumerate(idxs):
+        shape = [1] * (2 * nd)
+        shape[2 * i], shape[2 * i + 1] = ii.shape
+        grid.append(ii.reshape(shape))
+    g = xb[(slice(None),) + tuple(grid)]  # (B, O0, K0, O1, K1, ...)
+    perm = (0,) + tuple(1 + 2 * i for i in range(nd)) + tuple(2 + 2 * i for i in range(nd))
     L = _prod(out)
-    flatwin = flatwin.reshape(B, L, -1)
-    loc = np.argmax(flatwin, axis=2) if flatwin.shape[2] else np.zeros((B, L), np.int64)
-    vals = np.take_along_axis(flatwin, loc[..., None], axis=2)[..., 0] if L else np.zeros((B, 0), x.dtype)
-    if nd == 1:
-        flat = np.take_along_axis(np.broadcast_to(kidx_pos[0], (B,) + kidx_pos[0].shape[1:]).reshape(B, L, -1),
-                                  loc[..., None], axis=2)[..., 0]
-    else:
-        kh = idxs[0].shape[1]
-        kw = idxs[1].shape[1]
-        a, b = np.divmod(loc, kw)
-        oh, ow = np.divmod(np.arange(L), out[1])
-        flat = idxs[0][oh, a] * sp[1] + idxs[1][ow, b]
-        del kh
-    flat = flat.astype(np.int64)
+    win = g.transpose(perm).reshape(B, L, _prod(kw))
+    loc = np.argmax(win, axis=2) if win.shape[2] and L else np.zeros((B, L), np.int64)
+    vals = np.take_along_axis(win, loc[..., None], axis=2)[..., 0] if L else np.zeros((B, 0), x.dtype)
+    kpos = np.unravel_index(loc, kw)
+    opos = np.unravel_index(np.arange(L), out)
+    flat = np.zeros((B, L), np.int64)
+    for i in range(nd):
+        flat = flat * sp[i] + idxs[i][opos[i][None, :], kpos[i]]
     res = _make(vals.reshape(lead + out), input._dtype)
     if _needs(input):
-        n = MaxPoolBackward()
+        n = (MaxPoolBackward, AdaptiveMaxPool2DBackward0, AdaptiveMaxPool3DBackward0)[nd - 1]()
         n.idx, n.n_in, n.unique, n.in_shape, n.geo = flat, _prod(sp), False, x.shape, None
         record(n, res, (input,))
     if return_indices:
@@ -1265,6 +1320,23 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """2-d adaptive max pooling."""
     return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """3-d adaptive max pooling."""
+    return _adaptive_max(3, input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> tuple:
+    return _adaptive_max(1, input, output_size, True, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> tuple:
+    return _adaptive_max(2, input, output_size, True, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> tuple:
+    return _adaptive_max(3, input, output_size, True, "adaptive_max_pool3d")
 
 
 # ---------------------------------------------------------------------------
@@ -1354,7 +1426,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     for i, (lo, hi) in enumerate(pairs):
         ax = nd - npd + i
         n = x._data.shape[ax]
-        if mode == "reflect" and (lo >= n or hi >= n or lo < 0 or hi < 0):
+        if mode == "reflect" and (lo >= n or hi >= n):
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
                                f"but got: padding ({lo}, {hi}) at dimension {ax} of input {list(input._data.shape)}")
         if mode == "circular" and (lo > n or hi > n):
@@ -1372,19 +1444,23 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         if lo or hi:
             idx = _make(_pad_index(n, lo, hi, mode).astype(np.int64), D.int64)
             x = x.index_select(ax, idx)
+    if x is input:
+        return input.clone()
+    if mode != "circular":
+        rename_grad_fn(x, f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{npd}DBackward0")
     return x
 
 
 # ---------------------------------------------------------------------------
-# interpolation: per-dim index_select (nearest) or two-tap linear blend (linear/bilinear)
+# interpolation, separable: per spatial dim a blend of index_selects (1 tap nearest, 2 linear, 4 cubic)
 # ---------------------------------------------------------------------------
-_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_LINEAR = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # mode -> spatial dims
 
 
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
-    """Resize the spatial dims of (N, C, *S) input: nearest, nearest-exact, (bi/tri)linear, area."""
+    """Resize the spatial dims of (N, C, *S) input: nearest, nearest-exact, (bi/tri)linear, bicubic, area."""
     _check_input(input, "interpolate")
     nd = input._data.ndim - 2
     if mode in ("nearest", "area", "nearest-exact"):
@@ -1421,9 +1497,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         scales = [None] * nd if recompute_scale_factor else sf
     else:
         raise ValueError("either size or scale_factor should be defined")
-    if mode in _LINEAR and _LINEAR[mode] != nd or mode == "bicubic":
-        if mode == "bicubic":
-            raise NotImplementedError("interpolate: mode 'bicubic' is not supported by ndgrad")
+    if mode in _LINEAR and _LINEAR[mode] != nd:
         raise NotImplementedError(f"Got {nd + 2}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
     if mode == "area":
         return _adaptive_avg(nd, input, out, "adaptive_avg_pool%dd" % nd)
@@ -1438,44 +1512,89 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if antialias and mode in _LINEAR:
         raise NotImplementedError("interpolate: antialias=True is not supported by ndgrad")
     x = input
-    ft = np.float32 if input._data.dtype != np.float64 else np.float64
     for i in range(nd):
-        ax = 2 + i
-        n_in, n_out = sp[i], out[i]
-        if n_in == n_out and mode in ("nearest", "nearest-exact") and scales[i] in (None, 1.0):
+        if sp[i] == out[i] and mode in ("nearest", "nearest-exact") and scales[i] in (None, 1.0):
             continue
-        if mode in ("nearest", "nearest-exact"):
-            scale = ft(1.0 / scales[i]) if scales[i] else ft(n_in / n_out)
-            off = ft(0.5) if mode == "nearest-exact" else ft(0.0)
-            src = np.floor((np.arange(n_out, dtype=ft) + off) * scale).astype(np.int64)
-            idx = np.minimum(src, n_in - 1)
-            x = x.index_select(ax, _make(idx, D.int64))
-            continue
-        if align_corners:
-            scale = ft((n_in - 1) / (n_out - 1)) if n_out > 1 else ft(0.0)
-            src = np.arange(n_out, dtype=ft) * scale
-        else:
-            scale = ft(1.0 / scales[i]) if scales[i] else ft(n_in / n_out)
-            src = np.maximum((np.arange(n_out, dtype=ft) + ft(0.5)) * scale - ft(0.5), ft(0.0))
-        i0 = np.minimum(src.astype(np.int64), n_in - 1)
-        i1 = np.minimum(i0 + 1, n_in - 1)
-        lam1 = (src - i0.astype(ft)).astype(input._data.dtype)
-        lam0 = (1 - lam1).astype(input._data.dtype)
-        shape = [1] * x._data.ndim
-        shape[ax] = n_out
-        w0 = _make(lam0.reshape(shape), input._dtype)
-        w1 = _make(lam1.reshape(shape), input._dtype)
-        a = x.index_select(ax, _make(i0, D.int64))
-        b = x.index_select(ax, _make(i1, D.int64))
-        x = a * w0 + b * w1
+        taps = _interp_taps(mode, sp[i], out[i], scales[i], align_corners, input._data.dtype)
+        x = _blend(x, 2 + i, taps, input._dtype)
     if x is input:
-        x = input.clone()
+        return input.clone()
+    names = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact", "linear": "UpsampleLinear",
+             "bilinear": "UpsampleBilinear", "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
+    rename_grad_fn(x, f"{names[mode]}{nd}DBackward0")
     return x
+
+
+def _cubic_weights(t: np.ndarray) -> list:
+    """Keys' cubic convolution (a = -0.75) weights of the 4 taps around a fractional offset t."""
+    a = t.dtype.type(-0.75)
+
+    def near(d: np.ndarray) -> np.ndarray:  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d: np.ndarray) -> np.ndarray:  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    one = t.dtype.type(1)
+    return [far(t + one), near(t), near(one - t), far(2 * one - t)]
+
+
+def _interp_taps(mode: str, n_in: int, n_out: int, scale: float | None, align_corners: bool | None,
+                 dtype: np.dtype) -> list:
+    """[(source indices, weights or None)] of one spatial dim: output j = sum_k w_k[j] * x[idx_k[j]]."""
+    ft = np.float64 if dtype == np.float64 else np.float32
+    j = np.arange(n_out, dtype=ft)
+    if mode in ("nearest", "nearest-exact"):
+        step = ft(1.0 / scale) if scale else ft(n_in / n_out)
+        off = ft(0.5) if mode == "nearest-exact" else ft(0.0)
+        return [(np.minimum(np.floor((j + off) * step).astype(np.int64), n_in - 1), None)]
+    if align_corners:
+        src = j * (ft((n_in - 1) / (n_out - 1)) if n_out > 1 else ft(0.0))
+    else:
+        step = ft(1.0 / scale) if scale else ft(n_in / n_out)
+        src = (j + ft(0.5)) * step - ft(0.5)
+        if mode != "bicubic":  # linear modes clamp the source at the first pixel; cubic does not
+            src = np.maximum(src, ft(0.0))
+    if mode == "bicubic":
+        i0 = np.floor(src).astype(np.int64)
+        w = _cubic_weights((src - i0.astype(ft)).astype(ft))
+        return [(np.clip(i0 - 1 + k, 0, n_in - 1), w[k].astype(dtype)) for k in range(4)]
+    i0 = np.minimum(src.astype(np.int64), n_in - 1)
+    lam1 = (src - i0.astype(ft)).astype(dtype)
+    return [(i0, (1 - lam1).astype(dtype)), (np.minimum(i0 + 1, n_in - 1), lam1)]
+
+
+def _blend(x: Tensor, ax: int, taps: list, dt: D.dtype) -> Tensor:
+    """sum over taps of weight * x gathered along `ax` (index_select: differentiable)."""
+    out = None
+    for idx, w in taps:
+        term = x.index_select(ax, _make(idx, D.int64))
+        if w is not None:
+            shape = [1] * x._data.ndim
+            shape[ax] = w.shape[0]
+            term = term * _make(w.reshape(shape), dt)
+        out = term if out is None else out + term
+    return out
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
+    """Deprecated alias of interpolate."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: interpolate(mode='nearest')."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: interpolate(mode='bilinear', align_corners=True)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # ---------------------------------------------------------------------------
@@ -1559,50 +1678,242 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
     return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """3-d power-average pooling: (sum over the window of x**p) ** (1/p)."""
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def _shuffle_check(input: Tensor, r: int, fn: str, arg: str) -> tuple:
+    _check_input(input, fn)
+    if input._data.ndim < 3:
+        raise RuntimeError(f"{fn} expects input to have at least 3 dimensions, but got input with "
+                           f"{input._data.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"{fn} expects a positive {arg}, but got {r}")
+    return input._data.shape
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
     r = int(upscale_factor)
-    *lead, c, h, w = input.shape
+    *lead, c, h, w = _shuffle_check(input, r, "pixel_shuffle", "upscale_factor")
     if c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
                            f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
     x = input.reshape(*lead, c // (r * r), r, r, h, w)
     n = len(lead)
     x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return x.reshape(*lead, c // (r * r), h * r, w * r)
+    out = x.reshape(*lead, c // (r * r), h * r, w * r)
+    rename_grad_fn(out, "PixelShuffleBackward0")
+    return out
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
     r = int(downscale_factor)
-    *lead, c, h, w = input.shape
-    if h % r or w % r:
-        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but got "
-                           f"height={h}, width={w}, downscale_factor={r}")
+    *lead, c, h, w = _shuffle_check(input, r, "pixel_unshuffle", "downscale_factor")
+    for name, size, d in (("height", h, -2), ("width", w, -1)):
+        if size % r:
+            raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
+                               f"input.size({d})={size} is not divisible by {r}")
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     n = len(lead)
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return x.reshape(*lead, c * r * r, h // r, w // r)
+    out = x.reshape(*lead, c * r * r, h // r, w // r)
+    rename_grad_fn(out, "PixelUnshuffleBackward0")
+    return out
+
+
+def _unpool_size(nd: int, sp: tuple, k: tuple, s: tuple, p: tuple, output_size: Any) -> tuple:
+    default = tuple((sp[i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
+    if output_size is None:
+        return default
+    if isinstance(output_size, Tensor):
+        output_size = output_size.tolist()
+    size = [int(v) for v in output_size]
+    if len(size) == nd + 2:
+        size = size[2:]
+    if len(size) != nd:
+        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                         f"length of '{len(size)}'")
+    for i in range(nd):
+        lo, hi = default[i] - s[i], default[i] + s[i]
+        if not lo < size[i] < hi:
+            raise ValueError(f'invalid output_size "{tuple(size)}" (dim {i} must be between {lo} and {hi})')
+    return tuple(size)
+
+
+def _max_unpool(nd: int, input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, padding: Any,
+                output_size: Any, fn: str) -> Tensor:
+    _check_input(input, fn)
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"{fn}(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
+    k = _ntuple(kernel_size, nd, "kernel_size", fn)
+    s = k if stride is None else _ntuple(stride, nd, "stride", fn)
+    p = _ntuple(padding, nd, "padding", fn)
+    if indices._dtype is not D.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {_dtype_name(indices)}")
+    if indices._data.shape != input._data.shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input._data.shape)}) but got indices tensor with shape: "
+                           f"{list(indices._data.shape)}")
+    if input._data.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Input to {fn} should be a {nd + 1}d or {nd + 2}d Tensor, but got a tensor with "
+                           f"{input._data.ndim} dimensions.")
+    sp = input._data.shape[-nd:]
+    out = _unpool_size(nd, sp, k, s, p, output_size)
+    lead = tuple(input._data.shape[:-nd])
+    idx = indices._data.reshape(_prod(lead), -1)
+    bad = (idx < 0) | (idx >= _prod(out))
+    if bad.any():
+        dims = out if nd > 1 else out + (1,)
+        raise RuntimeError(f"Found an invalid max index: {int(idx[bad][-1])} (output volumes are of size "
+                           f"{'x'.join(str(d) for d in dims)})")
+    res = _scatter_flat(input, idx, _prod(out), True, lead + out)
+    if nd > 1:
+        rename_grad_fn(res, f"MaxUnpool{nd}DBackward0")
+    return res
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """Place each value of `input` at its max_pool1d index in a zero (N, C, L) tensor."""
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size, "max_unpool1d")
 
 
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  output_size: Any = None) -> Tensor:
     """Place each value of `input` at its max_pool2d index in a zero (N, C, H, W) tensor."""
-    k = _ntuple(kernel_size, 2, "kernel_size", "max_unpool2d")
-    s = k if stride is None else _ntuple(stride, 2, "stride", "max_unpool2d")
-    p = _ntuple(padding, 2, "padding", "max_unpool2d")
-    sp = input.shape[-2:]
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size, "max_unpool2d")
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """Place each value of `input` at its max_pool3d index in a zero (N, C, D, H, W) tensor."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size, "max_unpool3d")
+
+
+# ---------------------------------------------------------------------------
+# fractional max pooling (Graham): pseudo-random window starts, one argmax per window
+# ---------------------------------------------------------------------------
+class FractionalMaxPool2DBackward0(MaxPoolBackward):
+    __slots__ = ()
+
+
+class FractionalMaxPool3DBackward0(MaxPoolBackward):
+    __slots__ = ()
+
+
+def _fractional_starts(u: np.ndarray, n_in: int, n_out: int, k: int) -> np.ndarray:
+    """Window starts (..., n_out) from samples u (...) in [0, 1), in the input's float type."""
+    starts = np.empty(u.shape + (n_out,), np.int64)
+    if n_out > 1:
+        alpha = u.dtype.type(n_in - k) / u.dtype.type(n_out - 1)
+        i = np.arange(n_out - 1, dtype=u.dtype)
+        starts[..., :-1] = (((i + u[..., None]) * alpha).astype(np.int64)
+                            - (u * alpha).astype(np.int64)[..., None])
+    if n_out > 0:
+        starts[..., -1] = n_in - k
+    return starts
+
+
+def _fractional_max(nd: int, input: Tensor, kernel_size: Any, output_size: Any, output_ratio: Any,
+                    return_indices: bool, samples: Tensor | None, fn: str) -> Any:
+    _check_input(input, fn)
+    x = input._data
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(x.shape)}")
+    k = _ntuple(kernel_size, nd, "kernel_size", fn)
+    sp = x.shape[-nd:]
     if output_size is None:
-        out = tuple((sp[i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(2))
+        if output_ratio is None:
+            raise ValueError(f"{fn} requires specifying either an output_size or an output_ratio")
+        ratio = _ntuple_float(output_ratio, nd)
+        out = tuple(int(sp[i] * ratio[i]) for i in range(nd))
     else:
-        out = tuple(output_size)[-2:]
-    lead = tuple(input.shape[:-2])
-    B = _prod(lead)
-    idx = indices._data.reshape(B, -1)
-    if idx.size and (idx.min() < 0 or idx.max() >= _prod(out)):
-        raise RuntimeError(f"Found an invalid max index: {int(idx.max())} (output volumes are of size "
-                           f"{out[0]}x{out[1]}")
-    return _scatter_flat(input, idx, _prod(out), True, lead + out)
+        out = _ntuple(output_size, nd, "output_size", fn)
+    names = ("height", "width") if nd == 2 else ("time", "height", "width")
+    for i in range(nd):
+        # PyTorch's bound: the last window must fit (2-d), and strictly inside the input (3-d)
+        if out[i] + k[i] - 1 > sp[i] - (nd == 3):
+            raise RuntimeError(f"{fn}{'_out' if nd == 3 else ''}(): pool {names[i]} {k[i]} too large relative to "
+                               f"input {names[i]} {sp[i]}")
+    batched = x.ndim == nd + 2
+    N = x.shape[0] if batched else 1
+    C = x.shape[-nd - 1]
+    if samples is None:
+        from .._random import rand
+        samples = rand(N, C, nd, dtype=input._dtype)
+    u = samples._data.astype(x.dtype, copy=False).reshape(N, C, nd)
+    xb = x.reshape((N, C) + sp)
+    # PyTorch's sample order: (width, height) in 2-d, (time, height, width) in 3-d
+    order = (1, 0) if nd == 2 else (0, 1, 2)
+    grid, starts = [], []
+    for i in range(nd):
+        st = _fractional_starts(u[:, :, order[i]], sp[i], out[i], k[i])  # (N, C, O_i)
+        starts.append(st.reshape(N * C, out[i]))
+        ii = st[..., None] + np.arange(k[i])  # (N, C, O_i, K_i)
+        shape = [N, C] + [1] * (2 * nd)
+        shape[2 + 2 * i], shape[3 + 2 * i] = out[i], k[i]
+        grid.append(ii.reshape(shape))
+    nidx = np.arange(N).reshape((N,) + (1,) * (2 * nd + 1))
+    cidx = np.arange(C).reshape((1, C) + (1,) * (2 * nd))
+    g = xb[(nidx, cidx) + tuple(grid)]  # (N, C, O0, K0, O1, K1, ...)
+    perm = (0, 1) + tuple(2 + 2 * i for i in range(nd)) + tuple(3 + 2 * i for i in range(nd))
+    B, L = N * C, _prod(out)
+    win = g.transpose(perm).reshape(B, L, _prod(k))
+    loc = np.argmax(win, axis=2)
+    vals = np.take_along_axis(win, loc[..., None], axis=2)[..., 0]
+    kpos = np.unravel_index(loc, k)
+    opos = np.unravel_index(np.arange(L), out)
+    flat = np.zeros((B, L), np.int64)
+    for i in range(nd):
+        flat = flat * sp[i] + starts[i][:, opos[i]] + kpos[i]
+    lead = x.shape[:-nd]
+    res = _make(vals.reshape(lead + out), input._dtype)
+    if _needs(input):
+        n = (FractionalMaxPool2DBackward0 if nd == 2 else FractionalMaxPool3DBackward0)()
+        n.idx, n.n_in, n.unique, n.in_shape, n.geo = flat, _prod(sp), False, x.shape, None
+        record(n, res, (input,))
+    if return_indices:
+        return res, _make(flat.reshape(lead + out), D.int64)
+    return res
+
+
+def _ntuple_float(v: Any, n: int) -> tuple:
+    if isinstance(v, (list, tuple)):
+        v = tuple(float(a) for a in v)
+        return v * n if len(v) == 1 else v
+    return (float(v),) * n
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
+    """2-d fractional max pooling: windows of kernel_size at pseudo-random starts, output_size outputs."""
+    return _fractional_max(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples,
+                           "fractional_max_pool2d")
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
+    """3-d fractional max pooling."""
+    return _fractional_max(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples,
+                           "fractional_max_pool3d")
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size: Any, output_size: Any = None,
+                                       output_ratio: Any = None, return_indices: bool = True,
+                                       _random_samples: Tensor | None = None) -> tuple:
+    return _fractional_max(2, input, kernel_size, output_size, output_ratio, True, _random_samples,
+                           "fractional_max_pool2d")
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: Any, output_size: Any = None,
+                                       output_ratio: Any = None, return_indices: bool = True,
+                                       _random_samples: Tensor | None = None) -> tuple:
+    return _fractional_max(3, input, kernel_size, output_size, output_ratio, True, _random_samples,
+                           "fractional_max_pool3d")
 
 
 # ---------------------------------------------------------------------------

@@ -24,15 +24,13 @@ from .sparse import Embedding, EmbeddingBag  # noqa: F401
 
 # classes other engineers' files provide (taken from their __all__ when they define one)
 _OPTIONAL = {
-    "conv": ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d",
-             "LazyConvTranspose2d"),
-    "pooling": ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-                "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool2d", "LPPool2d"),
-    "padding": ("ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
-                "ReplicationPad1d", "ReplicationPad2d"),
-    "upsampling": ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"),
-    "pixelshuffle": ("PixelShuffle", "PixelUnshuffle"),
-    "fold": ("Fold", "Unfold"),
+    "conv": ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
+             "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"),
+    "pooling": (),
+    "padding": (),
+    "upsampling": (),
+    "pixelshuffle": (),
+    "fold": (),
     "rnn": ("RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"),
     "transformer": ("MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
                     "TransformerDecoder", "Transformer"),

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d and the lazy variants.
+"""Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d and the lazy variants.
 
 The arithmetic lives in ndgrad.ops.nn (im2col + BLAS, with gradient rules); these
 modules hold the parameters, PyTorch's default initialisation and repr.
@@ -14,8 +14,8 @@ from ...ops import nn as K
 from ..parameter import Parameter, UninitializedParameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d",
-           "LazyConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 _PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -191,7 +191,7 @@ class _ConvTransposeNd(_ConvNd):
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         op = self._output_padding(input, output_size)
-        fn = (K.conv_transpose1d, K.conv_transpose2d)[self._nd - 1]
+        fn = (K.conv_transpose1d, K.conv_transpose2d, K.conv_transpose3d)[self._nd - 1]
         return fn(input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation)
 
 
@@ -203,6 +203,11 @@ class ConvTranspose1d(_ConvTransposeNd):
 class ConvTranspose2d(_ConvTransposeNd):
     """2-d transposed convolution ("deconvolution")."""
     _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution."""
+    _nd = 3
 
 
 class _LazyMixin:
@@ -235,34 +240,30 @@ class _LazyMixin:
         return Module.__call__(self, *args, **kwargs)  # type: ignore[arg-type]
 
 
-class LazyConv1d(_LazyMixin, Conv1d):
-    """Conv1d whose in_channels is inferred from the first input."""
-    cls_to_become = Conv1d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        Conv1d.__init__(self, 0, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-                        device, dtype)
-
-
-class LazyConv2d(_LazyMixin, Conv2d):
-    """Conv2d whose in_channels is inferred from the first input."""
-    cls_to_become = Conv2d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        Conv2d.__init__(self, 0, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-                        device, dtype)
-
-
-class LazyConvTranspose2d(_LazyMixin, ConvTranspose2d):
-    """ConvTranspose2d whose in_channels is inferred from the first input."""
-    cls_to_become = ConvTranspose2d
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+def _lazy_conv(base: type) -> type:
+    """The lazy form of a convolution class: in_channels comes from the first input."""
+    if base._transposed:
+        def init(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        ConvTranspose2d.__init__(self, 0, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
-                                 dilation, padding_mode, device, dtype)
+            base.__init__(self, 0, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
+                          dilation, padding_mode, device, dtype)
+    else:
+        def init(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+            base.__init__(self, 0, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                          device, dtype)
+    name = "Lazy" + base.__name__
+    return type(name, (_LazyMixin, base), {"cls_to_become": base, "__init__": init, "__module__": __name__,
+                                           "__qualname__": name,
+                                           "__doc__": f"{base.__name__} whose in_channels is inferred from the "
+                                                      "first input."})
+
+
+LazyConv1d = _lazy_conv(Conv1d)
+LazyConv2d = _lazy_conv(Conv2d)
+LazyConv3d = _lazy_conv(Conv3d)
+LazyConvTranspose1d = _lazy_conv(ConvTranspose1d)
+LazyConvTranspose2d = _lazy_conv(ConvTranspose2d)
+LazyConvTranspose3d = _lazy_conv(ConvTranspose3d)
