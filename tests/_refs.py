@@ -12,6 +12,9 @@ A test asks for a value computed by real PyTorch through the `torch_ref` fixture
 - torch missing: the recorded value is returned (a missing recording fails the test).
 - `NDGRAD_RECORD=1` with torch installed (tools/record_references.py): live values are written.
 
+`tv_ref(key, lambda torch, torchvision: ...)` does the same with torchvision (live only where
+torchvision imports; see tools/torchvision_cuda_stub.py).
+
 Recordings live in tests/references/<test file stem>.json, one entry per "<test name>::<key>".
 Values may be torch tensors (stored as NumPy arrays with their dtype), NumPy arrays and
 scalars, Python numbers, strings, None, torch dtypes/sizes, and lists/tuples/dicts of these.
@@ -31,6 +34,16 @@ try:
     import torch
 except ImportError:  # pragma: no cover - depends on the environment
     torch = None
+
+# torchvision, for the `tv_ref` fixture.  The registry's wheel is a CUDA build that imports beside
+# the CPU torch only with tools/torchvision_cuda_stub.py installed; any import failure means "absent".
+torchvision = None
+if torch is not None:
+    try:
+        import torchvision
+        import torchvision.transforms.v2  # noqa: F401  (a submodule torchvision loads lazily)
+    except Exception:  # pragma: no cover - depends on the environment
+        torchvision = None
 
 REF_DIR = Path(__file__).parent / "references"
 RECORD = os.environ.get("NDGRAD_RECORD") == "1"
@@ -154,28 +167,32 @@ def flush_all() -> None:
         s.flush()
 
 
-def reference(test_file: str, test_name: str, key: str, fn: Callable[[Any], Any]) -> Any:
-    """PyTorch's value for `key`: live when torch is installed, else recorded (see module doc)."""
+def reference(test_file: str, test_name: str, key: str, fn: Callable[..., Any], *,
+              vision: bool = False) -> Any:
+    """PyTorch's value for `key`: live when torch is installed, else recorded (see module doc).
+    With `vision=True` the value is torchvision's: `fn(torch, torchvision)`, live only when
+    torchvision imports."""
     import pytest
     store = store_for(test_file)
     full = f"{test_name}::{key}"
-    if torch is None:
+    lib = "torchvision" if vision else "PyTorch"
+    if torch is None or (vision and torchvision is None):
         try:
             return store.get(full)
         except KeyError:
-            pytest.fail(f"no recorded PyTorch reference {full!r} in {store.path.name}: "
-                        "run tools/record_references.py with torch installed")
-    live = to_plain(fn(torch))
+            pytest.fail(f"no recorded {lib} reference {full!r} in {store.path.name}: "
+                        f"run tools/record_references.py with {lib.lower()} installed")
+    live = to_plain(fn(torch, torchvision) if vision else fn(torch))
     if RECORD:
         store.put(full, live)
         return live
     try:
         rec = store.get(full)
     except KeyError:
-        pytest.fail(f"PyTorch reference {full!r} is not recorded in {store.path.name}: "
+        pytest.fail(f"{lib} reference {full!r} is not recorded in {store.path.name}: "
                     "run tools/record_references.py")
     # loose on purpose: this catches a recording made from other inputs, not last-bit noise
     if not same(live, rec, 1e-4, 1e-5):
-        pytest.fail(f"recorded PyTorch reference {full!r} in {store.path.name} is stale: "
+        pytest.fail(f"recorded {lib} reference {full!r} in {store.path.name} is stale: "
                     "run tools/record_references.py")
     return live

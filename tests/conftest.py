@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: `torch_ref` (PyTorch's value, live or recorded; see tests/_refs.py)."""
+"""Suite-wide fixtures: `torch_ref` and `tv_ref` (PyTorch's / torchvision's value, live or
+recorded; see tests/_refs.py)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -13,6 +14,15 @@ def torch_ref(request: pytest.FixtureRequest) -> Callable[[str, Callable[[Any], 
     """`torch_ref(key, fn)`: `fn(torch)` computed live when torch is installed, else recorded."""
     def get(key: str, fn: Callable[[Any], Any]) -> Any:
         return _refs.reference(str(request.path), request.node.name, key, fn)
+    return get
+
+
+@pytest.fixture
+def tv_ref(request: pytest.FixtureRequest) -> Callable[[str, Callable[[Any, Any], Any]], Any]:
+    """`tv_ref(key, fn)`: `fn(torch, torchvision)` computed live when torchvision imports, else
+    the recording."""
+    def get(key: str, fn: Callable[[Any, Any], Any]) -> Any:
+        return _refs.reference(str(request.path), request.node.name, key, fn, vision=True)
     return get
 
 

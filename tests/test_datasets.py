@@ -427,7 +427,7 @@ def test_to_tensor_layouts_and_scaling() -> None:
     np.testing.assert_array_equal(out.numpy(), chw.numpy().astype(np.float32))
     with pytest.raises(TypeError):
         transforms.ToTensor()([1, 2])
-    with pytest.raises(ValueError, match="2 or 3 dimensional"):
+    with pytest.raises(ValueError, match="2/3 dimensional"):
         transforms.ToTensor()(np.zeros((1, 2, 3, 4), np.uint8))
 
 
@@ -460,7 +460,7 @@ def test_normalize() -> None:
         transforms.Normalize(mean, std)(np.zeros((3, 2, 2), np.uint8))
     with pytest.raises(ValueError, match="division by zero"):
         transforms.Normalize(mean, (1, 0, 1))(x)
-    with pytest.raises(ValueError, match="channels"):
+    with pytest.raises(RuntimeError, match="must match the size"):
         transforms.Normalize((0.1, 0.2), (1, 1))(x)
 
 
@@ -507,7 +507,7 @@ def test_resize_matches_torch_interpolate(h: int, w: int, oh: int, ow: int, mode
     kwargs = {"align_corners": False} if mode == "bilinear" else {}
     ref = torch.nn.functional.interpolate(torch.from_numpy(x), size=(oh, ow), mode=mode,
                                           **kwargs).numpy()
-    out = transforms.Resize((oh, ow), interpolation=mode)(ndgrad.from_numpy(x))
+    out = transforms.Resize((oh, ow), interpolation=mode, antialias=False)(ndgrad.from_numpy(x))
     assert out.dtype == ndgrad.from_numpy(x).dtype and tuple(out.shape) == ref.shape
     if mode == "nearest":
         np.testing.assert_array_equal(out.numpy(), ref)
@@ -530,9 +530,9 @@ def test_resize_reference_and_rules() -> None:
     np.testing.assert_array_equal(near(np.arange(4).reshape(2, 2)),
                                   np.arange(4).reshape(2, 2).repeat(2, 0).repeat(2, 1))
     with pytest.raises(ValueError, match="interpolation"):
-        transforms.Resize(3, interpolation="bicubic")
-    with pytest.raises(ValueError, match="size"):
-        transforms.Resize((0, 3))
+        transforms.Resize(3, interpolation="cubic")
+    with pytest.raises(RuntimeError, match="greater than 0"):
+        transforms.Resize((0, 3))(img)
 
 
 def test_compose_lambda_and_a_pipeline(tmp_path: Any) -> None:
@@ -563,10 +563,10 @@ def test_compose_lambda_and_a_pipeline(tmp_path: Any) -> None:
 
 def test_transforms_do_not_alias_their_input() -> None:
     x = ndgrad.from_numpy(np.ones((1, 4, 4), np.float32))
-    for t in (transforms.ToTensor(), transforms.Normalize(0.0, 1.0), transforms.Pad(0),
-              transforms.Resize((4, 4))):
+    for t in (transforms.ToTensor(), transforms.Normalize(0.0, 1.0), transforms.Pad(0)):
         out = t(x)
         out.numpy()[...] = 5
         assert x.numpy().max() == 1.0, t
+    assert transforms.Resize((4, 4))(x) is x  # as torchvision: an unchanged size returns the input
     buf = io.BytesIO(gzip.compress(encode_idx(np.zeros(3, np.uint8))))
     assert read_idx(buf).tolist() == [0, 0, 0]
