@@ -55,9 +55,10 @@ RESIZES = [(5, 7), (23, 31), (11, 30), 6]
 def test_resize_tensor(tv_ref: Any, mode: str, antialias: bool) -> None:
     for size in RESIZES:
         for img in (IMG_F, IMG_U8):
-            want = tv_ref(f"{img.dtype}-{size}", lambda torch, tv: tv.transforms.functional.resize(
-                torch.from_numpy(img), size, tv.transforms.InterpolationMode(mode),
-                antialias=antialias))
+            want = tv_ref(f"{img.dtype}-{size}", lambda torch, tv, img=img, size=size: (
+                tv.transforms.functional.resize(torch.from_numpy(img), size,
+                                                tv.transforms.InterpolationMode(mode),
+                                                antialias=antialias)))
             out = F.resize(nd(img), size, T.InterpolationMode(mode), antialias=antialias)
             if img.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
                 check_rounding(out, want)
@@ -86,9 +87,8 @@ def test_rotate_affine_tensor(tv_ref: Any, dtype: Any) -> None:
     cases = [(30.0, "nearest", False, None), (-47.5, "bilinear", True, [0.5, 0.25, 1.0]),
              (90.0, "nearest", True, 3.0), (12.0, "bilinear", False, None)]
     for i, (angle, interp, expand, fill) in enumerate(cases):
-        want = tv_ref(f"rotate{i}", lambda torch, tv: tv.transforms.functional.rotate(
-            torch.from_numpy(img), angle, tv.transforms.InterpolationMode(interp), expand,
-            fill=fill))
+        want = tv_ref(f"rotate{i}", lambda torch, tv, c=(angle, interp, expand, fill): tv.transforms.functional.rotate(
+            torch.from_numpy(img), c[0], tv.transforms.InterpolationMode(c[1]), c[2], fill=c[3]))
         out = F.rotate(nd(img), angle, T.InterpolationMode(interp), expand, fill=fill)
         if dtype == np.uint8 and interp == "bilinear":
             check_rounding(out, want)
@@ -108,11 +108,11 @@ def test_color_tensor(tv_ref: Any, dtype: Any) -> None:
     for name, factor in [("adjust_brightness", 1.7), ("adjust_contrast", 0.4),
                          ("adjust_saturation", 1.7), ("adjust_hue", -0.3), ("adjust_hue", 0.5),
                          ("adjust_gamma", 0.7)]:
-        want = tv_ref(f"{name}{factor}", lambda torch, tv: getattr(
+        want = tv_ref(f"{name}{factor}", lambda torch, tv, name=name, factor=factor: getattr(
             tv.transforms.functional, name)(torch.from_numpy(img), factor))
         check(getattr(F, name)(nd(img), factor), want, 1e-5)
     for channels in (1, 3):
-        want = tv_ref(f"gray{channels}", lambda torch, tv: tv.transforms.functional
+        want = tv_ref(f"gray{channels}", lambda torch, tv, channels=channels: tv.transforms.functional
                       .rgb_to_grayscale(torch.from_numpy(img), channels))
         check(F.rgb_to_grayscale(nd(img), channels), want, 1e-6)
     gray = img[:1]
@@ -124,7 +124,7 @@ def test_color_tensor(tv_ref: Any, dtype: Any) -> None:
 @pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric"])
 def test_pad_crop_tensor(tv_ref: Any, mode: str) -> None:
     for padding in ([2, 3, 4, 1], [-1, 2], 3):
-        want = tv_ref(f"pad{padding}", lambda torch, tv: tv.transforms.functional.pad(
+        want = tv_ref(f"pad{padding}", lambda torch, tv, padding=padding: tv.transforms.functional.pad(
             torch.from_numpy(IMG_U8), padding, 5, mode))
         check(F.pad(nd(IMG_U8), padding, 5, mode), want)
     for key, fn in [("center-big", lambda f, x: f.center_crop(x, (14, 17))),
@@ -132,7 +132,7 @@ def test_pad_crop_tensor(tv_ref: Any, mode: str) -> None:
                     ("crop-outside", lambda f, x: f.crop(x, -3, 8, 6, 9)),
                     ("resized-crop", lambda f, x: f.resized_crop(x, 2, 3, 6, 7, [9, 9])),
                     ("flips", lambda f, x: f.vflip(f.hflip(x)))]:
-        want = tv_ref(key, lambda torch, tv: fn(tv.transforms.functional,
+        want = tv_ref(key, lambda torch, tv, fn=fn: fn(tv.transforms.functional,
                                                 torch.from_numpy(IMG_F)))
         check(fn(F, nd(IMG_F)), want)
 
@@ -142,7 +142,7 @@ def test_dtype_conversion(tv_ref: Any) -> None:
              ("int16", "uint8"), ("float32", "float64"), ("uint8", "uint8")]
     src = {"uint8": IMG_U8, "float32": IMG_F, "int16": IMG_U8.astype(np.int16) * 100}
     for a, b in pairs:
-        want = tv_ref(f"{a}->{b}", lambda torch, tv: tv.transforms.functional
+        want = tv_ref(f"{a}->{b}", lambda torch, tv, a=a, b=b: tv.transforms.functional
                       .convert_image_dtype(torch.from_numpy(src[a]), getattr(torch, b)))
         check(F.convert_image_dtype(nd(src[a]), getattr(ndgrad, b)), want, 1e-7)
     with pytest.raises(RuntimeError, match="cannot be performed safely"):
@@ -176,7 +176,7 @@ PIL_OPS = {
 def test_pil_path(tv_ref: Any, name: str) -> None:
     fn = PIL_OPS[name]
     for mode, arr in (("RGB", PIL_RGB), ("L", PIL_L)):
-        want = tv_ref(mode, lambda torch, tv: _pil_out(fn(tv.transforms.functional,
+        want = tv_ref(mode, lambda torch, tv, arr=arr: _pil_out(fn(tv.transforms.functional,
                                                           Image.fromarray(arr))))
         got = _pil_out(fn(F, Image.fromarray(arr)))
         if isinstance(want, tuple):
@@ -189,11 +189,11 @@ def test_pil_path(tv_ref: Any, name: str) -> None:
 def test_to_tensor_and_to_pil_image(tv_ref: Any) -> None:
     arrays = {"f64": RNG.random((4, 5, 2)), "i32": RNG.integers(0, 9, (4, 5)).astype(np.int32)}
     for key, a in arrays.items():
-        want = tv_ref(key, lambda torch, tv: tv.transforms.functional.to_tensor(a))
+        want = tv_ref(key, lambda torch, tv, a=a: tv.transforms.functional.to_tensor(a))
         check(F.to_tensor(a), want)  # non-uint8 arrays keep their dtype, as torchvision
     chw = RNG.random((3, 4, 5)).astype(np.float32)
     for key, x in (("float", chw), ("u8", IMG_U8), ("gray", chw[:1])):
-        want = tv_ref(key, lambda torch, tv: _pil_out(
+        want = tv_ref(key, lambda torch, tv, x=x: _pil_out(
             tv.transforms.functional.to_pil_image(torch.from_numpy(x))))
         got = _pil_out(F.to_pil_image(nd(x)))
         assert got[0] == want[0]
