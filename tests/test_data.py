@@ -306,16 +306,26 @@ def test_dataloader_tensor_fast_path_equals_generic_collate():
     assert sorted(v for b in fast for v in b) == sorted(train[i][1].item() for i in range(5))
 
 
-def test_distributed_sampler_partitions():
+@pytest.mark.parametrize("n,replicas,shuffle,drop_last,seed,epoch", [
+    (10, 3, False, False, 0, 0), (10, 3, True, False, 0, 0), (10, 3, True, True, 1, 0), (10, 3, True, True, 1, 1),
+    (5, 4, True, False, 7, 3), (2, 5, False, False, 0, 0), (103, 4, True, False, 2 ** 33 + 5, 2)])
+def test_distributed_sampler_partitions(torch_ref, n, replicas, shuffle, drop_last, seed, epoch):
+    from ndgrad.utils.data.distributed import DistributedSampler
+
+    def shards(DS):
+        out = []
+        for r in range(replicas):
+            s = DS(range(n), replicas, r, shuffle=shuffle, seed=seed, drop_last=drop_last)
+            s.set_epoch(epoch)
+            out.append([len(s), list(s)])
+        return out
+    want = torch_ref("shards", lambda torch: shards(torch.utils.data.distributed.DistributedSampler))
+    assert shards(DistributedSampler) == [list(w) for w in want]  # PyTorch's shuffle, padding and cut
+
+
+def test_distributed_sampler_errors():
     from ndgrad.utils.data import DistributedSampler
-    shards = [list(DistributedSampler(range(10), 3, r, shuffle=False)) for r in range(3)]
-    assert shards == [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]  # padded by wrapping around, as PyTorch
-    dropped = [DistributedSampler(range(10), 3, r, seed=1, drop_last=True) for r in range(3)]
-    got = [list(s) for s in dropped]
-    assert [len(s) for s in dropped] == [3, 3, 3] and len(set(sum(got, []))) == 9
-    for s in dropped:
-        s.set_epoch(1)
-    again = [list(s) for s in dropped]
-    assert again != got and len(set(sum(again, []))) == 9  # a new shuffle, still disjoint shards
     with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):
         DistributedSampler(range(3), 2, 2)
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        DistributedSampler(range(3))  # no process group to take the rank and world size from

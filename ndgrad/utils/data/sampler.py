@@ -1,14 +1,13 @@
 """Samplers: iterables of dataset indices (or of lists of indices, for BatchSampler)."""
 from __future__ import annotations
 
-import math
 from typing import Any, Generic, Iterable, Iterator, Sequence, Sized, TypeVar
 
 import numpy as np
 
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler", "DistributedSampler"]
+           "BatchSampler"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -152,57 +151,3 @@ class BatchSampler(Sampler[list]):
             return n // self.batch_size
         return (n + self.batch_size - 1) // self.batch_size
 
-
-
-class DistributedSampler(Sampler[int]):
-    """Each of num_replicas processes gets its own 1/num_replicas share of the (optionally shuffled) indices;
-    call `set_epoch(e)` before each epoch to reshuffle (all ranks use the same seed + epoch)."""
-
-    def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
-                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
-        if num_replicas is None or rank is None:
-            try:
-                from ... import distributed as dist  # type: ignore[attr-defined]
-                if not dist.is_available() or not dist.is_initialized():
-                    raise RuntimeError
-            except Exception:
-                raise RuntimeError("Requires distributed package to be available") from None
-            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
-            rank = dist.get_rank() if rank is None else rank
-        if rank >= num_replicas or rank < 0:
-            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
-        self.dataset = dataset
-        self.num_replicas = num_replicas
-        self.rank = rank
-        self.epoch = 0
-        self.drop_last = drop_last
-        n = len(dataset)
-        if drop_last and n % num_replicas != 0:
-            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
-        else:
-            self.num_samples = math.ceil(n / num_replicas)
-        self.total_size = self.num_samples * num_replicas
-        self.shuffle = shuffle
-        self.seed = seed
-
-    def __iter__(self) -> Iterator[int]:
-        n = len(self.dataset)
-        if self.shuffle:
-            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
-        else:
-            indices = list(range(n))
-        if not self.drop_last:
-            pad = self.total_size - len(indices)
-            if pad <= len(indices):
-                indices += indices[:pad]
-            else:
-                indices += (indices * math.ceil(pad / len(indices)))[:pad]
-        else:
-            indices = indices[:self.total_size]
-        return iter(indices[self.rank:self.total_size:self.num_replicas])
-
-    def __len__(self) -> int:
-        return self.num_samples
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
