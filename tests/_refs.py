@@ -76,8 +76,8 @@ def to_plain(v: Any) -> Any:
 
 def encode(v: Any) -> Any:
     if isinstance(v, np.ndarray):
-        a = np.ascontiguousarray(v)
-        return {"__nd__": a.dtype.str, "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode()}
+        a = np.ascontiguousarray(v)  # (at least 1-d: the shape is taken from v, so 0-d arrays stay 0-d)
+        return {"__nd__": a.dtype.str, "shape": list(v.shape), "b64": base64.b64encode(a.tobytes()).decode()}
     if isinstance(v, tuple):
         return {"__tuple__": [encode(x) for x in v]}
     if isinstance(v, list):

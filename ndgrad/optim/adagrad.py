@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_sparse_free, _effective_grad, _grad_array, _rv, _scalar_state, _to_float, \
-    _zeros_like
+from .optimizer import (Optimizer, _check_flags, _check_lr, _check_min, _check_sparse_free, _effective_grad,
+                        _grad_array, _hyper, _rv, _scalar_state, _zeros_like)
 
 __all__ = ["Adagrad"]
 
@@ -15,25 +15,17 @@ __all__ = ["Adagrad"]
 class Adagrad(Optimizer):
     """Adagrad: scale each coordinate by the root of its accumulated squared gradients."""
 
+    _setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
+
     def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if fused and foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-        if differentiable:
-            raise NotImplementedError("ndgrad optimizers do not support differentiable=True")
+        _check_lr(lr)
+        _check_min(lr_decay, "lr_decay value")
+        _check_min(weight_decay, "weight_decay value")
+        _check_min(initial_accumulator_value, "initial_accumulator_value value")
+        _check_min(eps, "epsilon value")
+        _check_flags(differentiable, foreach, fused)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)
@@ -41,20 +33,19 @@ class Adagrad(Optimizer):
         # Adagrad creates its state eagerly, as PyTorch does
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = _scalar_state()
-                state["sum"] = _zeros_like(p, group["initial_accumulator_value"])
+                self._init_state(p)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    def _init_state(self, p: Tensor) -> None:
+        # as in PyTorch, the constructor's initial_accumulator_value (not a group's) fills the sum, and a
+        # complex parameter starts at v + vj
+        v = self.defaults["initial_accumulator_value"]
+        state = self.state[p]
+        state["step"] = _scalar_state()
+        state["sum"] = _zeros_like(p)
+        state["sum"]._data[...] = complex(v, v) if p.is_complex() else v
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = _to_float(group["lr"])
+        lr = _hyper(group["lr"])
         lr_decay = group["lr_decay"]
         eps = group["eps"]
         wd = group["weight_decay"]
@@ -65,8 +56,7 @@ class Adagrad(Optimizer):
             _check_sparse_free(p, "Adagrad")
             state = self.state[p]
             if len(state) == 0:  # a parameter group added after construction
-                state["step"] = _scalar_state()
-                state["sum"] = _zeros_like(p, group["initial_accumulator_value"])
+                self._init_state(p)
             w = _rv(p._data)
             g = _rv(_grad_array(p))
             st = state["step"]

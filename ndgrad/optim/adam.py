@@ -6,61 +6,51 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check_sparse_free, _effective_grad, _grad_array, _lerp_, _rv, _scalar_state,
-                        _to_float, _zeros_like)
+from .optimizer import (Optimizer, _check_betas, _check_flags, _check_lr, _check_min, _check_sparse_free,
+                        _effective_grad, _grad_array, _hyper, _lerp_, _rv, _scalar_state, _zeros_like)
 
 __all__ = ["Adam"]
 
 
 def _check_adam_args(lr: Any, betas: Any, eps: float, weight_decay: float, fused: Any, foreach: Any,
-                     differentiable: bool) -> None:
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-    if fused and foreach:
-        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-    if differentiable:
-        raise NotImplementedError("ndgrad optimizers do not support differentiable=True")
+                     capturable: bool, differentiable: bool) -> None:
+    if isinstance(lr, Tensor) and foreach and not capturable:
+        raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+    _check_lr(lr)
+    _check_min(eps, "epsilon value")
+    _check_betas(betas)
+    _check_min(weight_decay, "weight_decay value")
+    if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, b in enumerate(betas):
+        if isinstance(b, Tensor):
+            if foreach and not capturable:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+            if b.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+    _check_flags(differentiable, foreach, fused)
 
 
 class Adam(Optimizer):
     """Adam: adaptive moment estimation with PyTorch's bias correction; updates parameters in place."""
 
+    _setstate_defaults = dict(amsgrad=False, maximize=False, foreach=None, capturable=False, differentiable=False,
+                              fused=None, decoupled_weight_decay=False)
+
     def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
-        _check_adam_args(lr, betas, eps, weight_decay, fused, foreach, differentiable)
-        if isinstance(betas, list):
-            betas = tuple(betas)
+        _check_adam_args(lr, betas, eps, weight_decay, fused, foreach, capturable, differentiable)
+        betas = tuple(b.reshape(()) if isinstance(b, Tensor) and b.ndim else b for b in betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
                         foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-            group.setdefault("decoupled_weight_decay", False)
-
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = _to_float(group["lr"])
-        beta1, beta2 = (_to_float(b) for b in group["betas"])
+        lr = _hyper(group["lr"])
+        beta1, beta2 = (_hyper(b) for b in group["betas"])
         eps = group["eps"]
         wd = group["weight_decay"]
         amsgrad = group["amsgrad"]
@@ -92,7 +82,7 @@ class Adam(Optimizer):
             m = _rv(state["exp_avg"]._data)
             v = _rv(state["exp_avg_sq"]._data)
             tmp = self._scratch(w, 1)
-            _lerp_(m, d, 1 - beta1, tmp)
+            _lerp_(m, d, 1 - float(beta1), tmp)  # PyTorch casts a tensor beta1 to the param's dtype here
             v *= beta2
             np.multiply(d, 1 - beta2, out=tmp)
             tmp *= d

@@ -7,6 +7,7 @@ parameter's version counter as an in-place tensor op would.
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from collections import OrderedDict, defaultdict
 from itertools import chain
@@ -18,7 +19,7 @@ from .. import _dtype as D
 from .._tensor import Tensor, _typename
 from ..autograd import grad_mode
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
 
 class _RequiredParameter:
@@ -31,8 +32,12 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-def _to_float(v: Any) -> float:
-    return float(v.item()) if isinstance(v, Tensor) else float(v)
+def _hyper(v: Any) -> Any:
+    """A hyperparameter as a number: a Python float, or for a Tensor (e.g. lr=tensor(0.01)) a NumPy scalar of its
+    dtype, so the scalar arithmetic runs in that precision as PyTorch's 0-d tensor arithmetic does."""
+    if isinstance(v, Tensor):
+        return v._data.reshape(())[()]
+    return float(v)
 
 
 def _scalar_state(value: float = 0.0) -> Tensor:
@@ -41,9 +46,8 @@ def _scalar_state(value: float = 0.0) -> Tensor:
     return Tensor._make(np.array(value, dtype=dt.np), dt)
 
 
-def _zeros_like(p: Tensor, fill: float = 0.0) -> Tensor:
-    arr = np.full(p._data.shape, fill, dtype=p._data.dtype) if fill else np.zeros(p._data.shape, p._data.dtype)
-    return Tensor._make(arr, p._dtype)
+def _zeros_like(p: Tensor) -> Tensor:
+    return Tensor._make(np.zeros(p._data.shape, p._data.dtype), p._dtype)
 
 
 class _Handle:
@@ -66,13 +70,78 @@ class _Handle:
         self.remove()
 
 
+_global_optimizer_pre_hooks: OrderedDict = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> _Handle:
+    """Call `hook(optimizer, args, kwargs)` before the step of every optimizer; it may return new (args, kwargs)."""
+    return Optimizer._register(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> _Handle:
+    """Call `hook(optimizer, args, kwargs)` after the step of every optimizer."""
+    return Optimizer._register(_global_optimizer_post_hooks, hook)
+
+
+def _with_step_hooks(func: Callable) -> Callable:
+    """Wrap a `step` method so the global and per-optimizer step hooks run around it.
+
+    As in PyTorch, hooks see `args` with the optimizer first, e.g. `(opt,)` for `opt.step()`."""
+    if getattr(func, "_hooked", False):
+        return func
+
+    @functools.wraps(func)
+    def step(self: "Optimizer", *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_in_hooked_step") or not (
+                _global_optimizer_pre_hooks or _global_optimizer_post_hooks or self._optimizer_step_pre_hooks
+                or self._optimizer_step_post_hooks):
+            return func(self, *args, **kwargs)  # no hooks, or a subclass's step calling super().step()
+        self.__dict__["_in_hooked_step"] = True
+        try:
+            return _run_hooked(func, self, (self, *args), kwargs)
+        finally:
+            del self.__dict__["_in_hooked_step"]
+
+    step._hooked = True  # type: ignore[attr-defined]
+    return step
+
+
+def _run_hooked(func: Callable, self: "Optimizer", args: tuple, kwargs: dict) -> Any:
+    for hook in [*_global_optimizer_pre_hooks.values(), *self._optimizer_step_pre_hooks.values()]:
+        res = hook(self, args, kwargs)
+        if res is not None:
+            if isinstance(res, tuple) and len(res) == 2:
+                args, kwargs = res
+            else:
+                raise RuntimeError(f"{func} must return None or a tuple of (new_args, new_kwargs), but got "
+                                   f"{res}.")
+    out = func(*args, **kwargs)
+    for hook in [*self._optimizer_step_post_hooks.values(), *_global_optimizer_post_hooks.values()]:
+        hook(self, args, kwargs)
+    return out
+
+
 _HOOK_STORES = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
                 "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
                 "_optimizer_load_state_dict_post_hooks")
 
 
 class Optimizer:
-    """Base class of all optimizers: `params` is an iterable of Tensors or of dicts (parameter groups)."""
+    """Base class of all optimizers: `params` is an iterable of Tensors or of dicts (parameter groups).
+
+    A subclass implements `_update_group` (one group's update on raw arrays, run with grad off) or its own
+    `step`; any `step` a subclass defines is wrapped so the step hooks run around it."""
+
+    #: group options filled in when an older state_dict or pickle lacks them
+    _setstate_defaults: dict[str, Any] = {}
+    #: per-parameter state entries kept as 0-d tensors (a plain number loaded from old files is converted)
+    _scalar_state_keys: tuple[str, ...] = ("step",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _with_step_hooks(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -104,6 +173,14 @@ class Optimizer:
         for name in _HOOK_STORES:
             self.__dict__.setdefault(name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for k, v in self._setstate_defaults.items():
+                group.setdefault(k, v)
+        for st in self.state.values():
+            if isinstance(st, dict):
+                for k in self._scalar_state_keys:
+                    if k in st and not isinstance(st[k], Tensor):
+                        st[k] = _scalar_state(float(st[k]))
 
     def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("
@@ -188,27 +265,22 @@ class Optimizer:
                     g._version[0] += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one optimization step; `closure` re-evaluates the model and returns the loss.
-
-        Subclasses implement `_update_group` (one param group's update, run with grad off) or override step."""
-        return self._step_with_hooks(closure)
+        """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
+        loss = self._eval_closure(closure)
+        prev = grad_mode.state.enabled
+        grad_mode.state.enabled = False
+        try:
+            for group in self.param_groups:
+                self._update_group(group)
+        finally:
+            grad_mode.state.enabled = prev
+        return loss
 
     def _eval_closure(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:
             return None
         with grad_mode.enable_grad():
             return closure()
-
-    def _run_pre_hooks(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        for hook in list(self._optimizer_step_pre_hooks.values()):
-            res = hook(self, args, kwargs)
-            if res is not None:
-                if isinstance(res, tuple) and len(res) == 2:
-                    args, kwargs = res
-                else:
-                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), but got "
-                                       f"{res}.")
-        return args, kwargs
 
     @staticmethod
     def _register(store: OrderedDict, hook: Callable, prepend: bool = False) -> _Handle:
@@ -242,24 +314,10 @@ class Optimizer:
         """Call `hook(optimizer)` after load_state_dict()."""
         return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
-    def _step_with_hooks(self, closure: Callable[[], Any] | None) -> Any:
-        if self._optimizer_step_pre_hooks:
-            args, kwargs = self._run_pre_hooks((closure,), {})
-            closure = args[0] if args else kwargs.get("closure")
-        loss = self._eval_closure(closure)
-        prev = grad_mode.state.enabled
-        grad_mode.state.enabled = False
-        try:
-            for group in self.param_groups:
-                self._update_group(group)
-        finally:
-            grad_mode.state.enabled = prev
-        for hook in list(self._optimizer_step_post_hooks.values()):
-            hook(self, (closure,), {})
-        return loss
-
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    step = _with_step_hooks(step)
 
     # -- scratch buffers ---------------------------------------------------------
     def _scratch(self, p: np.ndarray, k: int = 0) -> np.ndarray:
@@ -400,3 +458,42 @@ def _grad_array(p: Tensor) -> np.ndarray:
     if g.dtype != p._data.dtype:
         g = g.astype(p._data.dtype)
     return g
+
+
+# -- constructor argument checks, with PyTorch's messages --------------------------------------
+def _check_lr(lr: Any) -> None:
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_min(value: Any, what: str) -> None:
+    """ValueError "Invalid <what>: <value>" when value < 0 (e.g. what="epsilon value")."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {what}: {value}")
+
+
+def _check_betas(betas: Any) -> None:
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def _check_flags(differentiable: bool, foreach: Any = None, fused: Any = None) -> None:
+    """foreach/fused/capturable only choose kernels in PyTorch: ndgrad accepts them and runs its one kernel."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if differentiable:
+        raise NotImplementedError("ndgrad optimizers do not support differentiable=True (a step recorded in the "
+                                  "autograd graph); use the default differentiable=False")
+
+
+def _bump(*tensors: Tensor) -> None:
+    """Record an in-place change on each tensor (its version counter), as PyTorch's in-place ops do."""
+    for t in tensors:
+        t._version[0] += 1

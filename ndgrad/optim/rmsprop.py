@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check_sparse_free, _effective_grad, _grad_array, _lerp_, _rv, _scalar_state,
-                        _to_float, _zeros_like)
+from .optimizer import (Optimizer, _check_flags, _check_lr, _check_min, _check_sparse_free, _effective_grad,
+                        _grad_array, _hyper, _lerp_, _rv, _scalar_state, _zeros_like)
 
 __all__ = ["RMSprop"]
 
@@ -15,39 +15,24 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
 
+    _setstate_defaults = dict(momentum=0, centered=False, foreach=None, maximize=False, differentiable=False,
+                              capturable=False)
+
     def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
-        if differentiable:
-            raise NotImplementedError("ndgrad optimizers do not support differentiable=True")
+        _check_lr(lr)
+        _check_min(eps, "epsilon value")
+        _check_min(momentum, "momentum value")
+        _check_min(weight_decay, "weight_decay value")
+        _check_min(alpha, "alpha value")
+        _check_flags(differentiable, foreach)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
                         capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = _to_float(group["lr"])
+        lr = _hyper(group["lr"])
         alpha = group["alpha"]
         eps = group["eps"]
         wd = group["weight_decay"]

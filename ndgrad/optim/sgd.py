@@ -6,13 +6,15 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_sparse_free, _effective_grad, _grad_array, _to_float
+from .optimizer import Optimizer, _check_flags, _check_sparse_free, _effective_grad, _grad_array, _hyper
 
 __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent (optionally with momentum), updating parameters in place."""
+
+    _setstate_defaults = dict(nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False)
 
     def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
@@ -27,25 +29,13 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        if fused and foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-        if differentiable:
-            raise NotImplementedError("ndgrad optimizers do not support differentiable=True")
+        _check_flags(differentiable, foreach, fused)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
                         maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
-
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = _to_float(group["lr"])
+        lr = _hyper(group["lr"])
         momentum = group["momentum"]
         dampening = group["dampening"]
         wd = group["weight_decay"]

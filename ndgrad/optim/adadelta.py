@@ -1,0 +1,67 @@
+"""Adadelta: steps scaled by the ratio of running RMS of past updates to running RMS of gradients."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_min, _check_sparse_free, _effective_grad,
+                        _grad_array, _rv, _scalar_state, _hyper, _zeros_like)
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012); `lr` scales the computed update (default 1.0)."""
+
+    _setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+
+    def __init__(self, params: Iterable[Any], lr: float | Tensor = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, foreach: bool | None = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        _check_lr(lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        _check_min(eps, "epsilon value")
+        _check_min(weight_decay, "weight_decay value")
+        _check_flags(differentiable, foreach)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, capturable=capturable,
+                        foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = _hyper(group["lr"])
+        rho, eps, wd, maximize = group["rho"], group["eps"], group["weight_decay"], group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            _check_sparse_free(p, "Adadelta")
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = _scalar_state()
+                state["square_avg"] = _zeros_like(p)
+                state["acc_delta"] = _zeros_like(p)
+            state["step"]._data += 1
+            w = _rv(p._data)
+            d = _effective_grad(self, w, _rv(_grad_array(p)), wd, maximize)
+            sq, acc = _rv(state["square_avg"]._data), _rv(state["acc_delta"]._data)
+            tmp, delta = self._scratch(w, 1), self._scratch(w, 2)
+            sq *= rho
+            np.multiply(d, 1 - rho, out=tmp)
+            tmp *= d
+            sq += tmp
+            # delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * grad
+            np.add(sq, eps, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            np.add(acc, eps, out=delta)
+            np.sqrt(delta, out=delta)
+            delta /= tmp
+            delta *= d
+            acc *= rho
+            np.multiply(delta, 1 - rho, out=tmp)
+            tmp *= delta
+            acc += tmp
+            delta *= lr
+            w -= delta
+            _bump(p, state["step"], state["square_avg"], state["acc_delta"])
