@@ -18,12 +18,21 @@ def rand(*shape: int, seed: int = 0, dtype: Any = np.float32) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
+def lib_of(t: Any) -> Any:
+    """The library (ndgrad or torch) a tensor belongs to."""
+    if isinstance(t, ndgrad.Tensor):
+        return ndgrad
+    import torch
+    return torch
+
+
 def err_of(fn: Callable[[], Any]) -> tuple:
-    """(exception type name, message) that fn raises, or ('none', '') when it returns."""
+    """(exception type name, message) that fn raises, or ('none', '') when it returns. Reprs in
+    messages name the library as PyTorch's do (ndgrad.Size -> torch.Size, as under `ndgrad run`)."""
     try:
         fn()
     except Exception as e:  # noqa: BLE001 - the type and text are what the tests compare
-        return type(e).__name__, str(e)
+        return type(e).__name__, str(e).replace("ndgrad.", "torch.")
     return "none", ""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _nncheck import check_fn, check_module, err_of, rand
+from _nncheck import check_fn, check_module, err_of, lib_of, rand
 
 import ndgrad
 import ndgrad.nn.functional as F
@@ -183,12 +183,8 @@ def test_pixel_shuffle_and_fold_modules_match_torch(torch_ref) -> None:
     check_module(torch_ref, "fold", lambda lib: lib.nn.Fold((4, 5), (2, 3), padding=1, stride=(1, 2)),
                  [rand(2, 12, 15)])
     check_module(torch_ref, "unpool", lambda lib: lib.nn.MaxUnpool2d(2),
-                 [rand(1, 2, 2, 2)], call=lambda m, y: m(y, _lib_of(y).tensor([[[[0, 3], [8, 15]], [[1, 2],
+                 [rand(1, 2, 2, 2)], call=lambda m, y: m(y, lib_of(y).tensor([[[[0, 3], [8, 15]], [[1, 2],
                                                                                  [12, 14]]]])))
-
-
-def _lib_of(t):
-    return ndgrad if isinstance(t, ndgrad.Tensor) else __import__("torch")
 
 
 _REPRS = [
