@@ -11,7 +11,7 @@ class GradcheckError(RuntimeError):
 
 
 def _as_tuple(x: Any) -> tuple:
-    return x if isinstance(x, tuple) else (x,)
+    return x if isinstance(x, tuple) else tuple(x) if isinstance(x, list) else (x,)  # lists too, as PyTorch
 
 
 def _flat_outputs(fn: Callable, inputs: tuple) -> list:

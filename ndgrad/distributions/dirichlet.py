@@ -62,8 +62,9 @@ class Dirichlet(ExponentialFamily):
         from ..nn.functional import one_hot
         cm1 = (self.concentration - 1).clamp(min=0.0)
         mode = cm1 / cm1.sum(-1, True)
-        # with every concentration below one the density peaks at a vertex: the largest one's
-        corner = one_hot(self.concentration.argmax(-1), cm1.shape[-1]).to(mode.dtype)
+        # with every concentration below one the density peaks at the vertices; like PyTorch, pick the
+        # first (the argmax of the all-NaN 0/0 ratio above)
+        corner = one_hot(mode.argmax(-1), cm1.shape[-1]).to(mode.dtype)
         return ndgrad.where((self.concentration < 1).all(-1, keepdim=True), corner, mode)
 
     @property

@@ -51,8 +51,8 @@ class Gamma(ExponentialFamily):
     def rsample(self, sample_shape: Any = Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         value = standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
-        tiny = float(np.finfo(value.dtype.np).tiny)
-        return value.clamp(min=tiny) if bool((value.detach() < tiny).any()) else value
+        value.detach().clamp_(min=float(np.finfo(value.dtype.np).tiny))  # in place, outside the graph
+        return value
 
     def log_prob(self, value: Any) -> Tensor:
         import ndgrad

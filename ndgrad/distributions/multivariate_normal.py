@@ -54,8 +54,8 @@ class MultivariateNormal(Distribution):
             if m is None:
                 continue
             if m.dim() < 2:
-                raise ValueError(f"{name} matrix must be at least two-dimensional, with optional leading batch "
-                                 "dimensions")
+                what = "scale_tril matrix" if name == "scale_tril" else name
+                raise ValueError(f"{what} must be at least two-dimensional, with optional leading batch dimensions")
             batch_shape = ndgrad.broadcast_shapes(m.shape[:-2], loc.shape[:-1])
             setattr(self, name, m.expand(tuple(batch_shape) + (-1, -1)))
         self.loc = loc.expand(tuple(batch_shape) + (-1,))

@@ -61,9 +61,11 @@ def shapes(lib: Any, key: str) -> dict:
     out = {"batch": batch, "event": tuple(d.event_shape), "sample": tuple(d.sample((4, 1)).shape),
            "sample0": tuple(d.sample().shape), "has_rsample": d.has_rsample,
            "has_enumerate_support": d.has_enumerate_support,
-           "support": repr(d.support), "repr": repr(d).replace("torch.", "ndgrad."),
+           "support": repr(d.support).replace("torch.", "ndgrad."), "repr": repr(d).replace("torch.", "ndgrad."),
            "expand_batch": tuple(e.batch_shape), "expand_event": tuple(e.event_shape),
-           "expand_sample": tuple(e.sample((3,)).shape), "expand_log_prob": np_of(e.log_prob(v))}
+           "expand_sample": tuple(e.sample((3,)).shape)}
+    if tuple(v.shape) == batch + tuple(d.event_shape):
+        out["expand_log_prob"] = np_of(e.log_prob(v))
     if d.has_rsample:
         out["rsample"] = tuple(d.rsample((2,)).shape)
     return out
@@ -136,8 +138,8 @@ def test_lazy_property_caches_on_instance() -> None:
     t = Thing()
     assert t.value == 42 and t.value == 42 and calls == [1]
     assert isinstance(Thing.__dict__["value"], lazy_property) and "value" in t.__dict__
+    d = ndgrad.distributions.Categorical(logits=ndgrad.zeros(3, requires_grad=True))
     with ndgrad.no_grad():  # computed with gradients on, as PyTorch does
-        d = ndgrad.distributions.Categorical(logits=ndgrad.zeros(3, requires_grad=True))
         assert d.probs.requires_grad
 
 
