@@ -192,7 +192,7 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
     Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
     half_term1 = Lq.diagonal(dim1=-2, dim2=-1).log().sum(-1) - Lp.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     n = p.event_shape[0]
-    term2 = (_tril_inverse(Lq) @ Lp.tril()).pow(2).sum((-2, -1))  # trace(Sq^-1 Sp)
+    term2 = (_tril_inverse(Lq) @ Lp).pow(2).sum((-2, -1))  # trace(Sq^-1 Sp)
     term3 = _batch_mahalanobis(Lq, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
 

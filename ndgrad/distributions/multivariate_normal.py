@@ -22,6 +22,10 @@ def _tril_inverse(L: Tensor) -> Tensor:
 
 def _batch_mahalanobis(bL: Tensor, bx: Tensor) -> Tensor:
     """x^T (L L^T)^{-1} x for lower-triangular L, broadcast over the batch dims of L and x."""
+    if bL.dtype != bx.dtype:  # a triangular solve promotes mixed float dtypes
+        import ndgrad
+        dt = ndgrad.promote_types(bL.dtype, bx.dtype)
+        bL, bx = bL.to(dt), bx.to(dt)
     return _batch_mv(_tril_inverse(bL), bx).pow(2).sum(-1)
 
 
