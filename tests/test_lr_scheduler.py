@@ -1,4 +1,5 @@
-"""ndgrad.optim.lr_scheduler: lr sequences against PyTorch and recorded values, state_dict, errors."""
+"""ndgrad.optim.lr_scheduler: lr sequences against PyTorch (live, or recorded in tests/references/ without torch)
+and literal values, state_dict, errors."""
 import warnings
 
 import numpy as np
@@ -60,19 +61,17 @@ SCHEDULERS = {
 
 
 @pytest.mark.parametrize("key", list(SCHEDULERS))
-def test_lr_sequence_matches_torch(key):
-    torch = pytest.importorskip("torch")
-    ref = _run(torch, torch.optim, SCHEDULERS[key])
+def test_lr_sequence_matches_torch(key, torch_ref):
+    ref = torch_ref("lrs", lambda torch: _run(torch, torch.optim, SCHEDULERS[key]))
     got = _run(ndgrad, optim, SCHEDULERS[key])
     np.testing.assert_allclose(got, ref, rtol=1e-13, atol=1e-15)
     assert len(np.unique(ref[:, 0])) >= 2
 
 
 @pytest.mark.parametrize("key", ["OneCycleLR", "CyclicLR-exp_range"])
-def test_momentum_cycling_with_adam_betas_matches_torch(key):
-    torch = pytest.importorskip("torch")
+def test_momentum_cycling_with_adam_betas_matches_torch(key, torch_ref):
     make = SCHEDULERS[key]
-    ref = _run(torch, torch.optim, make, opt="Adam", okw=dict(lr=0.1))
+    ref = torch_ref("lrs", lambda torch: _run(torch, torch.optim, make, opt="Adam", okw=dict(lr=0.1)))
     got = _run(ndgrad, optim, make, opt="Adam", okw=dict(lr=0.1))
     np.testing.assert_allclose(got, ref, rtol=1e-13, atol=1e-15)
 
@@ -84,19 +83,17 @@ PLATEAU = [dict(), dict(patience=3, factor=0.5), dict(mode="max", factor=0.5, pa
 
 
 @pytest.mark.parametrize("kw", PLATEAU)
-def test_reduce_on_plateau_matches_torch(kw):
-    torch = pytest.importorskip("torch")
+def test_reduce_on_plateau_matches_torch(kw, torch_ref):
     metrics = METRIC if kw.get("mode") != "max" else [-m for m in METRIC]
 
     def make(S, o):
         return S.ReduceLROnPlateau(o, **kw)
-    ref = _run(torch, torch.optim, make, metrics=metrics)
+    ref = torch_ref("lrs", lambda torch: _run(torch, torch.optim, make, metrics=metrics))
     got = _run(ndgrad, optim, make, metrics=metrics)
     np.testing.assert_allclose(got, ref, rtol=1e-13, atol=1e-15)
 
 
-def test_closed_form_with_epoch_matches_torch():
-    torch = pytest.importorskip("torch")
+def test_closed_form_with_epoch_matches_torch(torch_ref):
 
     def seq(T, O):
         p = T.zeros(1, requires_grad=True)
@@ -114,7 +111,7 @@ def test_closed_form_with_epoch_matches_torch():
             w.step(e)
             out.append(w.get_last_lr()[0])
         return out
-    np.testing.assert_allclose(seq(ndgrad, optim), seq(torch, torch.optim), rtol=1e-13)
+    np.testing.assert_allclose(seq(ndgrad, optim), torch_ref("lrs", lambda torch: seq(torch, torch.optim)), rtol=1e-13)
 
 
 # -- recorded from PyTorch 2.13 (run without torch) ----------------------------------------------------
