@@ -75,7 +75,8 @@ def check_fn(torch_ref: Callable, key: str, fn: Callable, arrays: list, tol: flo
         touts = _outs(fn(torch, *ts))
         if grads:
             touts[0].backward(torch.tensor(go))
-        return {"out": [o.detach() for o in touts], "grads": [t.grad for t in ts] if grads else []}
+        return {"out": [o if o is None else o.detach() for o in touts],
+                "grads": [t.grad for t in ts] if grads else []}
 
     want = torch_ref(key, torch_side)
     assert len(outs) == len(want["out"]), f"{key}: {len(outs)} outputs, PyTorch gives {len(want['out'])}"

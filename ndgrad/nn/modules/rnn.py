@@ -32,46 +32,91 @@ def _act(mode: str) -> Any:
     return (lambda t: t.relu()) if mode == "RNN_RELU" else (lambda t: t.tanh())
 
 
+def _step(mode: str, xt: Tensor, h: Tensor, c: Tensor | None, whh_t: Tensor, b_hh: Tensor | None) -> tuple:
+    """One time step of one layer: xt is the step's input projection (biases folded in, except GRU's b_hh)."""
+    H = whh_t.shape[0]
+    if mode == "LSTM":
+        i, f, g, o = K.split_views(xt + h.matmul(whh_t), 1, [H, H, H, H])
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+    if mode == "GRU":
+        gh = h.matmul(whh_t)
+        if b_hh is not None:
+            gh = gh + b_hh
+        ir, iz, in_ = K.split_views(xt, 1, [H, H, H])
+        hr, hz, hn = K.split_views(gh, 1, [H, H, H])
+        r = (ir + hr).sigmoid()
+        z = (iz + hz).sigmoid()
+        n = (in_ + r * hn).tanh()
+        return n + z * (h - n), c
+    pre = xt + h.matmul(whh_t)
+    return (pre.relu() if mode == "RNN_RELU" else pre.tanh()), c
+
+
+def _project(mode: str, x2d: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor:
+    """Input projection of every time step in one matmul; for RNN/LSTM b_hh is folded in as well."""
+    xw = x2d.matmul(w_ih.t())
+    if b_ih is not None:
+        xw = xw + (b_ih + b_hh if mode != "GRU" else b_ih)
+    return xw
+
+
 def _run_direction(mode: str, x: Tensor, h: Tensor, c: Tensor | None, w_ih: Tensor, w_hh: Tensor,
                    b_ih: Tensor | None, b_hh: Tensor | None, reverse: bool) -> tuple:
     """One layer, one direction over x (L, N, Din). Returns (outputs (L, N, H), h_T, c_T)."""
     L, N, Din = x.shape
     H = w_hh.shape[1]
     G = w_ih.shape[0]
-    # fused input projection for every time step; for RNN/LSTM b_hh is folded in as well
-    xw = x.reshape(L * N, Din).matmul(w_ih.t())
-    if b_ih is not None:
-        xw = xw + (b_ih + b_hh if mode != "GRU" else b_ih)
+    xw = _project(mode, x.reshape(L * N, Din), w_ih, b_ih, b_hh)
     steps = K.split_views(xw.reshape(L, N, G), 0) if L else []
     whh_t = w_hh.t()
-    order = range(L - 1, -1, -1) if reverse else range(L)
     outs: list = [None] * L
-    if mode == "LSTM":
-        for t in order:
-            gates = steps[t] + h.matmul(whh_t)
-            i, f, g, o = K.split_views(gates, 1, [H, H, H, H])
-            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-            h = o.sigmoid() * c.tanh()
-            outs[t] = h
-    elif mode == "GRU":
-        for t in order:
-            gh = h.matmul(whh_t)
-            if b_hh is not None:
-                gh = gh + b_hh
-            ir, iz, in_ = K.split_views(steps[t], 1, [H, H, H])
-            hr, hz, hn = K.split_views(gh, 1, [H, H, H])
-            r = (ir + hr).sigmoid()
-            z = (iz + hz).sigmoid()
-            n = (in_ + r * hn).tanh()
-            h = n + z * (h - n)
-            outs[t] = h
-    else:
-        act = _act(mode)
-        for t in order:
-            h = act(steps[t] + h.matmul(whh_t))
-            outs[t] = h
+    for t in (range(L - 1, -1, -1) if reverse else range(L)):
+        h, c = _step(mode, steps[t], h, c, whh_t, b_hh)
+        outs[t] = h
     out = stack(outs, 0) if L else _creation.zeros((0, N, H), dtype=x.dtype)
     return out, h, c
+
+
+def _run_packed(mode: str, data: Tensor, batch_sizes: list, h: Tensor, c: Tensor | None, w_ih: Tensor,
+                w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, reverse: bool) -> tuple:
+    """One layer, one direction over packed rows (sum(batch_sizes), Din), sequences sorted longest first.
+    Step t updates only its batch_sizes[t] running sequences; each sequence's final state is taken at its
+    own last step (forward) or after step 0 (reverse). Returns (output rows, h_n, c_n)."""
+    from ...ops.shape import cat
+    whh_t = w_hh.t()
+    steps = K.split_views(_project(mode, data, w_ih, b_ih, b_hh), 0, batch_sizes)
+    T = len(batch_sizes)
+    outs: list = [None] * T
+    if not reverse:
+        done_h: list = []  # final states of finished sequences, last-finishing first
+        done_c: list = []
+        for t in range(T):
+            n = batch_sizes[t]
+            if h.shape[0] > n:  # sequences n.. ended at step t-1: keep their states
+                done_h.append(h[n:])
+                h = h[:n]
+                if c is not None:
+                    done_c.append(c[n:])
+                    c = c[:n]
+            h, c = _step(mode, steps[t], h, c, whh_t, b_hh)
+            outs[t] = h
+        h_n = cat([h] + done_h[::-1], 0)
+        c_n = cat([c] + done_c[::-1], 0) if c is not None else None
+    else:
+        h0, c0 = h, c
+        h = h0[:0]
+        c = c0[:0] if c0 is not None else None
+        for t in range(T - 1, -1, -1):
+            n = batch_sizes[t]
+            if h.shape[0] < n:  # sequences that start (in reverse) at their last step join with h0
+                h = cat([h, h0[h.shape[0]:n]], 0)
+                if c is not None:
+                    c = cat([c, c0[c.shape[0]:n]], 0)
+            h, c = _step(mode, steps[t], h, c, whh_t, b_hh)
+            outs[t] = h
+        h_n, c_n = h, c
+    return cat(outs, 0), h_n, c_n
 
 
 class RNNBase(Module):
@@ -165,27 +210,19 @@ class RNNBase(Module):
         if tuple(hx.shape) != expected:
             raise RuntimeError(msg.format(expected, list(hx.shape)))
 
-    def _prepare(self, input: Tensor) -> tuple:
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{self._name()}.forward(): expected a Tensor input, got {type(input).__name__} "
-                            "(PackedSequence is not supported by ndgrad)")
-        if input.dim() not in (2, 3):
-            raise ValueError(f"{self._name()}: Expected input to be 2D or 3D, got {input.dim()}D "
-                             + ("tensor instead" if self.mode.startswith("RNN") else "instead"))
-        batched = input.dim() == 3
-        x = input if batched else input.unsqueeze(1)
-        if batched and self.batch_first:
-            x = x.transpose(0, 1)
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
-                               f"{x.shape[-1]}")
+    def _check_dtype(self, x: Tensor) -> None:
         wdt = self.weight_ih_l0.dtype
         if x.dtype is not wdt:
             raise ValueError(f"RNN input dtype ({x.dtype!r}) does not match weight dtype ({wdt!r}). Convert input: "
                              f"input.to({wdt!r}), or convert model: model.to({x.dtype!r})")
-        return x, batched
 
-    def _layers(self, x: Tensor, h0: Tensor, c0: Tensor | None) -> tuple:
+    def _check_size(self, x: Tensor) -> None:
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{x.shape[-1]}")
+
+    def _layers(self, x: Tensor, h0: Tensor, c0: Tensor | None, batch_sizes: list | None = None) -> tuple:
+        """Every layer and direction over x: time-major (L, N, Din), or packed rows when batch_sizes is given."""
         D = 2 if self.bidirectional else 1
         hs, cs = [], []
         layer_in = x
@@ -197,22 +234,93 @@ class RNNBase(Module):
                 w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
                 b_ih = getattr(self, names[2]) if self.bias else None
                 b_hh = getattr(self, names[3]) if self.bias else None
-                out, h, c = _run_direction(self.mode, layer_in, h0[k], None if c0 is None else c0[k], w_ih, w_hh,
-                                           b_ih, b_hh, reverse=d == 1)
+                c = None if c0 is None else c0[k]
+                if batch_sizes is None:
+                    out, h, c = _run_direction(self.mode, layer_in, h0[k], c, w_ih, w_hh, b_ih, b_hh, d == 1)
+                else:
+                    out, h, c = _run_packed(self.mode, layer_in, batch_sizes, h0[k], c, w_ih, w_hh, b_ih, b_hh,
+                                            d == 1)
                 dir_outs.append(out)
                 hs.append(h)
                 cs.append(c)
-            layer_out = dir_outs[0] if D == 1 else _cat2(dir_outs[0], dir_outs[1])
+            layer_out = dir_outs[0] if D == 1 else _cat_last(dir_outs[0], dir_outs[1])
             if self.dropout and self.training and layer < self.num_layers - 1:
                 from .. import functional as F
                 layer_out = F.dropout(layer_out, self.dropout, training=True)
             layer_in = layer_out
         return layer_in, stack(hs, 0), (stack(cs, 0) if c0 is not None else None)
 
+    def _hidden_in(self, hx: Any, batched: bool, shape: tuple, dtype: Any, lstm: bool) -> tuple:
+        """(h0, c0) of shape `shape`, zeros when hx is None, checked as PyTorch checks them."""
+        if hx is None:
+            return _creation.zeros(shape, dtype=dtype), (_creation.zeros(shape, dtype=dtype) if lstm else None)
+        if lstm:
+            h0, c0 = hx
+            if not batched:
+                if h0.dim() != 2 or c0.dim() != 2:
+                    raise RuntimeError(f"For unbatched 2-D input, hx and cx should also be 2-D but got "
+                                       f"({h0.dim()}-D, {c0.dim()}-D) tensors")
+                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
+            elif h0.dim() != 3 or c0.dim() != 3:
+                raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but got "
+                                   f"({h0.dim()}-D, {c0.dim()}-D) tensors")
+            self._check_hidden(h0, shape, "Expected hidden[0] size {}, got {}")
+            self._check_hidden(c0, shape, "Expected hidden[1] size {}, got {}")
+            return h0, c0
+        if not batched and hx.dim() != 2:
+            raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got {hx.dim()}-D tensor")
+        if batched and hx.dim() != 3:
+            raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor")
+        h0 = hx if batched else hx.unsqueeze(1)
+        self._check_hidden(h0, shape)
+        return h0, None
 
-def _cat2(a: Tensor, b: Tensor) -> Tensor:
+    def _forward(self, input: Any, hx: Any) -> tuple:
+        from ..utils.rnn import PackedSequence
+        lstm = self.mode == "LSTM"
+        D = 2 if self.bidirectional else 1
+        if isinstance(input, PackedSequence):
+            data, sizes = input.data, [int(n) for n in input.batch_sizes._data]
+            if data.dim() != 2:
+                raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
+            self._check_size(data)
+            self._check_dtype(data)
+            sorted_idx, unsorted_idx = input.sorted_indices, input.unsorted_indices
+            if hx is not None and sorted_idx is not None:  # hx comes in the caller's batch order
+                hx = tuple(h.index_select(1, sorted_idx) for h in hx) if lstm else hx.index_select(1, sorted_idx)
+            shape = (self.num_layers * D, sizes[0] if sizes else 0, self.hidden_size)
+            h0, c0 = self._hidden_in(hx, True, shape, data.dtype, lstm)
+            out, hn, cn = self._layers(data, h0, c0, sizes)
+            if unsorted_idx is not None:
+                hn = hn.index_select(1, unsorted_idx)
+                cn = cn.index_select(1, unsorted_idx) if cn is not None else None
+            packed = PackedSequence(out, input.batch_sizes, sorted_idx, unsorted_idx)
+            return packed, ((hn, cn) if lstm else hn)
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{self._name()}.forward(): expected a Tensor or PackedSequence input, got "
+                            f"{type(input).__name__}")
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{self._name()}: Expected input to be 2D or 3D, got {input.dim()}D "
+                             + ("tensor instead" if self.mode.startswith("RNN") else "instead"))
+        batched = input.dim() == 3
+        x = input if batched else input.unsqueeze(1)
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)
+        self._check_size(x)
+        self._check_dtype(x)
+        h0, c0 = self._hidden_in(hx, batched, (self.num_layers * D, x.shape[1], self.hidden_size), x.dtype, lstm)
+        out, hn, cn = self._layers(x, h0, c0)
+        if not batched:
+            out, hn = out.squeeze(1), hn.squeeze(1)
+            cn = cn.squeeze(1) if cn is not None else None
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        return out, ((hn, cn) if lstm else hn)
+
+
+def _cat_last(a: Tensor, b: Tensor) -> Tensor:
     from ...ops.shape import cat
-    return cat([a, b], 2)
+    return cat([a, b], -1)
 
 
 class RNN(RNNBase):
@@ -233,25 +341,9 @@ class RNN(RNNBase):
         super().__init__(mode, *args, **kwargs)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
-        x, batched = self._prepare(input)
-        D = 2 if self.bidirectional else 1
-        N = x.shape[1]
-        if hx is None:
-            h0 = _creation.zeros((self.num_layers * D, N, self.hidden_size), dtype=x.dtype)
-        else:
-            if not batched and hx.dim() != 2:
-                raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got {hx.dim()}-D tensor")
-            if batched and hx.dim() != 3:
-                raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor")
-            h0 = hx if batched else hx.unsqueeze(1)
-            self._check_hidden(h0, (self.num_layers * D, N, self.hidden_size))
-        out, hn, _ = self._layers(x, h0, None)
-        if not batched:
-            return out.squeeze(1), hn.squeeze(1)
-        if self.batch_first:
-            out = out.transpose(0, 1)
-        return out, hn
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple:
+        """(output, h_n); a PackedSequence input gives a PackedSequence output."""
+        return self._forward(input, hx)
 
 
 class LSTM(RNNBase):
@@ -260,32 +352,9 @@ class LSTM(RNNBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:
-        x, batched = self._prepare(input)
-        D = 2 if self.bidirectional else 1
-        N = x.shape[1]
-        shape = (self.num_layers * D, N, self.hidden_size)
-        if hx is None:
-            h0 = _creation.zeros(shape, dtype=x.dtype)
-            c0 = _creation.zeros(shape, dtype=x.dtype)
-        else:
-            h0, c0 = hx
-            if not batched:
-                if h0.dim() != 2 or c0.dim() != 2:
-                    raise RuntimeError(f"For unbatched 2-D input, hx and cx should also be 2-D but got "
-                                       f"({h0.dim()}-D, {c0.dim()}-D) tensors")
-                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
-            elif h0.dim() != 3 or c0.dim() != 3:
-                raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but got "
-                                   f"({h0.dim()}-D, {c0.dim()}-D) tensors")
-            self._check_hidden(h0, shape, "Expected hidden[0] size {}, got {}")
-            self._check_hidden(c0, shape, "Expected hidden[1] size {}, got {}")
-        out, hn, cn = self._layers(x, h0, c0)
-        if not batched:
-            return out.squeeze(1), (hn.squeeze(1), cn.squeeze(1))
-        if self.batch_first:
-            out = out.transpose(0, 1)
-        return out, (hn, cn)
+    def forward(self, input: Any, hx: tuple | None = None) -> tuple:
+        """(output, (h_n, c_n)); a PackedSequence input gives a PackedSequence output."""
+        return self._forward(input, hx)
 
 
 class GRU(RNNBase):
@@ -294,7 +363,9 @@ class GRU(RNNBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("GRU", *args, **kwargs)
 
-    forward = RNN.forward
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple:
+        """(output, h_n); a PackedSequence input gives a PackedSequence output."""
+        return self._forward(input, hx)
 
 
 # ---------------------------------------------------------------------------
