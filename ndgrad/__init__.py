@@ -10,8 +10,8 @@ import sys as _sys
 from .version import ndgrad as __version__  # noqa: E402  (`torch.__version__` under the alias: see version.py)
 from . import _alias, _dtype
 from ._backend import device
-from ._dtype import (bfloat16, bool, can_cast, complex64, complex128, dtype, float16, float32,  # noqa: A004
-                     float64, get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
+from ._dtype import (bfloat16, bool, can_cast, complex64, complex128, dtype, finfo, float16, float32,  # noqa: A004
+                     float64, get_default_dtype, iinfo, int8, int16, int32, int64, promote_types, result_type,
                      set_default_dtype, uint8)
 from ._tensor import Size, Tensor
 from . import ops as _ops  # attaches methods to Tensor

@@ -11,7 +11,7 @@ import numpy as np
 from . import _alias
 from . import _dtype as D
 from ._backend import check_device, xp
-from ._tensor import Tensor
+from ._tensor import Size, Tensor
 
 _make = Tensor._make
 
@@ -40,41 +40,103 @@ def _finish(arr: np.ndarray, dtype: D.dtype, requires_grad: bool) -> Tensor:
     return t
 
 
-def _scalar_kind(data: Any) -> D.dtype | None:
-    """dtype PyTorch infers for (nested) Python data, or None if it holds non-scalars."""
-    kind = -1
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, builtins.bool) or isinstance(x, np.bool_):
-            kind = max(kind, 0)
-        elif isinstance(x, (builtins.int, np.integer)):
-            kind = max(kind, 1)
-        elif isinstance(x, (builtins.float, np.floating)):
-            kind = max(kind, 2)
-        elif isinstance(x, (builtins.complex, np.complexfloating)):
-            kind = max(kind, 3)
-        elif isinstance(x, Tensor):
-            if x._data.size != 1 and not (x._data.ndim and isinstance(data, Tensor)):
-                return None
-            kind = max(kind, x._dtype.category)
-        elif isinstance(x, str):
-            raise ValueError(f"too many dimensions '{type(x).__name__}'")
+def _is_sequence(x: Any) -> bool:
+    """Whether PyTorch reads `x` as a sequence of elements (list, tuple, deque, range, array, memoryview...)."""
+    if isinstance(x, (list, tuple)):
+        return True
+    if isinstance(x, (str, bytes, dict, set, frozenset, Tensor, np.ndarray, np.generic)):
+        return False
+    t = type(x)
+    return hasattr(t, "__len__") and hasattr(t, "__getitem__") and not hasattr(t, "keys")
+
+
+def _default_complex() -> D.dtype:
+    return D.complex128 if D.get_default_dtype() is D.float64 else D.complex64
+
+
+def _leaf_dtype(x: Any) -> D.dtype:
+    """dtype PyTorch infers for one element: Python scalars weakly (default float), NumPy values and
+    tensors by their own dtype."""
+    if isinstance(x, (np.ndarray, np.generic)):  # before float: np.float64 is a float subclass
+        return D.from_numpy_dtype(x.dtype)
+    if isinstance(x, builtins.bool):
+        return D.bool
+    if isinstance(x, builtins.int):
+        return D.int64
+    if isinstance(x, builtins.float):
+        return D.get_default_dtype()
+    if isinstance(x, builtins.complex):
+        return _default_complex()
+    if isinstance(x, Tensor):
+        return x._dtype
+    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+
+
+def _check_fits(x: Any, want: D.dtype) -> None:
+    """PyTorch converts a sequence's elements one by one to a requested dtype of a lower category: Python
+    complex numbers do not become real, and only Python numbers, NumPy integers and float64 (not float
+    tensors, float32 or, for integer dtypes, NumPy bools) become integers."""
+    if isinstance(x, builtins.complex) and not isinstance(x, np.generic):
+        raise TypeError("must be real number, not complex")
+    if want.category < 2:
+        if isinstance(x, Tensor) and x._dtype.category >= 2:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        kind = x.dtype if isinstance(x, (np.ndarray, np.generic)) else None
+        refused = kind is not None and ((kind.kind in "fc" and kind != np.float64)
+                                        or (kind.kind == "b" and want is not D.bool))
+        if refused:
+            raise TypeError(f"'numpy.{kind.name}' object cannot be interpreted as an integer")
+
+
+def _plain(data: Any, first: bool, want: D.dtype | None = None) -> tuple[Any, D.dtype | None]:
+    """`data` as nested lists NumPy can read (tensors as their one value, other sequences as lists), and
+    the promoted dtype of its elements (None for an empty sequence). `first`: on the chain of first
+    elements from the top, where PyTorch measures the shape (a str there has "too many dimensions").
+    `want`: a requested real dtype its elements must convert to (see _check_fits)."""
+    if want is not None:
+        _check_fits(data, want)
+    if isinstance(data, str):
+        if first:
+            raise ValueError(f"too many dimensions '{type(data).__name__}'")
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if isinstance(data, Tensor):
+        if data._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data._data.reshape(()).item(), data._dtype
+    if isinstance(data, np.ndarray):
+        if data.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return data, D.from_numpy_dtype(data.dtype)
+    if not _is_sequence(data):
+        return data, _leaf_dtype(data)
+    items = data if isinstance(data, (list, tuple)) else list(data)
+    dt: D.dtype | None = None
+    out = None
+    promote = D.promote_types
+    fast = {builtins.float: D.get_default_dtype(), builtins.int: D.int64, builtins.bool: D.bool}
+    for i, x in enumerate(items):
+        d = fast.get(type(x))  # plain Python numbers, the common case, kept fast
+        if d is not None:
+            y = x
         else:
-            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
-    return [D.bool, D.int64, D.get_default_dtype(),
-            D.complex128 if D.get_default_dtype() is D.float64 else D.complex64, D.get_default_dtype()][kind]
+            y, d = _plain(x, first and i == 0, want)
+        if y is not x and out is None:
+            out = list(items[:i])
+        if out is not None:
+            out.append(y)
+        if d is not None and d is not dt:
+            dt = d if dt is None else promote(dt, d)
+    return (out if out is not None else items), dt
 
 
 def _check_ragged(data: Any, dim: int = 0) -> None:
-    if not isinstance(data, (list, tuple)) or not data:
+    if not (_is_sequence(data) or isinstance(data, np.ndarray)) or not len(data):
         return
+    seq = lambda v: _is_sequence(v) or isinstance(v, np.ndarray)  # noqa: E731
     first = data[0]
-    n = len(first) if isinstance(first, (list, tuple)) else None
+    n = len(first) if seq(first) else None
     for item in data:
-        m = len(item) if isinstance(item, (list, tuple)) else None
+        m = len(item) if seq(item) else None
         if (m is None) != (n is None):
             raise TypeError("not a sequence" if m is None else
                             f"'{type(item).__name__}' object cannot be interpreted as an integer")
@@ -93,35 +155,22 @@ def _to_array(data: Any, want: D.dtype | None = None) -> tuple[np.ndarray, D.dty
         return np.array(data), D.from_numpy_dtype(data.dtype)
     if isinstance(data, str):
         raise TypeError("new(): invalid data type 'str'")
-    if isinstance(data, builtins.range):
-        data = list(data)
-    inferred = _scalar_kind(data)
-    if inferred is None:
-        if isinstance(data, (list, tuple)) and all(isinstance(x, Tensor) for x in data):
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        raise ValueError("only one element tensors can be converted to Python scalars")
+    plain, inferred = _plain(data, True, want if want is not None and want.category < 3 else None)
+    if inferred is None:  # empty sequences only
+        inferred = D.get_default_dtype()
     # build straight in the requested dtype: going through float32 first would round
     # float64 data (1e-4, 1e-200) before the cast
     target = inferred
     if want is not None and inferred.category <= 2 and want.category >= inferred.category:
         target = want
     try:
-        arr = np.array(_unwrap(data), dtype=target.np)
+        arr = np.array(plain, dtype=target.np)
     except ValueError:
-        _check_ragged(data)
+        _check_ragged(plain)
         raise
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
     return arr, inferred
-
-
-def _unwrap(data: Any) -> Any:
-    if isinstance(data, Tensor):
-        return data._data.reshape(()).item()
-    if isinstance(data, (list, tuple)):
-        if any(isinstance(x, (list, tuple, Tensor)) for x in data):
-            return [_unwrap(x) for x in data]
-    return data
 
 
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -129,7 +178,15 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
     """A new tensor copying `data` (nested lists, scalars, NumPy arrays or tensors)."""
     check_device(device)
     dtype = as_dtype(dtype)
-    arr, inferred = _to_array(data, dtype)
+    try:
+        arr, inferred = _to_array(data, dtype)
+    except RuntimeError as e:
+        if dtype is None or not str(e).startswith("Could not infer dtype of "):
+            raise
+        # with a dtype given PyTorch converts each element to it, and fails on the first it cannot read
+        what = str(e)[len("Could not infer dtype of "):]
+        raise TypeError(f"'{what}' object cannot be interpreted as an integer" if dtype.category < 2 else
+                        f"must be real number, not {what}") from None
     if dtype is not None and arr.dtype != dtype.np:
         if inferred.category == 3 and dtype.category < 3:
             arr = arr.real
@@ -174,7 +231,8 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _make(ndarray, D.from_numpy_dtype(ndarray.dtype))
 
 
-def _size_args(size: Sequence) -> tuple:
+def _size_args(size: Sequence, fn: str = "zeros") -> tuple:
+    """A shape from sizes given as varargs (2, 3) or as one sequence ((2, 3), [2, 3], Size)."""
     if len(size) == 1 and isinstance(size[0], (list, tuple)):
         size = tuple(size[0])
     out = []
@@ -182,7 +240,7 @@ def _size_args(size: Sequence) -> tuple:
         if isinstance(s, Tensor):
             s = int(s)
         if not isinstance(s, (builtins.int, np.integer)) or isinstance(s, builtins.bool):
-            raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+            raise TypeError(f"{fn}(): argument 'size' must be tuple of ints, but found element of type "
                             f"{type(s).__name__} at pos {len(out)}")
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
@@ -358,12 +416,25 @@ def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_gra
 
 
 def _legacy_tensor(*args: Any, **kwargs: Any) -> Tensor:
-    """`ndgrad.Tensor(...)`: sizes give an uninitialised float tensor, data gives float data."""
+    """`ndgrad.Tensor(...)` and `ndgrad.LongTensor(...)`: sizes (ints or a Size) give an uninitialised
+    tensor, a sequence or array gives a copy in the constructor's dtype, a tensor is taken as it is."""
+    typed = "dtype" in kwargs
     dtype = as_dtype(kwargs.pop("dtype", None)) or D.get_default_dtype()
     if not args:
         return zeros(0, dtype=dtype)
-    if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer)):
-        return tensor(args[0], dtype=dtype)
+    if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer, Size)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            if typed and data._dtype is not dtype:
+                raise TypeError(f"expected TensorOptions(dtype={D.scalar_name(dtype).lower()}, device=cpu, "
+                                "layout=Strided, requires_grad=false (default), pinned_memory=false (default), "
+                                "memory_format=(nullopt))")
+            return data.detach()
+        if not (_is_sequence(data) or isinstance(data, np.ndarray)):
+            name = type(data).__name__ if type(data).__module__ == "builtins" else \
+                f"{type(data).__module__}.{type(data).__name__}"
+            raise TypeError(f"new(): data must be a sequence (got {name})")
+        return tensor(data, dtype=dtype)
     return zeros(*args, dtype=dtype)
 
 

@@ -209,3 +209,71 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
 def can_cast(from_: dtype, to: dtype) -> builtins_bool:
     """Whether PyTorch's casting rules allow `from_` -> `to` (no category demotion)."""
     return from_.category <= to.category
+
+
+# -- finfo / iinfo -------------------------------------------------------------------------------------------
+# (mantissa bits, exponent bits) of each floating format; bfloat16 is stored wider, so NumPy cannot say
+_FLOAT_BITS = {float16: (10, 5), bfloat16: (7, 8), float32: (23, 8), float64: (52, 11)}
+
+
+def _info_dtype(type: object, fn: str) -> dtype:  # noqa: A002 - PyTorch's argument name
+    if type is None:
+        return get_default_dtype()
+    if type is float:
+        return float64
+    if type is int:
+        return int64
+    if not isinstance(type, dtype):
+        raise TypeError(f"{fn}(): argument 'type' (position 1) must be torch.dtype, not {type.__class__.__name__}")
+    return type
+
+
+class finfo:
+    """Machine limits of a floating dtype (complex dtypes: of their real part), as torch.finfo."""
+
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, type: object = None) -> None:  # noqa: A002
+        d = _info_dtype(type, "finfo").to_real()
+        if d not in _FLOAT_BITS:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        m, e = _FLOAT_BITS[d]
+        self.bits = d.itemsize * 8 if d is not bfloat16 else 16
+        self.eps = 2.0 ** -m
+        self.max = (2.0 - 2.0 ** -m) * 2.0 ** (2 ** (e - 1) - 1)
+        self.min = -self.max
+        self.tiny = self.smallest_normal = 2.0 ** (2 - 2 ** (e - 1))
+        self.resolution = 10.0 ** -int(m * 0.30102999566398120)  # 10 ** -(decimal digits of precision)
+        self.dtype = d.name
+
+    def __eq__(self, other: object) -> builtins_bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype, as torch.iinfo."""
+
+    __slots__ = ("bits", "max", "min", "dtype")
+
+    def __init__(self, type: object) -> None:  # noqa: A002
+        d = _info_dtype(type, "iinfo")
+        if d is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d.category != _INT:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits, self.max, self.min, self.dtype = info.bits, int(info.max), int(info.min), d.name
+
+    def __eq__(self, other: object) -> builtins_bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
+
+
+_alias.set_module("ndgrad", finfo, iinfo)

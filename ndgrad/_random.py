@@ -113,60 +113,128 @@ def _float_dtype(dtype: Any, kernel: str = "check_uniform_bounds") -> D.dtype:
 _cap = D.scalar_name
 
 
-def _out(arr: np.ndarray, dt: D.dtype, requires_grad: bool) -> Tensor:
+def _out(arr: np.ndarray, dt: D.dtype, requires_grad: bool, out: Tensor | None = None) -> Tensor:
     arr = np.asarray(arr).astype(dt.np, copy=False)
     t = _make(arr if arr.flags.c_contiguous else arr.copy(), dt)
+    if out is not None:  # written into `out` (resized to the result's shape), as PyTorch's out= does
+        from .ops.elementwise import _write_out
+        return _write_out(out, t)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
+def _factory_size(fn: str, args: tuple, size: Any) -> tuple:
+    """The shape of rand/randn(*size) or (size=...), refusing what PyTorch refuses."""
+    if size is not None and args:
+        got = ", ".join(type(a).__name__ for a in args)
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({got}, size="
+                        f"{type(size).__name__}), but expected one of:\n * (tuple of ints size, *, ...)")
+    if size is None and not args:
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got (), but expected one of:\n"
+                        " * (tuple of ints size, *, ...)")
+    return _size_args(args if size is None else (size,), fn)
+
+
+def _out_dtype(dtype: Any, out: Tensor | None, default: D.dtype) -> D.dtype:
+    dt = as_dtype(dtype)
+    return dt if dt is not None else out._dtype if out is not None else default
+
+
 def rand(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False,
+         requires_grad: bool = False, out: Tensor | None = None, layout: Any = None, pin_memory: bool = False,
          size: Any = None) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    size = args if size is None else (size,)  # PyTorch accepts size= as a keyword too
+    """Uniform samples on [0, 1); sizes as varargs, one sequence or size=."""
+    shape = _factory_size("rand", args, size)
     check_device(device)
-    dt = _float_dtype(dtype)
-    return _out(_rng(generator).random(_size_args(size), dtype=np.float64 if dt is D.float64 else np.float32),
-                dt, requires_grad)
+    dt = _float_dtype(_out_dtype(dtype, out, D.get_default_dtype()))
+    arr = _rng(generator).random(shape, dtype=np.float64 if dt is D.float64 else np.float32)
+    return _out(arr, dt, requires_grad, out)
 
 
 def randn(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False,
+          requires_grad: bool = False, out: Tensor | None = None, layout: Any = None, pin_memory: bool = False,
           size: Any = None) -> Tensor:
-    """Standard normal samples."""
-    size = args if size is None else (size,)  # PyTorch accepts size= as a keyword too
+    """Standard normal samples; sizes as varargs, one sequence or size=."""
+    shape = _factory_size("randn", args, size)
     check_device(device)
-    dt = _float_dtype(dtype, "normal_kernel_cpu")
-    return _out(_rng(generator).standard_normal(_size_args(size), dtype=np.float64 if dt is D.float64 else
-                                                np.float32), dt, requires_grad)
+    dt = _float_dtype(_out_dtype(dtype, out, D.get_default_dtype()), "normal_kernel_cpu")
+    arr = _rng(generator).standard_normal(shape, dtype=np.float64 if dt is D.float64 else np.float32)
+    return _out(arr, dt, requires_grad, out)
 
 
-def randint(low: int, high: Any = None, size: Sequence | None = None, *, generator: Generator | None = None,
-            dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None) -> Tensor:
-    """Integers uniform on [low, high) (int64 unless dtype is given)."""
-    check_device(device)
-    if size is None and isinstance(high, (tuple, list)):
-        low, high, size = 0, low, high
-    if high is None:
-        raise TypeError("randint() missing required argument 'size'")
+def _int_arg(fn: str, name: str, pos: int | None, value: Any) -> int:
+    if isinstance(value, Tensor) and value._data.size == 1 and value._dtype.category <= 1:
+        return int(value.item())
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    where = f" (position {pos})" if pos else ""
+    raise TypeError(f"{fn}(): argument '{name}'{where} must be int, not {type(value).__name__}")
+
+
+# C type names PyTorch's range checks print
+_C_TYPE = {D.bool: "bool", D.uint8: "unsigned char", D.int8: "signed char", D.int16: "short", D.int32: "int",
+           D.int64: "long"}
+
+
+def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None, generator: Generator | None = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Tensor | None = None,
+            layout: Any = None, pin_memory: bool = False) -> Tensor:
+    """Integers uniform on [low, high) (int64 unless dtype or out says otherwise).
+
+    Called as randint(high, size), randint(low, high, size), or with any of them as keywords.
+    """
+    pos = list(args)
+    size_pos = len(pos)
     if size is None:
-        raise TypeError("randint() missing required argument 'size'")
+        if not pos:
+            raise TypeError('randint() missing 2 required positional argument: "high", "size"')
+        size = pos.pop()
+    if not isinstance(size, (tuple, list)):
+        where = f" (position {size_pos})" if size_pos and len(pos) < size_pos else ""
+        if not pos and high is None and len(args) == 1:
+            raise TypeError(f"randint() received an invalid combination of arguments - got ({type(size).__name__}),"
+                            " but expected one of:\n * (int high, tuple of ints size, *, ...)\n"
+                            " * (int low, int high, tuple of ints size, *, ...)")
+        raise TypeError(f"randint(): argument 'size'{where} must be tuple of ints, not {type(size).__name__}")
+    if len(pos) > 2 or (len(pos) == 2 and (low is not None or high is not None)):
+        raise TypeError("randint() received an invalid combination of arguments")
+    if len(pos) == 2:
+        low, high = pos
+    elif len(pos) == 1:
+        if high is None:
+            high = pos[0]
+        else:
+            low = pos[0]
+    if high is None:
+        raise TypeError('randint() missing 1 required positional argument: "high"')
+    two = low is not None
+    low = 0 if low is None else _int_arg("randint", "low", 1, low)
+    high = _int_arg("randint", "high", 2 if two else 1, high)
+    shape = _size_args((size,), "randint")
+    check_device(device)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    dt = as_dtype(dtype) or D.int64
-    return _out(_rng(generator).integers(low, high, _size_args((size,))), dt, requires_grad)
+    dt = _out_dtype(dtype, out, D.int64)
+    if dt in _C_TYPE:
+        lo, hi = (0, 1) if dt is D.bool else (int(np.iinfo(dt.np).min), int(np.iinfo(dt.np).max))
+        if not lo <= low <= hi:
+            raise RuntimeError(f"from is out of bounds for {_C_TYPE[dt]}")
+        if not lo <= high - 1 <= hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {_C_TYPE[dt]}")
+    return _out(_rng(generator).integers(low, high, shape), dt, requires_grad, out)
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False, out: Any = None) -> Tensor:
-    """A random permutation of 0..n-1."""
+def randperm(n: Any, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, out: Tensor | None = None, layout: Any = None,
+             pin_memory: bool = False) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless dtype or out says otherwise)."""
+    n = _int_arg("randperm", "n", 1, n)
     check_device(device)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    dt = as_dtype(dtype) or D.int64
-    return _out(_rng(generator).permutation(n), dt, requires_grad)
+    dt = _out_dtype(dtype, out, D.int64)
+    return _out(_rng(generator).permutation(n), dt, requires_grad, out)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence | None = None, *, generator: Generator | None = None,

@@ -384,6 +384,41 @@ class Tensor:
     def is_sparse(self) -> bool:
         return False
 
+    # where the tensor lives and how it is stored: a dense CPU tensor, as in PyTorch's CPU build
+    is_cpu = property(lambda self: True, doc="True: ndgrad tensors live on the CPU.")
+    is_ipu = is_maia = is_meta = is_mkldnn = is_mps = is_mtia = is_nested = is_quantized = is_sparse_csr = \
+        is_vulkan = is_xla = is_xpu = property(lambda self: False)
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_distributed(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self._dtype.is_signed
+
+    def is_same_size(self, other: "Tensor") -> bool:
+        return self._data.shape == other._data.shape
+
+    def is_set_to(self, tensor: "Tensor") -> bool:
+        """Whether both tensors view the same memory with the same shape and strides."""
+        a, b = self._data, tensor._data
+        return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.shape == b.shape
+                and a.strides == b.strides and self._dtype is tensor._dtype)
+
+    def is_nonzero(self) -> bool:
+        return self.__bool__()
+
     def cpu(self) -> "Tensor":
         return self
 

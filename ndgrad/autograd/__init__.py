@@ -8,6 +8,7 @@ from .engine import backward, grad, queue_callback  # noqa: F401
 from .function import Function  # noqa: F401
 from . import functional  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from . import anomaly_mode  # noqa: F401,E402  (the public home of detect_anomaly)
 
 
 def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802

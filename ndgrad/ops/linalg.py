@@ -452,6 +452,10 @@ class LinAlgError(RuntimeError):
     """A linear-algebra failure (singular or not positive-definite input): PyTorch's torch.linalg.LinAlgError."""
 
 
+# the name tracebacks print, as PyTorch's: torch._C._LinAlgError
+LinAlgError.__module__, LinAlgError.__name__, LinAlgError.__qualname__ = "ndgrad._C", "_LinAlgError", "_LinAlgError"
+
+
 def _square(A: Tensor, name: str, square: bool = True) -> None:
     # PyTorch's argument checks for a linalg function of (batches of) floating matrices
     _check_tensor(A, f"linalg_{name}", 1, "A")

@@ -338,3 +338,22 @@ def test_lstm_model_trains_like_torch() -> None:
         losses[fw.__name__] = ls
     np.testing.assert_allclose(losses["ndgrad"], losses["torch"], rtol=1e-4)
     assert losses["torch"][-1] < losses["torch"][0]
+
+
+def test_multi_head_attention_forward_out_proj_changes_width(torch_ref):
+    # out_proj_weight of shape (out, embed): the output takes the projection's width (regression: it was
+    # reshaped to the embedding width)
+    rng = np.random.default_rng(0)
+    L, N, E, H, O = 3, 2, 4, 2, 6
+    arrs = dict(q=rng.standard_normal((L, N, E)), w=rng.standard_normal((3 * E, E)), b=rng.standard_normal(3 * E),
+                ow=rng.standard_normal((O, E)), ob=rng.standard_normal(O))
+
+    def run(lib):
+        t = {k: lib.tensor(v, requires_grad=True) for k, v in arrs.items()}
+        out, w = lib.nn.functional.multi_head_attention_forward(
+            t["q"], t["q"], t["q"], E, H, t["w"], t["b"], None, None, False, 0.0, t["ow"], t["ob"], training=False)
+        out.sum().backward()
+        return out, w, t["ow"].grad, t["w"].grad
+    want = torch_ref("mha", run)
+    for got, exp in zip(run(ndgrad), want):
+        np.testing.assert_allclose(got.detach().numpy(), exp, rtol=1e-12, atol=1e-12)

@@ -56,4 +56,7 @@ def _load_optional() -> list:
 
 _OPTIONAL_FOUND = _load_optional()
 
+# the modules PyTorch reports as the home of some classes defined in the files above
+from . import batchnorm, channelshuffle, distance, instancenorm  # noqa: E402,F401
+
 __all__ = sorted(n for n, v in globals().items() if isinstance(v, type) and not n.startswith("_"))

@@ -13,13 +13,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ... import _creation
+from ... import _alias, _creation
 from ... import _dtype as D
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ...ops._core import _make
 from ...ops.shape import cat
 from ..parameter import Parameter
+from . import activation, linear
 from .linear import Linear
 from .module import Module
 
@@ -166,7 +167,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         w_used = w
     out = w_used.matmul(v)  # (N*H, L, hd)
     out = out.transpose(0, 1).reshape(L * N, E)
-    out = _lin(out, out_proj_weight, out_proj_bias).reshape(L, N, E)
+    out = _lin(out, out_proj_weight, out_proj_bias)
+    out = out.reshape(L, N, out.shape[-1])  # the output projection may change the width: (out, E) weights
     weights = None
     if need_weights:
         weights = w_used.reshape(N, H, L, S2)
@@ -292,6 +294,13 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None = None, s
         causal = generate_square_subsequent_mask(sz, dtype=mask.dtype if mask.dtype.is_floating_point else None)
         make_causal = tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
     return make_causal
+
+
+# the homes PyTorch reports for these two classes
+_alias.set_module(linear.__name__, NonDynamicallyQuantizableLinear)
+linear.NonDynamicallyQuantizableLinear = NonDynamicallyQuantizableLinear
+_alias.set_module(activation.__name__, MultiheadAttention)
+activation.MultiheadAttention = MultiheadAttention
 
 
 class TransformerEncoderLayer(Module):

@@ -10,6 +10,7 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "BatchSampler"]
 
 T_co = TypeVar("T_co", covariant=True)
+_CHUNK = 4096  # indices RandomSampler(replacement=True) draws at a time
 
 
 def _numpy_rng(generator: Any) -> np.random.Generator:
@@ -66,8 +67,12 @@ class RandomSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
         rng = _numpy_rng(self.generator)
-        if self.replacement:
-            yield from rng.integers(0, n, size=self.num_samples).tolist()
+        if self.replacement:  # drawn lazily, a chunk at a time: num_samples may be far beyond memory
+            left = self.num_samples
+            while left > 0:
+                chunk = min(left, _CHUNK)
+                yield from rng.integers(0, n, size=chunk).tolist()
+                left -= chunk
             return
         for _ in range(self.num_samples // n):
             yield from rng.permutation(n).tolist()
