@@ -10,6 +10,7 @@ from .ops.linalg import LinAlgError  # noqa: F401
 from .ops.linalg import cross as _cross
 from .ops.linalg import matmul, vdot  # noqa: F401
 from .ops.reduction import matrix_norm, vector_norm  # noqa: F401
+from .ops.construct import linalg_vander as vander  # noqa: F401
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,  # noqa: A002

@@ -309,6 +309,7 @@ NODE_NAMES: dict = {
     "min": lambda a, k: "MinBackward0" if _has_dim(a, k) and not hasattr(k["dim"] if "dim" in k else a[1],
                                                                           "_data") else None,
     "median": lambda a, k: "MedianBackward1" if _has_dim(a, k) else "MedianBackward0",
+    "nanmedian": lambda a, k: "NanmedianBackward1" if _has_dim(a, k) else "NanmedianBackward0",
     "squeeze": _squeeze_name,
     "split": _split_name,
     "chunk": "SplitBackward0",
@@ -321,6 +322,7 @@ NODE_NAMES: dict = {
     else "LerpBackward0",
     "sort": "SortBackward0", "topk": "TopkBackward0", "cummax": "CummaxBackward0", "cummin": "CumminBackward0",
     "trace": "TraceBackward0", "diagonal": "DiagonalBackward0",
+    "block_diag": "BlockDiagBackward0", "narrow_copy": "NarrowCopyBackward0", "combinations": "StackBackward0",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
-from . import elementwise, indexing, inplace, linalg, reduction, shape, special  # noqa: F401
+from . import construct, counting, elementwise, indexing, inplace, linalg, reduction, shape, special  # noqa: F401
 from ._core import REGISTRY
 from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq,
                           floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)
@@ -98,7 +98,7 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "exp2", "exp
             "xlogy", "sgn", "deg2rad", "rad2deg", "float_power", "masked_scatter", "fix", "t",
             "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "clip", "arctan2",
             "arcsin", "arccos", "arctan", "sinc", "erfc", "asinh", "acosh", "atanh", "lgamma", "digamma", "i0",
-            "mvlgamma"]
+            "mvlgamma", "ldexp", "logaddexp", "logaddexp2", "nextafter", "heaviside", "gcd", "lcm", "renorm"]
 for _name in _INPLACE:
     _fn = REGISTRY.get(_name, (None,))[0]
     if _fn is not None:

@@ -1067,6 +1067,130 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     return m + log(exp(input - m) + exp(other - m))
 
 
+@register()
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+    """log2(2**input + 2**other), computed stably."""
+    from ..autograd.graph import rename_grad_fn
+    res = logaddexp(input * math.log(2.0), other * math.log(2.0)) * (1 / math.log(2.0))
+    rename_grad_fn(res, "Logaddexp2Backward0")
+    return res
+
+
+@register()
+def ldexp(input: Tensor, other: Tensor) -> Tensor:
+    """input * 2**other."""
+    from ..autograd.graph import rename_grad_fn
+    res = mul(input, exp2(to_tensor(other)))
+    rename_grad_fn(res, "LdexpBackward0")
+    return res
+
+
+class FrexpBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        (e,) = self.saved()
+        return (g * exp2(-e.to(g.dtype)),)
+
+
+@register()
+def frexp(input: Tensor) -> tuple:
+    """(mantissa, exponent) with input = mantissa * 2**exponent and 0.5 <= |mantissa| < 1."""
+    if input._dtype.category != 2:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = np.frexp(input._data)
+    mant, expo = _make(m, input._dtype), _make(e.astype(np.int32), D.int32)
+    if grad_needed(input):
+        n = FrexpBackward0()
+        n.save(expo)
+        record(n, mant, (input,))
+    from .reduction import return_type
+    return return_type("frexp", ("mantissa", "exponent"))(mant, expo)
+
+
+def _same_float_binary(input: Tensor, other: Tensor, name: str) -> tuple:
+    o = to_tensor(other, like=input)
+    broadcast_shapes_or_raise(input._data.shape, o._data.shape)
+    return input, o
+
+
+class NextafterBackward0(Node):
+    """PyTorch's rule: the gradient passes to input unchanged; other gets none."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return g, g * 0
+
+
+@register()
+def nextafter(input: Tensor, other: Tensor) -> Tensor:
+    """The next representable float after input in the direction of other."""
+    input, o = _same_float_binary(input, other, "nextafter")
+    dt = D.result_dtype(input, o)
+    if dt.category != 2:
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_cap(dt)}'")
+    res = _make(np.nextafter(input._data.astype(dt.np), o._data.astype(dt.np)), dt)
+    if grad_needed(input, o):
+        record(NextafterBackward0(), res, (input, o))
+    return res
+
+
+@register()
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    """Step function: 0 below zero, 1 above, `values` at zero (no gradient)."""
+    input, v = _same_float_binary(input, values, "heaviside")
+    if input._dtype is not v._dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    if input._dtype.category == 3:
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+    return _make(np.asarray(np.heaviside(input._data, v._data)).astype(input._data.dtype), input._dtype)
+
+
+def _int_binary(name: str, ufunc: Any) -> Any:
+    def op(input: Tensor, other: Tensor) -> Tensor:
+        xa, xb, dt = _prep(input, other, name)
+        if dt.category != 1:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_cap(dt)}'")
+        return _finish(ufunc(xa, xb), dt)
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} of integer tensors."
+    return op
+
+
+gcd = register("gcd")(_int_binary("gcd", np.gcd))
+lcm = register("lcm")(_int_binary("lcm", np.lcm))
+
+
+class AngleBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        (z,) = self.saved()
+        if not z.is_complex():
+            return (g * 0,)
+        # d angle = (x dy - y dx) / |z|^2: PyTorch's gradient for z is g * i z / |z|^2
+        return (g * (z * 1j) / (real(z) * real(z) + imag(z) * imag(z)),)
+
+
+@register()
+def angle(input: Tensor) -> Tensor:
+    """Argument of complex elements; pi for negative reals, 0 otherwise (NaN stays NaN)."""
+    if input._dtype.category == 3:
+        res = _make(np.angle(input._data), input._dtype.to_real())
+    else:
+        a = input._data
+        dt = float_dtype_for(input)
+        r = np.where(a < 0, np.pi, 0.0)
+        if a.dtype.kind == "f":
+            r = np.where(np.isnan(a), np.nan, r)
+        res = _make(r.astype(dt.np), dt)
+    if grad_needed(input):
+        n = AngleBackward0()
+        n.save(input)
+        record(n, res, (input,))
+    return res
+
+
 def _xlog(input: Any, other: Any, name: str, logf: Any, node: type) -> Tensor:
     """input * logf(other), 0 where input is 0 (unless other is NaN); integer inputs in the default float dtype."""
     input = to_tensor(input)
@@ -1177,13 +1301,32 @@ class ConjBackward0(Node):
         return (conj(g),)
 
 
+class RealBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g,)  # the engine widens it to the complex input's dtype
+
+
+class ImagBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        return (g * 1j,)
+
+
 def _real_imag(name: str, kernel: Any) -> Any:
+    node = RealBackward0 if name == "real" else ImagBackward0
+
     def op(input: Tensor) -> Tensor:
         if input._dtype.category != 3:
             if name == "imag":
                 raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
             return input
-        return _make(kernel(input._data), input._dtype.to_real())
+        res = _make(kernel(input._data), input._dtype.to_real())
+        if grad_needed(input):
+            record(node(), res, (input,))
+        return res
     op.__name__ = name
     register(name)(op)
     return op

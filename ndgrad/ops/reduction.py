@@ -760,32 +760,125 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
     return return_type("kthvalue")(vals, idx)
 
 
-@register()
-def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    """The lower median (of all elements, or (values, indices) along dim)."""
+def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
+    """The lower median of each slice: a NaN wins unless `skip_nan`, which takes the median of the
+    non-NaN values (index 0 of an all-NaN slice)."""
     from .indexing import gather
-    if dim is None:
-        flat = reshape(input, -1)
-        if flat._data.size == 0:
-            return _make(np.array(np.nan, input._data.dtype), input._dtype)
-        order = _sort_idx(flat._data, 0, False, True)
-        k = (flat._data.size - 1) // 2
-        pick = order[k:k + 1]
-        if flat._data.dtype.kind in "fc" and np.isnan(flat._data).any():  # NaN propagates, as in PyTorch
-            pick = np.argmax(np.isnan(flat._data)).reshape(1)
-        return gather(flat, 0, _make(pick.astype(np.int64), D.int64)).reshape(())
-    d = wrap_dim(dim, input._data.ndim)
-    n = input._data.shape[d]
-    order = _sort_idx(input._data, d, False, True)
-    pick = np.take(order, [(n - 1) // 2], axis=d)
-    if input._data.dtype.kind in "fc" and input._data.ndim:
-        isn = np.isnan(input._data)
-        pick = np.where(isn.any(axis=d, keepdims=True), np.argmax(isn, axis=d, keepdims=True), pick)
-    idx = _make(pick.astype(np.int64), D.int64)
-    vals = gather(input, d, idx)
+    flat = dim is None
+    x = reshape(input, -1) if flat else input
+    if flat and x._data.size == 0:
+        return _make(np.array(np.nan, input._data.dtype), input._dtype)
+    d = 0 if flat else wrap_dim(dim, input._data.ndim)
+    arr = x._data
+    order = _sort_idx(arr, d, False, True)  # NaNs sort last
+    n = arr.shape[d] if arr.ndim else 1
+    isn = np.isnan(arr) if arr.dtype.kind in "fc" else None
+    if skip_nan and isn is not None:
+        k = (n - isn.sum(axis=d, keepdims=True)) if arr.ndim else np.asarray(n - int(isn))
+        pos = np.where(k > 0, (k - 1) // 2, 0)
+        pick = np.take_along_axis(order, pos.astype(np.int64), axis=d) if arr.ndim else order
+    else:
+        pick = np.take(order, [(n - 1) // 2], axis=d) if arr.ndim else order
+        if isn is not None and arr.ndim:
+            pick = np.where(isn.any(axis=d, keepdims=True), np.argmax(isn, axis=d, keepdims=True), pick)
+    idx = _make(np.asarray(pick).astype(np.int64), D.int64)
+    vals = gather(x, d, idx)
+    if flat:
+        return vals.reshape(())
     if not keepdim:
         vals, idx = squeeze(vals, d), squeeze(idx, d)
-    return return_type("median")(vals, idx)
+    return vals, idx
+
+
+@register()
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The lower median (of all elements, or (values, indices) along dim); NaN propagates."""
+    res = _median(input, dim, keepdim, False)
+    return res if dim is None else return_type("median")(*res)
+
+
+@register()
+def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """median ignoring NaN values (NaN only for an all-NaN slice)."""
+    res = _median(input, dim, keepdim, True)
+    return res if dim is None else return_type("nanmedian")(*res)
+
+
+@register()
+def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
+        aweights: Tensor | None = None) -> Tensor:
+    """Covariance of the variables in the rows of `input` (observations in the columns)."""
+    if input._data.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input._data.ndim} dimensions")
+    x = input.reshape(1, -1) if input._data.ndim < 2 else input
+    if x._dtype.category < 2:
+        x = x.to(D.get_default_dtype())
+    n = x._data.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        if wt._data.ndim > 1 or wt._data.size != n:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions and the same number of "
+                               f"elements as the number of observations, but got shape {list(wt._data.shape)}")
+        if name == "fweights" and wt._dtype.category != 1:
+            raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                               f"{_cap(wt._dtype)} dtype")
+        if np.any(wt._data < 0):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
+        wt = wt.reshape(-1).to(x._dtype)
+        w = wt if w is None else w * wt
+    if w is None:
+        wsum = float(n)
+        avg = x.mean(1, keepdim=True)
+        norm = wsum - correction
+    else:
+        wsum = w.sum()
+        avg = (x * w).sum(1, keepdim=True) / wsum
+        norm = wsum - (correction if aweights is None else correction * (w * aweights.reshape(-1).to(x._dtype))
+                       .sum() / wsum)
+    if (float(norm) if isinstance(norm, Tensor) else norm) <= 0:
+        import warnings
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", stacklevel=2)
+        norm = norm * 0 if isinstance(norm, Tensor) else 0.0
+    xm = x - avg
+    xw = xm if w is None else xm * w
+    c = (xw @ xm.mT.conj() if x.is_complex() else xw @ xm.mT) / norm
+    return c.reshape(()) if input._data.ndim < 2 else c
+
+
+@register()
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the rows of `input` (values clipped to [-1, 1])."""
+    c = cov(input)
+    if c._data.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    stddev = d.sqrt()
+    c = c / stddev.unsqueeze(1) / stddev.unsqueeze(0)
+    return c.clamp(-1, 1) if not c.is_complex() else c
+
+
+@register()
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Rescale each slice along `dim` whose p-norm exceeds maxnorm to norm maxnorm."""
+    from ..autograd.graph import rename_grad_fn
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input._data.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input._data.ndim} dimensions")
+    d = wrap_dim(dim, input._data.ndim)
+    others = tuple(i for i in range(input._data.ndim) if i != d)
+    norm = vector_norm(input, p, others, keepdim=True)
+    from .elementwise import where
+    factor = where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    res = input * factor
+    rename_grad_fn(res, "RenormBackward0")
+    return res
 
 
 def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolation: str, fn: str) -> Tensor:

@@ -722,6 +722,43 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     return split(input, sizes, d)
 
 
+def _split_along(input: Tensor, sections: Any, dim: int, name: str, min_dims: int) -> tuple:
+    nd = input._data.ndim
+    if nd < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor "
+                           f"with {nd} dimensions!")
+    if isinstance(sections, int):
+        size = input._data.shape[dim]
+        if sections == 0 or size % sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                               f"dimension {size} is not divisible by the split_size {sections}!")
+    return tensor_split(input, sections, dim)
+
+
+@register()
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    """tensor_split along dim 1 (dim 0 for 1-d tensors); an int must divide that dim evenly."""
+    return _split_along(input, indices_or_sections, 1 if input._data.ndim > 1 else 0, "hsplit", 1)
+
+
+@register()
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    """tensor_split along dim 0 of a tensor with at least 2 dims."""
+    return _split_along(input, indices_or_sections, 0, "vsplit", 2)
+
+
+@register()
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    """tensor_split along dim 2 of a tensor with at least 3 dims."""
+    return _split_along(input, indices_or_sections, 2, "dsplit", 3)
+
+
+@register()
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """narrow, as a new tensor rather than a view."""
+    return narrow(input, dim, start, length).clone()
+
+
 @register()
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into `chunks` nearly equal pieces (the last may be smaller)."""
@@ -1027,24 +1064,33 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{input._data.ndim}D")
 
 
-@register(method=False)
+class DiagEmbedBackward0(Node):
+    __slots__ = ("offset", "dim1", "dim2")
+
+    def backward(self, g: Tensor) -> tuple:
+        return (diagonal(g, self.offset, self.dim1, self.dim2),)
+
+
+@register()
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices whose `offset` diagonal (over dims dim1, dim2 of the result) holds input's last dim."""
-    from .._creation import zeros
     if input._data.ndim == 0:
         raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2)")
     k = input._data.shape[-1]
     n = k + builtins.abs(offset)
-    sel = np.zeros((k, n, n), input._dtype.np)  # sel[i] is 1 at the i-th diagonal position
-    i = np.arange(k)
-    sel[i, i + max(-offset, 0), i + max(offset, 0)] = 1
-    e = zeros(sel.shape, dtype=input._dtype)
-    e._data[...] = sel
-    res = (unsqueeze(unsqueeze(input, -1), -1) * e).sum(-3, dtype=input._dtype)
-    nd = res._data.ndim
+    nd = input._data.ndim + 1
     d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
-    if (d1, d2) != (nd - 2, nd - 1):
-        res = movedim(res, (nd - 2, nd - 1), (d1, d2))
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    arr = np.zeros(input._data.shape[:-1] + (n, n), input._data.dtype)
+    i = np.arange(k)
+    arr[..., i + builtins.max(-offset, 0), i + builtins.max(offset, 0)] = input._data
+    arr = np.moveaxis(arr, (nd - 2, nd - 1), (d1, d2))
+    res = _make(np.ascontiguousarray(arr), input._dtype)
+    if grad_needed(input):
+        node = DiagEmbedBackward0()
+        node.offset, node.dim1, node.dim2 = offset, d1, d2
+        record(node, res, (input,))
     return res
 
 

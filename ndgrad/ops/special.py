@@ -129,6 +129,8 @@ class SpecialZetaBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         x, q = self.saved()
+        if self.next_functions[0][0] is not None:
+            raise RuntimeError("the derivative for 'zeta' is not implemented.")
         return None, g * -x * zeta(x + 1, q)
 
 
@@ -149,9 +151,7 @@ def zeta(input: Any, other: Any) -> Tensor:
     from ._core import broadcast_shapes_or_raise
     broadcast_shapes_or_raise(x._data.shape, q._data.shape)
     res = _make(np.asarray(_sf.zeta(x._data.astype(np.float64), q._data.astype(np.float64))).astype(dt.np), dt)
-    if grad_needed(x):
-        raise RuntimeError("the derivative for 'zeta' is not implemented.")
-    if grad_needed(q):
+    if grad_needed(x, q):
         node = SpecialZetaBackward0() if isinstance(input, Tensor) else SpecialZetaBackward1()
         node.save(x, q)
         record(node, res, (x, q))

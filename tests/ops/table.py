@@ -987,4 +987,123 @@ row("xlogy", gen(B_SHAPES[:4], domain=(0, 5)),
     lambda a, b: np.where(a == 0, 0, a.astype(np.float32) * np.log(b.astype(np.float32))),
     dtypes=("uint8", "int8", "int64", "bool", ("uint8", "float32"), ("int16", "bool")), variant="ints")
 
+# ---------------------------------------------------------------------------
+# issue 8 functions: counting and searching, construction, small elementwise, statistics
+# ---------------------------------------------------------------------------
+row("unique", fixed(lambda d, r: [((r.integers(0, 3, (5, 2)).astype(d[0]),), {"dim": 0, "return_inverse": True,
+                                                                                "return_counts": True}),
+                                  ((r.integers(0, 3, (2, 6)).astype(d[0]),), {"dim": 1})]),
+    lambda a, dim, return_inverse=False, return_counts=False: (
+        np.unique(a, axis=dim) if not return_counts else
+        (np.unique(a, axis=dim), np.unique(a, axis=dim, return_inverse=True)[1].reshape(-1),
+         np.unique(a, axis=dim, return_counts=True)[1])),
+    dtypes=NUM, variant="dim")
+
+
+def _runs(a: np.ndarray) -> tuple:
+    change = np.concatenate([[True], a[1:] != a[:-1]])[:a.size]
+    return a[change], np.cumsum(change) - 1, np.diff(np.append(np.flatnonzero(change), a.size))
+
+
+row("unique_consecutive", fixed(lambda d, r: [((np.array([1, 1, 2, 2, 3, 1, 1, 2]).astype(d[0]),),
+                                               {"return_inverse": True, "return_counts": True}),
+                                              ((np.array([3, 3, 3]).astype(d[0]),), {}),
+                                              ((np.zeros(0, d[0]),), {"return_counts": True})]),
+    lambda a, return_inverse=False, return_counts=False: (
+        _runs(a)[0] if not return_counts else (_runs(a)[0],) + ((_runs(a)[1],) if return_inverse else ()) +
+        (_runs(a)[2],)), dtypes=NUM)
+row("unique_consecutive", fixed(lambda d, r: [((np.array([[1, 1], [1, 1], [2, 3], [1, 1]]).astype(d[0]),),
+                                               {"dim": 0, "return_inverse": True, "return_counts": True}),
+                                              ((np.array([[1, 1, 2], [1, 1, 2]]).astype(d[0]),), {"dim": 1})]),
+    None, dtypes=NUM, variant="dim")
+_BOUNDS = np.array([1, 3, 5, 7, 9])
+row("bucketize", fixed(lambda d, r: [((np.array([[3, 6, 9], [0, 10, 5]]).astype(d[0]), _BOUNDS.astype(d[0])), {}),
+                                     ((np.array([3, 6, 9]).astype(d[0]), _BOUNDS.astype(d[0])), {"right": True}),
+                                     ((np.array([3, 6]).astype(d[0]), _BOUNDS.astype(d[0])), {"out_int32": True})]),
+    lambda v, b, right=False, out_int32=False: np.searchsorted(b, v, side="right" if right else "left").astype(
+        np.int32 if out_int32 else np.int64), dtypes=NUM)
+_SEQ2 = np.array([[1, 3, 5, 7, 9], [2, 4, 6, 8, 10]])
+row("searchsorted", fixed(lambda d, r: [((_SEQ2.astype(d[0]), np.array([[3, 6, 9], [3, 6, 9]]).astype(d[0])), {}),
+                                        ((_SEQ2.astype(d[0]), np.array([[3, 6, 9], [3, 6, 9]]).astype(d[0])),
+                                         {"right": True}),
+                                        ((_BOUNDS.astype(d[0]), np.array([0, 5, 11]).astype(d[0])), {"side": "right"}),
+                                        ((np.array([5, 1, 3]).astype(d[0]), np.array([2, 4]).astype(d[0])),
+                                         {"sorter": np.array([1, 2, 0])})]),
+    None, dtypes=NUM)
+row("searchsorted", fixed(lambda d, r: [((_BOUNDS.astype(d[0]), 5), {}), ((_BOUNDS.astype(d[0]), 5), {"right": True})]),
+    lambda b, v, right=False: np.asarray(np.searchsorted(b, v, side="right" if right else "left")), dtypes=NUM,
+    variant="scalar")
+row("histogram", fixed(lambda d, r: [((make_array((20,), d[0], r),), {"bins": 4}),
+                                     ((make_array((20,), d[0], r),), {"bins": 5, "range": (-1.0, 1.0)}),
+                                     ((make_array((3, 4), d[0], r), np.array([-1.0, 0.0, 0.5, 2.0], d[0])),
+                                      {"weight": make_array((3, 4), d[0], r), "density": True})]),
+    None)
+row("isin", fixed(lambda d, r: [((np.array([1, 2, 3, 4]).astype(d[0]), np.array([2, 4]).astype(d[0])), {}),
+                                ((np.array([[1, 2], [3, 5]]).astype(d[0]), np.array([2, 4]).astype(d[0])),
+                                 {"invert": True})]),
+    lambda a, b, invert=False: np.isin(a, b, invert=invert), dtypes=NUM)
+row("cartesian_prod", gen([((2,), (3,)), ((2,), (2,), (2,)), ((3,),)]),
+    lambda *ts: np.stack([g.reshape(-1) for g in np.meshgrid(*ts, indexing="ij")], 1) if len(ts) > 1 else ts[0],
+    dtypes=NUM)
+row("combinations", gen([((4,),), ((3,),)], [((), {}), ((3,), {}), ((), {"with_replacement": True}), ((0,), {})]),
+    None, dtypes=NUM)
+row("block_diag", gen([((2, 3), (1, 2)), ((2, 2), (3,), ()), ((2, 0), (1, 1))]), None,
+    dtypes=NUM + (("int64", "float32"),))
+for _n, _f in (("tril_indices", np.tril_indices), ("triu_indices", np.triu_indices)):
+    row(_n, fixed(((3, 3), {}), ((3, 4, 1), {}), ((4, 3, -1), {}), ((0, 3), {}), ((3, 3), {"dtype": "int32"})),
+        None, dtypes=("int64",),
+        call=lambda L, *a, _n=_n, **k: getattr(L, _n)(*a, **{kk: getattr(L, v) for kk, v in k.items()}))
+row("vander", gen([((3,),), ((4,),)], [((), {}), ((), {"N": 2, "increasing": True}), ((), {"N": 0})]),
+    lambda x, N=None, increasing=False: np.vander(x, N, increasing), dtypes=FLOAT + ("int64",))
+row("linalg.vander", gen([((3,),), ((2, 4),)], [((), {}), ((), {"N": 3})]),
+    lambda x, N=None: np.stack([x ** k for k in range(x.shape[-1] if N is None else N)], -1), dtypes=FLOAT)
+for _n, _d in (("hsplit", 1), ("vsplit", 0), ("dsplit", 2)):
+    row(_n, gen([((2, 4, 6),)], [((2,), {}), (([1, 3],), {})]), lambda a, s, _d=_d: np.array_split(a, s, axis=_d),
+        dtypes=NUM, call=lambda L, a, s, _n=_n: list(getattr(L, _n)(a, s)))
+row("hsplit", gen([((6,),)], [((3,), {})]), lambda a, s: np.array_split(a, s), dtypes=FLOAT, variant="1d",
+    call=lambda L, a, s: list(L.hsplit(a, s)))
+row("narrow_copy", gen([((3, 4),)], [((1, 1, 2), {}), ((0, -2, 2), {})]),
+    lambda a, d, st, n: np.take(a, range(st % a.shape[d], st % a.shape[d] + n), axis=d), dtypes=NUM)
+row("angle", gen(U_SHAPES, special=True),
+    _float_in(lambda a: np.where(np.isnan(a), np.nan, np.where(a < 0, np.pi, 0.0))), dtypes=FLOAT + ("int64",))
+row("angle", fixed(_complex_sample), np.angle, dtypes=("complex64",), variant="complex")
+row("ldexp", gen(B_SHAPES[:5], domain=(-3, 3)), lambda a, b: (a.astype(np.float32) if a.dtype.kind == "i" else a) *
+    np.exp2(b).astype(a.dtype if a.dtype.kind == "f" else np.float32),
+    dtypes=(("float32", "int64"), ("float64", "int32"), ("int64", "int64"), ("float32", "float32")))
+row("frexp", gen(U_SHAPES, special=True), np.frexp, dtypes=FLOAT + ("float16",))
+row("nextafter", gen(B_SHAPES), np.nextafter)
+row("heaviside", gen(B_SHAPES), np.heaviside, dtypes=FLOAT + ("int64",))
+row("gcd", gen(B_SHAPES), np.gcd, dtypes=INT + ("uint8", ("int16", "int64")))
+row("lcm", gen(B_SHAPES), np.lcm, dtypes=INT + ("uint8",))
+row("logaddexp2", gen(B_SHAPES), np.logaddexp2)
+
+
+def _lower_nanmedian(a: np.ndarray) -> Any:
+    v = np.sort(a[~np.isnan(a)].reshape(-1))
+    return np.array(np.nan if v.size == 0 else v[(v.size - 1) // 2], a.dtype)
+
+
+row("nanmedian", gen(U_SHAPES[1:] + [((2, 5),)], special=True), _lower_nanmedian)
+# (the index PyTorch reports for an all-NaN slice depends on its selection algorithm: not compared)
+row("nanmedian", fixed(lambda d, r: [((np.array([[1.0, np.nan, 3.0, 2.0], [4.0, 5.0, np.nan, np.nan],
+                                                 [np.nan, np.nan, 7.0, np.nan]], d[0]), 1), {}),
+                                     ((np.array([[1.0, np.nan, 3.0], [2.0, 7.0, 5.0]], d[0]), 0), {"keepdim": True}),
+                                     ((r.permutation(12).reshape(3, 4).astype(d[0]), 1), {})]),
+    None, variant="dim")
+row("cov", gen([((3, 5),), ((4,),), ((2, 6),)], [((), {}), ((), {"correction": 0})]),
+    lambda a, correction=1: np.cov(a, ddof=correction))
+row("cov", fixed(lambda d, r: [((make_array((2, 4), d[0], r),), {"fweights": np.array([1, 2, 1, 3]),
+                                                                  "aweights": r.random(4).astype(d[0])})]),
+    lambda a, fweights, aweights: np.cov(a, fweights=fweights, aweights=aweights), variant="weights")
+row("corrcoef", gen([((3, 5),), ((2, 4),)]), np.corrcoef, rtol=1e-4)
+
+
+def _renorm_ref(a: np.ndarray, p: float, dim: int, maxnorm: float) -> np.ndarray:
+    others = tuple(i for i in range(a.ndim) if i != dim % a.ndim)
+    n = np.sum(np.abs(a) ** p, axis=others, keepdims=True) ** (1 / p)
+    return a * np.where(n > maxnorm, maxnorm / (n + 1e-7), 1.0)
+
+
+row("renorm", gen([((3, 4),), ((2, 3, 2),)], [((2, 0, 1.5), {}), ((1, 1, 2.0), {}), ((3, -1, 0.5), {})]), _renorm_ref)
+
 _ = field
