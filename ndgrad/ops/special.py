@@ -130,7 +130,7 @@ class SpecialZetaBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         x, q = self.saved()
         if self.next_functions[0][0] is not None:
-            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
         return None, g * -x * zeta(x + 1, q)
 
 
