@@ -7,9 +7,8 @@ import numpy as np
 
 from .._tensor import Size, Tensor
 from . import constraints
-from .bernoulli import _check_one_of
 from .distribution import Distribution
-from .utils import lazy_property, logits_to_probs, probs_to_logits
+from .utils import _check_one_of, _ProbsLogits
 
 
 def _draw_categories(probs_2d: np.ndarray, n: int) -> np.ndarray:
@@ -29,7 +28,7 @@ def _draw_categories(probs_2d: np.ndarray, n: int) -> np.ndarray:
     return np.minimum(idx - np.arange(rows)[:, None] * k, k - 1)
 
 
-class Categorical(Distribution):
+class Categorical(_ProbsLogits, Distribution):
     """A categorical distribution over {0, ..., K-1}, K being the size of the last dim of
     `probs` (non-negative weights, normalised here) or `logits` (unnormalised log-probabilities)."""
 
@@ -52,38 +51,13 @@ class Categorical(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> "Categorical":
-        new = self._get_checked_instance(Categorical, _instance)
-        batch_shape = Size(batch_shape)
-        param_shape = tuple(batch_shape) + (self._num_events,)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(param_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(param_shape)
-            new._param = new.logits
+        new = self._expand_params(Categorical, batch_shape, _instance, ("probs", "logits"), (self._num_events,))
         new._num_events = self._num_events
-        super(Categorical, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
-
-    def _new(self, *args: Any, **kwargs: Any) -> Tensor:
-        return self._param.new_tensor(*args, **kwargs)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> Any:
         return constraints.integer_interval(0, self._num_events - 1)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits)
-
-    @property
-    def param_shape(self) -> Size:
-        return self._param.size()
 
     @property
     def mean(self) -> Tensor:

@@ -163,6 +163,21 @@ class Distribution:
                              f"within the support ({support!r}) of the distribution {self!r}, but found invalid "
                              f"values:\n{value}")
 
+    def _expand_params(self, cls: type, batch_shape: Any, _instance: Any, names: tuple, extra: tuple = ()) -> Any:
+        """The common body of expand(): a new `cls` instance (unvalidated, keeping this one's validate flag)
+        whose parameters `names` that this instance holds are views expanded to batch_shape + extra."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(batch_shape)
+        shape = tuple(batch_shape) + tuple(extra)
+        for name in names:
+            if name in self.__dict__:  # of a probs/logits pair, only those computed so far
+                setattr(new, name, getattr(self, name).expand(shape))
+                if name in ("probs", "logits"):
+                    new._param = getattr(new, name)
+        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom "

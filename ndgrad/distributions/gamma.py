@@ -1,7 +1,6 @@
 """Gamma(concentration, rate)."""
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,7 @@ from .._tensor import Size, Tensor
 from . import constraints
 from ._gamma import gamma_cdf, standard_gamma
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all
+from .utils import _set_broadcast
 
 
 class Gamma(ExponentialFamily):
@@ -23,18 +22,11 @@ class Gamma(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        shape = Size() if isinstance(concentration, Number) and isinstance(rate, Number) else self.rate.size()
+        shape = _set_broadcast(self, concentration=concentration, rate=rate)
         super().__init__(shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> "Gamma":
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = Size(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Gamma, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Gamma, batch_shape, _instance, ("concentration", "rate"))
 
     @property
     def mean(self) -> Tensor:

@@ -90,6 +90,11 @@ def _x_log_x(t: Tensor) -> Tensor:
     return t * t.log()
 
 
+def _uniform_e_log(low: Tensor, high: Tensor) -> Tensor:
+    """E[log x] for x uniform on [low, high]."""
+    return (_x_log_x(high) - _x_log_x(low) - (high - low)) / (high - low)
+
+
 def _softplus(t: Tensor) -> Tensor:
     from ..nn.functional import softplus
     return softplus(t)
@@ -349,8 +354,8 @@ def _kl_poisson_infinity(p: Poisson, q: Distribution) -> Tensor:
 @register_kl(Uniform, Beta)
 def _kl_uniform_beta(p: Uniform, q: Beta) -> Tensor:
     width = p.high - p.low
-    e_log_x = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
-    e_log_1mx = (_x_log_x(1 - p.low) - _x_log_x(1 - p.high) - width) / width
+    e_log_x = _uniform_e_log(p.low, p.high)
+    e_log_1mx = _uniform_e_log(1 - p.high, 1 - p.low)
     log_beta_fn = q.concentration1.lgamma() + q.concentration0.lgamma() - \
         (q.concentration1 + q.concentration0).lgamma()
     result = -width.log() - (q.concentration1 - 1) * e_log_x - (q.concentration0 - 1) * e_log_1mx + log_beta_fn
@@ -366,7 +371,7 @@ def _kl_uniform_exponential(p: Uniform, q: Exponential) -> Tensor:
 @register_kl(Uniform, Gamma)
 def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Tensor:
     width = p.high - p.low
-    e_log_x = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    e_log_x = _uniform_e_log(p.low, p.high)
     result = (-width.log() + q.concentration.lgamma() - q.concentration * q.rate.log()
               - (q.concentration - 1) * e_log_x + q.rate * (p.high + p.low) / 2)
     return _where_inf(p.low < 0, result)

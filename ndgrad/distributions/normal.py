@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
 from typing import Any
 
 from .._tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _standard_normal, broadcast_all
+from .utils import _set_broadcast, _standard_normal
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
@@ -22,18 +21,11 @@ class Normal(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
+        shape = _set_broadcast(self, loc=loc, scale=scale)
         super().__init__(shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> "Normal":
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Normal, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Normal, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self) -> Tensor:

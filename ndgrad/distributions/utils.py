@@ -30,6 +30,15 @@ def broadcast_all(*values: Any) -> tuple:
     return tuple(ndgrad.broadcast_tensors(*values))
 
 
+def _set_broadcast(dist: Any, **params: Any) -> Size:
+    """Set `params` on `dist` broadcast together (see broadcast_all); return the batch shape: theirs, or ()
+    when every one was a Python number."""
+    tensors = broadcast_all(*params.values())
+    for name, t in zip(params, tensors):
+        setattr(dist, name, t)
+    return Size() if all(isinstance(v, Number) for v in params.values()) else tensors[0].size()
+
+
 def _standard_normal(shape: Any, dtype: D.dtype, device: Any = None) -> Tensor:
     import ndgrad
     return ndgrad.randn(Size(shape), dtype=dtype)
@@ -79,6 +88,34 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _check_one_of(probs: Any, logits: Any) -> None:
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+class _ProbsLogits:
+    """`probs` and `logits` derived lazily from whichever one a distribution was given (`_param`):
+    sigmoid / log-odds when `_binary`, else softmax / log over the last dim."""
+
+    _binary = False
+    _param: Tensor
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=self._binary)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=self._binary)
+
+    @property
+    def param_shape(self) -> Size:
+        return self._param.size()
+
+    def _new(self, *args: Any, **kwargs: Any) -> Tensor:
+        return self._param.new_tensor(*args, **kwargs)
 
 
 def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:

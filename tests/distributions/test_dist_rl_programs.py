@@ -51,6 +51,14 @@ def _returns(lib: Any, rewards: np.ndarray) -> Any:
     return (ret - ret.mean()) / (ret.std() + EPS)
 
 
+def _update(model: Any, opt: Any, loss: Any, losses: list, grads: list) -> None:
+    opt.zero_grad()
+    loss.backward()
+    grads.append([p.grad.clone() for p in model.parameters()])
+    opt.step()
+    losses.append(loss.detach())
+
+
 def reinforce(lib: Any) -> dict:
     """Categorical(logits=...) policy with an entropy bonus; Adam over two episodes."""
     model = _policy(lib, critic=False)
@@ -65,11 +73,7 @@ def reinforce(lib: Any) -> dict:
             entropies.append(m.entropy())
         ret = _returns(lib, REWARDS[ep])
         loss = (-lib.stack(log_probs) * ret).sum() - 0.01 * lib.stack(entropies).sum()
-        opt.zero_grad()
-        loss.backward()
-        grads.append([p.grad.clone() for p in model.parameters()])
-        opt.step()
-        losses.append(loss.detach())
+        _update(model, opt, loss, losses, grads)
     return {"losses": losses, "grads": grads, "weights": [p.detach() for p in model.parameters()]}
 
 
@@ -92,11 +96,7 @@ def actor_critic(lib: Any) -> dict:
             policy_losses.append(-log_prob * advantage)
             value_losses.append(F.smooth_l1_loss(value, lib.tensor([R.item()])))
         loss = lib.stack(policy_losses).sum() + lib.stack(value_losses).sum()
-        opt.zero_grad()
-        loss.backward()
-        grads.append([p.grad.clone() for p in model.parameters()])
-        opt.step()
-        losses.append(loss.detach())
+        _update(model, opt, loss, losses, grads)
     return {"losses": losses, "grads": grads, "weights": [p.detach() for p in model.parameters()]}
 
 
