@@ -22,8 +22,6 @@ _PY_TYPES = {builtins.float: D.float64, builtins.int: D.int64, builtins.bool: D.
 def as_dtype(dtype: Any) -> D.dtype | None:
     """Normalise a `dtype=` argument (ndgrad dtype, Python type, NumPy dtype or None)."""
     if dtype is None or isinstance(dtype, D.dtype):
-        if dtype is D.bfloat16:
-            raise TypeError("bfloat16 is not supported by ndgrad's NumPy backend")
         return dtype
     if dtype in _PY_TYPES:
         return _PY_TYPES[dtype]

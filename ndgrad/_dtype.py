@@ -64,9 +64,41 @@ int16 = dtype("int16", np.int16, _INT, 3)
 int32 = dtype("int32", np.int32, _INT, 4)
 int64 = dtype("int64", np.int64, _INT, 5)
 float16 = dtype("float16", np.float16, _FLOAT, 6)
-# NumPy has no bfloat16; we store it as float32 is wrong, so bfloat16 is named but
-# refused at creation time (see _creation.as_dtype).
-bfloat16 = dtype("bfloat16", np.float32, _FLOAT, 7)
+
+
+class _LazyNumpyDtype(dtype):
+    """A dtype whose NumPy type comes from an optional-at-import package, loaded on first use.
+
+    bfloat16 arrays are ml_dtypes' bfloat16 (a NumPy extension type whose ufuncs compute in
+    float32 and round, as PyTorch's CPU kernels do); importing ml_dtypes costs far more than
+    the rest of `import ndgrad`, so it is imported when a bfloat16 array is first needed.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, name: str, category: int, rank: int, itemsize: int) -> None:
+        self.name = name
+        self.itemsize = itemsize
+        self.category = category
+        self.is_signed = True
+        self._rank = rank
+
+    @property
+    def np(self):  # type: ignore[override]
+        return _bf16_np()
+
+
+def _bf16_np() -> np.dtype:
+    d = _BF16[0]
+    if d is None:
+        import ml_dtypes
+        d = _BF16[0] = np.dtype(ml_dtypes.bfloat16)
+        _BY_NP[d] = bfloat16
+    return d
+
+
+_BF16: list = [None]
+bfloat16 = _LazyNumpyDtype("bfloat16", _FLOAT, 7, 2)
 float32 = dtype("float32", np.float32, _FLOAT, 8)
 float64 = dtype("float64", np.float64, _FLOAT, 9)
 complex64 = dtype("complex64", np.complex64, _COMPLEX, 10)
@@ -74,7 +106,7 @@ complex128 = dtype("complex128", np.complex128, _COMPLEX, 11)
 
 ALL = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
 _BY_NAME = {d.name: d for d in ALL}
-_BY_NP = {d.np: d for d in ALL if d is not bfloat16}
+_BY_NP = {d.np: d for d in ALL if d is not bfloat16}  # bfloat16 joins when ml_dtypes loads
 ALIASES = {"long": int64, "int": int32, "short": int16, "half": float16, "float": float32,
            "double": float64, "cfloat": complex64, "cdouble": complex128}
 
@@ -101,7 +133,10 @@ def _dtype_by_name(name: str) -> dtype:
 def from_numpy_dtype(np_dtype: object) -> dtype:
     """The ndgrad dtype of a NumPy dtype; TypeError for types PyTorch has no tensor of."""
     try:
-        return _BY_NP[np.dtype(np_dtype)]
+        d = _BY_NP[np.dtype(np_dtype)]
+        if d is bfloat16:  # PyTorch makes no tensor of a NumPy bfloat16 array either
+            raise KeyError(d)
+        return d
     except KeyError:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported types are: "

@@ -14,8 +14,7 @@ Differences from PyTorch, on purpose:
 - `load(..., weights_only=False)` is refused: ndgrad never runs arbitrary pickles.
   Checkpoints of whole modules (`torch.save(model)`) therefore do not load; save and
   load `state_dict()`s instead.
-- bfloat16 storages load as float32 (an exact conversion) with a warning, because
-  NumPy has no bfloat16.  Dtypes ndgrad lacks (uint16/32/64, float8 ...) raise.
+- Dtypes ndgrad lacks (uint16/32/64, float8 ...) raise (bfloat16 loads as bfloat16).
 - Every tensor loads on the CPU: `map_location` may be omitted, be "cpu", a CPU
   device, a dict of locations to "cpu", or a callable returning the storage it gets.
 - `save` always writes pickle protocol 2, as PyTorch does by default.
@@ -64,8 +63,6 @@ _ZIP64_LIMIT = 0xFFFFFFFF  # sizes/offsets from here on need zip64 fields (tests
 _ALIGN = 64  # storages start at multiples of this in the archive, as PyTorch writes them
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _LEGACY_PROTOCOL = 1001
-_BF16_WARNING = ("ndgrad has no bfloat16 arithmetic (NumPy lacks the type): bfloat16 tensors in this "
-                 "checkpoint were loaded as float32 (the conversion is exact)")
 
 
 # ---------------------------------------------------------------------------
@@ -154,7 +151,7 @@ def _plan_storages(tensors: list) -> dict[int, _TensorPlan]:
                             "run the module once so its parameters get a shape")
         arr = t._data if isinstance(t._data, np.ndarray) else np.asarray(t._data)
         name = t._dtype.name
-        if name not in _STORAGE_OF or name == "bfloat16":
+        if name not in _STORAGE_OF:
             raise TypeError(f"ndgrad.save: cannot save a tensor of dtype {name}")
         item = arr.dtype.itemsize
         root = arr
@@ -554,9 +551,9 @@ class _Storage:
         if dtype_name == "bfloat16":
             if self.raw.size % 2:
                 raise pickle.UnpicklingError(f"storage {self.key!r}: size is not a multiple of bfloat16's")
-            bits = self.raw.view(">u2" if self.big_endian else "<u2").astype(np.uint32)
-            self.notes.add("bfloat16")
-            arr = (bits << 16).view(np.float32)
+            # the 16 bits in native order (a copy only when byte-swapped), seen as bfloat16
+            arr = self.raw.view(">u2" if self.big_endian else "<u2").astype(np.uint16, copy=False).view(
+                D.bfloat16.np)
         else:
             npd = D._BY_NAME[dtype_name].np
             if self.raw.size % npd.itemsize:
@@ -605,8 +602,6 @@ def _view(ref: Any, offset: Any, size: Any, stride: Any, dtype_name: str | None)
     size = tuple(_check_int(n, "size") for n in size)
     stride = tuple(_check_int(s, "stride") for s in stride)
     npd = elems.dtype
-    if dtype_name == "bfloat16":
-        dtype_name = "float32"
     if 0 in size:
         return np.empty(size, npd), dtype_name
     last = offset + sum((n - 1) * s for n, s in zip(size, stride))
@@ -998,7 +993,7 @@ def _load_zip(zf: zipfile.ZipFile, fp: IO[bytes], path: str | None, mmap: bool, 
             map_check(st, location)
         if marker.name:  # typed storage: numel counts elements
             dt = D._BY_NAME[marker.name]
-            if numel * (2 if marker.name == "bfloat16" else dt.itemsize) > st.raw.size:
+            if numel * dt.itemsize > st.raw.size:
                 raise pickle.UnpicklingError(f"storage data/{key} is shorter than its header says")
             return _StorageRef(st, marker.name, numel)
         if numel > st.raw.size:
@@ -1043,7 +1038,7 @@ def _load_legacy(f: IO[bytes], map_check: Callable, notes: set) -> Any:
         if not marker.name:
             raise pickle.UnpicklingError("untyped storage in a legacy checkpoint")
         if key not in roots:
-            item = 2 if marker.name == "bfloat16" else D._BY_NAME[marker.name].itemsize
+            item = D._BY_NAME[marker.name].itemsize
             if numel * item > file_size:
                 raise pickle.UnpicklingError(f"storage {key!r} claims {numel} elements, more than the file holds")
             st = _Storage(np.zeros(numel * item, np.uint8), big_endian, key, notes)
@@ -1084,11 +1079,11 @@ def _load_legacy(f: IO[bytes], map_check: Callable, notes: set) -> Any:
                 raise RuntimeError("ndgrad.load: truncated legacy checkpoint")
             view[got:got + len(chunk)] = chunk
             got += len(chunk)
-    # Storages needing a conversion (byte swap, bfloat16) were converted before their
+    # Storages needing a conversion (byte swap) were converted before their
     # bytes arrived: convert again, in place, so the tensors viewing them see the data.
     for _, _, st in roots.values():
         for name, arr in st.typed.items():
-            if name == "bfloat16" or (st.big_endian != (sys.byteorder == "big") and arr.itemsize > 1):
+            if st.big_endian != (sys.byteorder == "big") and arr.itemsize > 1:
                 arr[...] = _Storage(st.raw, st.big_endian, st.key, notes).elements(name)
     return result
 
@@ -1129,8 +1124,6 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
         if mmap:
             raise ValueError("ndgrad.load: mmap=True needs a file path")
         result = _load_file(f, None, False, map_check, notes)
-    if "bfloat16" in notes:
-        warnings.warn(_BF16_WARNING, UserWarning, stacklevel=2)
     return result
 
 

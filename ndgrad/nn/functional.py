@@ -19,7 +19,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ..ops._core import _make, _state, broadcast_shapes_or_raise, out_ref, record, wrap_dim
+from ..ops._core import _make, _state, broadcast_shapes_or_raise, in_float32, out_ref, record, upcast, wrap_dim
 from ..ops.elementwise import where as _where_op
 from ..ops.linalg import addmm as _addmm
 from ..ops.inplace import apply_inplace
@@ -198,7 +198,8 @@ class SoftmaxBackward0(Node):
 
 def _softmax_family(input: Tensor, dim: Any, dtype: Any, name: str, kernel: Any, node: type) -> Tensor:
     input, axis = _prep_softmax(input, dim, dtype, name)
-    res = _make(kernel(input._data, axis), input._dtype)
+    r = kernel(upcast(input._data), axis)  # float16/bfloat16: computed in float32, rounded once
+    res = _make(r if r.dtype == input._dtype.np else r.astype(input._dtype.np), input._dtype)
     if _state.enabled and input._requires_grad:
         n = node()
         n.dim = axis
@@ -351,6 +352,7 @@ _SQRT1_2 = 0.7071067811865476
 _SQRT_2_PI = 0.7978845608028654
 
 
+@in_float32
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (exact, with erf) or its tanh approximation."""
     _check_input(input, "gelu")
@@ -362,12 +364,14 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     raise RuntimeError("approximate argument must be either none or tanh.")
 
 
+@in_float32
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
     _check_input(input, "silu")
     return _maybe_inplace(input, inplace, lambda x: x * x.sigmoid())
 
 
+@in_float32
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
     _check_input(input, "mish")
@@ -647,6 +651,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
+@in_float32
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing `normalized_shape` dimensions."""
@@ -671,6 +676,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     return out
 
 
+@in_float32
 def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) over the trailing dimensions."""
@@ -684,6 +690,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | No
     return out * weight if weight is not None else out
 
 
+@in_float32
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over groups of channels (dim 1) and the spatial dimensions."""

@@ -151,3 +151,42 @@ def float_dtype_for(t: Tensor) -> D.dtype:
 def float_data(t: Tensor) -> np.ndarray:
     """`t`'s array, cast to the default float dtype if it holds integers or bools."""
     return t._data if t._dtype.category >= 2 else t._data.astype(D.get_default_dtype().np)
+
+
+def is_low_float(dt: D.dtype) -> bool:
+    """float16 or bfloat16: dtypes whose kernels compute (and accumulate) in float32 in PyTorch."""
+    return dt is D.float16 or dt is D.bfloat16
+
+
+def upcast(arr: np.ndarray) -> np.ndarray:
+    """`arr` in float32 if it holds float16/bfloat16 (chars 'e'/'E'), else unchanged: the
+    accumulation type of PyTorch's CPU reductions and matmul on those dtypes."""
+    return arr.astype(np.float32) if arr.dtype.char in "eE" else arr
+
+
+def in_float32(fn: Callable) -> Callable:
+    """Decorate a composite op so that a float16/bfloat16 first argument is computed on a float32
+    copy and the result rounded back once, as PyTorch's fused kernels compute those dtypes
+    (a chain of half-precision ops would round after every step)."""
+    import functools
+
+    @functools.wraps(fn)
+    def op(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(input, Tensor) and is_low_float(input._dtype):
+            return _round_back(fn(input.to(D.float32), *args, **kwargs), input._dtype)
+        return fn(input, *args, **kwargs)
+    return op
+
+
+def _round_back(out: Any, dt: D.dtype) -> Any:
+    if isinstance(out, Tensor):
+        return out.to(dt) if out._dtype is D.float32 else out
+    if isinstance(out, tuple):
+        vals = [_round_back(o, dt) for o in out]
+        return type(out)(*vals) if hasattr(out, "_fields") and type(out) is not tuple else tuple(vals)
+    return out
+
+
+def is_float_array(a: np.ndarray) -> bool:
+    """Whether a NumPy array holds real floats (bfloat16 included, whose NumPy kind is 'V')."""
+    return a.dtype.kind == "f" or a.dtype.char == "E"

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _make, grad_needed, record
+from ._core import _make, grad_needed, record, upcast
 
 
 def _parse(equation: str, operands: tuple) -> tuple[list[str], str]:
@@ -116,7 +116,8 @@ def einsum(equation: str, operands: tuple) -> Tensor:
     dt = operands[0]._dtype
     if len(operands) == 1 and dt.category < 2 and set(ins[0]) - set(out):
         dt = D.int64  # a one-operand reduction is a sum: integers accumulate in int64, as in PyTorch
-    arrays = [o._data if o._dtype is dt else o._data.astype(dt.np) for o in operands]
+    # float16/bfloat16 multiply and accumulate in float32, rounded once (as PyTorch's CPU kernels)
+    arrays = [upcast(o._data if o._dtype is dt else o._data.astype(dt.np)) for o in operands]
     res = _make(np.asarray(np.einsum(expr, *arrays, optimize=len(operands) > 2)).astype(dt.np, copy=False), dt)
     if grad_needed(*operands):
         n = EinsumBackward()

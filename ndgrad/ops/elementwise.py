@@ -41,6 +41,9 @@ def _operand(x: Any) -> Any:
 _INT_RANGE = {d.name: (int(np.iinfo(d.np).min), int(np.iinfo(d.np).max)) for d in D.ALL if d.category == 1}
 
 
+_OPMATH_SCALAR = frozenset(("add", "sub", "rsub", "mul", "div"))
+
+
 def _prep(a: Any, b: Any, name: str) -> tuple:
     """Arrays (or weak Python scalars) for a binary kernel and the result dtype."""
     if type(a) is Tensor and type(b) is Tensor and a._dtype is b._dtype:
@@ -51,7 +54,13 @@ def _prep(a: Any, b: Any, name: str) -> tuple:
     if (tb is float or tb is int) and isinstance(a, Tensor):
         # a Python number never changes a tensor's dtype within its category (weak scalar)
         cat = a._dtype.category
-        if cat >= 2 or (tb is int and cat == 1 and _INT_RANGE[a._dtype.name][0] <= b <= _INT_RANGE[a._dtype.name][1]):
+        if cat >= 2:
+            if name in _OPMATH_SCALAR and (a._dtype is D.float16 or a._dtype is D.bfloat16):
+                # PyTorch keeps the scalar in float32 for these ops (not rounded to the tensor's
+                # dtype) and rounds the float32 result once; _finish casts back
+                return a._data.astype(np.float32), b, a._dtype
+            return a._data, b, a._dtype
+        if tb is int and cat == 1 and _INT_RANGE[a._dtype.name][0] <= b <= _INT_RANGE[a._dtype.name][1]:
             return a._data, b, a._dtype
     if not isinstance(a, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
@@ -694,10 +703,13 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         if float_only:
-            arr = input._data if input._dtype.category >= 2 else input._data.astype(D.get_default_dtype().np)
+            dt = input._dtype if input._dtype.category >= 2 else D.get_default_dtype()
+            arr = input._data if input._dtype is dt else input._data.astype(dt.np)
+            if dt is D.float16 or dt is D.bfloat16:
+                arr = arr.astype(np.float32)  # one rounding at the end, as PyTorch's kernels compute
             r = kernel(arr)
-            res = _make(r if type(r) is np.ndarray else np.asarray(r),
-                        input._dtype if input._dtype.category >= 2 else D.get_default_dtype())
+            r = r if type(r) is np.ndarray else np.asarray(r)
+            res = _make(r if r.dtype == dt.np else r.astype(dt.np), dt)
         else:
             res = _make(np.asarray(kernel(input._data)), input._dtype)
         if _state.enabled and input._requires_grad:

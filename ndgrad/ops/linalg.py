@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _make, _state, grad_needed, record, register
+from ._core import _make, _state, grad_needed, is_low_float, record, register, upcast
 
 
 _cap = D.scalar_name
@@ -26,6 +26,15 @@ def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
             "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
             "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, dt: D.dtype | None) -> np.ndarray:
+    """a @ b; float16/bfloat16 operands multiply and accumulate in float32 (PyTorch's CPU
+    kernels), rounded once to `dt` (left in float32 when `dt` is None)."""
+    if a.dtype.char in "eE":
+        out = np.matmul(upcast(a), upcast(b))
+        return out if dt is None else out.astype(dt.np)
+    return np.matmul(a, b)
 
 
 def c_name(d: D.dtype) -> str:
@@ -72,7 +81,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     if k != k2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
     _same_dtype("mm", input, mat2)
-    res = _make(np.matmul(input._data, mat2._data), input._dtype)
+    res = _make(_matmul(input._data, mat2._data, input._dtype), input._dtype)
     if _state.enabled and (input._requires_grad or mat2._requires_grad):
         n_ = MmBackward0()
         n_.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
@@ -101,7 +110,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
         raise RuntimeError(f"size mismatch, got input ({input._data.shape[0]}), mat ({input._data.shape[0]}x"
                            f"{input._data.shape[1]}), vec ({vec._data.shape[0]})")
     _same_dtype("mv", input, vec)
-    res = _make(np.matmul(input._data, vec._data), input._dtype)
+    res = _make(_matmul(input._data, vec._data, input._dtype), input._dtype)
     if grad_needed(input, vec):
         n = MvBackward0()
         n.save(input, vec)
@@ -130,7 +139,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
                            f"[{other._data.shape[0]}] to have the same number of elements, but got "
                            f"{input._data.shape[0]} and {other._data.shape[0]} elements respectively")
     _same_dtype("dot", input, other)
-    res = _make(np.asarray(np.dot(input._data, other._data)), input._dtype)
+    res = _make(np.asarray(_matmul(input._data, other._data, input._dtype)), input._dtype)
     if grad_needed(input, other):
         n = DotBackward0()
         n.save(input, other)
@@ -181,7 +190,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: "
                            f"[{b2}, {k2}].")
     _same_dtype("bmm", input, mat2)
-    res = _make(np.matmul(input._data, mat2._data), input._dtype)
+    res = _make(_matmul(input._data, mat2._data, input._dtype), input._dtype)
     if grad_needed(input, mat2):
         n_ = BmmBackward0()
         n_.save(input, mat2)
@@ -250,7 +259,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_name(input._dtype)} != "
                            f"{c_name(other._dtype)}")
     try:
-        out = np.matmul(input._data, other._data)
+        out = _matmul(input._data, other._data, input._dtype)
     except ValueError:
         from ._core import broadcast_shapes_or_raise
         broadcast_shapes_or_raise(sa[:-2], sb[:-2])
@@ -302,13 +311,14 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
             and isinstance(mat2, Tensor) and input._dtype is mat1._dtype is mat2._dtype
             and input._dtype.category == 2 and mat1._data.ndim == 2 and mat2._data.ndim == 2
             and input._data.ndim <= 2 and mat1._data.shape[1] == mat2._data.shape[0]):
-        out = np.matmul(mat1._data, mat2._data)
+        low = is_low_float(input._dtype)
+        out = _matmul(mat1._data, mat2._data, None if low else input._dtype)
         try:
-            out += input._data
+            out += upcast(input._data)
         except ValueError:  # input does not broadcast to the product: the composite path raises PyTorch's error
             pass
         else:
-            res = _make(out, input._dtype)
+            res = _make(out.astype(input._dtype.np) if low else out, input._dtype)
             if _state.enabled and (input._requires_grad or mat1._requires_grad or mat2._requires_grad):
                 n_ = AddmmBackward0()
                 n_.save(mat1 if mat2._requires_grad else None, mat2 if mat1._requires_grad else None)

@@ -33,7 +33,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
-from ._core import _make, _state, record
+from ._core import _make, _state, is_float_array, record
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -473,7 +473,7 @@ def _needs(*ts: Any) -> bool:
 def _conv(x: Tensor, w: Tensor, b: Tensor | None, p: _P, out_sp: tuple | None = None) -> Tensor:
     wants_w = _needs(w) and _state.enabled
     out, cols = _conv_fwd(x._data, w._data, None if b is None else b._data, p, out_sp)
-    res = _make(out, x._dtype)
+    res = _make(out if out.dtype == x._dtype.np else out.astype(x._dtype.np), x._dtype)  # bfloat16: f32 sums
     if _needs(x, w, b):
         n = ConvolutionBackward0()
         n.p = p
@@ -489,7 +489,7 @@ def _conv_input_grad(g: Tensor, w: Tensor, p: _P, in_sp: tuple, b: Tensor | None
     out = _conv_bwd_input(g._data, w._data, p, tuple(in_sp))
     if b is not None:
         out += b._data.reshape((1, -1) + (1,) * (out.ndim - 2))
-    res = _make(out, g._dtype)
+    res = _make(out if out.dtype == g._dtype.np else out.astype(g._dtype.np), g._dtype)
     if _needs(g, w, b):
         n = ConvTransposeBackward()
         n.p = p
@@ -500,7 +500,8 @@ def _conv_input_grad(g: Tensor, w: Tensor, p: _P, in_sp: tuple, b: Tensor | None
 
 
 def _conv_weight_grad(x: Tensor, g: Tensor, p: _P, k: tuple, cols: np.ndarray | None = None) -> Tensor:
-    res = _make(_conv_bwd_weight(x._data, g._data, p, tuple(k), cols), g._dtype)
+    out = _conv_bwd_weight(x._data, g._data, p, tuple(k), cols)
+    res = _make(out if out.dtype == g._dtype.np else out.astype(g._dtype.np), g._dtype)
     if _needs(x, g):
         n = ConvolutionBackwardBackward0()
         n.p = p
@@ -963,7 +964,7 @@ def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
     sp = x.shape[-nd:]
     B = _prod(lead)
     xb = x.reshape((B,) + sp)
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    fill = -np.inf if is_float_array(x) else np.iinfo(x.dtype).min
     xp = _pool_pad(xb, k, s, p, d, out, fill)
     # running max over the kernel offsets (strided views, no window copy, plain ufuncs:
     # masked ufuncs measured several times slower); then the FIRST offset that attains
@@ -980,7 +981,7 @@ def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
     for j in range(KK - 2, -1, -1):
         np.equal(views[j], best, out=e)
         kidx -= e.view(np.uint8).astype(kt, copy=False) * (kidx - kt(j))
-    if x.dtype.kind == "f":
+    if is_float_array(x):
         nanpos = np.isnan(best)
         if nanpos.any():  # PyTorch: a NaN always replaces the running max, so the LAST NaN is taken
             for j in range(KK):
@@ -1153,7 +1154,7 @@ def _avg_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
     _check_input(input, fn)
     k, s, p, _, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode, fn, avg=True)
     x = input._data
-    if x.dtype.kind != "f":
+    if not is_float_array(x):
         raise RuntimeError(f"\"{fn}\" not implemented for '{_dtype_name(input)}'")
     sp = x.shape[-nd:]
     if divisor_override is not None:

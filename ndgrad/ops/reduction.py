@@ -13,7 +13,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from .. import _alias
-from ._core import _make, _state, dims_arg, out_ref, record, register, wrap_dim
+from ._core import _make, _state, dims_arg, in_float32, is_low_float, out_ref, record, register, upcast, wrap_dim
 from .elementwise import abs as _abs
 from .elementwise import exp, log, sqrt, where
 from .shape import expand, reshape, squeeze, unsqueeze
@@ -112,7 +112,10 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     dt = input._dtype if dtype is None and input._dtype.category >= 2 else _sum_dtype(input, dtype)
     if arr.ndim == 0:
         axes = None
-    r = np.add.reduce(arr, axis=axes, dtype=dt.np, keepdims=keepdim)
+    if is_low_float(dt):  # float16/bfloat16 accumulate in float32, rounded once (PyTorch's CPU kernels)
+        r = np.asarray(np.add.reduce(arr, axis=axes, dtype=np.float32, keepdims=keepdim)).astype(dt.np)
+    else:
+        r = np.add.reduce(arr, axis=axes, dtype=dt.np, keepdims=keepdim)
     res = _make(r if type(r) is np.ndarray else np.asarray(r), dt)
     if _state.enabled and input._requires_grad:
         if axes is None and not keepdim:
@@ -158,7 +161,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if arr.ndim == 0:
         axes = None
     if arr.size:
-        m = np.mean(arr, axis=axes, keepdims=keepdim)
+        m = np.mean(upcast(arr), axis=axes, keepdims=keepdim)
     else:  # NaN for an empty reduction, without NumPy's "Mean of empty slice" warning
         m = np.sum(arr, axis=axes, keepdims=keepdim) / np.asarray(0, arr.dtype)
     res = _make(np.asarray(m).astype(arr.dtype, copy=False), input._dtype)
@@ -239,6 +242,7 @@ def _correction(unbiased: Any, correction: Any) -> float:
 
 
 @register()
+@in_float32
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
     """Variance (Bessel-corrected by default; `correction`/`unbiased` choose)."""
@@ -261,6 +265,7 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 
 @register()
+@in_float32
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
     """Standard deviation: sqrt of var."""
@@ -415,6 +420,7 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
 
 
 @register()
+@in_float32
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over dim(s), computed stably by shifting by the max."""
     if input._dtype.category < 2:
@@ -446,7 +452,8 @@ def cumsum(input: Tensor, dim: int | None = None, *, dtype: Any = None, axis: in
     d = wrap_dim(dim, input._data.ndim)
     dt = _sum_dtype(input, dtype)
     arr = input._data
-    res = _make(np.cumsum(arr, axis=d, dtype=dt.np) if arr.ndim else arr.astype(dt.np), dt)
+    acc = np.float32 if is_low_float(dt) else dt.np  # float16/bfloat16 accumulate in float32
+    res = _make(np.cumsum(arr, axis=d, dtype=acc).astype(dt.np, copy=False) if arr.ndim else arr.astype(dt.np), dt)
     if _state.enabled and input._requires_grad:
         n = CumsumBackward0()
         n.dim = d
@@ -608,7 +615,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     axes = dims_arg(dim, x._data.ndim)
     if axes == ():
         axes = None
-    a = np.abs(x._data)
+    a = upcast(np.abs(x._data))
     if x._data.ndim == 0:
         axes = None
     p = float(ord)

@@ -477,13 +477,15 @@ def _type_method(name: str, dt: D.dtype) -> Any:
     return m
 
 
-for _n, _d in (("float", D.float32), ("double", D.float64), ("half", D.float16), ("long", D.int64),
+for _n, _d in (("float", D.float32), ("double", D.float64), ("half", D.float16), ("bfloat16", D.bfloat16),
+               ("long", D.int64),
                ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8), ("bool", D.bool),
                ("cfloat", D.complex64), ("cdouble", D.complex128)):
     setattr(Tensor, _n, _type_method(_n, _d))
 
 _TYPE_STRINGS = {"torch." + k: v for k, v in {
-    "FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16, "LongTensor": D.int64,
+    "FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16, "BFloat16Tensor": D.bfloat16,
+    "LongTensor": D.int64,
     "IntTensor": D.int32, "ShortTensor": D.int16, "CharTensor": D.int8, "ByteTensor": D.uint8,
     "BoolTensor": D.bool}.items()}
 

@@ -10,8 +10,7 @@ starts 8-byte aligned and lays tensors out by decreasing alignment, then by name
 `load` checks that the header is a JSON object, that every tensor's byte range matches
 its dtype and shape, and that the ranges tile the data exactly (no gaps, overlaps or
 trailing bytes).  Tensors are always written as contiguous copies, so tensors sharing
-memory are simply written twice.  BF16 data loads as float32 (exact) with a warning,
-since NumPy has no bfloat16; complex128 cannot be saved (the format has no such dtype).
+memory are simply written twice.  complex128 cannot be saved (the format has no such dtype).
 """
 from __future__ import annotations
 
@@ -19,7 +18,6 @@ import json
 import os
 import struct
 import sys
-import warnings
 from typing import Any, Union
 
 import numpy as np
@@ -31,7 +29,7 @@ __all__ = ["save", "save_file", "load", "load_file", "load_metadata", "Safetenso
 PathLike = Union[str, "os.PathLike[str]"]
 
 _CODE_OF = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "int16": "I16", "int32": "I32", "int64": "I64",
-            "float16": "F16", "float32": "F32", "float64": "F64", "complex64": "C64"}
+            "float16": "F16", "bfloat16": "BF16", "float32": "F32", "float64": "F64", "complex64": "C64"}
 _NAME_OF = {v: k for k, v in _CODE_OF.items()}
 _SIZE_OF_CODE = {"BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "I32": 4, "I64": 8, "F16": 2, "F32": 4, "F64": 8,
                  "C64": 8, "BF16": 2}
@@ -65,7 +63,10 @@ def _prepare(tensors: dict[str, Any], metadata: dict[str, str] | None) -> tuple[
         code = _CODE_OF.get(t.dtype.name)
         if code is None:
             raise TypeError(f"{name!r}: safetensors has no {t.dtype.name} dtype")
-        arr = np.asarray(t._data, dtype=t.dtype.np.newbyteorder("<"))
+        if code == "BF16":  # ml_dtypes' type has no byte order of its own: write its bits little-endian
+            arr = np.asarray(t._data).view(np.uint16).astype("<u2")
+        else:
+            arr = np.asarray(t._data, dtype=t.dtype.np.newbyteorder("<"))
         if not arr.flags.c_contiguous:
             arr = arr.copy(order="C")
         entries.append((-_SIZE_OF_CODE[code], name, code, arr))
@@ -173,14 +174,13 @@ def _split(buf: Any) -> tuple[dict[str, str], list[tuple], int]:
 def _build(buf: np.ndarray, start: int, infos: list[tuple]) -> dict[str, Any]:
     from .._tensor import Tensor
 
-    out, bf16 = {}, False
+    out = {}
     for begin, end, name, code, shape in infos:
         raw = buf[start + begin:start + end]
-        if code == "BF16":
-            arr = (raw.view("<u2").astype(np.uint32) << 16).view(np.float32).reshape(shape)
-            dt, bf16 = D.float32, True
+        dt = D._BY_NAME[_NAME_OF[code]]
+        if code == "BF16":  # NumPy byte order does not apply to ml_dtypes' type: read the bits
+            arr = raw.view("<u2").astype(np.uint16).view(dt.np).reshape(shape)
         else:
-            dt = D._BY_NAME[_NAME_OF[code]]
             arr = raw.view(dt.np.newbyteorder("<"))
             if (start + begin) % dt.itemsize:
                 arr = arr.copy()  # keep kernels on aligned data
@@ -188,9 +188,6 @@ def _build(buf: np.ndarray, start: int, infos: list[tuple]) -> dict[str, Any]:
                 arr = arr.astype(dt.np)
             arr = arr.reshape(shape)
         out[name] = Tensor._make(arr, dt)
-    if bf16:
-        warnings.warn("ndgrad has no bfloat16 arithmetic (NumPy lacks the type): BF16 tensors were loaded as "
-                      "float32 (the conversion is exact)", UserWarning, stacklevel=3)
     return dict(sorted(out.items()))
 
 
