@@ -232,8 +232,7 @@ def test_real_parameter_roundtrip():
     assert out["again"] is out["p"]
     assert_same(out["p"], [1.0, 2.0], "float32")
     assert_same(out["frozen"], [3.0], "float32")
-    with pytest.warns(UserWarning, match="bfloat16"):
-        m = ndgrad.load(DATA / "torch_misc.pt")  # a Parameter recorded by torch.save
+    m = ndgrad.load(DATA / "torch_misc.pt")  # a Parameter recorded by torch.save
     assert type(m["param"]) is Parameter
 
 
@@ -302,11 +301,11 @@ def test_fixture_optimizer_state():
 
 
 def test_fixture_misc_kinds():
-    with pytest.warns(UserWarning, match="bfloat16"):
-        m = ndgrad.load(DATA / "torch_misc.pt")
+    m = ndgrad.load(DATA / "torch_misc.pt")
     assert m["param"].requires_grad
     assert_same(m["param"], np.array([1.0, -2.0], np.float32))
-    assert_same(m["bf16"], np.array([1.5, -2.25, 3.0], np.float32))  # bfloat16 -> float32, exact
+    assert m["bf16"].dtype is ndgrad.bfloat16  # loads as bfloat16 (ml_dtypes), values exact
+    np.testing.assert_array_equal(m["bf16"].float().numpy(), [1.5, -2.25, 3.0])
     base = np.arange(12).reshape(3, 4)
     assert_same(m["strided"], base[:, ::2])
     assert_same(m["row"], base[2])
@@ -550,9 +549,9 @@ def test_torch_file_loads_in_ndgrad(tmp_path):
 def test_torch_dtypes_ndgrad_lacks(tmp_path):
     torch = pytest.importorskip("torch")
     torch.save({"bf": torch.tensor([1.0, -3.5, 2 ** -10], dtype=torch.bfloat16)}, tmp_path / "bf.pt")
-    with pytest.warns(UserWarning, match="bfloat16"):
-        out = ndgrad.load(tmp_path / "bf.pt")
-    assert_same(out["bf"], np.array([1.0, -3.5, 2 ** -10], np.float32))
+    out = ndgrad.load(tmp_path / "bf.pt")
+    assert out["bf"].dtype is ndgrad.bfloat16
+    np.testing.assert_array_equal(out["bf"].float().numpy(), [1.0, -3.5, 2 ** -10])
     torch.save({"u": torch.tensor([1, 2], dtype=torch.uint16)}, tmp_path / "u16.pt")
     with pytest.raises(pickle.UnpicklingError, match="uint16"):
         ndgrad.load(tmp_path / "u16.pt")
@@ -607,11 +606,12 @@ def test_safetensors_roundtrip(tmp_path):
     assert (8 + struct.unpack("<Q", raw[:8])[0]) % 8 == 0
 
 
-def test_safetensors_bf16_loads_as_float32():
+def test_safetensors_bf16_loads_as_bfloat16():
     bits = (np.array([1.5, -2.25], np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
-    with pytest.warns(UserWarning, match="float32"):
-        out = st.load(st_bytes({"h": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}, bits))
-    assert_same(out["h"], np.array([1.5, -2.25], np.float32))
+    out = st.load(st_bytes({"h": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}, bits))
+    assert out["h"].dtype is ndgrad.bfloat16
+    np.testing.assert_array_equal(out["h"].float().numpy(), [1.5, -2.25])
+    assert st.save({"h": out["h"]}).endswith(bits)  # written back as the same BF16 bits
 
 
 def test_safetensors_save_refusals():
