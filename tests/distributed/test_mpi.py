@@ -59,9 +59,28 @@ def ok(res: subprocess.CompletedProcess) -> str:
 
 
 @pytest.mark.parametrize("n", [2, 4])
-def test_collectives(n: int) -> None:
-    out = ok(launch(n, "collectives.py"))
+def test_collectives_ddp_sampler(n: int, tmp_path: Path) -> None:
+    """Every collective vs NumPy (all dtypes, async), DDP vs one process on the global batch, no_sync,
+    unused parameters, buffers, DistributedSampler (see jobs/); then rank 0's checkpoint loads here."""
+    out = ok(launch(n, "suite.py", str(tmp_path)))
     assert f"checks passed on {n} ranks" in out
+    import numpy as np
+
+    import ndgrad
+    from ndgrad.nn.modules.utils import consume_prefix_in_state_dict_if_present
+    sys.path.insert(0, str(JOBS))
+    try:
+        from ddp import WithBuffer
+    finally:
+        sys.path.remove(str(JOBS))
+    want = np.load(tmp_path / "expected.npz")
+    for name in ("module.pt", "ddp.pt"):
+        state = ndgrad.load(tmp_path / name)
+        consume_prefix_in_state_dict_if_present(state, "module.")
+        model = WithBuffer().double()
+        model.load_state_dict(state)
+        for k, v in model.state_dict().items():
+            np.testing.assert_array_equal(v.numpy(), want[k])
 
 
 def test_exception_on_one_rank_aborts_the_job() -> None:

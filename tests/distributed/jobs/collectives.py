@@ -1,4 +1,4 @@
-"""Every collective of ndgrad.distributed against a NumPy reference, run under `mpiexec -n N`.
+"""Every collective of ndgrad.distributed against a NumPy reference (run by suite.py under mpiexec).
 
 Each rank builds every rank's input from (rank, seed), so it can compute the expected result
 of a collective on its own with NumPy. Any failed check raises, which (through ndgrad's
@@ -276,19 +276,9 @@ def check_mismatches(rank, n):
     eq(t, [float(n)] * 2, "all_reduce after mismatches")
 
 
-def main():
-    dist.init_process_group("mpi")
-    rank, n = dist.get_rank(), dist.get_world_size()
-    assert dist.is_initialized() and dist.get_backend() == "mpi" and dist.group.WORLD is not None
+def run(rank, n):
     check_all_reduce(rank, n)
     check_movement(rank, n)
     check_p2p_objects_groups(rank, n)
     check_mismatches(rank, n)
-    dist.destroy_process_group()
-    assert not dist.is_initialized()
-    if rank == 0:
-        print(f"collectives: {checks[0]} checks passed on {n} ranks", flush=True)
-
-
-if __name__ == "__main__":
-    main()
+    return checks[0]
