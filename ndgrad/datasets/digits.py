@@ -47,6 +47,7 @@ class Digits(ImageDataset):
     """
 
     classes: ClassVar[list[str]] = [str(d) for d in range(10)]
+    channels_last: ClassVar[bool] = False
 
     def __init__(self, root: str | os.PathLike[str] | None = None, train: bool = True,
                  transform: Callable[[Any], Any] | None = None,

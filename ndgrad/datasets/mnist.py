@@ -1,4 +1,5 @@
-"""MNIST and Fashion-MNIST, read from their IDX files (downloaded on request, checksum-verified).
+"""MNIST, Fashion-MNIST and KMNIST, read from their IDX files (downloaded on request, checksum
+verified).
 
 Files live in ``<root>/<ClassName>/raw/`` as torchvision keeps them, so an existing torchvision
 download of ``<root>/MNIST/raw`` is found as is.  The gzip files are read directly; extracted
@@ -7,7 +8,8 @@ files (same names without ``.gz``) are accepted too.
 Samples: with no ``transform`` an image is a uint8 ndgrad tensor of shape (28, 28), the
 counterpart of torchvision's 28x28 PIL image (``np.asarray(pil_image)`` has that shape and
 dtype); ``transforms.ToTensor()`` turns it into float32 (1, 28, 28) in [0, 1] exactly as
-torchvision's ToTensor does.  The target is a Python int, as in torchvision.
+torchvision's ToTensor does.  The target is a Python int, as in torchvision.  The classes of
+the same names in ndgrad.vision.datasets are these with PIL images as samples.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from ._common import ImageDataset, from_array
 from .idx import read_idx
 from .utils import check_integrity, download_url
 
-__all__ = ["MNIST", "FashionMNIST"]
+__all__ = ["KMNIST", "MNIST", "FashionMNIST"]
 
 
 class MNIST(ImageDataset):
@@ -136,18 +138,8 @@ class MNIST(ImageDataset):
             raise RuntimeError(f"Could not read {path} ({exc}); the file is corrupt. Delete it "
                                f"and use download=True (or copy a good file there).") from exc
 
-    # -- samples -----------------------------------------------------------------------
-
-    def __repr__(self) -> str:
-        lines = [f"Dataset {type(self).__name__}",
-                 f"    Number of datapoints: {len(self)}",
-                 f"    Root location: {self.root}",
-                 f"    Split: {'Train' if self.train else 'Test'}"]
-        if self.transform is not None:
-            lines.append("    Transform: " + repr(self.transform).replace("\n", "\n    "))
-        if self.target_transform is not None:
-            lines.append("    Target transform: " + repr(self.target_transform))
-        return "\n".join(lines)
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"
 
 
 class FashionMNIST(MNIST):
@@ -169,3 +161,19 @@ class FashionMNIST(MNIST):
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
     ]
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST: 28x28 grey images of 10 classes of cursive Japanese characters.
+
+    Same arguments and attributes as :class:`MNIST`; files live in ``<root>/KMNIST/raw``.
+    """
+
+    mirrors: ClassVar[list[str]] = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources: ClassVar[list[tuple[str, str | None]]] = [
+        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
+    ]
+    classes: ClassVar[list[str]] = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
