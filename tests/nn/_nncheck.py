@@ -100,10 +100,14 @@ def load_arrays(lib: Any, module: Any, arrays: dict) -> Any:
 
 
 def seeded_params(module: Any, scale: float = 0.5) -> Any:
-    """Overwrite every parameter with seeded values (a recording must not depend on the RNG)."""
+    """Overwrite every parameter with seeded values, and every floating buffer with seeded positive
+    values (running variances, power-iteration vectors): a recording must not depend on the RNG."""
     with ndgrad.no_grad():
         for i, p in enumerate(module.parameters()):
             p.copy_(ndgrad.tensor(rand(*p.shape, seed=1000 + i, dtype=np.float64) * scale))
+        for i, b in enumerate(module.buffers()):
+            if b.dtype.is_floating_point:
+                b.copy_(ndgrad.tensor(np.abs(rand(*b.shape, seed=2000 + i, dtype=np.float64)) * scale + scale))
     return module
 
 
