@@ -30,6 +30,13 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  
                                  is_anomaly_enabled, is_anomaly_check_nan_enabled)
 from . import linalg
 from ._printing import set_printoptions  # noqa: F401
+from ._config import (are_deterministic_algorithms_enabled, get_default_device,  # noqa: F401
+                      get_deterministic_debug_mode, get_float32_matmul_precision, get_num_interop_threads,
+                      get_num_threads, is_deterministic_algorithms_warn_only_enabled, is_storage,
+                      is_warn_always_enabled, set_default_device, set_default_tensor_type,
+                      set_deterministic_debug_mode, set_float32_matmul_precision, set_flush_denormal,
+                      set_num_interop_threads, set_num_threads, set_warn_always, use_deterministic_algorithms)
+from ._tensor import _typename as typename  # noqa: F401
 
 for _name, (_fn, _, _is_function) in _REGISTRY.items():
     if _is_function and _name not in globals():
@@ -106,6 +113,8 @@ def _submodules() -> list:
 def __getattr__(name: str) -> object:
     # optional and heavier parts load on first use, keeping `import ndgrad` light
     import importlib
+    if name == "compile":
+        return importlib.import_module(".compiler", __name__).compile
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name in _FUNCTIONAL:
@@ -116,5 +125,5 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | {n for n in _submodules() if not n.startswith("_")} | {"save", "load"}
+    return sorted(set(globals()) | {n for n in _submodules() if not n.startswith("_")} | {"save", "load", "compile"}
                   | set(_FUNCTIONAL))

@@ -398,6 +398,9 @@ class Tensor:
     def is_pinned(self, device: Any = None) -> bool:
         return False
 
+    def pin_memory(self, device: Any = None) -> "Tensor":
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+
     def is_shared(self) -> bool:
         return False
 
