@@ -3,6 +3,8 @@
     ndgrad run script.py [args...]        as `python script.py args...`
     ndgrad run -m package.module [args...] as `python -m package.module args...`
     ndgrad run notebook.ipynb             the code cells in order, in one namespace, as Jupyter would
+    ndgrad run --nproc N [--hosts H,...] script.py [args...]
+                                          N processes under MPI (ndgrad.distributed), as torchrun would
 
 sys.argv, sys.path[0], `__name__ == "__main__"`, relative imports and exit statuses are Python's: a
 SystemExit passes through, an uncaught exception prints its traceback (without this runner's frames)
@@ -20,13 +22,16 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Sequence
 
-USAGE = """usage: ndgrad run [-h] (-m MODULE | PATH) [ARGS ...]
+USAGE = """usage: ndgrad run [-h] [--nproc N [--hosts H1,H2,...]] (-m MODULE | PATH) [ARGS ...]
 
 Run a PyTorch program with `import torch` resolved to ndgrad (this process only).
 
   PATH        a script (.py), a directory or zip with __main__.py, or a notebook (.ipynb)
   -m MODULE   run a module or package as `python -m` does
   ARGS        passed on to the program as sys.argv[1:]
+  --nproc N   run N copies under MPI (mpiexec, from the `mpi` extra), each with torchrun's variables
+              (RANK, WORLD_SIZE, LOCAL_RANK, ...): a torchrun script's init_process_group joins them
+  --hosts H   with --nproc: the machines to spread the processes over (mpiexec's host list)
 """
 
 
@@ -37,26 +42,47 @@ class Target:
     path: str | None = None
     module: str | None = None
     args: list[str] = field(default_factory=list)
-    # Launch options (e.g. a future `--nproc N` for ndgrad.distributed) are parsed in parse_args and
-    # acted on in main() before run_target; they never reach the program's sys.argv.
+    # launch options: parsed in parse_args, acted on in main(), never in the program's sys.argv
+    nproc: int | None = None
+    hosts: str | None = None
+
+    def program_argv(self) -> list[str]:
+        """`ndgrad run`'s arguments for the program alone (what each launched process runs)."""
+        return (["-m", self.module] if self.module is not None else [self.path]) + self.args
+
+
+_LAUNCH = {"--nproc": "nproc", "--nproc-per-node": "nproc", "--nproc_per_node": "nproc", "--hosts": "hosts"}
 
 
 def parse_args(argv: Sequence[str]) -> Target | int:
     """The run target from `ndgrad run`'s arguments; an exit status when there is nothing to run."""
     argv = list(argv)
+    launch: dict = {}
     i = 0
     while i < len(argv):
         a = argv[i]
         if a in ("-h", "--help"):
             print(USAGE, end="")
             return 0
+        name, eq, value = a.partition("=")
+        if name in _LAUNCH:
+            if not eq:
+                value = argv[i + 1] if i + 1 < len(argv) else ""
+                i += 1
+            if not value or (_LAUNCH[name] == "nproc" and not value.isdigit()):
+                print(f"ndgrad run: argument {name}: expected {'a number' if _LAUNCH[name] == 'nproc' else 'a value'}",
+                      file=sys.stderr)
+                return 2
+            launch[_LAUNCH[name]] = int(value) if _LAUNCH[name] == "nproc" else value
+            i += 1
+            continue
         if a == "-m" or (a.startswith("-m") and len(a) > 2):
             mod = a[2:] or (argv[i + 1] if i + 1 < len(argv) else "")
             if not mod:
                 print("ndgrad run: argument -m: expected a module name", file=sys.stderr)
                 return 2
             rest = argv[i + (1 if a[2:] else 2):]
-            return Target(module=mod, args=rest)
+            return _with_launch(Target(module=mod, args=rest), launch)
         if a == "--":
             i += 1
             break
@@ -67,7 +93,15 @@ def parse_args(argv: Sequence[str]) -> Target | int:
     if i >= len(argv):
         print(USAGE, file=sys.stderr, end="")
         return 2
-    return Target(path=argv[i], args=argv[i + 1:])
+    return _with_launch(Target(path=argv[i], args=argv[i + 1:]), launch)
+
+
+def _with_launch(target: Target, launch: dict) -> Target | int:
+    if "hosts" in launch and "nproc" not in launch:
+        print("ndgrad run: --hosts needs --nproc", file=sys.stderr)
+        return 2
+    target.nproc, target.hosts = launch.get("nproc"), launch.get("hosts")
+    return target
 
 
 def main(argv: Sequence[str]) -> int:
@@ -75,7 +109,19 @@ def main(argv: Sequence[str]) -> int:
     target = parse_args(argv)
     if isinstance(target, int):
         return target
-    return run_target(target)
+    from .distributed import launch
+    if target.nproc is not None:  # start the processes; each runs the program as below
+        return launch.launch(target.nproc, ["run", *target.program_argv()], target.hosts)
+    if not launch.in_mpi_job():
+        return run_target(target)
+    launch.set_torchrun_env()
+    try:
+        status = run_target(target)
+    except SystemExit as e:
+        launch.abort_on_failure(e.code)
+        raise
+    launch.abort_on_failure(status)
+    return status
 
 
 def run_target(target: Target) -> int:

@@ -38,12 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--plot", default="ndgrad-train.png", metavar="PATH",
                     help="PNG of the loss and accuracy curves ('' to skip)")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tr.add_argument("--nproc", type=int, default=1,
+                    help="train data-parallel on N processes (MPI, the `mpi` extra); --batch-size stays the "
+                         "global batch")
+    tr.add_argument("--hosts", default=None, help="with --nproc: the machines to run on (mpiexec's host list)")
     bn = sub.add_parser("bench", help="quick benchmarks against PyTorch")
     bn.add_argument("--quick", action="store_true", help="fewer repetitions")
     # `run` is parsed by ndgrad._run (its program's arguments must reach the program untouched);
     # listed here for --help only
     sub.add_parser("run", help="run a PyTorch program (script, -m module or notebook) on ndgrad",
-                   usage="ndgrad run [-h] (-m MODULE | PATH) [ARGS ...]")
+                   usage="ndgrad run [-h] [--nproc N [--hosts H1,H2,...]] (-m MODULE | PATH) [ARGS ...]")
     return p
 
 
@@ -56,10 +60,18 @@ def cmd_notebook(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import ndgrad
     from . import training
+    from .distributed import launch
+    if args.nproc > 1 and not launch.in_mpi_job():  # start the processes; each trains its share
+        return launch.launch(args.nproc, ["train", *args.argv], args.hosts)
+    dist = _join_job(args) if launch.in_mpi_job() else None
+    if isinstance(dist, int):
+        return dist
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist else (0, 1)
+    lead = rank == 0  # the process that reports
     try:
-        if not args.no_progress:
+        if not args.no_progress and lead:
             training.require("tqdm")
-        if args.plot:
+        if args.plot and lead:
             training.require("matplotlib")
         if args.dataset == "digits":
             training.require("sklearn")
@@ -67,36 +79,63 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"ndgrad train: {e}", file=sys.stderr)
         return 2
     ndgrad.manual_seed(args.seed)
+    if dist and not lead:
+        dist.barrier()  # rank 0 downloads and caches the dataset first
     try:
         X_train, y_train, X_test, y_test = training.load_arrays(args.dataset, args.data_dir)
     except RuntimeError as e:
         print(f"ndgrad train: {e}", file=sys.stderr)
         return 1
+    if dist and lead:
+        dist.barrier()
     model = training.make_model(args.model, tuple(X_train.shape[1:]))
     training.init_weights(model)
+    net = ndgrad.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer, args.model]
-    opt = (ndgrad.optim.Adam(model.parameters(), lr=lr) if args.optimizer == "adam"
-           else ndgrad.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
-    train_iter, test_iter = training.loaders(X_train, y_train, X_test, y_test, args.batch_size, args.seed)
-    print(f"training {args.model} on {args.dataset} ({len(y_train)} train / {len(y_test)} test images, "
-          f"{tuple(X_train.shape[1:])}), {args.optimizer} lr={lr}, batch {args.batch_size}, seed {args.seed}")
+    opt = (ndgrad.optim.Adam(net.parameters(), lr=lr) if args.optimizer == "adam"
+           else ndgrad.optim.SGD(net.parameters(), lr=lr, momentum=0.9))
+    train_iter, test_iter = training.loaders(X_train, y_train, X_test, y_test, args.batch_size, args.seed,
+                                             rank, world)
+    say = print if lead else _quiet
+    say(f"training {args.model} on {args.dataset} ({len(y_train)} train / {len(y_test)} test images, "
+        f"{tuple(X_train.shape[1:])}), {args.optimizer} lr={lr}, batch {args.batch_size}, seed {args.seed}"
+        + (f", data-parallel on {world} processes" if world > 1 else ""))
     header = f"{'epoch':>5} {'train loss':>11} {'train acc':>10} {'test acc':>9} {'samples/s':>10}"
-    print(header)
+    say(header)
 
     def row(r: dict) -> None:
-        print(f"{r['epoch']:>5} {r['train_loss']:>11.4f} {r['train_acc']:>10.4f} {r['test_acc']:>9.4f} "
-              f"{r['samples_per_s']:>10.0f}", flush=True)
+        say(f"{r['epoch']:>5} {r['train_loss']:>11.4f} {r['train_acc']:>10.4f} {r['test_acc']:>9.4f} "
+            f"{r['samples_per_s']:>10.0f}", flush=True)
 
-    history = training.fit(model, train_iter, test_iter, ndgrad.nn.CrossEntropyLoss(), opt, args.epochs,
-                           callbacks=[row], progress=not args.no_progress)
-    if args.plot:
+    history = training.fit(net, train_iter, test_iter, ndgrad.nn.CrossEntropyLoss(), opt, args.epochs,
+                           callbacks=[row], progress=not args.no_progress and lead)
+    if args.plot and lead:
         training.plot_history(history, args.plot)
-        print(f"plot: {args.plot}")
-    if args.save:
+        say(f"plot: {args.plot}")
+    if args.save and lead:
         ndgrad.save(model.state_dict(), args.save)
-        print(f"state dict: {args.save}")
-    print(f"final test accuracy: {history[-1]['test_acc']:.4f}")
+        say(f"state dict: {args.save}")
+    say(f"final test accuracy: {history[-1]['test_acc']:.4f}")
+    if dist:
+        dist.destroy_process_group()
     return 0
+
+
+def _quiet(*args: object, **kwargs: object) -> None:
+    pass
+
+
+def _join_job(args: argparse.Namespace) -> object:
+    """In a process an MPI launcher started: join the job (ndgrad.distributed), or an exit status."""
+    import ndgrad.distributed as dist
+    dist.init_process_group("mpi")
+    if args.batch_size % dist.get_world_size():
+        if dist.get_rank() == 0:
+            print(f"ndgrad train: --batch-size {args.batch_size} (the global batch) must be a multiple of the "
+                  f"{dist.get_world_size()} processes", file=sys.stderr)
+        dist.destroy_process_group()
+        return 2
+    return dist
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -108,7 +147,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m ndgrad` and the `ndgrad` script; returns the exit status."""
     try:
-        return _main(argv)
+        status = _main(argv)
+        if status and "ndgrad.distributed" in sys.modules:  # a failing process of a running job ends it
+            from .distributed.launch import abort_on_failure
+            abort_on_failure(status)
+        return status
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -121,6 +164,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from ._run import main as run_main
         return run_main(argv[1:])
     args = _parser().parse_args(argv)
+    args.argv = argv[1:]  # the subcommand's own arguments, for a launch on several processes
     if args.command == "notebook":
         return cmd_notebook(args)
     if args.command == "train":

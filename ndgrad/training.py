@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterable, Sequence
 
-from . import _creation
+from . import _creation, _dtype
 from .autograd.grad_mode import no_grad
 
 
@@ -57,15 +57,34 @@ def evaluate_accuracy(model: Any, data_iter: Iterable) -> float:
             metric.add(accuracy(model(X), y), y.numel())
     if was_training:
         model.train()
-    return metric[0] / max(metric[1], 1)
+    correct, n = global_sums(metric.data)
+    return correct / max(n, 1)
+
+
+def global_sums(values: Sequence[float]) -> list:
+    """`values` summed over the processes of a data-parallel job (ndgrad.distributed initialised with
+    more than one process); as they are otherwise. Each process measures its own shard of the data."""
+    import sys
+    dist = sys.modules.get("ndgrad.distributed")
+    if dist is None or not dist.is_initialized() or dist.get_world_size() == 1:
+        return list(values)
+    t = _creation.tensor(list(values), dtype=_dtype.float64)
+    dist.all_reduce(t)
+    return t.tolist()
 
 
 def fit(model: Any, train_iter: Iterable, test_iter: Iterable | None, loss: Callable, optimizer: Any,
         epochs: int, callbacks: Sequence[Callable[[dict], None]] = (), progress: bool = False) -> list[dict]:
     """Train for `epochs`; after each epoch call every callback with that epoch's record
-    (epoch, train_loss, train_acc, test_acc, samples_per_s). Returns all records."""
+    (epoch, train_loss, train_acc, test_acc, samples_per_s). Returns all records.
+
+    In a data-parallel job (a DistributedDataParallel model, the loader's DistributedSampler) the
+    sampler is told the epoch and the records cover all processes."""
     history = []
+    sampler = getattr(train_iter, "sampler", None)
     for epoch in range(1, epochs + 1):
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
         model.train()
         metric = Accumulator(3)  # loss sum, correct, samples
         start = time.perf_counter()
@@ -88,9 +107,10 @@ def fit(model: Any, train_iter: Iterable, test_iter: Iterable | None, loss: Call
         elapsed = time.perf_counter() - start
         if bar is not None:
             bar.close()
-        record = {"epoch": epoch, "train_loss": metric[0] / metric[2], "train_acc": metric[1] / metric[2],
+        loss_sum, correct, n = global_sums(metric.data)
+        record = {"epoch": epoch, "train_loss": loss_sum / n, "train_acc": correct / n,
                   "test_acc": evaluate_accuracy(model, test_iter) if test_iter is not None else float("nan"),
-                  "samples_per_s": metric[2] / elapsed}
+                  "samples_per_s": n / elapsed}
         history.append(record)
         for cb in callbacks:
             cb(record)
@@ -195,11 +215,20 @@ def load_arrays(dataset: str, data_dir: str, resize: int = 28) -> tuple:
     return tuple(out)
 
 
-def loaders(X_train: Any, y_train: Any, X_test: Any, y_test: Any, batch_size: int, seed: int) -> tuple:
-    from .utils.data import DataLoader, TensorDataset
-    gen = _random_generator(seed)
-    train = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size, shuffle=True, generator=gen)
-    test = DataLoader(TensorDataset(X_test, y_test), batch_size=512)
+def loaders(X_train: Any, y_train: Any, X_test: Any, y_test: Any, batch_size: int, seed: int,
+            rank: int = 0, world_size: int = 1) -> tuple:
+    """Shuffled training batches and the test set. With world_size > 1, process `rank`'s share:
+    batch_size // world_size samples per batch from a DistributedSampler (the global batch stays
+    batch_size), and every world_size-th test sample."""
+    from .utils.data import DataLoader, Subset, TensorDataset
+    train_set, test_set = TensorDataset(X_train, y_train), TensorDataset(X_test, y_test)
+    if world_size == 1:
+        train = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=_random_generator(seed))
+        return train, DataLoader(test_set, batch_size=512)
+    from .utils.data.distributed import DistributedSampler
+    sampler = DistributedSampler(train_set, world_size, rank, shuffle=True, seed=seed)
+    train = DataLoader(train_set, batch_size=batch_size // world_size, sampler=sampler)
+    test = DataLoader(Subset(test_set, range(rank, len(test_set), world_size)), batch_size=512)
     return train, test
 
 

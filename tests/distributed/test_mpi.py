@@ -91,3 +91,59 @@ def test_exception_on_one_rank_aborts_the_job() -> None:
     assert "ValueError: rank 1 fails on purpose" in res.stderr  # the failing rank's traceback
     assert "aborting all 2 processes" in res.stderr
     assert "rank 0 finished" not in res.stdout  # rank 0 was stopped inside its all_reduce
+
+
+def _ndgrad(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    return subprocess.run([sys.executable, "-m", "ndgrad", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_pytorch_ddp_script_runs_unchanged_under_ndgrad_run(tmp_path: Path) -> None:
+    """examples/ddp_train.py is plain PyTorch (torchrun, gloo, DistributedSampler, DDP, rank-0 torch.save)."""
+    ckpt = tmp_path / "ddp.pt"
+    out = ok(_ndgrad("run", "--nproc", "2", "examples/ddp_train.py", "--epochs", "3", "--checkpoint", str(ckpt)))
+    lines = out.splitlines()
+    assert lines[0] == "2 processes, local rank 0 on this node, 512 samples each"  # LOCAL_RANK as torchrun sets it
+    assert [line.split(":")[0] for line in lines[1:4]] == ["epoch 0", "epoch 1", "epoch 2"]  # rank 0 alone prints
+    assert float(lines[3].rsplit(" ", 1)[1]) > 0.8  # the accuracy after 3 epochs
+    import numpy as np
+
+    import ndgrad
+    model = ndgrad.nn.Sequential(ndgrad.nn.Linear(20, 64), ndgrad.nn.ReLU(), ndgrad.nn.Linear(64, 4))
+    state = ndgrad.load(ckpt)
+    model.load_state_dict(state)  # rank 0's checkpoint in a single process
+    try:
+        import torch
+    except ImportError:
+        return
+    for k, v in torch.load(ckpt).items():  # and PyTorch reads it too
+        np.testing.assert_array_equal(v.numpy(), state[k].numpy())
+
+
+def test_failing_rank_under_ndgrad_run_ends_the_job(tmp_path: Path) -> None:
+    script = tmp_path / "exit3.py"
+    script.write_text("import sys\nimport torch\nimport torch.distributed as dist\n"
+                      "dist.init_process_group('gloo')\n"
+                      "if dist.get_rank() == 1:\n    sys.exit(3)\n"
+                      "dist.all_reduce(torch.ones(1))\nprint('rank 0 finished')\n")
+    start = time.monotonic()
+    res = _ndgrad("run", "--nproc", "2", "--hosts", "localhost", str(script), timeout=60)
+    assert res.returncode == 3 and time.monotonic() - start < 30, (res.returncode, res.stderr)
+    assert "[rank 1] exited with status 3; aborting all 2 processes" in res.stderr
+    assert "rank 0 finished" not in res.stdout
+
+
+def test_train_nproc_2(tmp_path: Path) -> None:
+    out = ok(_ndgrad("train", "--nproc", "2", "--model", "softmax", "--epochs", "1", "--no-progress", "--plot", "",
+                     "--save", str(tmp_path / "m.pt")))
+    assert out.count("epoch  train loss") == 1 and "data-parallel on 2 processes" in out  # rank 0 reports
+    acc = float(out.strip().splitlines()[-1].rsplit(" ", 1)[1])
+    assert acc > 0.85, out
+    import ndgrad
+    from ndgrad import training
+    model = training.make_model("softmax", (1, 28, 28))
+    model.load_state_dict(ndgrad.load(tmp_path / "m.pt"))
+    X_train, y_train, X_test, y_test = training.load_arrays("digits", "data")
+    assert abs(training.evaluate_accuracy(model, [(X_test, y_test)]) - acc) < 1e-4  # the saved model was scored
