@@ -711,7 +711,9 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
             r = r if type(r) is np.ndarray else np.asarray(r)
             res = _make(r if r.dtype == dt.np else r.astype(dt.np), dt)
         else:
-            res = _make(np.asarray(kernel(input._data)), input._dtype)
+            r = np.asarray(kernel(input._data))
+            # abs of a complex tensor is real: the kernel's dtype wins when it differs
+            res = _make(r, input._dtype if r.dtype == input._data.dtype else _BY_NP[r.dtype])
         if _state.enabled and input._requires_grad:
             n = node_cls()
             if uses:
@@ -852,9 +854,26 @@ def sgn(input: Tensor) -> Tensor:
     """sign for real tensors; z/|z| for complex ones."""
     if input.is_complex():
         a = np.abs(input._data)
-        return _make(np.where(a == 0, 0, input._data / np.where(a == 0, 1, a)).astype(input._data.dtype),
-                     input._dtype)
+        res = _make(np.where(a == 0, 0, input._data / np.where(a == 0, 1, a)).astype(input._data.dtype),
+                    input._dtype)
+        if grad_needed(input):
+            n = SgnBackward0()
+            n.save(input, out_ref(res))
+            record(n, res, (input,))
+        return res
     return sign(input)
+
+
+class SgnBackward0(Node):
+    """s = z / |z|: ds = (dz - s Re(conj(s) dz)) / |z|, so grad_z = (g - s Re(conj(g) s)) / |z| (0 at z = 0)."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        z, s = self.saved()
+        r = abs(z)
+        zero = r == 0
+        gz = (g - s * real(g.conj() * s)) / where(zero, 1.0, r)
+        return (where(zero, 0.0, gz),)
 
 
 class _ZeroGradNode(Node):

@@ -484,7 +484,7 @@ class LinalgInvExBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         (inv_a,) = self.saved()
-        t = inv_a.mT
+        t = inv_a.mH
         return (-matmul(matmul(t, g), t),)
 
 
@@ -510,7 +510,7 @@ class LinalgDetBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         (a, det) = self.saved()
-        return ((g * det).unsqueeze(-1).unsqueeze(-1) * inv(a).mT,)
+        return ((g * det.conj()).unsqueeze(-1).unsqueeze(-1) * inv(a).mH,)
 
 
 def det(A: Tensor) -> Tensor:
@@ -525,28 +525,16 @@ def det(A: Tensor) -> Tensor:
     return res
 
 
-def slogdet(A: Tensor) -> tuple:
-    """(sign, log|det|) of square matrices (batched)."""
-    _square(A, "slogdet")
-    sign, logabs = np.linalg.slogdet(A._data)
-    from .reduction import return_type
-    cls = return_type("slogdet", ("sign", "logabsdet"))
-    d = det(A)
-    la = d.abs().log() if grad_needed(A) else _make(np.asarray(logabs).astype(A._data.dtype), A._dtype)
-    t = tuple.__new__(cls, (_make(np.asarray(sign).astype(A._data.dtype), A._dtype), la))
-    return t
-
-
 class LinalgSolveExBackward0(Node):
     __slots__ = ("vec",)
 
     def backward(self, g: Tensor) -> tuple:
         a, x = self.saved()
-        gb = solve(a.mT, g)
+        gb = solve(a.mH, g)
         if self.vec:
-            ga = -gb.unsqueeze(-1) * x.unsqueeze(-2)
+            ga = -gb.unsqueeze(-1) * x.conj().unsqueeze(-2)
         else:
-            ga = -matmul(gb, x.mT)
+            ga = -matmul(gb, x.mH)
         return ga, gb
 
 
@@ -580,63 +568,6 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         n.save(A, out_ref(res))
         record(n, res, (A, B))
     return res
-
-
-def svdvals(A: Tensor) -> Tensor:
-    """Singular values (no gradient)."""
-    _square(A, "svd", square=False)
-    return _make(np.linalg.svd(A._data, compute_uv=False).astype(A._data.dtype, copy=False), A._dtype)
-
-
-def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
-    """Lower (or upper) Cholesky factor of positive-definite matrices."""
-    _square(A, "cholesky")
-    try:
-        L = np.linalg.cholesky(A._data)
-    except np.linalg.LinAlgError:
-        raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
-                          "positive-definite.") from None
-    r = _make(L, A._dtype)
-    return r.mT if upper else r
-
-
-def qr(A: Tensor, mode: str = "reduced") -> tuple:
-    """QR decomposition (no gradient); mode 'reduced', 'complete', or 'r' (R only, Q empty)."""
-    _square(A, "qr", square=False)
-    if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
-                           "'r', or 'complete'")
-    if mode == "r":
-        q, r = np.empty((0,), A._data.dtype), np.linalg.qr(A._data, mode="r")
-    else:
-        q, r = np.linalg.qr(A._data, mode=mode)
-    from .reduction import return_type
-    cls = return_type("linalg_qr", ("Q", "R"))
-    return tuple.__new__(cls, (_make(q, A._dtype), _make(r, A._dtype)))
-
-
-def eigh(A: Tensor, UPLO: str = "L") -> tuple:
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices (no gradient)."""
-    _square(A, "eigh")
-    w, v = np.linalg.eigh(A._data, UPLO=UPLO)
-    from .reduction import return_type
-    cls = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
-    return tuple.__new__(cls, (_make(w, A._dtype), _make(v, A._dtype)))
-
-
-def svd(A: Tensor, full_matrices: bool = True) -> tuple:
-    """A = U diag(S) Vh (no gradient)."""
-    _square(A, "svd", square=False)
-    u, s, vh = np.linalg.svd(A._data, full_matrices=full_matrices)
-    from .reduction import return_type
-    cls = return_type("linalg_svd", ("U", "S", "Vh"))
-    return tuple.__new__(cls, (_make(u, A._dtype), _make(s, A._dtype), _make(vh, A._dtype)))
-
-
-def pinv(A: Tensor) -> Tensor:
-    """Moore-Penrose pseudo-inverse (no gradient)."""
-    _square(A, "pinv", square=False)
-    return _make(np.linalg.pinv(A._data).astype(A._data.dtype), A._dtype)
 
 
 def matrix_rank(A: Tensor) -> Tensor:

@@ -25,8 +25,11 @@ class _ReturnType(tuple):
     _name = "max"
     _fields = ("values", "indices")
 
-    def __new__(cls, first: Tensor, second: Tensor) -> "_ReturnType":
-        return tuple.__new__(cls, (first, second))
+    def __new__(cls, *values: Tensor) -> "_ReturnType":
+        return tuple.__new__(cls, values)
+
+    def __getnewargs__(self) -> tuple:  # pickle and copy rebuild it from its fields
+        return tuple(self)
 
     def __repr__(self) -> str:
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
@@ -658,7 +661,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
         r = amax(s, other, keepdim=True) if ord > 0 else amin(s, other, keepdim=True)
         return r if keepdim else squeeze(r, (d0, d1))
     if ord in ("nuc", 2, -2):
-        from .linalg import svdvals
+        from .decomp import svdvals
         moved = A.movedim((d0, d1), (-2, -1))
         sv = svdvals(moved)
         r = sum(sv, -1) if ord == "nuc" else (amax(sv, -1) if ord == 2 else amin(sv, -1))

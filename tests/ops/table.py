@@ -1106,4 +1106,147 @@ def _renorm_ref(a: np.ndarray, p: float, dim: int, maxnorm: float) -> np.ndarray
 
 row("renorm", gen([((3, 4),), ((2, 3, 2),)], [((2, 0, 1.5), {}), ((1, 1, 2.0), {}), ((3, -1, 0.5), {})]), _renorm_ref)
 
+# ---------------------------------------------------------------------------
+# decompositions (ndgrad/ops/decomp.py). Functions of symmetric matrices read one triangle, so
+# their rows feed them a + a^T (finite differences then see what the gradient describes).
+# ---------------------------------------------------------------------------
+def _spd(shape: tuple, dt: str, rng: np.random.Generator) -> np.ndarray:
+    m = rng.standard_normal(shape)
+    return (m @ np.swapaxes(m, -1, -2) / shape[-1] + np.eye(shape[-1])).astype(dt)
+
+
+def _la(*shapes: tuple, spd: bool = False, kw: dict | None = None) -> Callable:
+    def make(d: tuple, r: np.random.Generator) -> list:
+        return [(((_spd if spd else _wellcond)(s, d[0], r),), dict(kw or {})) for s in shapes]
+    return fixed(make)
+
+
+def _sym(L: Any, a: Any) -> Any:
+    return a + a.mT
+
+
+_SPD_SHAPES = ((3, 3), (2, 3, 3), (1, 1))
+row("linalg.cholesky", _la(*_SPD_SHAPES, spd=True), lambda a: np.linalg.cholesky(a + np.swapaxes(a, -1, -2)),
+    call=lambda L, a: L.linalg.cholesky(_sym(L, a)), **LA_TOL)
+row("linalg.cholesky", _la((3, 3), spd=True, kw={"upper": True}),
+    lambda a, upper: np.swapaxes(np.linalg.cholesky(a + a.T), -1, -2), variant="upper",
+    call=lambda L, a, upper: L.linalg.cholesky(_sym(L, a), upper=upper), **LA_TOL)
+row("linalg.cholesky_ex", _la((3, 3), spd=True), None, call=lambda L, a: tuple(L.linalg.cholesky_ex(_sym(L, a))))
+row("cholesky", _la((3, 3), spd=True), lambda a: np.linalg.cholesky(a + a.T), call=lambda L, a: L.cholesky(_sym(L, a)),
+    **LA_TOL)
+row("cholesky_solve", fixed(lambda d, r: [((make_array((3, 2), d[0], r), np.linalg.cholesky(_spd((3, 3), d[0], r))),
+                                           {}),
+                                          ((make_array((2, 3, 1), d[0], r),
+                                            np.swapaxes(np.linalg.cholesky(_spd((2, 3, 3), d[0], r)), -1, -2)),
+                                           {"upper": True})]),
+    lambda b, f, upper=False: np.linalg.solve((np.swapaxes(f, -1, -2) @ f) if upper else (f @ np.swapaxes(f, -1, -2)),
+                                              b), call=lambda L, b, f, upper=False: L.cholesky_solve(
+                                                  b, L.tril(f) if not upper else L.triu(f), upper), **LA_TOL)
+row("cholesky_inverse", fixed(lambda d, r: [((np.linalg.cholesky(_spd((3, 3), d[0], r)),), {})]),
+    lambda f: np.linalg.inv(f @ f.T), call=lambda L, f: L.cholesky_inverse(L.tril(f)), **LA_TOL)
+row("linalg.qr", fixed(lambda d, r: [((make_array((4, 3), d[0], r),), {}), ((make_array((3, 5), d[0], r),), {}),
+                                     ((_wellcond((2, 3, 3), d[0], r),), {"mode": "complete"}),
+                                     ((make_array((4, 2), d[0], r),), {"mode": "r"})]),
+    None, call=lambda L, a, **k: tuple(L.linalg.qr(a, **k)), **LA_TOL)
+row("qr", fixed(lambda d, r: [((make_array((4, 3), d[0], r),), {}), ((make_array((3, 3), d[0], r),), {"some": False})]),
+    lambda a, some=True: np.linalg.qr(a, "reduced" if some else "complete"), call=lambda L, a, **k: tuple(L.qr(a, **k)),
+    **LA_TOL)
+
+
+def _svd_sign_free(L: Any, a: Any, full_matrices: bool = False) -> tuple:
+    # singular vectors are determined up to sign: each pair is flipped to a positive first entry of U
+    u, s, vh = L.linalg.svd(a, full_matrices=full_matrices)
+    k = s.shape[-1]
+    sg = u[..., :1, :k].sign()
+    return u[..., :k] * sg, s, vh[..., :k, :] * sg.mT
+
+
+def _np_svd_sign_free(a: np.ndarray) -> tuple:
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    sg = np.sign(u[..., :1, :])
+    return u * sg, s, vh * np.swapaxes(sg, -1, -2)
+
+
+row("linalg.svd", fixed(lambda d, r: [((make_array((4, 3), d[0], r),), {}), ((make_array((2, 3, 5), d[0], r),), {})]),
+    _np_svd_sign_free, call=_svd_sign_free, **LA_TOL)
+row("linalg.svd", fixed(lambda d, r: [((make_array((4, 3), d[0], r),), {"full_matrices": True})]),
+    None, call=lambda L, a, **k: tuple(t.shape for t in L.linalg.svd(a, **k)), variant="shapes")
+row("linalg.svdvals", fixed(lambda d, r: [((make_array((4, 3), d[0], r),), {}),
+                                          ((make_array((2, 2, 5), d[0], r),), {})]),
+    lambda a: np.linalg.svd(a, compute_uv=False), **LA_TOL)
+row("svd", fixed(lambda d, r: [((make_array((4, 3), d[0], r),), {}), ((make_array((3, 4), d[0], r),), {"some": False}),
+                               ((make_array((3, 4), d[0], r),), {"compute_uv": False})]),
+    None, call=lambda L, a, **k: (lambda u, s, v: (u[..., :s.shape[-1]] * u[..., :1, :s.shape[-1]].sign(), s,
+                                                   v[..., :s.shape[-1]] * u[..., :1, :s.shape[-1]].sign(), u.shape,
+                                                   v.shape))(*L.svd(a, **k)), **LA_TOL)
+
+
+def _eigh_sign_free(L: Any, a: Any, **k: Any) -> tuple:
+    w, v = L.linalg.eigh(_sym(L, a), **k)
+    return w, v * v[..., :1, :].sign()  # first component of each eigenvector made positive
+
+
+row("linalg.eigh", _la((3, 3), (2, 4, 4)), None, call=_eigh_sign_free, **LA_TOL)
+row("linalg.eigh", _la((3, 3), kw={"UPLO": "U"}), None, call=_eigh_sign_free, variant="upper", **LA_TOL)
+row("linalg.eigvalsh", _la((3, 3), (2, 4, 4)), lambda a: np.linalg.eigvalsh(a + np.swapaxes(a, -1, -2)),
+    call=lambda L, a: L.linalg.eigvalsh(_sym(L, a)), **LA_TOL)
+
+
+def _eig_parts(L: Any, a: Any) -> tuple:
+    w, v = L.linalg.eig(a)
+    v = v * (v[..., :1, :].conj() / v[..., :1, :].abs())  # first component made real positive
+    return w.real, w.imag, v.real, v.imag
+
+
+row("linalg.eig", _la((3, 3), (2, 4, 4)), None, call=_eig_parts, **LA_TOL)
+row("linalg.eigvals", fixed(lambda d, r: [((np.array([[0.0, -2.0], [1.0, 0.5]], d[0]),), {}),
+                                          ((_wellcond((3, 3), d[0], r),), {})]),
+    None, call=lambda L, a: (L.linalg.eigvals(a).real, L.linalg.eigvals(a).imag), **LA_TOL)
+for _n in ("linalg.slogdet", "slogdet"):
+    row(_n, fixed(lambda d, r: [((_wellcond((3, 3), d[0], r),), {}), ((-_wellcond((2, 3, 3), d[0], r),), {})]),
+        lambda a: tuple(np.linalg.slogdet(a)), call=lambda L, a, _n=_n: tuple(fn(_n)(L, a)), **LA_TOL)
+row("linalg.pinv", fixed(lambda d, r: [((make_array((4, 3), d[0], r),), {}), ((make_array((2, 3, 5), d[0], r),), {}),
+                                       ((make_array((3, 3), d[0], r),), {"hermitian": False}),
+                                       # rank-deficient or truncated: forward only (past the 3 samples gradchecked)
+                                       ((np.array([[1.0, 2.0], [2.0, 4.0]], d[0]),), {}),
+                                       ((make_array((3, 3), d[0], r),), {"rtol": 0.5})]),
+    lambda a, rtol=None, hermitian=False: np.linalg.pinv(a) if rtol is None else np.linalg.pinv(a, rcond=rtol),
+    **LA_TOL)
+row("linalg.pinv", _la((3, 3), spd=True, kw={"hermitian": True}), lambda a, hermitian: np.linalg.pinv(a),
+    variant="hermitian", call=lambda L, a, hermitian: L.linalg.pinv(_sym(L, a) / 2, hermitian=hermitian), **LA_TOL)
+row("pinverse", fixed(lambda d, r: [((make_array((4, 3), d[0], r),), {})]), np.linalg.pinv, **LA_TOL)
+row("linalg.lstsq", fixed(lambda d, r: [((make_array((5, 3), d[0], r), make_array((5, 2), d[0], r)), {}),
+                                        ((make_array((5, 3), d[0], r), make_array((5, 2), d[0], r)),
+                                         {"driver": "gelsd"}),
+                                        ((make_array((2, 4, 3), d[0], r), make_array((2, 4, 1), d[0], r)),
+                                         {"driver": "gelss"}),
+                                        ((make_array((3, 5), d[0], r), make_array((3, 2), d[0], r)), {})]),
+    None, call=lambda L, a, b, **k: tuple(L.linalg.lstsq(a, b, **k))[:3], **LA_TOL)
+row("linalg.lstsq", fixed(lambda d, r: [((make_array((2, 4, 3), d[0], r), make_array((2, 4, 1), d[0], r)),
+                                         {"driver": "gelss"})]),
+    lambda a, b, driver: np.linalg.svd(a, compute_uv=False), variant="singular_values",
+    call=lambda L, a, b, **k: L.linalg.lstsq(a, b, **k).singular_values, **LA_TOL)
+for _n in ("linalg.matrix_exp", "matrix_exp"):
+    row(_n, fixed(lambda d, r: [((make_array((3, 3), d[0], r),), {}), ((make_array((2, 2, 2), d[0], r) * 4,), {}),
+                                ((np.zeros((1, 1), d[0]),), {})]), None, **LA_TOL)
+row("linalg.solve_triangular", fixed(lambda d, r: [((_wellcond((3, 3), d[0], r), make_array((3, 2), d[0], r)),
+                                                    {"upper": True}),
+                                                   ((_wellcond((2, 3, 3), d[0], r), make_array((3, 4), d[0], r)),
+                                                    {"upper": False, "unitriangular": True}),
+                                                   ((_wellcond((3, 3), d[0], r), make_array((2, 3), d[0], r)),
+                                                    {"upper": False, "left": False})]),
+    None, **LA_TOL)
+row("linalg.multi_dot", fixed(lambda d, r: [(([make_array((2, 3), d[0], r), make_array((3, 4), d[0], r),
+                                               make_array((4,), d[0], r)],), {}),
+                                            (([make_array((3,), d[0], r), make_array((3, 2), d[0], r)],), {})]),
+    lambda ts: np.linalg.multi_dot(ts), **MM_TOL)
+row("linalg.vecdot", gen([((2, 3), (2, 3)), ((4, 3), (3,))]), lambda a, b: (a * b).sum(-1))
+row("linalg.cond", _la((3, 3), (2, 3, 3)), lambda a: np.linalg.cond(a), **LA_TOL)
+row("linalg.cond", _la((3, 3), kw={"p": "fro"}), lambda a, p: np.linalg.cond(a, p), variant="fro", **LA_TOL)
+row("linalg.inv_ex", _la((3, 3)), None, call=lambda L, a: tuple(L.linalg.inv_ex(a)), **LA_TOL)
+row("linalg.solve_ex", fixed(lambda d, r: [((_wellcond((3, 3), d[0], r), make_array((3, 2), d[0], r)), {})]), None,
+    call=lambda L, a, b: tuple(L.linalg.solve_ex(a, b)), **LA_TOL)
+row("linalg.diagonal", gen([((3, 4),), ((2, 3, 3),)], [((), {}), ((), {"offset": 1})]),
+    lambda a, offset=0: np.diagonal(a, offset, -2, -1), dtypes=NUM)
+
 _ = field

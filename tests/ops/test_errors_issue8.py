@@ -39,6 +39,26 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "cov_3d": lambda M: M.cov(M.ones(2, 2, 2)),
     "block_diag_3d": lambda M: M.block_diag(M.ones(2, 2, 2)),
     "polygamma_neg": lambda M: M.polygamma(-1, M.ones(2)),
+    "cholesky_not_pd": lambda M: M.linalg.cholesky(M.tensor([[1.0, 0.0], [0.0, -1.0]])),
+    # no error from cholesky_ex: its info (the failing order) is carried out in a ValueError's message
+    "cholesky_ex_info": lambda M: int("info " + str(M.linalg.cholesky_ex(M.tensor([[1.0, 0.0], [0.0, -1.0]])).info
+                                                   .item())),
+    "eigh_not_square": lambda M: M.linalg.eigh(M.ones(2, 3)),
+    "eig_not_square": lambda M: M.linalg.eig(M.ones(2, 3)),
+    "eigh_uplo": lambda M: M.linalg.eigh(M.eye(2), UPLO="X"),
+    "qr_mode": lambda M: M.linalg.qr(M.ones(2, 3), mode="x"),
+    "qr_r_backward": lambda M: M.linalg.qr(M.eye(2, requires_grad=True), mode="r")[1].sum().backward(),
+    "qr_complete_backward": lambda M: M.linalg.qr(M.ones(3, 2, requires_grad=True), mode="complete")[0].sum()
+    .backward(),
+    "svd_1d": lambda M: M.linalg.svd(M.ones(3)),
+    "pinv_1d": lambda M: M.linalg.pinv(M.ones(3)),
+    "lstsq_rows": lambda M: M.linalg.lstsq(M.ones(3, 2), M.ones(2, 2)),
+    "lstsq_0d": lambda M: M.linalg.lstsq(M.ones(5, 3), M.ones(())),
+    "lstsq_dims": lambda M: M.linalg.lstsq(M.ones(5, 3), M.ones(2, 2, 5, 1)),
+    "lstsq_dtypes": lambda M: M.linalg.lstsq(M.ones(5, 3), M.ones(5, 2, dtype=M.float64)),
+    "matrix_exp_not_square": lambda M: M.linalg.matrix_exp(M.ones(2, 3)),
+    "solve_triangular_shapes": lambda M: M.linalg.solve_triangular(M.eye(3), M.ones(2, 2), upper=True),
+    "slogdet_int": lambda M: M.linalg.slogdet(M.ones(2, 2, dtype=M.int64)),
     "zeta_grad": lambda M: M.special.zeta(M.ones(2, requires_grad=True), 2.0).sum().backward(),
 }
 
