@@ -115,8 +115,12 @@ CASES = [
     ("ASGD", dict(lr=Tens(0.01), t0=0, maximize=True)),
     ("Rprop", dict(lr=0.01)),
     ("Rprop", dict(lr=0.01, etas=(0.3, 1.5), step_sizes=(1e-3, 0.05), maximize=True)),
+    ("Adafactor", dict(lr=0.05)),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-3, 1e-2), d=1.5, weight_decay=0.1, maximize=True)),
+    ("Adafactor", dict(lr=Tens(0.5), eps=(None, 0.1), d=1.0)),
 ]
-OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop",
+              "Adafactor"]
 # options that give every piece of state (momentum buffers, amsgrad maxima, centred averages)
 FULL_STATE = {"SGD": dict(lr=0.01, momentum=0.9), "RMSprop": dict(lr=0.01, momentum=0.9, centered=True),
               "Adam": dict(lr=0.01, amsgrad=True), "ASGD": dict(lr=0.01, t0=2)}
@@ -213,6 +217,8 @@ INVALID = [
     ("ASGD", dict(lr=-1)), ("ASGD", dict(weight_decay=-1)),
     ("Rprop", dict(etas=(1.5, 1.2))), ("Rprop", dict(etas=(0.5, 0.9))), ("Rprop", dict(lr=-2)),
     ("LBFGS", dict(lr=-1)),
+    ("Adafactor", dict(lr=-1)), ("Adafactor", dict(beta2_decay=0.5)), ("Adafactor", dict(eps=(-1, 1e-3))),
+    ("Adafactor", dict(eps=(None, -1))), ("Adafactor", dict(d=0.5)), ("Adafactor", dict(weight_decay=-1)),
 ]
 
 
@@ -332,7 +338,7 @@ ROUND_TRIP = [("SGD", dict(lr=0.01, momentum=0.9, nesterov=True)), ("Adam", dict
               ("AdamW", dict(lr=0.05)), ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True)),
               ("Adagrad", dict(lr=0.1, lr_decay=0.01)), ("Adadelta", dict(lr=0.5)), ("Adamax", dict(lr=0.05)),
               ("NAdam", dict(lr=0.05)), ("RAdam", dict(lr=0.05)), ("ASGD", dict(lr=0.01, t0=4)),
-              ("Rprop", dict(lr=0.01))]
+              ("Rprop", dict(lr=0.01)), ("Adafactor", dict(lr=0.05, weight_decay=0.1))]
 
 
 @pytest.mark.parametrize("name,kw", ROUND_TRIP, ids=_ids(ROUND_TRIP))
@@ -715,3 +721,71 @@ def test_adagrad_accumulator_init_matches_torch(torch_ref):
     for g, w in zip(run(ndgrad), torch_ref("sums", run)):
         assert g.numpy().dtype == w.dtype
         np.testing.assert_allclose(g.numpy(), w, rtol=1e-6)
+
+
+def _adafactor_3d(T):
+    # a 3-d parameter: second moments factored over its last two dimensions, per leading index
+    rng = np.random.default_rng(4)
+    p = T.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    opt = T.optim.Adafactor([p], lr=0.1)
+    out = []
+    for _ in range(5):
+        opt.zero_grad()
+        ((p ** 3).sum() + (p * p.sum(0)).sum()).backward()
+        opt.step()
+        out.append(p.detach().numpy().copy())
+    st = opt.state[p]
+    return {"p": np.array(out), "row": st["row_var"].numpy(), "col": st["col_var"].numpy()}
+
+
+def test_adafactor_3d_param_matches_torch(torch_ref):
+    want = torch_ref("run", _adafactor_3d)
+    got = _adafactor_3d(ndgrad)
+    for k in want:
+        assert got[k].shape == want[k].shape, k
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-10, err_msg=k)
+
+
+def test_adafactor_rejects_complex_params(torch_ref):
+    def run(T):
+        z = T.zeros(2, dtype=T.complex64, requires_grad=True)
+        z.grad = T.ones(2, dtype=T.complex64)
+        return _error(lambda: T.optim.Adafactor([z]).step())
+    assert run(ndgrad) == torch_ref("err", run)
+
+
+def _custom_optimizer_run(T):
+    """A user-defined optimizer (its own step, as tutorials write them): hooks run around it, state persists."""
+    class SignSGD(T.optim.Optimizer):
+        def __init__(self, params, lr=0.01):
+            super().__init__(params, dict(lr=lr))
+
+        @T.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        st = self.state[p]
+                        st["n"] = st.get("n", 0) + 1
+                        p.add_(p.grad.sign(), alpha=-group["lr"])
+            return None
+
+    p = T.tensor(W0.copy(), requires_grad=True)
+    opt = SignSGD([p], lr=0.1)
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: seen.append(len(args)))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append(-len(args)))
+    for _ in range(3):
+        opt.zero_grad()
+        (p ** 3).sum().backward()
+        opt.step()
+    sd = opt.state_dict()
+    return {"p": p.detach().numpy().copy(), "seen": seen, "state": sd["state"], "groups": sd["param_groups"],
+            "repr": repr(opt)}
+
+
+def test_user_defined_optimizer_matches_torch(torch_ref):
+    want = torch_ref("run", _custom_optimizer_run)
+    got = _custom_optimizer_run(ndgrad)
+    np.testing.assert_allclose(got.pop("p"), want.pop("p"), rtol=1e-12)
+    assert got == want
