@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .. import _alias
 from .._tensor import Tensor
 from .optimizer import Optimizer, _bump, _check_sparse_free, _grad_array, _hyper, _lerp_, _scalar_state
 
@@ -96,3 +97,6 @@ class Adafactor(Optimizer):
             upd *= -alpha / denom
             w += upd
             _bump(p, st)
+
+
+_alias.set_module("ndgrad.optim", Adafactor)  # PyTorch reports torch.optim.Adafactor (its file is private)
