@@ -82,6 +82,15 @@ def build(lib: Any, key: str, requires_grad: bool = False) -> tuple:
     return d, to_lib(lib, value), params
 
 
+def isolated(fn: Callable) -> Callable:
+    """`fn(torch)` run with torch's global random state saved and restored, so references that sample (or
+    build modules) leave later tests' draws unchanged."""
+    def run(torch: Any) -> Any:
+        with torch.random.fork_rng():
+            return fn(torch)
+    return run
+
+
 def value_of(key: str) -> np.ndarray:
     return _spec(key)[3]
 

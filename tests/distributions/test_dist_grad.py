@@ -15,7 +15,7 @@ from ndgrad.distributions import (Beta, Dirichlet, Exponential, Gamma, Independe
 from ndgrad.distributions.transforms import AffineTransform, TanhTransform
 from _dist_cases import CASES, build, np_of
 
-_NO_FLOAT_PARAMS = {"normal_scalar", "mvn_cov", "mvn_prec"}  # Python-number or Cholesky-factored parameters
+_NO_FLOAT_PARAMS = {"normal_scalar"}  # Python-number parameters
 GRAD_CASES = [k for k in CASES if k not in _NO_FLOAT_PARAMS]
 
 
@@ -62,7 +62,7 @@ def test_value_and_cdf_gradients_match_pytorch(torch_ref: Any) -> None:
 
 
 @pytest.mark.parametrize("key", ["normal", "gamma", "beta", "dirichlet", "binomial", "poisson", "categorical_logits",
-                                 "mvn_tril", "lognormal", "laplace"])
+                                 "mvn_tril", "mvn_cov", "mvn_prec", "lognormal", "laplace"])
 def test_log_prob_gradcheck(key: str) -> None:
     _, v, params = build(ndgrad, key)
 
@@ -80,6 +80,9 @@ def _rebuild(key: str, ps: Any) -> Any:
     cls = type(d)
     if key == "mvn_tril":
         return MultivariateNormal(ps[0], scale_tril=ps[1].tril(), validate_args=False)
+    if key in ("mvn_cov", "mvn_prec"):  # symmetric matrices: perturb both triangles together
+        kw = "covariance_matrix" if key == "mvn_cov" else "precision_matrix"
+        return MultivariateNormal(ps[0], **{kw: (ps[1] + ps[1].mT) / 2}, validate_args=False)
     if key.startswith("categorical"):
         return cls(logits=ps[0], validate_args=False)
     if key == "binomial":

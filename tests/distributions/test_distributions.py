@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ndgrad
-from _dist_cases import CASES, build, np_of
+from _dist_cases import CASES, build, isolated, np_of
 
 _U = np.array([0.15, 0.5, 0.85])
 
@@ -74,7 +74,7 @@ def shapes(lib: Any, key: str) -> dict:
 @pytest.mark.parametrize("key", CASES)
 def test_shapes_and_expand_match_pytorch(torch_ref: Any, key: str) -> None:
     ndgrad.manual_seed(0)
-    want = torch_ref("shapes", lambda torch: shapes(torch, key))
+    want = torch_ref("shapes", isolated(lambda torch: shapes(torch, key)))
     got = shapes(ndgrad, key)
     assert got.keys() == want.keys()
     for k in want:
@@ -94,8 +94,8 @@ def test_float32_parameters_give_float32(torch_ref: Any) -> None:
                 "cat": c.log_prob(lib.tensor([2])), "cat_sample": c.sample().dtype,
                 "gamma": g.log_prob(lib.tensor([0.7])), "gamma_rsample": g.rsample().dtype,
                 "scalar": lib.distributions.Normal(0.0, 1.0).log_prob(lib.tensor(0.3))}
-    want = torch_ref("float32", lambda torch: {k: (str(v) if not hasattr(v, "numpy") else v)
-                                                for k, v in run(torch).items()})
+    want = torch_ref("float32", isolated(lambda torch: {k: (str(v) if not hasattr(v, "numpy") else v)
+                                                         for k, v in run(torch).items()}))
     got = {k: (str(v) if not hasattr(v, "numpy") else v) for k, v in run(ndgrad).items()}
     for k, w in want.items():
         if isinstance(w, str):
