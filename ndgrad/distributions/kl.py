@@ -17,7 +17,7 @@ from .exponential import Exponential
 from .gamma import Gamma
 from .independent import Independent
 from .laplace import Laplace
-from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _tril_inverse
+from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _tril_solve
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
@@ -191,13 +191,15 @@ def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
 
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
+    import ndgrad
     if p.event_shape != q.event_shape:
         raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
                          "computed")
     Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
     half_term1 = Lq.diagonal(dim1=-2, dim2=-1).log().sum(-1) - Lp.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     n = p.event_shape[0]
-    term2 = (_tril_inverse(Lq) @ Lp).pow(2).sum((-2, -1))  # trace(Sq^-1 Sp)
+    shape = tuple(ndgrad.broadcast_shapes(Lq.shape[:-2], Lp.shape[:-2])) + (n, n)
+    term2 = _tril_solve(Lq.expand(shape), Lp.expand(shape)).pow(2).sum((-2, -1))  # trace(Sq^-1 Sp)
     term3 = _batch_mahalanobis(Lq, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
 

@@ -15,26 +15,30 @@ def _batch_mv(bmat: Tensor, bvec: Tensor) -> Tensor:
     return (bmat @ bvec.unsqueeze(-1)).squeeze(-1)
 
 
-def _tril_inverse(L: Tensor) -> Tensor:
-    from ..linalg import inv
-    return inv(L.tril())  # tril: only the lower triangle is read, and only it receives gradient
+def _tril_solve(L: Tensor, B: Tensor) -> Tensor:
+    """L^{-1} B for lower-triangular L (only its lower triangle is read), broadcast over batch dims."""
+    from ..linalg import solve_triangular
+    return solve_triangular(L, B, upper=False)
 
 
 def _batch_mahalanobis(bL: Tensor, bx: Tensor) -> Tensor:
     """x^T (L L^T)^{-1} x for lower-triangular L, broadcast over the batch dims of L and x."""
-    if bL.dtype != bx.dtype:  # a triangular solve promotes mixed float dtypes
+    if bL.dtype != bx.dtype:  # PyTorch's triangular solve promotes mixed float dtypes
         import ndgrad
         dt = ndgrad.promote_types(bL.dtype, bx.dtype)
         bL, bx = bL.to(dt), bx.to(dt)
-    return _batch_mv(_tril_inverse(bL), bx).pow(2).sum(-1)
+    return _tril_solve(bL, bx.unsqueeze(-1)).squeeze(-1).pow(2).sum(-1)
 
 
 def _precision_to_scale_tril(P: Tensor) -> Tensor:
     # With J the reversal permutation, J P J = U U^T (U lower), so P^{-1} = L L^T with
     # L = (J U J)^{-T}, lower-triangular: no explicit inverse of P is formed.
+    import ndgrad
     from ..linalg import cholesky
     Lf = cholesky(P.flip((-2, -1)))
-    return _tril_inverse(Lf.flip((-2, -1)).mT)
+    L_inv = Lf.flip((-2, -1)).mT
+    eye = ndgrad.eye(P.shape[-1], dtype=P.dtype)
+    return _tril_solve(L_inv, eye)
 
 
 class MultivariateNormal(Distribution):
@@ -100,8 +104,8 @@ class MultivariateNormal(Distribution):
 
     @lazy_property
     def precision_matrix(self) -> Tensor:
-        Linv = _tril_inverse(self._unbroadcasted_scale_tril)
-        return (Linv.mT @ Linv).expand(self._matrix_shape())
+        import ndgrad
+        return ndgrad.cholesky_inverse(self._unbroadcasted_scale_tril).expand(self._matrix_shape())
 
     @property
     def mean(self) -> Tensor:
