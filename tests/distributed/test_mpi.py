@@ -85,12 +85,19 @@ def test_collectives_ddp_sampler(n: int, tmp_path: Path) -> None:
 
 def test_exception_on_one_rank_aborts_the_job() -> None:
     start = time.monotonic()
-    res = launch(2, "faults.py", timeout=60)
+    res = launch(2, "faults.py", "raise", timeout=60)
     took = time.monotonic() - start
     assert res.returncode != 0 and took < 30, (res.returncode, took)
     assert "ValueError: rank 1 fails on purpose" in res.stderr  # the failing rank's traceback
     assert "aborting all 2 processes" in res.stderr
     assert "rank 0 finished" not in res.stdout  # rank 0 was stopped inside its all_reduce
+
+
+def test_stuck_collective_times_out() -> None:
+    start = time.monotonic()
+    res = launch(2, "faults.py", "stuck", timeout=60)
+    assert res.returncode != 0 and time.monotonic() - start < 30, res.returncode
+    assert "[rank 0] ndgrad.distributed: all_reduce (argument check) did not complete within 1 s" in res.stderr
 
 
 def _ndgrad(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:

@@ -181,6 +181,34 @@ def check_buffers_and_state_dict(rank, n, ckpt_dir):
     dist.barrier()
 
 
+class Mixed(nn.Module):
+    def __init__(self, dt):
+        super().__init__()
+        self.a = nn.Linear(3, 4).to(dt)
+        self.b = nn.Linear(4, 2).double()
+
+    def forward(self, x):
+        return self.b(self.a(x).double())
+
+
+def check_half_precision(rank, n):
+    """float16 and bfloat16 parameters (their buckets reduce in float32 where MPI cannot sum them)
+    beside float64 ones: each gradient is the average of the ranks' own."""
+    for dt in (ndgrad.float16, ndgrad.bfloat16):
+        ndgrad.manual_seed(4)
+        model = Mixed(dt)
+        local_copy = copy.deepcopy(model)
+        ddp = DDP(model, bucket_cap_mb=0.00002)
+        x = data(2, (3,), seed=rank)[0].to(dt)
+        ddp(x).sum().backward()
+        local_copy(x).sum().backward()
+        for (name, p), q in zip(model.named_parameters(), local_copy.parameters()):
+            assert p.grad.dtype == p.dtype
+            everyone = [None] * n
+            dist.all_gather_object(everyone, q.grad.double().numpy())
+            close(p.grad.double(), sum(everyone) / n, f"{dt} grad {name}", tol=2e-2)
+
+
 def check_sampler(rank, n):
     ds = TensorDataset(ndgrad.arange(23))
     for shuffle in (False, True):
@@ -205,5 +233,6 @@ def run(rank, n, ckpt_dir):
     check_no_sync(rank, n)
     check_unused_parameters(rank, n)
     check_buffers_and_state_dict(rank, n, ckpt_dir)
+    check_half_precision(rank, n)
     check_sampler(rank, n)
     return checks[0]

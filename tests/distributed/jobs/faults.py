@@ -1,12 +1,21 @@
-"""Rank 1 raises while rank 0 waits in an all_reduce: the job must end (non-zero) within seconds."""
+"""Failures that must end the job within seconds instead of hanging it.
+
+    faults.py raise     rank 1 raises while rank 0 waits in an all_reduce
+    faults.py stuck     rank 1 never reaches the all_reduce; the group's 1 s timeout aborts rank 0
+"""
+import datetime
+import sys
 import time
 
 import ndgrad
 import ndgrad.distributed as dist
 
-dist.init_process_group("mpi")
+mode = sys.argv[1]
+dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=1))
 if dist.get_rank() == 1:
     time.sleep(0.2)
-    raise ValueError("rank 1 fails on purpose")
+    if mode == "raise":
+        raise ValueError("rank 1 fails on purpose")
+    time.sleep(60)
 dist.all_reduce(ndgrad.ones(3))
 print("rank 0 finished", flush=True)
