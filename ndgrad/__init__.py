@@ -105,6 +105,10 @@ _FUNCTIONAL = ("softmax", "log_softmax", "dropout", "layer_norm", "batch_norm", 
                "cosine_similarity", "pairwise_distance", "bilinear", "selu", "celu", "prelu", "hardtanh")
 
 
+_AMP = ("autocast", "get_autocast_dtype", "set_autocast_dtype", "is_autocast_enabled", "set_autocast_enabled",
+        "is_autocast_available", "is_autocast_cpu_enabled", "get_autocast_cpu_dtype")
+
+
 def _submodules() -> list:
     import pkgutil
     return [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("__")]
@@ -119,6 +123,8 @@ def __getattr__(name: str) -> object:
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name in _FUNCTIONAL:
         return getattr(importlib.import_module(".nn.functional", __name__), name)
+    if name in _AMP:  # torch.autocast and the autocast state queries
+        return getattr(importlib.import_module(".amp.autocast_mode", __name__), name)
     if not name.startswith("__") and name in _submodules():
         return importlib.import_module(f".{name}", __name__)
     raise _alias.missing(__name__, name, _sys.modules[__name__])
@@ -126,4 +132,4 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list:
     return sorted(set(globals()) | {n for n in _submodules() if not n.startswith("_")} | {"save", "load", "compile"}
-                  | set(_FUNCTIONAL))
+                  | set(_FUNCTIONAL) | set(_AMP))

@@ -19,7 +19,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ..ops._core import _make, _state, broadcast_shapes_or_raise, in_float32, out_ref, record, upcast, wrap_dim
+from ..ops._core import (_make, _state, autocast_op, broadcast_shapes_or_raise, in_float32, out_ref, record, upcast,
+                         wrap_dim)
 from ..ops.elementwise import where as _where_op
 from ..ops.linalg import addmm as _addmm
 from ..ops.inplace import apply_inplace
@@ -300,6 +301,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, True)
 
 
+@autocast_op("lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """leaky_relu with a learned slope per channel (dim 1) or one shared slope."""
     _check_input(input, "prelu")
@@ -465,6 +467,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
 # ---------------------------------------------------------------------------
 # linear maps
 # ---------------------------------------------------------------------------
+@autocast_op("lower")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
     _check_input(input, "linear")
@@ -1452,3 +1455,13 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     shape = input._data.shape
     n, c = shape[0], shape[1]
     return input.reshape(n, groups, c // groups, *shape[2:]).transpose(1, 2).reshape(shape)
+
+
+# Under CPU autocast these run in float32, as PyTorch's autocast lists them (losses are
+# reduced in full precision even when the model computes in bfloat16).
+for _name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+              "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
+              "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+              "multilabel_soft_margin_loss", "multi_margin_loss"):
+    if _name in globals():
+        globals()[_name] = autocast_op("fp32")(globals()[_name])

@@ -190,3 +190,46 @@ def _round_back(out: Any, dt: D.dtype) -> Any:
 def is_float_array(a: np.ndarray) -> bool:
     """Whether a NumPy array holds real floats (bfloat16 included, whose NumPy kind is 'V')."""
     return a.dtype.kind == "f" or a.dtype.char == "E"
+
+
+# ---------------------------------------------------------------------------
+# autocast (torch.autocast on the CPU): the state lives here so that ops can read it;
+# ndgrad.amp switches it.
+# ---------------------------------------------------------------------------
+AUTOCAST: list = [None]  # the lower-precision dtype of the innermost enabled CPU autocast region, or None
+
+
+def _autocast_arg(x: Any, target: D.dtype) -> Any:
+    # eligible: floating tensors other than float64 (PyTorch leaves double alone)
+    if isinstance(x, Tensor):
+        dt = x._dtype
+        if dt is not target and dt.category == 2 and dt is not D.float64:
+            return x.to(target)
+        return x
+    if isinstance(x, (list, tuple)) and x and any(isinstance(v, Tensor) for v in x):
+        return type(x)(_autocast_arg(v, target) for v in x)
+    return x
+
+
+def autocast_op(policy: str) -> Callable:
+    """Mark an op for autocast: "lower" ops (matmul, linear, conv...) run in the region's dtype,
+    "fp32" ops (losses, prod, cdist...) in float32. Inside the op autocast is off, as in PyTorch
+    (its own building blocks are not cast again)."""
+    import functools
+
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def op(*args: Any, **kwargs: Any) -> Any:
+            low = AUTOCAST[0]
+            if low is None:
+                return fn(*args, **kwargs)
+            target = low if policy == "lower" else D.float32
+            args = tuple(_autocast_arg(a, target) for a in args)
+            kwargs = {k: _autocast_arg(v, target) for k, v in kwargs.items()}
+            AUTOCAST[0] = None
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                AUTOCAST[0] = low
+        return op
+    return deco

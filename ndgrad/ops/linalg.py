@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _make, _state, grad_needed, is_low_float, record, register, upcast
+from ._core import _make, _state, autocast_op, grad_needed, is_low_float, record, register, upcast
 
 
 _cap = D.scalar_name
@@ -69,6 +69,7 @@ class MmBackward0(Node):
 
 
 @register()
+@autocast_op("lower")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-d tensors."""
     _check_tensor(input, "mm", 1, "input")
@@ -179,6 +180,7 @@ class BmmBackward0(Node):
 
 
 @register()
+@autocast_op("lower")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-d tensors with equal batch size."""
     if input._data.ndim != 3:
@@ -227,6 +229,7 @@ MatmulBackward.__name__ = "UnsafeViewBackward0"
 
 
 @register()
+@autocast_op("lower")
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with NumPy/PyTorch rules: 1-d operands are vectors, batch dims broadcast."""
     if out is not None:  # torch.matmul(a, b, out=y): computed, then written into `out` (no graph)
@@ -305,6 +308,7 @@ class AddmmBackward0(Node):
 
 
 @register()
+@autocast_op("lower")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
     if (beta == 1 and alpha == 1 and isinstance(input, Tensor) and isinstance(mat1, Tensor)
@@ -336,6 +340,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
 
 
 @register()
+@autocast_op("lower")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * bmm(batch1, batch2)."""
     p = bmm(batch1, batch2)
@@ -343,6 +348,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
 
 
 @register()
+@autocast_op("lower")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * sum over the batch of bmm(batch1, batch2)."""
     p = bmm(batch1, batch2).sum(0)
@@ -350,6 +356,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
 
 
 @register(method=False)
+@autocast_op("lower")
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation, built from permute/reshape/matmul/sum so it is differentiable."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -418,6 +425,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 
 
 @register(method=False)
+@autocast_op("fp32")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
     """p-norm distances between each row of x1 and each row of x2 (batched)."""
     from .reduction import vector_norm
@@ -426,6 +434,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x._data.ndim}D")
         if x._dtype.category != 2:
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_cap(x._dtype)}")
+    if is_low_float(x1._dtype):  # as PyTorch's CPU kernel (autocast runs cdist in float32)
+        raise NotImplementedError(f"\"cdist\" not implemented for '{_cap(x1._dtype)}'")
     if x1._data.shape[-1] != x2._data.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: "
                            f"{x2._data.shape[-1]}")
@@ -488,6 +498,7 @@ class LinalgInvExBackward0(Node):
         return (-matmul(matmul(t, g), t),)
 
 
+@autocast_op("fp32")
 def inv(A: Tensor) -> Tensor:
     """Inverse of square matrices (batched); raises for singular input."""
     _square(A, "inv")

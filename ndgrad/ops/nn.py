@@ -33,7 +33,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
-from ._core import _make, _state, is_float_array, record
+from ._core import _make, _state, autocast_op, is_float_array, record
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -597,18 +597,21 @@ def _convnd(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride:
     return out.squeeze(0) if unbatched else out
 
 
+@autocast_op("lower")
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-d cross-correlation over (N, C, L) or (C, L) input."""
     return _convnd(1, input, weight, bias, stride, padding, dilation, groups, "conv1d")
 
 
+@autocast_op("lower")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-d cross-correlation over (N, C, H, W) or (C, H, W) input."""
     return _convnd(2, input, weight, bias, stride, padding, dilation, groups, "conv2d")
 
 
+@autocast_op("lower")
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-d cross-correlation over (N, C, D, H, W) or (C, D, H, W) input."""
@@ -665,6 +668,7 @@ def _conv_transposend(nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
     return out.squeeze(0) if unbatched else out
 
 
+@autocast_op("lower")
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
     """1-d transposed convolution ("deconvolution"); weight is (C_in, C_out/groups, K)."""
@@ -672,6 +676,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                              "conv_transpose1d")
 
 
+@autocast_op("lower")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
     """2-d transposed convolution ("deconvolution"); weight is (C_in, C_out/groups, kH, kW)."""
@@ -679,6 +684,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                              "conv_transpose2d")
 
 
+@autocast_op("lower")
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
     """3-d transposed convolution; weight is (C_in, C_out/groups, kD, kH, kW)."""
@@ -1614,6 +1620,7 @@ def _softmax(x: Tensor, dim: int) -> Tensor:
     return e / e.sum(dim=dim, keepdim=True)
 
 
+@autocast_op("lower")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:

@@ -13,7 +13,8 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from .. import _alias
-from ._core import _make, _state, dims_arg, in_float32, is_low_float, out_ref, record, register, upcast, wrap_dim
+from ._core import (_make, _state, autocast_op, dims_arg, in_float32, is_low_float, out_ref, record, register, upcast,
+                    wrap_dim)
 from .elementwise import abs as _abs
 from .elementwise import exp, log, sqrt, where
 from .shape import expand, reshape, squeeze, unsqueeze
@@ -221,6 +222,7 @@ def _cat_last(a: Tensor, b: Tensor) -> Tensor:
 
 
 @register()
+@autocast_op("fp32")
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product of all elements or along one dim."""
     dt = _sum_dtype(input, dtype)

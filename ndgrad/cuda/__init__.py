@@ -177,3 +177,10 @@ def _cuda_type(name: str) -> type:
 FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (
     _cuda_type(n) for n in ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
                             "CharTensor", "ByteTensor", "BoolTensor"))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "amp":  # torch.cuda.amp (deprecated spellings; loaded on use)
+        import importlib
+        return importlib.import_module(".amp", __name__)
+    raise AttributeError(f"module 'ndgrad.cuda' has no attribute '{name}'")
