@@ -1461,7 +1461,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
 # reduced in full precision even when the model computes in bfloat16).
 for _name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
-              "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
-              "multilabel_soft_margin_loss", "multi_margin_loss"):
+              "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+              "triplet_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss"):
     if _name in globals():
         globals()[_name] = autocast_op("fp32")(globals()[_name])
