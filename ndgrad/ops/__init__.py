@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
-from . import construct, counting, decomp, elementwise, indexing, inplace, linalg, reduction, shape, special  # noqa: F401
+from . import complex, construct, counting, decomp, elementwise, indexing, inplace, linalg, reduction, shape, special  # noqa: F401
 from ._core import REGISTRY
 from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq,
                           floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)

@@ -1249,4 +1249,78 @@ row("linalg.solve_ex", fixed(lambda d, r: [((_wellcond((3, 3), d[0], r), make_ar
 row("linalg.diagonal", gen([((3, 4),), ((2, 3, 3),)], [((), {}), ((), {"offset": 1})]),
     lambda a, offset=0: np.diagonal(a, offset, -2, -1), dtypes=NUM)
 
+# ---------------------------------------------------------------------------
+# complex construction and views (ndgrad/ops/complex.py); torch.fft (ndgrad/ops/spectral.py, ndgrad/fft.py)
+# Transforms return (complex result, its real view): the first checks dtype and values, the
+# second gives gradcheck real outputs. Complex inputs are built from two real arrays.
+# ---------------------------------------------------------------------------
+row("complex", gen([((2, 3), (2, 3)), ((3,), (2, 1))]), lambda a, b: a + 1j * b)
+row("polar", gen([((2, 3), (2, 3)), ((3,), (2, 1))], domain=(0.2, 2)), lambda a, b: a * np.exp(1j * b))
+row("view_as_real", gen([((2, 3), (2, 3)), ((), ())]), lambda a, b: np.stack([a, b], -1),
+    call=lambda L, a, b: L.view_as_real(L.complex(a, b)))
+row("view_as_complex", gen([((2, 3, 2),), ((2,),)]), lambda a: (a[..., 0] + 1j * a[..., 1], 2 * a),
+    call=lambda L, a: (L.view_as_complex(a), L.view_as_real(L.view_as_complex(a) * 2)))
+for _n in ("resolve_conj", "resolve_neg", "conj_physical"):
+    row(_n, fixed(_complex_sample), np.conj if _n == "conj_physical" else (lambda a: a), dtypes=("complex64",))
+row("is_conj", gen([((2,),)]), lambda a: False)
+
+
+def _spec(L: Any, out: Any) -> tuple:
+    return (out, L.view_as_real(out.resolve_conj())) if out.is_complex() else (out,)
+
+
+def _np_spec(out: np.ndarray) -> tuple:
+    return (out, np.stack([out.real, out.imag], -1)) if np.iscomplexobj(out) else (out,)
+
+
+def _fft_row(name: str, shapes: list, variants: list, ref: Any, complex_in: bool = False) -> None:
+    f = name.split(".")[1]
+    if complex_in:
+        call = lambda L, re, im, **k: _spec(L, getattr(L.fft, f)(L.complex(re, im), **k))  # noqa: E731
+        nref = None if ref is None else (lambda re, im, **k: _np_spec(ref(re + 1j * im, **k)))
+        shapes = [(s, s) for (s,) in shapes]
+    else:
+        call = lambda L, a, **k: _spec(L, getattr(L.fft, f)(a, **k))  # noqa: E731
+        nref = None if ref is None else (lambda a, **k: _np_spec(ref(a, **k)))
+    row(name, gen(shapes, variants), nref, call=call, variant="complex" if complex_in else "", rtol=1e-4,
+        atol=1e-5)
+
+
+def _np1(fn: Any) -> Any:
+    return lambda a, n=None, dim=-1, norm=None: fn(a, n=n, axis=dim, norm=norm)
+
+
+def _npn(fn: Any) -> Any:
+    return lambda a, s=None, dim=None, norm=None: fn(a, s=s, axes=dim, norm=norm)
+
+
+_V1 = [((), {}), ((), {"n": 6}), ((), {"n": 3, "dim": 0, "norm": "ortho"}), ((), {"norm": "forward"})]
+_VN = [((), {}), ((), {"s": (2, 6)}), ((), {"dim": (0,), "norm": "ortho"}), ((), {"s": (4, 3), "dim": (1, 0)})]
+_S1 = [((8,),), ((3, 5),)]
+_SN = [((3, 5),), ((2, 3, 4),)]
+for _n, _f in (("fft", np.fft.fft), ("ifft", np.fft.ifft), ("rfft", np.fft.rfft), ("ihfft", np.fft.ihfft)):
+    _fft_row("fft." + _n, _S1, _V1, _np1(_f))
+for _n, _f in (("fft", np.fft.fft), ("ifft", np.fft.ifft), ("irfft", np.fft.irfft), ("hfft", np.fft.hfft)):
+    _fft_row("fft." + _n, _S1, _V1, _np1(_f), complex_in=True)
+for _n, _f in (("fftn", np.fft.fftn), ("ifftn", np.fft.ifftn), ("rfftn", np.fft.rfftn), ("ihfftn", None)):
+    _fft_row("fft." + _n, _SN, _VN, _npn(_f) if _f else None)
+for _n, _f in (("fftn", np.fft.fftn), ("ifftn", np.fft.ifftn), ("irfftn", np.fft.irfftn), ("hfftn", None)):
+    _fft_row("fft." + _n, _SN, _VN, _npn(_f) if _f else None, complex_in=True)
+for _n, _f in (("fft2", np.fft.fft2), ("ifft2", np.fft.ifft2), ("rfft2", np.fft.rfft2), ("ihfft2", None)):
+    _fft_row("fft." + _n, [((3, 4),), ((2, 3, 4),)], [((), {}), ((), {"s": (4, 6), "norm": "ortho"})],
+             (lambda a, s=None, norm=None, _f=_f: _f(a, s=s, norm=norm)) if _f else None)
+for _n, _f in (("irfft2", np.fft.irfft2), ("hfft2", None)):
+    _fft_row("fft." + _n, [((3, 4),), ((2, 3, 4),)], [((), {}), ((), {"s": (4, 6), "norm": "ortho"})],
+             (lambda a, s=None, norm=None, _f=_f: _f(a, s=s, norm=norm)) if _f else None, complex_in=True)
+row("fft.fft", gen([((6,),)]), lambda a: np.fft.fft(a.astype(np.float32)), dtypes=("int64",), variant="int",
+    call=lambda L, a: L.fft.fft(a))
+for _n, _f in (("fftfreq", np.fft.fftfreq), ("rfftfreq", np.fft.rfftfreq)):
+    row("fft." + _n, fixed(((5,), {}), ((6, 0.5), {}), ((4,), {"dtype": "float64"}), ((1,), {})),
+        lambda n, d=1.0, dtype=None, _f=_f: _f(n, d).astype(dtype or np.float32), dtypes=("float32",),
+        call=lambda L, *a, _n=_n, **k: getattr(L.fft, _n)(*a, **{kk: getattr(L, v) for kk, v in k.items()}))
+for _n, _f in (("fftshift", np.fft.fftshift), ("ifftshift", np.fft.ifftshift)):
+    row("fft." + _n, gen([((5,),), ((4, 5),)], lambda s: [((), {}), ((), {"dim": (0,)})] + (
+        [((), {"dim": 1})] if len(s[0]) == 2 else [])), lambda a, dim=None, _f=_f: _f(a, axes=dim),
+        dtypes=FLOAT + ("int64",))
+
 _ = field
