@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_min, _check_sparse_free, _effective_grad,
-                        _grad_array, _rv, _scalar_state, _hyper, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_min, _decayed_grad, _ema_sq_, _hyper,
+                        _rv, _scalar_state, _zeros_like)
 
 __all__ = ["Adadelta"]
 
@@ -30,27 +30,19 @@ class Adadelta(Optimizer):
                         foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar_state()
+        state["square_avg"] = _zeros_like(p)
+        state["acc_delta"] = _zeros_like(p)
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
-        rho, eps, wd, maximize = group["rho"], group["eps"], group["weight_decay"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "Adadelta")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                state["square_avg"] = _zeros_like(p)
-                state["acc_delta"] = _zeros_like(p)
-            state["step"]._data += 1
-            w = _rv(p._data)
-            d = _effective_grad(self, w, _rv(_grad_array(p)), wd, maximize)
+        rho, eps = group["rho"], group["eps"]
+        for p, state, w, g in self._params_with_grad(group):
+            d = _decayed_grad(self, w, g, group, lr)
             sq, acc = _rv(state["square_avg"]._data), _rv(state["acc_delta"]._data)
             tmp, delta = self._scratch(w, 1), self._scratch(w, 2)
-            sq *= rho
-            np.multiply(d, 1 - rho, out=tmp)
-            tmp *= d
-            sq += tmp
+            _ema_sq_(sq, d, rho, tmp)
             # delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * grad
             np.add(sq, eps, out=tmp)
             np.sqrt(tmp, out=tmp)
@@ -58,10 +50,7 @@ class Adadelta(Optimizer):
             np.sqrt(delta, out=delta)
             delta /= tmp
             delta *= d
-            acc *= rho
-            np.multiply(delta, 1 - rho, out=tmp)
-            tmp *= delta
-            acc += tmp
+            _ema_sq_(acc, delta, rho, tmp)
             delta *= lr
             w -= delta
-            _bump(p, state["step"], state["square_avg"], state["acc_delta"])
+            _bump(p, state["square_avg"], state["acc_delta"])

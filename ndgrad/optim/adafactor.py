@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _alias
 from .._tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_sparse_free, _grad_array, _hyper, _lerp_, _scalar_state
+from .optimizer import Optimizer, _bump, _hyper, _lerp_, _scalar_state, _zeros_like
 
 __all__ = ["Adafactor"]
 
@@ -44,35 +44,31 @@ class Adafactor(Optimizer):
                         maximize=maximize)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        if p.is_complex():
+            raise RuntimeError("Adafactor does not support complex parameters")
+        shape, dt = p._data.shape, p._data.dtype
+        state["step"] = _scalar_state()
+        if len(shape) > 1:
+            state["row_var"] = Tensor._make(np.zeros(shape[:-1] + (1,), dt), p._dtype)
+            state["col_var"] = Tensor._make(np.zeros(shape[:-2] + (1, shape[-1]), dt), p._dtype)
+        else:
+            state["variance"] = _zeros_like(p)
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
         eps1, eps2 = group["eps"]
-        d, wd, maximize, decay = group["d"], group["weight_decay"], group["maximize"], group["beta2_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
+        d, wd, decay = group["d"], group["weight_decay"], group["beta2_decay"]
+        for p, state, w, g in self._params_with_grad(group):
             if p.is_complex():
                 raise RuntimeError("Adafactor does not support complex parameters")
-            _check_sparse_free(p, "Adafactor")
-            g = _grad_array(p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                if g.ndim > 1:
-                    state["row_var"] = Tensor._make(np.zeros(g.shape[:-1] + (1,), g.dtype), p._dtype)
-                    state["col_var"] = Tensor._make(np.zeros(g.shape[:-2] + (1, g.shape[-1]), g.dtype), p._dtype)
-                else:
-                    state["variance"] = Tensor._make(np.zeros(g.shape, g.dtype), p._dtype)
-            if maximize:
+            if group["maximize"]:
                 g = -g
             if eps1 is None:  # as in PyTorch, the first parameter's dtype fixes it for the rest of the group
-                eps1 = float(np.finfo(p._data.dtype).eps)
-            st = state["step"]
-            st._data += 1
-            step = float(st._data)
+                eps1 = float(np.finfo(w.dtype).eps)
+            step = float(state["step"]._data)
             one_minus_beta2 = step ** decay
             rho = min(lr, 1 / (step ** 0.5))
-            w = p._data
             alpha = max(eps2, float(_norm(w)) / (w.size ** 0.5)) * rho
             if wd != 0:
                 w *= 1 - lr * wd
@@ -96,7 +92,7 @@ class Adafactor(Optimizer):
             denom = max(1.0, float(_norm(upd)) / ((upd.size ** 0.5) * d))
             upd *= -alpha / denom
             w += upd
-            _bump(p, st)
+            _bump(p)
 
 
 _alias.set_module("ndgrad.optim", Adafactor)  # PyTorch reports torch.optim.Adafactor (its file is private)

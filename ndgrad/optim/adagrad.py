@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check_flags, _check_lr, _check_min, _check_sparse_free, _effective_grad,
-                        _grad_array, _hyper, _rv, _scalar_state, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_min, _decayed_grad, _hyper, _rv,
+                        _scalar_state, _zeros_like)
 
 __all__ = ["Adagrad"]
 
@@ -33,46 +33,31 @@ class Adagrad(Optimizer):
         # Adagrad creates its state eagerly, as PyTorch does
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p)
+                self._new_state(p, group, self.state[p])
 
-    def _init_state(self, p: Tensor) -> None:
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         # as in PyTorch, the constructor's initial_accumulator_value (not a group's) fills the sum, and a
         # complex parameter starts at v + vj
         v = self.defaults["initial_accumulator_value"]
-        state = self.state[p]
         state["step"] = _scalar_state()
         state["sum"] = _zeros_like(p)
         state["sum"]._data[...] = complex(v, v) if p.is_complex() else v
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
-        lr_decay = group["lr_decay"]
-        eps = group["eps"]
-        wd = group["weight_decay"]
-        maximize = group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "Adagrad")
-            state = self.state[p]
-            if len(state) == 0:  # a parameter group added after construction
-                self._init_state(p)
-            w = _rv(p._data)
-            g = _rv(_grad_array(p))
-            st = state["step"]
-            st._data += 1
-            st._version[0] += 1
-            step = float(st._data)
-            d = _effective_grad(self, w, g, wd, maximize)
+        lr_decay, eps = group["lr_decay"], group["eps"]
+        for p, state, w, g in self._params_with_grad(group):
+            step = float(state["step"]._data)
+            d = _decayed_grad(self, w, g, group, lr)
             clr = lr / (1 + (step - 1) * lr_decay)
             ssum = _rv(state["sum"]._data)
             tmp = self._scratch(w, 1)
             np.multiply(d, d, out=tmp)
             ssum += tmp
-            state["sum"]._version[0] += 1
+            _bump(state["sum"])
             np.sqrt(ssum, out=tmp)
             tmp += eps
             np.divide(d, tmp, out=tmp)
             tmp *= clr
             w -= tmp
-            p._version[0] += 1
+            _bump(p)

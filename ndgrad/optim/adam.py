@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check_betas, _check_flags, _check_lr, _check_min, _check_sparse_free,
-                        _effective_grad, _grad_array, _hyper, _lerp_, _rv, _scalar_state, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_betas, _check_flags, _check_lr, _check_min, _decayed_grad,
+                        _ema_sq_, _hyper, _lerp_, _rv, _scalar_state, _zeros_like)
 
 __all__ = ["Adam"]
 
@@ -48,56 +48,32 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar_state()
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_like(p)
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
         beta1, beta2 = (_hyper(b) for b in group["betas"])
-        eps = group["eps"]
-        wd = group["weight_decay"]
-        amsgrad = group["amsgrad"]
-        maximize = group["maximize"]
-        decoupled = group["decoupled_weight_decay"]
-        name = type(self).__name__
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, name)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                state["exp_avg"] = _zeros_like(p)
-                state["exp_avg_sq"] = _zeros_like(p)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = _zeros_like(p)
-            w = _rv(p._data)
-            g = _rv(_grad_array(p))
-            step_t = state["step"]
-            step_t._data += 1
-            step_t._version[0] += 1
-            step = float(step_t._data)
-            if wd != 0 and decoupled:
-                w *= 1 - lr * wd
-                d = _effective_grad(self, w, g, 0, maximize)
-            else:
-                d = _effective_grad(self, w, g, wd, maximize)
-            m = _rv(state["exp_avg"]._data)
-            v = _rv(state["exp_avg_sq"]._data)
+        eps, amsgrad = group["eps"], group["amsgrad"]
+        for p, state, w, g in self._params_with_grad(group):
+            step = float(state["step"]._data)
+            d = _decayed_grad(self, w, g, group, lr)
+            m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
             tmp = self._scratch(w, 1)
             _lerp_(m, d, 1 - float(beta1), tmp)  # PyTorch casts a tensor beta1 to the param's dtype here
-            v *= beta2
-            np.multiply(d, 1 - beta2, out=tmp)
-            tmp *= d
-            v += tmp
-            state["exp_avg"]._version[0] += 1
-            state["exp_avg_sq"]._version[0] += 1
-            bias_correction1 = 1 - beta1 ** step
-            bias_correction2 = 1 - beta2 ** step
-            step_size = lr / bias_correction1
-            bc2_sqrt = bias_correction2 ** 0.5
+            _ema_sq_(v, d, beta2, tmp)
+            _bump(state["exp_avg"], state["exp_avg_sq"])
+            step_size = lr / (1 - beta1 ** step)
+            bc2_sqrt = (1 - beta2 ** step) ** 0.5
             if amsgrad:
                 vmax_t = state["max_exp_avg_sq"]
                 vmax = _rv(vmax_t._data)
                 np.maximum(vmax, v, out=vmax)
-                vmax_t._version[0] += 1
+                _bump(vmax_t)
                 v = vmax
             # denom = sqrt(v) / sqrt(bc2) + eps;  param += -step_size * m / denom
             np.sqrt(v, out=tmp)
@@ -106,4 +82,4 @@ class Adam(Optimizer):
             np.divide(m, tmp, out=tmp)
             tmp *= -step_size
             w += tmp
-            p._version[0] += 1
+            _bump(p)

@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_betas, _check_flags, _check_lr, _check_min, _check_sparse_free,
-                        _effective_grad, _grad_array, _lerp_, _rv, _scalar_state, _hyper, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_betas, _check_flags, _check_lr, _check_min, _decayed_grad,
+                        _hyper, _lerp_, _rv, _scalar_state, _zeros_like)
 
 __all__ = ["Adamax"]
 
@@ -29,23 +29,17 @@ class Adamax(Optimizer):
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar_state()
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_inf"] = _zeros_like(p)
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
         beta1, beta2 = (_hyper(b) for b in group["betas"])
-        eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "Adamax")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                state["exp_avg"] = _zeros_like(p)
-                state["exp_inf"] = _zeros_like(p)
-            st = state["step"]
-            st._data += 1
-            w = _rv(p._data)
-            d = _effective_grad(self, w, _rv(_grad_array(p)), wd, maximize)
+        eps = group["eps"]
+        for p, state, w, g in self._params_with_grad(group):
+            d = _decayed_grad(self, w, g, group, lr)
             m, u = _rv(state["exp_avg"]._data), _rv(state["exp_inf"]._data)
             tmp = self._scratch(w, 1)
             _lerp_(m, d, 1 - beta1, tmp)
@@ -53,8 +47,8 @@ class Adamax(Optimizer):
             np.abs(d, out=tmp)
             tmp += eps
             np.maximum(u, tmp, out=u)
-            clr = lr / (1 - beta1 ** float(st._data))
+            clr = lr / (1 - beta1 ** float(state["step"]._data))
             np.divide(m, u, out=tmp)
             tmp *= -clr
             w += tmp
-            _bump(p, st, state["exp_avg"], state["exp_inf"])
+            _bump(p, state["exp_avg"], state["exp_inf"])

@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_min, _check_sparse_free, _effective_grad,
-                        _grad_array, _rv, _scalar_state, _hyper, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_min, _decayed_grad, _hyper, _rv,
+                        _scalar_state, _zeros_like)
 
 __all__ = ["ASGD"]
 
@@ -29,40 +29,33 @@ class ASGD(Optimizer):
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar_state()
+        state["eta"] = _scalar_state(_hyper(group["lr"]))
+        state["mu"] = _scalar_state(1.0)
+        state["ax"] = _zeros_like(p)
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
         lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
-        wd, maximize = group["weight_decay"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "ASGD")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                state["eta"] = _scalar_state(lr)
-                state["mu"] = _scalar_state(1.0)
-                state["ax"] = _zeros_like(p)
-            st, eta_t, mu_t = state["step"], state["eta"], state["mu"]
-            st._data += 1
-            w = _rv(p._data)
-            d = _effective_grad(self, w, _rv(_grad_array(p)), wd, maximize)
+        for p, state, w, g in self._params_with_grad(group):
+            eta_t, mu_t = state["eta"], state["mu"]
+            d = _decayed_grad(self, w, g, group, lr)
             eta = float(eta_t._data)   # eta and mu live in the state's (float32) precision, as in PyTorch
             w *= 1 - lambd * eta
             tmp = self._scratch(w, 1)
             np.multiply(d, -eta, out=tmp)
             w += tmp
             ax = _rv(state["ax"]._data)
-            mu = float(mu_t._data)
-            if mu != 1:
+            if float(mu_t._data) != 1:
                 np.subtract(w, ax, out=tmp)
-                tmp *= mu
+                tmp *= float(mu_t._data)
                 ax += tmp
             else:
                 ax[...] = w
-            step = float(st._data)
+            step = float(state["step"]._data)
             # PyTorch makes each new value a tensor of the default dtype before copying it into the state
             dt = D.get_default_dtype().np
             eta_t._data[...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), dtype=dt)
             mu_t._data[...] = np.asarray(1 / max(1, step - t0), dtype=dt)
-            _bump(p, st, eta_t, mu_t, state["ax"])
+            _bump(p, eta_t, mu_t, state["ax"])

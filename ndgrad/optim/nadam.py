@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_betas, _check_flags, _check_lr, _check_min, _check_sparse_free,
-                        _effective_grad, _grad_array, _lerp_, _rv, _scalar_state, _hyper, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_betas, _check_flags, _check_lr, _check_min, _decayed_grad,
+                        _ema_sq_, _hyper, _lerp_, _rv, _scalar_state, _zeros_like)
 
 __all__ = ["NAdam"]
 
@@ -34,31 +34,19 @@ class NAdam(Optimizer):
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar_state()
+        state["mu_product"] = _scalar_state(1.0)
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
         beta1, beta2 = (_hyper(b) for b in group["betas"])
-        eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-        psi, decoupled = group["momentum_decay"], group["decoupled_weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "NAdam")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                state["mu_product"] = _scalar_state(1.0)
-                state["exp_avg"] = _zeros_like(p)
-                state["exp_avg_sq"] = _zeros_like(p)
-            st, mu_prod = state["step"], state["mu_product"]
-            st._data += 1
-            step = float(st._data)
-            w = _rv(p._data)
-            g = _rv(_grad_array(p))
-            if wd != 0 and decoupled:
-                w *= 1 - lr * wd
-                d = _effective_grad(self, w, g, 0, maximize)
-            else:
-                d = _effective_grad(self, w, g, wd, maximize)
+        eps, psi = group["eps"], group["momentum_decay"]
+        for p, state, w, g in self._params_with_grad(group):
+            step, mu_prod = float(state["step"]._data), state["mu_product"]
+            d = _decayed_grad(self, w, g, group, lr)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
             mu_prod._data *= mu       # kept in the state's (float32) precision, as PyTorch does
@@ -66,10 +54,7 @@ class NAdam(Optimizer):
             m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
             tmp, denom = self._scratch(w, 1), self._scratch(w, 2)
             _lerp_(m, d, 1 - beta1, tmp)
-            v *= beta2
-            np.multiply(d, 1 - beta2, out=tmp)
-            tmp *= d
-            v += tmp
+            _ema_sq_(v, d, beta2, tmp)
             np.divide(v, 1 - beta2 ** step, out=denom)
             np.sqrt(denom, out=denom)
             denom += eps
@@ -80,4 +65,4 @@ class NAdam(Optimizer):
             np.divide(m, denom, out=tmp)
             tmp *= (-lr * mu_next) / (1.0 - prod * mu_next)
             w += tmp
-            _bump(p, st, mu_prod, state["exp_avg"], state["exp_avg_sq"])
+            _bump(p, mu_prod, state["exp_avg"], state["exp_avg_sq"])

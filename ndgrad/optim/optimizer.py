@@ -11,7 +11,7 @@ import functools
 import warnings
 from collections import OrderedDict, defaultdict
 from itertools import chain
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -317,6 +317,32 @@ class Optimizer:
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """Fill a parameter's empty state before its first update (the keys in PyTorch's order)."""
+
+    def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, dict[str, Any], np.ndarray,
+                                                                         np.ndarray]]:
+        """(p, state, w, g) for each parameter of `group` that has a gradient: w and g are the raw arrays of the
+        parameter and its gradient (complex ones as real views), the state is created by `_new_state` on first
+        use and a tensor "step" in it is advanced; sparse gradients are refused. A state left empty is not
+        stored: an update that adds entries later writes them to `self.state[p]`."""
+        name = type(self).__name__
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            _check_sparse_free(p, name)
+            state = self.state.get(p)
+            if not state:
+                state = {}
+                self._new_state(p, group, state)
+                if state:  # no empty entries: SGD without momentum keeps no state, as in PyTorch
+                    self.state[p] = state
+            step = state.get("step")
+            if isinstance(step, Tensor):
+                step._data += 1
+                _bump(step)
+            yield p, state, _rv(p._data), _rv(_grad_array(p))
+
     step = _with_step_hooks(step)
 
     # -- scratch buffers ---------------------------------------------------------
@@ -430,6 +456,24 @@ def _effective_grad(opt: Optimizer, w: np.ndarray, g: np.ndarray, weight_decay: 
     else:
         np.add(s, g, out=s)
     return s
+
+
+def _decayed_grad(opt: Optimizer, w: np.ndarray, g: np.ndarray, group: dict[str, Any], lr: Any) -> np.ndarray:
+    """The gradient with the group's weight decay and maximize applied; with decoupled_weight_decay the decay
+    shrinks the parameter instead (w *= 1 - lr * weight_decay, as AdamW)."""
+    wd = group["weight_decay"]
+    if wd != 0 and group.get("decoupled_weight_decay", False):
+        w *= 1 - lr * wd
+        wd = 0
+    return _effective_grad(opt, w, g, wd, group["maximize"])
+
+
+def _ema_sq_(v: np.ndarray, d: np.ndarray, beta: Any, tmp: np.ndarray) -> None:
+    """v <- beta * v + (1 - beta) * d * d, in place (PyTorch's mul_ then addcmul_)."""
+    v *= beta
+    np.multiply(d, 1 - beta, out=tmp)
+    tmp *= d
+    v += tmp
 
 
 def _lerp_(a: np.ndarray, b: np.ndarray, weight: float, tmp: np.ndarray) -> None:

@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_betas, _check_flags, _check_lr, _check_min, _check_sparse_free,
-                        _effective_grad, _grad_array, _lerp_, _rv, _scalar_state, _hyper, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_betas, _check_flags, _check_lr, _check_min, _decayed_grad,
+                        _ema_sq_, _hyper, _lerp_, _rv, _scalar_state, _zeros_like)
 
 __all__ = ["RAdam"]
 
@@ -32,38 +32,23 @@ class RAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar_state()
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
         beta1, beta2 = (_hyper(b) for b in group["betas"])
-        eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-        decoupled = group["decoupled_weight_decay"]
+        eps = group["eps"]
         rho_inf = 2 / (1 - beta2) - 1
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "RAdam")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                state["exp_avg"] = _zeros_like(p)
-                state["exp_avg_sq"] = _zeros_like(p)
-            st = state["step"]
-            st._data += 1
-            step = float(st._data)
-            w = _rv(p._data)
-            g = _rv(_grad_array(p))
-            if wd != 0 and decoupled:
-                w *= 1 - lr * wd
-                d = _effective_grad(self, w, g, 0, maximize)
-            else:
-                d = _effective_grad(self, w, g, wd, maximize)
+        for p, state, w, g in self._params_with_grad(group):
+            step = float(state["step"]._data)
+            d = _decayed_grad(self, w, g, group, lr)
             m, v = _rv(state["exp_avg"]._data), _rv(state["exp_avg_sq"]._data)
             tmp, upd = self._scratch(w, 1), self._scratch(w, 2)
             _lerp_(m, d, 1 - beta1, tmp)
-            v *= beta2
-            np.multiply(d, 1 - beta2, out=tmp)
-            tmp *= d
-            v += tmp
+            _ema_sq_(v, d, beta2, tmp)
             bc1, bc2 = 1 - beta1 ** step, 1 - beta2 ** step
             np.divide(m, bc1, out=upd)
             upd *= lr
@@ -76,4 +61,4 @@ class RAdam(Optimizer):
                 upd *= tmp
                 upd *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
             w -= upd
-            _bump(p, st, state["exp_avg"], state["exp_avg_sq"])
+            _bump(p, state["exp_avg"], state["exp_avg_sq"])

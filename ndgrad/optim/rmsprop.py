@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check_flags, _check_lr, _check_min, _check_sparse_free, _effective_grad,
-                        _grad_array, _hyper, _lerp_, _rv, _scalar_state, _zeros_like)
+from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_min, _decayed_grad, _ema_sq_, _hyper,
+                        _lerp_, _rv, _scalar_state, _zeros_like)
 
 __all__ = ["RMSprop"]
 
@@ -31,42 +31,27 @@ class RMSprop(Optimizer):
                         capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar_state()
+        state["square_avg"] = _zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_like(p)
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
-        alpha = group["alpha"]
-        eps = group["eps"]
-        wd = group["weight_decay"]
-        momentum = group["momentum"]
-        centered = group["centered"]
-        maximize = group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "RMSprop")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                state["square_avg"] = _zeros_like(p)
-                if momentum > 0:
-                    state["momentum_buffer"] = _zeros_like(p)
-                if centered:
-                    state["grad_avg"] = _zeros_like(p)
-            w = _rv(p._data)
-            g = _rv(_grad_array(p))
-            state["step"]._data += 1
-            state["step"]._version[0] += 1
-            d = _effective_grad(self, w, g, wd, maximize)
+        alpha, eps, momentum, centered = group["alpha"], group["eps"], group["momentum"], group["centered"]
+        for p, state, w, g in self._params_with_grad(group):
+            d = _decayed_grad(self, w, g, group, lr)
             sq = _rv(state["square_avg"]._data)
             tmp = self._scratch(w, 1)
-            sq *= alpha
-            np.multiply(d, 1 - alpha, out=tmp)
-            tmp *= d
-            sq += tmp
-            state["square_avg"]._version[0] += 1
+            _ema_sq_(sq, d, alpha, tmp)
+            _bump(state["square_avg"])
             if centered:
                 ga = _rv(state["grad_avg"]._data)
                 _lerp_(ga, d, 1 - alpha, tmp)
-                state["grad_avg"]._version[0] += 1
+                _bump(state["grad_avg"])
                 # avg = sqrt(square_avg - grad_avg^2)
                 np.multiply(ga, ga, out=tmp)
                 np.subtract(sq, tmp, out=tmp)
@@ -80,9 +65,9 @@ class RMSprop(Optimizer):
                 b = _rv(buf._data)
                 b *= momentum
                 b += tmp
-                buf._version[0] += 1
+                _bump(buf)
                 np.multiply(b, lr, out=tmp)
             else:
                 tmp *= lr
             w -= tmp
-            p._version[0] += 1
+            _bump(p)

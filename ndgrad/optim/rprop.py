@@ -6,8 +6,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_sparse_free, _effective_grad, _grad_array,
-                        _rv, _scalar_state, _hyper, _zeros_like)
+from .optimizer import Optimizer, _bump, _check_flags, _check_lr, _effective_grad, _hyper, _rv, _scalar_state, \
+    _zeros_like
 
 __all__ = ["Rprop"]
 
@@ -29,24 +29,18 @@ class Rprop(Optimizer):
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
+    def _new_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr = _hyper(group["lr"])
+        state["step"] = _scalar_state()
+        state["prev"] = _zeros_like(p)
+        state["step_size"] = _zeros_like(p)
+        state["step_size"]._data[...] = complex(lr, lr) if p.is_complex() else lr
+
     def _update_group(self, group: dict[str, Any]) -> None:
         etaminus, etaplus = group["etas"]
         smin, smax = group["step_sizes"]
-        maximize = group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "Rprop")
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state()
-                state["prev"] = _zeros_like(p)
-                state["step_size"] = _zeros_like(p)
-                lr = _hyper(group["lr"])
-                state["step_size"]._data[...] = complex(lr, lr) if p.is_complex() else lr
-            state["step"]._data += 1
-            w = _rv(p._data)
-            d = _effective_grad(self, w, _rv(_grad_array(p)), 0, maximize)
+        for p, state, w, g in self._params_with_grad(group):
+            d = _effective_grad(self, w, g, 0, group["maximize"])
             prev, size = _rv(state["prev"]._data), _rv(state["step_size"]._data)
             factor = self._scratch(w, 1)
             np.multiply(d, prev, out=factor)
@@ -63,4 +57,4 @@ class Rprop(Optimizer):
             np.sign(prev, out=factor)
             factor *= size
             w -= factor
-            _bump(p, state["step"], state["prev"], state["step_size"])
+            _bump(p, state["prev"], state["step_size"])

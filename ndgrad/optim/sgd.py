@@ -6,7 +6,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_flags, _check_sparse_free, _effective_grad, _grad_array, _hyper
+from .optimizer import Optimizer, _bump, _check_flags, _decayed_grad, _hyper, _rv, _zeros_like
 
 __all__ = ["SGD"]
 
@@ -36,26 +36,17 @@ class SGD(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = _hyper(group["lr"])
-        momentum = group["momentum"]
-        dampening = group["dampening"]
-        wd = group["weight_decay"]
-        nesterov = group["nesterov"]
-        maximize = group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _check_sparse_free(p, "SGD")
-            w = p._data
-            g = _grad_array(p)
-            d = _effective_grad(self, w, g, wd, maximize)
+        momentum, dampening, nesterov = group["momentum"], group["dampening"], group["nesterov"]
+        for p, state, w, g in self._params_with_grad(group):
+            d = _decayed_grad(self, w, g, group, lr)
             if momentum != 0:
-                state = self.state[p]
                 buf_t = state.get("momentum_buffer")
-                if buf_t is None:
-                    buf_t = state["momentum_buffer"] = Tensor._make(np.array(d, copy=True), p._dtype)
-                    buf = buf_t._data
+                if buf_t is None:  # the first step's buffer is the gradient itself
+                    buf_t = self.state[p]["momentum_buffer"] = _zeros_like(p)
+                    buf = _rv(buf_t._data)
+                    buf[...] = d
                 else:
-                    buf = buf_t._data
+                    buf = _rv(buf_t._data)
                     buf *= momentum
                     if dampening == 0:
                         buf += d
@@ -63,7 +54,7 @@ class SGD(Optimizer):
                         s = self._scratch(w, 1)
                         np.multiply(d, 1 - dampening, out=s)
                         buf += s
-                    buf_t._version[0] += 1
+                    _bump(buf_t)
                 if nesterov:
                     s = self._scratch(w, 1)
                     np.multiply(buf, momentum, out=s)
@@ -77,4 +68,4 @@ class SGD(Optimizer):
             else:
                 s *= lr
             w -= s
-            p._version[0] += 1
+            _bump(p)
