@@ -11,9 +11,9 @@ ever imported, called or given attributes other than those, so a hostile file ca
 fail to load but cannot execute anything.
 
 Differences from PyTorch, on purpose:
-- `load(..., weights_only=False)` is refused: ndgrad never runs arbitrary pickles.
-  Checkpoints of whole modules (`torch.save(model)`) therefore do not load; save and
-  load `state_dict()`s instead.
+- `load(..., weights_only=False)` runs the pickle with Python's unpickler (explicit opt-in, as
+  in PyTorch), mapping `torch.*` classes to `ndgrad.*`; `save` of objects beyond weights
+  (modules, NumPy arrays, custom classes) uses Python's pickler, still in PyTorch's format.
 - Dtypes ndgrad lacks (uint16/32/64, float8 ...) raise (bfloat16 loads as bfloat16).
 - Every tensor loads on the CPU: `map_location` may be omitted, be "cpu", a CPU
   device, a dict of locations to "cpu", or a callable returning the storage it gets.
@@ -38,7 +38,8 @@ import numpy as np
 
 from . import _dtype as D
 
-__all__ = ["save", "load", "DEFAULT_PROTOCOL"]
+__all__ = ["save", "load", "DEFAULT_PROTOCOL", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
+           "safe_globals"]
 
 DEFAULT_PROTOCOL = 2
 
@@ -209,6 +210,10 @@ def _collect_tensors(obj: Any, tensor_cls: type) -> list:
     return found
 
 
+class _NotWeights(Exception):
+    """Raised by _PickleWriter for an object beyond weights: save falls back to Python's pickler."""
+
+
 class _PickleWriter:
     """Emit a protocol-2 pickle for the object kinds PyTorch's weights-only loader reads.
 
@@ -348,13 +353,8 @@ class _PickleWriter:
             self._batched(list(x), b"e")
             self.out += b"\x85R"
             self._put(id(x), x)
-        elif isinstance(x, np.ndarray):
-            raise TypeError("ndgrad.save: cannot save a numpy.ndarray (torch.load(weights_only=True) "
-                            "refuses them); convert it with ndgrad.from_numpy first")
         else:
-            raise TypeError(f"ndgrad.save: cannot save an object of type {type(x).__module__}."
-                            f"{type(x).__qualname__}; checkpoints hold tensors, numbers, strings, None, "
-                            "and dict/OrderedDict/list/tuple/set of them (save a module's state_dict())")
+            raise _NotWeights(type(x).__qualname__)
 
     def _batched(self, items: list, op: bytes) -> None:
         """APPENDS (op e) of items or SETITEMS (op u) of (key, value) pairs, 1000 at a time."""
@@ -470,11 +470,13 @@ def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int 
          _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:
     """Save `obj` to `f` (a path or a writable binary file) in PyTorch's zip checkpoint format.
 
-    `obj` may hold tensors (and `nn.Parameter`s), numbers, strings, bytes, None, dtypes,
-    devices, `Size`s and dict / OrderedDict / list / tuple / set of those: what
-    `torch.load(f, weights_only=True)` reads back.  Tensors viewing the same memory are
-    written once and load as views of one storage again.  Anything else raises TypeError
-    before a byte is written.  The pickle is always protocol 2.
+    Weights (tensors, Parameters, numbers, strings, bytes, None, dtypes, devices, `Size`s and
+    dict / OrderedDict / list / tuple / set of those) are written by ndgrad's own pickle writer:
+    what `torch.load(f, weights_only=True)` reads back.  Any other picklable object (a module,
+    NumPy arrays, custom classes) is written with Python's pickler, tensors still in PyTorch's
+    layout, so it loads with `load(f, weights_only=False)` (and in PyTorch where its classes
+    exist there).  Tensors viewing the same memory are written once and load as views of one
+    storage again.  Nothing is written when pickling fails.  The pickle is always protocol 2.
     """
     if pickle_module is not None:
         raise ValueError("ndgrad.save writes its own pickle stream; pickle_module is not supported")
@@ -485,11 +487,14 @@ def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int 
     tensor_cls = _tensor_cls()
     tensors = _collect_tensors(obj, tensor_cls)
     writer = _PickleWriter(_plan_storages(tensors), tensor_cls)
-    writer.save(obj)
-    writer.out += b"."  # STOP
-    pkl = bytes(writer.out)
+    try:
+        writer.save(obj)
+        writer.out += b"."  # STOP
+        pkl, storages = bytes(writer.out), writer.storages
+    except _NotWeights:  # modules, NumPy arrays, custom classes: Python's pickler, same format
+        pkl, storages = _pickle_full(obj)
 
-    crcs = [zlib.crc32(memoryview(st.data)) for st in writer.storages]
+    crcs = [zlib.crc32(memoryview(st.data)) for st in storages]
     digest = hashlib.sha256(pkl + struct.pack(f"<{len(crcs)}Q", *crcs))
     serial_id = str(int.from_bytes(digest.digest()[:16], "big")).zfill(40)[-40:]
 
@@ -500,7 +505,7 @@ def save(obj: Any, f: FileLike, pickle_module: Any = None, pickle_protocol: int 
         z.add("archive/.storage_alignment", str(_ALIGN).encode())
         if not _disable_byteorder_record:
             z.add("archive/byteorder", sys.byteorder.encode())
-        for st, crc in zip(writer.storages, crcs):
+        for st, crc in zip(storages, crcs):
             z.add(f"archive/data/{st.key}", st.data, crc)
         z.add("archive/version", b"3\n")
         z.add("archive/.data/serialization_id", serial_id.encode())
@@ -728,10 +733,90 @@ def _find_global(module: str, name: str) -> Any:
         if name in _FOREIGN_DTYPES or name.endswith("Storage"):
             raise pickle.UnpicklingError(
                 f"the checkpoint holds torch.{name} data, a dtype ndgrad does not support")
+    allowed = _allowlisted(module, name)
+    if allowed is not None:
+        return allowed
+    g = f"{module}.{name}"
     raise pickle.UnpicklingError(
-        f"refusing to load: the checkpoint references the global '{module}.{name}', which is not a "
-        "tensor, a container or a number. ndgrad.load only reads weights (the equivalent of "
-        "torch.load(weights_only=True)) and never runs code from a file")
+        f"Weights only load failed: refusing to load the global '{g}', which is not a tensor, a container or "
+        "a number. Re-running ndgrad.load with weights_only=False will likely succeed, but it runs code named "
+        "by the file: do it only if you trust its source.\n"
+        f"WeightsUnpickler error: Unsupported global: GLOBAL {g} was not an allowed global by default. Please "
+        f"use `torch.serialization.add_safe_globals([{g}])` or the `torch.serialization.safe_globals([{g}])` "
+        "context manager to allowlist this global if you trust this class/function.")
+
+
+# ---------------------------------------------------------------------------
+# the allowlist of the safe loader (torch.serialization.add_safe_globals)
+# ---------------------------------------------------------------------------
+_SAFE_GLOBALS: list = []
+
+
+def _entry(g: Any) -> tuple[Any, str]:
+    if isinstance(g, tuple):
+        if len(g) != 2 or not isinstance(g[1], str):
+            raise ValueError("Expected tuple of (global, str of callable full path)")
+        return g[0], g[1]
+    return g, f"{getattr(g, '__module__', '')}.{getattr(g, '__qualname__', getattr(g, '__name__', ''))}"
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Allow `load(weights_only=True)` to use these classes/functions (or (object, "module.name") pairs)."""
+    for g in safe_globals:
+        _entry(g)
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """The user's allowlist for the safe loader."""
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals() -> None:
+    """Empty the safe loader's allowlist."""
+    _SAFE_GLOBALS.clear()
+
+
+class safe_globals:  # noqa: N801 - PyTorch's name
+    """Context manager: the given globals are allowlisted inside the block only."""
+
+    def __init__(self, safe_globals: list) -> None:
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self) -> None:
+        self._before = list(_SAFE_GLOBALS)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc: Any) -> None:
+        _SAFE_GLOBALS[:] = self._before
+
+
+def _allowlisted(module: str, name: str) -> Any:
+    full = f"{module}.{name}"
+    for g in _SAFE_GLOBALS:
+        obj, path = _entry(g)
+        if path == full:
+            return obj
+    return None
+
+
+def _is_allowlisted(obj: Any) -> bool:
+    return any(_entry(g)[0] is obj for g in _SAFE_GLOBALS)
+
+
+def _build(target: Any, state: Any) -> None:
+    """BUILD on an allowlisted object: its __setstate__, else its __dict__ (and slots) from `state`."""
+    setstate = getattr(type(target), "__setstate__", None)
+    if setstate is not None and setstate is not getattr(object, "__setstate__", None):
+        target.__setstate__(state)
+        return
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        target.__dict__.update(state)
+    for k, v in (slots or {}).items():
+        setattr(target, k, v)
 
 
 def _unpickle(source: bytes | IO[bytes], persistent_load: Callable[[Any], Any]) -> Any:
@@ -836,9 +921,18 @@ def _unpickle(source: bytes | IO[bytes], persistent_load: Callable[[Any], Any]) 
             elif name == "REDUCE":
                 args = stack.pop()
                 fn = stack.pop()
-                if id(fn) not in _REDUCIBLE or not isinstance(args, tuple):
+                if (id(fn) not in _REDUCIBLE and not _is_allowlisted(fn)) or not isinstance(args, tuple):
                     raise pickle.UnpicklingError(f"refusing to call {fn!r}: not an allowed constructor")
                 stack.append(fn(*args))
+            elif name == "NEWOBJ":
+                args = stack.pop()
+                cls = stack.pop()
+                if not isinstance(cls, type) or not _is_allowlisted(cls) or not isinstance(args, tuple):
+                    raise pickle.UnpicklingError(f"refusing to create {cls!r}: not an allowlisted class "
+                                                 "(see torch.serialization.add_safe_globals)")
+                stack.append(cls.__new__(cls, *args))
+            elif name == "BUILD" and _is_allowlisted(type(stack[-2])):
+                _build(stack[-2], stack.pop())
             elif name == "BUILD":
                 state = stack.pop()
                 target = stack[-1]
@@ -1000,7 +1094,7 @@ def _load_zip(zf: zipfile.ZipFile, fp: IO[bytes], path: str | None, mmap: bool, 
             raise pickle.UnpicklingError(f"storage data/{key} is shorter than its header says")
         return _StorageRef(st, None, numel)
 
-    return _unpickle(pkl, persistent_load)
+    return (_unpickle_full if "full" in notes else _unpickle)(pkl, persistent_load)
 
 
 def _mapped_record(zf: zipfile.ZipFile, info: zipfile.ZipInfo, whole: np.ndarray) -> np.ndarray:
@@ -1058,7 +1152,7 @@ def _load_legacy(f: IO[bytes], map_check: Callable, notes: set) -> Any:
         return _StorageRef(st, name, n, off)
 
     # Tensors are built as views of zero-filled storages whose bytes follow the pickle.
-    result = _unpickle(f, persistent_load)
+    result = (_unpickle_full if "full" in notes else _unpickle)(f, persistent_load)
     keys = _unpickle(f, no_pid)
     if not isinstance(keys, list):
         raise RuntimeError("ndgrad.load: corrupted legacy checkpoint (storage key list)")
@@ -1098,22 +1192,21 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
     call a function, raises `pickle.UnpicklingError` before anything runs.  A damaged
     file (truncated, bad CRC, storage too short) raises RuntimeError.
 
-    weights_only=False is refused (ValueError): ndgrad never executes pickled code.
+    weights_only=False (an explicit opt-in, as in PyTorch) unpickles anything, running the code the
+    file names: only for trusted files. Classes pickled by PyTorch as `torch.<path>` resolve to
+    `ndgrad.<path>` (a `torch.nn.Linear` loads as `ndgrad.nn.Linear`). With weights_only=True,
+    globals allowlisted by `add_safe_globals` / `safe_globals` are constructed as well.
     map_location: None, "cpu", a CPU device, a {location: "cpu"} dict, or a callable
     returning the storage it gets; every tensor loads on the CPU.  mmap=True (path only)
     maps storages from the file copy-on-write instead of reading them (no CRC check).
     """
-    if weights_only is False:
-        raise ValueError("ndgrad.load only supports weights_only=True: it never runs code from a pickle. "
-                         "Files that need weights_only=False in PyTorch (e.g. torch.save(model)) cannot be "
-                         "loaded; save the model's state_dict() instead")
     if pickle_module is not None:
         raise ValueError("ndgrad.load uses its own restricted unpickler; pickle_module is not supported")
     unknown = set(pickle_load_args) - {"encoding"}
     if unknown:
         raise TypeError(f"ndgrad.load got unexpected keyword arguments {sorted(unknown)}")
     map_check = _map_check(map_location)
-    notes: set = set()
+    notes: set = set() if weights_only is not False else {"full"}
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         with open(path, "rb") as fp:
@@ -1154,3 +1247,155 @@ def _load_file(fp: IO[bytes], path: str | None, mmap: bool, map_check: Callable,
             raise RuntimeError(f"ndgrad.load: the legacy checkpoint is truncated or corrupted ({e})") from None
     raise RuntimeError("ndgrad.load: the file is not a PyTorch checkpoint (no zip archive and no legacy "
                        "header; it may be truncated or corrupted)")
+
+
+# ===========================================================================
+# whole objects: Python's pickler and unpickler, in PyTorch's format
+# ===========================================================================
+class _FullUnpickler(pickle.Unpickler):
+    """The weights_only=False loader: any global may be named (and its code runs), tensors and
+    storages are rebuilt as in the safe loader, and `torch.<path>` names resolve to `ndgrad.<path>`."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        fn = _CALLABLES.get(({"__builtin__": "builtins"}.get(module, module), name))
+        if fn is not None:
+            return fn
+        if module == "torch" or module.startswith("torch."):
+            return _torch_name(module, name)
+        return super().find_class(module, name)
+
+
+def _torch_name(module: str, name: str) -> Any:
+    if module in ("torch", "torch.storage"):
+        try:
+            return _find_global(module, name)  # storage types and dtypes
+        except pickle.UnpicklingError:
+            pass
+    import importlib
+    target = "ndgrad" + module[len("torch"):]
+    try:
+        obj: Any = importlib.import_module(target)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        return obj
+    except (ImportError, AttributeError):
+        pass
+    import ndgrad
+    for space in (ndgrad.nn, ndgrad):  # a class PyTorch keeps in another file than ndgrad does
+        obj = getattr(space, name, None)
+        if isinstance(obj, type):
+            return obj
+    raise pickle.UnpicklingError(f"the checkpoint needs {module}.{name}: ndgrad does not implement "
+                                 f"torch.{module[len('torch.'):] + '.' if '.' in module else ''}{name} yet")
+
+
+def _unpickle_full(source: bytes | IO[bytes], persistent_load: Callable[[Any], Any]) -> Any:
+    up = _FullUnpickler(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
+    up.persistent_load = persistent_load  # type: ignore[method-assign]
+    return up.load()
+
+
+class _Global:
+    """A name written into the pickle as a GLOBAL without importing it (`torch._utils._rebuild_tensor_v2`)."""
+
+    _cache: dict = {}
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+        self.__name__ = name
+
+    def __call__(self, *args: Any) -> Any:  # pragma: no cover - only ever written, never called
+        raise TypeError(f"{self.module}.{self.name} is a name in a checkpoint")
+
+    @classmethod
+    def of(cls, module: str, name: str) -> "_Global":
+        g = cls._cache.get((module, name))
+        if g is None:
+            g = cls._cache[(module, name)] = cls(module, name)
+        return g
+
+
+class _AsTensor:
+    """A Parameter's data, pickled as the plain tensor PyTorch's _rebuild_parameter expects."""
+
+    def __init__(self, t: Any) -> None:
+        self.t = t
+
+
+class _FullPickler(pickle._Pickler):  # type: ignore[name-defined] - the Python pickler lets save() be extended
+    """Python's pickler for any object, writing tensors, dtypes, devices and Sizes as PyTorch does."""
+
+    def __init__(self, fp: IO[bytes], plans: dict | None) -> None:
+        super().__init__(fp, protocol=2)
+        self.plans = plans  # None: a first pass that only collects the tensors
+        self.found: list = []
+        self.storages: list[_StoragePlan] = []
+        self.keep: list = []
+        from ._backend import device
+        from ._tensor import Size
+        self.tensor_cls, self.param_cls, self.size_cls, self.device_cls = \
+            _tensor_cls(), _parameter_cls(), Size, device
+
+    def save(self, obj: Any, save_persistent_id: bool = True) -> None:
+        if type(obj) is _Global:
+            memo = self.memo.get(id(obj))
+            if memo is not None:
+                self.write(self.get(memo[0]))
+                return
+            self.write(b"c" + obj.module.encode() + b"\n" + obj.name.encode() + b"\n")
+            self.memoize(obj)
+            return
+        if isinstance(obj, D.dtype):
+            return self.save(_Global.of("torch", obj.name))
+        return super().save(obj, save_persistent_id)
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is not _StoragePlan:
+            return None
+        if obj.key is None:
+            obj.key = str(len(self.storages))
+            self.storages.append(obj)
+        item = D._BY_NAME[obj.dtype_name].itemsize
+        return ("storage", _Global.of("torch", _STORAGE_OF[obj.dtype_name]), obj.key, "cpu", obj.data.size // item)
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _AsTensor):
+            return self._tensor(obj.t)
+        if isinstance(obj, self.tensor_cls):
+            if self.param_cls is not None and isinstance(obj, self.param_cls):
+                return (_Global.of("torch._utils", "_rebuild_parameter"),
+                        (self._keep(_AsTensor(obj)), obj.requires_grad, collections.OrderedDict()))
+            return self._tensor(obj)
+        if isinstance(obj, self.size_cls):
+            return (_Global.of("torch", "Size"), (tuple(int(n) for n in obj),))
+        if isinstance(obj, self.device_cls):
+            return (_Global.of("torch", "device"), (str(obj),))
+        return NotImplemented
+
+    def _keep(self, x: Any) -> Any:
+        self.keep.append(x)  # memo keys are ids: keep stand-ins alive while pickling
+        return x
+
+    def _tensor(self, t: Any) -> Any:
+        if self.plans is None:
+            self.found.append(t)
+            return (_Global.of("torch._utils", "_rebuild_tensor_v2"), ())
+        plan = self.plans[id(t)]
+        return (_Global.of("torch._utils", "_rebuild_tensor_v2"),
+                (plan.group, plan.offset, tuple(int(n) for n in plan.size), tuple(int(n) for n in plan.stride),
+                 False if isinstance(t, _AsTensor) else bool(t.requires_grad), collections.OrderedDict()))
+
+
+def _pickle_full(obj: Any) -> tuple[bytes, list]:
+    """The pickle of any object (tensors as PyTorch writes them) and the storages it refers to."""
+    first = _FullPickler(io.BytesIO(), None)
+    first.dump(obj)  # pass 1: find every tensor, so that views of one array can share a storage
+    seen, tensors = set(), []
+    for t in first.found:
+        if id(t) not in seen:
+            seen.add(id(t))
+            tensors.append(t)
+    buf = io.BytesIO()
+    second = _FullPickler(buf, _plan_storages(tensors))
+    second.dump(obj)
+    return buf.getvalue(), second.storages
