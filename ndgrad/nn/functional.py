@@ -350,6 +350,16 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
                           lambda x: _where(x > 0, x, (x.clamp(max=0) / alpha).expm1() * alpha))
 
 
+def selu_(input: Tensor) -> Tensor:
+    """In-place selu."""
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place celu."""
+    return celu(input, alpha, inplace=True)
+
+
 _SQRT1_2 = 0.7071067811865476
 _SQRT_2_PI = 0.7978845608028654
 
@@ -462,6 +472,26 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     from .._random import _rng
     slope = _rng(None).uniform(lower, upper, input._data.shape)
     return _maybe_inplace(input, inplace, lambda x: _where(x >= 0, x, x * _const(slope, x._dtype)))
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """Softmax of (logits + Gumbel noise) / tau; with hard=True a one-hot sample whose gradient is the soft one's."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    from .._creation import empty_like, zeros_like
+    gumbels = -empty_like(logits).exponential_().log()
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # ---------------------------------------------------------------------------
@@ -1427,6 +1457,80 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     return _reduce(loss, reduction)
 
 
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist temporal classification loss of (T, N, C) (or unbatched (T, C)) log-probabilities;
+    targets are (N, S) padded or all concatenated. 'mean' divides each loss by its target length."""
+    from ..ops.nn import ctc_loss_raw
+    _check_input(log_probs, "ctc_loss")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    unbatched = log_probs._data.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+        targets = targets.unsqueeze(0) if targets._data.ndim == 1 else targets
+    nll = ctc_loss_raw(log_probs, targets, input_lengths, target_lengths, blank, zero_infinity)
+    if reduction == "mean":
+        tl = np.asarray(target_lengths._data if isinstance(target_lengths, Tensor) else target_lengths,
+                        np.int64).reshape(-1)
+        return (nll / _const(np.maximum(tl, 1), nll._dtype)).mean()
+    if reduction == "sum":
+        return nll.sum()
+    return nll.squeeze(0) if unbatched else nll
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                           reduction: str = "mean") -> Tensor:
+    """Hinge loss between each target class (indices, ended by the first -1) and every other class,
+    summed and divided by the number of classes."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_input(input, "multilabel_margin_loss")
+    if target._dtype is not D.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_scalar_name(target._dtype)}")
+    if tuple(target._data.shape) != tuple(input._data.shape) or input._data.ndim > 2:
+        raise RuntimeError(f"inconsistent target size: {list(target._data.shape)} for input of size: "
+                           f"{list(input._data.shape)}")
+    x = input if input._data.ndim == 2 else input.reshape(1, -1)
+    t = target._data.reshape(x._data.shape)
+    C = x._data.shape[1]
+    if ((t < -1) | (t >= C)).any():
+        raise RuntimeError("argument #2 'target' is out of range")
+    valid = np.cumprod(t != -1, axis=1).astype(bool)  # targets up to the first -1
+    idx = np.where(valid, t, 0)
+    is_target = np.zeros(x._data.shape, bool)
+    rows, cols = np.nonzero(valid)
+    is_target[rows, t[rows, cols]] = True
+    x_t = x.gather(1, _const(idx, D.int64))  # (N, J): the score of each target
+    margins = (1 - x_t.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)  # (N, J, C)
+    w = valid[:, :, None] & ~is_target[:, None, :]
+    loss = (margins * _const(w, x._dtype)).sum((1, 2)) / C
+    if input._data.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function: Any = None, margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) with any distance function (pairwise_distance by default)."""
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
+                         "instead")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    a, p_, n = anchor.dim(), positive.dim(), negative.dim()
+    if not (a == p_ == n):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {p_}D, and negative {n}D inputs")
+    dist = distance_function if distance_function is not None else pairwise_distance
+    dp = dist(anchor, positive)
+    dn = dist(anchor, negative)
+    if swap:
+        from .. import minimum
+        dn = minimum(dn, dist(positive, negative))
+    return _reduce((margin + dp - dn).clamp_min(0), reduction)
+
+
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
                       reduction: str = "mean") -> Tensor:
@@ -1449,6 +1553,23 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 
 # ---------------------------------------------------------------------------
 # misc
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels: one keep/drop draw per (sample, channel)."""
+    _check_p(p)
+    if not training or p == 0.0 or input._data.size == 0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from .._random import _rng
+    shape = input._data.shape[:2] + (1,) * (input._data.ndim - 2)
+    keep = (_rng(None).random(shape) >= p)
+    alpha = _SELU_ALPHA * _SELU_SCALE
+    a = 1.0 / math.sqrt((alpha ** 2 * p + 1) * (1 - p))
+    keep_t = _const(keep.astype(np.float64) * a, input._dtype)
+    add_t = _const((keep - 1.0) * alpha * a + alpha * a * p, input._dtype)
+    return _maybe_inplace(input, inplace, lambda x: x * keep_t + add_t)
+
+
 # ---------------------------------------------------------------------------
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """Interleave the channels of `groups` groups (N, C, *) -> same shape."""
@@ -1457,11 +1578,15 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     return input.reshape(n, groups, c // groups, *shape[2:]).transpose(1, 2).reshape(shape)
 
 
+native_channel_shuffle = channel_shuffle
+
+
 # Under CPU autocast these run in float32, as PyTorch's autocast lists them (losses are
 # reduced in full precision even when the model computes in bfloat16).
 for _name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
               "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
               "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
-              "triplet_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss"):
+              "triplet_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+              "ctc_loss"):
     if _name in globals():
         globals()[_name] = autocast_op("fp32")(globals()[_name])

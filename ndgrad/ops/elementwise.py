@@ -1029,7 +1029,7 @@ class WhereBackward0(Node):
         return None, where(cond, g, z), where(cond, z, g)
 
 
-@register()
+@register(method=False)
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     """Elements of input where condition holds, else of other; `where(cond)` is nonzero(as_tuple)."""
     if input is None and other is None:
@@ -1053,6 +1053,15 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         n.save(condition)
         record(n, res, (condition, input, other))
     return res
+
+
+def _where_method(self: Tensor, condition: Tensor, other: Any) -> Tensor:
+    """`x.where(condition, y)`: x where condition holds, else y (the method puts self first)."""
+    return where(condition, self, other)
+
+
+_where_method.__name__ = "where"
+Tensor.where = _where_method
 
 
 @register()

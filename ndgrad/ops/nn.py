@@ -44,7 +44,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "upsample_bilinear", "scaled_dot_product_attention", "unfold", "fold", "lp_pool1d", "lp_pool2d",
            "lp_pool3d", "pixel_shuffle", "pixel_unshuffle", "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
-           "fractional_max_pool3d_with_indices", "multi_head_attention_forward"]
+           "fractional_max_pool3d_with_indices", "multi_head_attention_forward", "ctc_loss_raw", "affine_grid",
+           "grid_sample"]
 
 
 # ---------------------------------------------------------------------------
@@ -1922,6 +1923,326 @@ def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: Any, output_s
                                        _random_samples: Tensor | None = None) -> tuple:
     return _fractional_max(3, input, kernel_size, output_size, output_ratio, True, _random_samples,
                            "fractional_max_pool3d")
+
+
+# ---------------------------------------------------------------------------
+# affine_grid / grid_sample: sampling at arbitrary points, composed of differentiable ops
+# (gathers weighted by functions of the grid), so input and grid both get gradients
+# ---------------------------------------------------------------------------
+_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                  "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                  "grid_sample for details.")
+
+
+def _base_coords(n: int, align_corners: bool, dtype: Any) -> np.ndarray:
+    if align_corners:
+        return np.linspace(-1, 1, n).astype(dtype) if n > 1 else np.zeros(n, dtype)
+    return ((np.arange(n) * 2 + 1) / n - 1).astype(dtype)
+
+
+def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
+    """Sampling grid (N, *spatial, nd) of the affine maps theta (N, nd, nd+1) over an output of `size`."""
+    _check_input(theta, "affine_grid")
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    if theta._dtype.category != 2:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    given = size
+    size = [int(v) for v in size]
+    if len(size) == 4:
+        if theta.dim() != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {given}. Got "
+                             f"{theta.shape}.")
+    elif len(size) == 5:
+        if theta.dim() != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {given}. Got "
+                             f"{theta.shape}.")
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {given}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {given}")
+    sp = size[2:]
+    nd = len(sp)
+    dt = theta._data.dtype
+    axes = [_base_coords(n, align_corners, dt) for n in sp]  # D, H, W order
+    mesh = np.meshgrid(*axes, indexing="ij")
+    # base points (x, y[, z], 1): x runs along the last spatial dim
+    base = np.stack([mesh[nd - 1 - k] for k in range(nd)] + [np.ones(tuple(sp), dt)], -1).reshape(-1, nd + 1)
+    grid = _make(base, theta._dtype).matmul(theta.transpose(1, 2))  # (N, L, nd)
+    return grid.reshape(size[0], *sp, nd)
+
+
+def _reflect(c: Tensor, lo2: int, hi2: int) -> Tensor:
+    """Reflect coordinates into [lo2/2, hi2/2] (bounds given doubled, as in align_corners=False)."""
+    if lo2 == hi2:
+        return c * 0
+    lo = lo2 / 2
+    span = (hi2 - lo2) / 2
+    d = (c - lo).abs()
+    flips = (d / span).floor().detach()
+    extra = d - flips * span
+    even = _make(np.mod(flips._data, 2) == 0, D.bool)
+    from .elementwise import where
+    return where(even, extra + lo, (span + lo) - extra)
+
+
+def _grid_coord(c: Tensor, n: int, padding_mode: str, align_corners: bool, clip: bool = True) -> Tensor:
+    """Grid coordinate in [-1, 1] -> pixel coordinate of a size-n dim, with border/reflection padding."""
+    c = (c + 1) / 2 * (n - 1) if align_corners else ((c + 1) * n - 1) / 2
+    if not clip:
+        return c
+    if padding_mode == "border":
+        c = c.clamp(0, n - 1)
+    elif padding_mode == "reflection":
+        c = _reflect(c, 0, 2 * (n - 1)) if align_corners else _reflect(c, -1, 2 * n - 1)
+        c = c.clamp(0, n - 1)
+    return c
+
+
+def _pad_index(i: np.ndarray, n: int, padding_mode: str, align_corners: bool) -> np.ndarray:
+    """Integer tap positions of bicubic sampling, padded as the coordinates are."""
+    if padding_mode == "border":
+        return np.clip(i, 0, n - 1)
+    if padding_mode == "reflection":
+        f = i.astype(np.float64)
+        if align_corners:
+            span = max(n - 1, 1)
+            f = np.abs(f)
+        else:
+            span = n
+            f = np.abs(f + 0.5)
+        k = np.floor(f / span)
+        e = f - k * span
+        f = np.where(np.mod(k, 2) == 0, e, span - e)
+        if not align_corners:
+            f = f - 0.5
+        return np.clip(np.round(f), 0, n - 1).astype(np.int64)
+    return i
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:
+    """Sample input (N, C, *S) at the points of grid (N, *out, nd) given in [-1, 1] (x along the last dim)."""
+    _check_input(input, "grid_sample")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    nd = input.dim() - 2
+    if nd not in (2, 3) or grid.dim() != input.dim():
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
+                           f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    if grid.shape[-1] != nd:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension, but got grid with "
+                           f"sizes {list(grid.shape)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    if input._dtype is not grid._dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
+                           f"{_dtype_name(input).lower()} and grid has {_dtype_name(grid).lower()}")
+    if mode == "bicubic" and nd != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    N, C = input.shape[:2]
+    sp = tuple(input.shape[2:])
+    out_sp = tuple(grid.shape[1:-1])
+    L = _prod(out_sp)
+    g = grid.reshape(N, L, nd)
+    taps = []  # per spatial dim: list of (index array (N, L), weight tensor or None)
+    for i in range(nd):
+        c = g[:, :, nd - 1 - i]
+        n = sp[i]
+        if mode == "bicubic":
+            c = _grid_coord(c, n, padding_mode, align_corners, clip=False)
+            f = c.detach().floor()
+            t = c - f
+            ws = _cubic_weights_t(t)
+            base = f._data.astype(np.int64)
+            taps.append([(_pad_index(base - 1 + k, n, padding_mode, align_corners), ws[k]) for k in range(4)])
+            continue
+        c = _grid_coord(c, n, padding_mode, align_corners)
+        if mode == "nearest":
+            # weight 1 as a function of the grid: its gradient is zero, as in PyTorch
+            taps.append([(np.rint(c._data).astype(np.int64), c * 0 + 1 if c._requires_grad else None)])
+            continue
+        f = c.detach().floor()
+        t = c - f
+        i0 = f._data.astype(np.int64)
+        taps.append([(i0, 1 - t), (i0 + 1, t)])
+    flat_in = input.reshape(N, C, _prod(sp))
+    out = None
+    for combo in np.ndindex(*[len(tp) for tp in taps]):
+        idx = np.zeros((N, L), np.int64)
+        ok = np.ones((N, L), bool)
+        w = None
+        for i, k in enumerate(combo):
+            ii, wi = taps[i][k]
+            ok &= (ii >= 0) & (ii < sp[i])
+            idx = idx * sp[i] + np.clip(ii, 0, sp[i] - 1)
+            if wi is not None:
+                w = wi if w is None else w * wi
+        vals = flat_in.gather(2, _make(np.broadcast_to(idx[:, None, :], (N, C, L)).copy(), D.int64))
+        mask = _make(ok[:, None, :].astype(input._data.dtype), input._dtype)
+        term = vals * mask if w is None else vals * (w.unsqueeze(1) * mask)
+        out = term if out is None else out + term
+    return out.reshape(N, C, *out_sp)
+
+
+def _cubic_weights_t(t: Tensor) -> list:
+    """Keys' cubic convolution weights (a = -0.75) of the 4 taps around fractional offsets t (tensors)."""
+    a = -0.75
+
+    def near(d: Tensor) -> Tensor:  # |d| <= 1
+        return ((d * (a + 2) - (a + 3)) * d * d) + 1
+
+    def far(d: Tensor) -> Tensor:  # 1 < |d| < 2
+        return ((d * a - 5 * a) * d + 8 * a) * d - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+# ---------------------------------------------------------------------------
+# connectionist temporal classification: log-space forward-backward over the blank-extended
+# targets, vectorised over the batch (one Python step per time step)
+# ---------------------------------------------------------------------------
+class CtcLossBackward0(Node):
+    """Gradient of the per-sample CTC loss. It is PyTorch's formula exp(lp) - posterior occupancy,
+    which is the true gradient only through a log_softmax (where both agree); used for equal numbers
+    when log_probs is fed without one. First order only, as in PyTorch."""
+
+    __slots__ = ("grad",)
+
+    def backward(self, g: Tensor) -> tuple:
+        scale = g._data.reshape(1, -1, 1).astype(self.grad.dtype)
+        return (_make(self.grad * scale, g._dtype),)
+
+
+def _lse(*xs: np.ndarray) -> np.ndarray:
+    m = xs[0]
+    for x in xs[1:]:
+        m = np.maximum(m, x)
+    safe = np.where(np.isfinite(m), m, 0.0)
+    acc = sum(np.exp(x - safe) for x in xs)
+    with np.errstate(divide="ignore"):
+        return np.log(acc) + safe
+
+
+def _ctc_lengths(v: Any, n: int, name: str, T: int | None) -> np.ndarray:
+    arr = np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.int64).reshape(-1)
+    if arr.shape[0] != n:
+        raise RuntimeError(f"{name} must be of size batch_size")
+    return arr
+
+
+def ctc_loss_raw(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int,
+                 zero_infinity: bool) -> Tensor:
+    """Per-sample CTC negative log-likelihood (N,) of (T, N, C) log-probabilities."""
+    lp = log_probs._data
+    T, N, C = lp.shape
+    il = _ctc_lengths(input_lengths, N, "input_lengths", T)
+    tl = _ctc_lengths(target_lengths, N, "target_lengths", None)
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    for name, arr, hi in (("input_lengths", il, T),):
+        if arr.size and arr.min() < 0:
+            raise RuntimeError(f"Expected {name} to have value at least 0, but got value {int(arr.min())} (while "
+                               "checking arguments for ctc_loss_allocate_outputs)")
+        if arr.size and arr.max() > hi:
+            raise RuntimeError(f"Expected {name} to have value at most {hi}, but got value {int(arr.max())} (while "
+                               "checking arguments for ctc_loss_allocate_outputs)")
+    tg = targets._data.astype(np.int64)
+    S = int(tl.max()) if tl.size else 0
+    if tg.ndim == 1:  # concatenated targets
+        if tg.shape[0] != int(tl.sum()):
+            raise RuntimeError(f"Expected tensor to have size {int(tl.sum())} at dimension 0, but got size "
+                               f"{tg.shape[0]} for argument #2 'targets' (while checking arguments for "
+                               "ctc_loss_allocate_outputs)")
+        offs = np.concatenate([[0], np.cumsum(tl)[:-1]]).astype(np.int64)
+        lab = np.zeros((N, S), np.int64)
+        for n in range(N):
+            lab[n, :tl[n]] = tg[offs[n]:offs[n] + tl[n]]
+    else:
+        if tg.shape[1] < S:
+            raise RuntimeError(f"Expected tensor to have size at least {S} at dimension 1, but got size "
+                               f"{tg.shape[1]} for argument #2 'targets' (while checking arguments for "
+                               "ctc_loss_allocate_outputs)")
+        lab = tg[:, :S]
+    used = np.arange(S)[None, :] < tl[:, None]
+    if used.any() and ((lab[used] < 0) | (lab[used] >= C)).any():
+        raise RuntimeError(f"ctc_loss: target labels must lie in [0, {C - 1}]")
+    L = 2 * S + 1
+    ext = np.full((N, L), blank, np.int64)
+    ext[:, 1::2] = np.where(used, lab, blank)
+    valid = np.arange(L)[None, :] < (2 * tl + 1)[:, None]
+    skip = np.zeros((N, L), bool)
+    skip[:, 3::2] = ext[:, 3::2] != ext[:, 1:-2:2]  # label to label (odd positions), unless repeated
+    lp64 = lp.astype(np.float64)
+    em = np.take_along_axis(lp64, np.broadcast_to(ext[None], (T, N, L)), axis=2)  # (T, N, L) emissions
+    em = np.where(valid[None], em, -np.inf)
+    ninf = np.full((N, L), -np.inf)
+    alpha = np.full((T, N, L), -np.inf)
+    if T:
+        a0 = ninf.copy()
+        a0[:, 0] = em[0, :, 0]
+        if L > 1:
+            a0[:, 1] = np.where(tl > 0, em[0, :, 1], -np.inf)
+        alpha[0] = a0
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        s1 = np.concatenate([ninf[:, :1], prev[:, :-1]], 1)
+        s2 = np.where(skip, np.concatenate([ninf[:, :2], prev[:, :-2]], 1), -np.inf)
+        alpha[t] = np.where((t < il)[:, None], _lse(prev, s1, s2) + em[t], -np.inf)
+    last = np.clip(il - 1, 0, None)
+    aT = alpha[last, np.arange(N)]  # (N, L) at each sample's last step
+    end = 2 * tl
+    fin = np.take_along_axis(aT, end[:, None], 1)[:, 0]
+    fin2 = np.where(tl > 0, np.take_along_axis(aT, np.maximum(end - 1, 0)[:, None], 1)[:, 0], -np.inf)
+    nll = -_lse(fin, fin2)
+    nll = np.where(il > 0, nll, np.where(tl > 0, np.inf, 0.0))
+    inf = np.isinf(nll)
+    if zero_infinity:
+        nll = np.where(inf, 0.0, nll)
+    res = _make(nll.astype(lp.dtype), log_probs._dtype)
+    if _needs(log_probs):
+        beta = np.full((T, N, L), -np.inf)
+        for t in range(T - 1, -1, -1):
+            start = t == il - 1  # (N,) samples whose last step is t
+            init = ninf.copy()
+            rows = np.nonzero(start)[0]
+            init[rows, end[rows]] = em[t, rows, end[rows]]
+            r2 = rows[tl[rows] > 0]
+            init[r2, end[r2] - 1] = em[t, r2, end[r2] - 1]
+            if t + 1 < T:
+                nxt = beta[t + 1]
+                s1 = np.concatenate([nxt[:, 1:], ninf[:, :1]], 1)
+                s2 = np.where(np.concatenate([skip[:, 2:], np.zeros((N, 2), bool)], 1),
+                              np.concatenate([nxt[:, 2:], ninf[:, :2]], 1), -np.inf)
+                rec = _lse(nxt, s1, s2) + em[t]
+            else:
+                rec = ninf
+            beta[t] = np.where(start[:, None], init, np.where((t < il - 1)[:, None], rec, -np.inf))
+        ab = alpha + beta  # (T, N, L)
+        m = ab.max(2, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0)
+        occ = np.zeros((T, N, C))
+        tt, nn_, ss = np.meshgrid(np.arange(T), np.arange(N), np.arange(L), indexing="ij")
+        np.add.at(occ, (tt, nn_, np.broadcast_to(ext[None], (T, N, L))), np.exp(ab - m))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            post = np.exp(np.log(occ) + m + nll[None, :, None] - lp64)
+            grad = np.exp(lp64) - post
+        grad = np.where((np.arange(T)[:, None] < il[None, :])[:, :, None], grad, 0.0)
+        if zero_infinity:
+            grad = np.where(inf[None, :, None], 0.0, grad)
+        n = CtcLossBackward0()
+        n.grad = grad.astype(lp.dtype)
+        record(n, res, (log_probs,))
+    return res
 
 
 # ---------------------------------------------------------------------------

@@ -15,11 +15,13 @@ from .linear import Bilinear, Identity, LazyLinear, Linear  # noqa: F401
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,  # noqa: F401
                    GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss,
                    MSELoss, MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss,
-                   SoftMarginLoss, TripletMarginLoss)
+                   SoftMarginLoss, TripletMarginLoss, MultiLabelMarginLoss, TripletMarginWithDistanceLoss, NLLLoss2d,
+                   CTCLoss)
 from .module import Module  # noqa: F401
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,  # noqa: F401
                             InstanceNorm2d, InstanceNorm3d, LayerNorm, LazyBatchNorm1d, LazyBatchNorm2d,
-                            LazyBatchNorm3d, LocalResponseNorm, RMSNorm)
+                            LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d,
+                            LocalResponseNorm, RMSNorm)
 from .sparse import Embedding, EmbeddingBag  # noqa: F401
 
 # classes other engineers' files provide (taken from their __all__ when they define one)
@@ -32,6 +34,7 @@ _OPTIONAL = {
     "pixelshuffle": (),
     "fold": (),
     "rnn": ("RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"),
+    "adaptive": ("AdaptiveLogSoftmaxWithLoss",),
     "transformer": ("MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
                     "TransformerDecoder", "Transformer"),
 }

@@ -36,6 +36,9 @@ def _addindent(s: str, n: int) -> str:
     return lines[0] + "\n" + "\n".join(pad + ln for ln in lines[1:])
 
 
+_EXTRA_STATE = "_extra_state"
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     __slots__ = ()
 
@@ -595,6 +598,18 @@ class Module:
         return self
 
     # -- state dict -----------------------------------------------------------------------------
+    def get_extra_state(self) -> Any:
+        """Extra (picklable) state for state_dict, stored under '_extra_state'; override with set_extra_state."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please "
+                           "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what get_extra_state returned (called by load_state_dict)."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please "
+                           "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
+
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         for name, p in self._parameters.items():
             if p is not None:
@@ -602,6 +617,8 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
 
     def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
@@ -670,11 +687,18 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model '
                                   f"are {_size_str(param._data.shape)} and whose dimensions in the checkpoint "
                                   f"are {_size_str(value._data.shape)}, an exception occurred : {ex.args}.")
+        extra = type(self).set_extra_state is not Module.set_extra_state
+        if extra:
+            if prefix + _EXTRA_STATE in state_dict:
+                self.set_extra_state(state_dict[prefix + _EXTRA_STATE])
+            elif strict:
+                missing_keys.append(prefix + _EXTRA_STATE)
         if strict:
             for key in state_dict:
                 if key.startswith(prefix):
                     first = key[len(prefix):].split(".", 1)[0]
-                    if first not in self._modules and first not in local:
+                    if first not in self._modules and first not in local and not (extra and key == prefix +
+                                                                                   _EXTRA_STATE):
                         unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:

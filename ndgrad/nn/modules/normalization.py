@@ -16,7 +16,7 @@ from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
            "LazyBatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm", "InstanceNorm1d", "InstanceNorm2d",
-           "InstanceNorm3d", "LocalResponseNorm"]
+           "InstanceNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LocalResponseNorm"]
 
 
 def _dt(dtype: Any) -> D.dtype:
@@ -224,6 +224,27 @@ class InstanceNorm2d(_InstanceNorm):
 
 
 class InstanceNorm3d(_InstanceNorm):
+    _batched_ndim = 5
+
+
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
+    """InstanceNorm1d whose num_features comes from the first input (affine and tracking by default)."""
+
+    cls_to_become = InstanceNorm1d
+    _batched_ndim = 3
+
+
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
+    """InstanceNorm2d whose num_features comes from the first input (affine and tracking by default)."""
+
+    cls_to_become = InstanceNorm2d
+    _batched_ndim = 4
+
+
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
+    """InstanceNorm3d whose num_features comes from the first input (affine and tracking by default)."""
+
+    cls_to_become = InstanceNorm3d
     _batched_ndim = 5
 
 
