@@ -2001,7 +2001,7 @@ def _grid_coord(c: Tensor, n: int, padding_mode: str, align_corners: bool, clip:
     return c
 
 
-def _pad_index(i: np.ndarray, n: int, padding_mode: str, align_corners: bool) -> np.ndarray:
+def _tap_index(i: np.ndarray, n: int, padding_mode: str, align_corners: bool) -> np.ndarray:
     """Integer tap positions of bicubic sampling, padded as the coordinates are."""
     if padding_mode == "border":
         return np.clip(i, 0, n - 1)
@@ -2065,7 +2065,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
             t = c - f
             ws = _cubic_weights_t(t)
             base = f._data.astype(np.int64)
-            taps.append([(_pad_index(base - 1 + k, n, padding_mode, align_corners), ws[k]) for k in range(4)])
+            taps.append([(_tap_index(base - 1 + k, n, padding_mode, align_corners), ws[k]) for k in range(4)])
             continue
         c = _grid_coord(c, n, padding_mode, align_corners)
         if mode == "nearest":
