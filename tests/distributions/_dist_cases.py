@@ -4,6 +4,7 @@ Each case has its own seeded generator, so adding a case never changes another's
 (and its recorded PyTorch references)."""
 from __future__ import annotations
 
+import importlib
 import zlib
 from typing import Any, Callable
 
@@ -45,14 +46,50 @@ def _spec(key: str) -> tuple:
         "mvn_tril": lambda: ("MultivariateNormal", (A(3),), {"scale_tril": np.linalg.cholesky(_COV)}, A(4, 3)),
         "mvn_prec": lambda: ("MultivariateNormal", (A(3),), {"precision_matrix": np.linalg.inv(_COV)}, A(3)),
         "lognormal": lambda: ("LogNormal", (A(3), P(3)), {}, P(3)),
-        "independent": lambda: ("Independent", (("Normal", A(2, 3), P(2, 3)), 1), {}, A(2, 3)),
+        "independent": lambda: ("Independent", (("Normal", (A(2, 3), P(2, 3))), 1), {}, A(2, 3)),
+        "cauchy": lambda: ("Cauchy", (A(3), P(3)), {}, A(3)),
+        "half_normal": lambda: ("HalfNormal", (P(3),), {}, P(3)),
+        "half_cauchy": lambda: ("HalfCauchy", (P(3),), {}, P(3)),
+        "gumbel": lambda: ("Gumbel", (A(3), P(3)), {}, A(3)),
+        "geometric": lambda: ("Geometric", (), {"probs": U(3)}, np.array([0.0, 2.0, 5.0])),
+        "geometric_logits": lambda: ("Geometric", (), {"logits": A(3)}, np.array([0.0, 2.0, 5.0])),
+        "negative_binomial": lambda: ("NegativeBinomial", (3 * P(3),), {"probs": U(3)}, np.array([0.0, 2.0, 5.0])),
+        "chi2": lambda: ("Chi2", (3 * P(3),), {}, P(3)),
+        "pareto": lambda: (lambda sc: ("Pareto", (sc, 4.5 + P(3)), {}, sc + P(3)))(P(3)),
+        "weibull": lambda: ("Weibull", (P(3), P(3)), {}, P(3)),
+        "student_t": lambda: ("StudentT", (5 + 3 * P(3), A(3), P(3)), {}, A(3)),
+        "student_t_heavy": lambda: ("StudentT", (np.array([0.8, 1.5, 3.0]), A(3), P(3)), {}, A(3)),
+        "mixture": lambda: ("MixtureSameFamily", (("Categorical", (), {"logits": A(2, 3)}),
+                                                  ("Normal", (A(2, 3), P(2, 3)))), {}, A(2)),
+        "mixture_mvn": lambda: ("MixtureSameFamily", (("Categorical", (), {"probs": P(3)}),
+                                                      ("Independent", (("Normal", (A(3, 2), P(3, 2))), 1))), {},
+                                A(4, 2)),
+        "relaxed_bernoulli": lambda: ("RelaxedBernoulli", (np.array(0.7),), {"probs": U(3)}, U(3)),
+        "logit_relaxed_bernoulli": lambda: ("relaxed_bernoulli.LogitRelaxedBernoulli", (np.array(0.5),),
+                                            {"logits": A(3)}, A(3)),
+        "relaxed_onehot": lambda: ("RelaxedOneHotCategorical", (np.array(0.6),), {"probs": P(2, 3)},
+                                   np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]])),
+        "exp_relaxed": lambda: ("relaxed_categorical.ExpRelaxedCategorical", (np.array(0.6),), {"logits": A(2, 3)},
+                                np.log(np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]))),
+        "inverse_gamma": lambda: ("InverseGamma", (5 + P(3), P(3)), {}, P(3)),
+        "logistic_normal": lambda: ("LogisticNormal", (A(2, 3), P(2, 3)), {},
+                                    np.array([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.3, 0.2]])),
+        "kumaraswamy": lambda: ("Kumaraswamy", (P(3), P(3)), {}, U(3)),
+        "fisher_snedecor": lambda: ("FisherSnedecor", (3 * P(3), 9 + 3 * P(3)), {}, P(3)),
+        "continuous_bernoulli": lambda: ("ContinuousBernoulli", (), {"probs": np.array([0.2, 0.5, 0.8])}, U(3)),
+        "continuous_bernoulli_logits": lambda: ("ContinuousBernoulli", (), {"logits": A(3)}, U(3)),
+        "lowrank_mvn": lambda: ("LowRankMultivariateNormal", (A(2, 3), 0.5 * A(2, 3, 2), P(2, 3)), {}, A(2, 3)),
     }
     return specs[key]()
 
 
 CASES = ["normal", "normal_scalar", "uniform", "exponential", "laplace", "bernoulli_probs", "bernoulli_logits",
          "categorical_probs", "categorical_logits", "onehot", "multinomial", "binomial", "binomial_tensor_n", "beta",
-         "gamma", "dirichlet", "poisson", "mvn_cov", "mvn_tril", "mvn_prec", "lognormal", "independent"]
+         "gamma", "dirichlet", "poisson", "mvn_cov", "mvn_tril", "mvn_prec", "lognormal", "independent", "cauchy",
+         "half_normal", "half_cauchy", "gumbel", "geometric", "geometric_logits", "negative_binomial", "chi2", "pareto",
+         "weibull", "student_t", "student_t_heavy", "mixture", "mixture_mvn", "relaxed_bernoulli",
+         "logit_relaxed_bernoulli", "relaxed_onehot", "exp_relaxed", "inverse_gamma", "logistic_normal",
+         "kumaraswamy", "fisher_snedecor", "continuous_bernoulli", "continuous_bernoulli_logits", "lowrank_mvn"]
 
 
 def to_lib(lib: Any, v: Any, requires_grad: bool = False) -> Any:
@@ -62,23 +99,33 @@ def to_lib(lib: Any, v: Any, requires_grad: bool = False) -> Any:
     return v
 
 
-def build(lib: Any, key: str, requires_grad: bool = False) -> tuple:
-    """(distribution, value tensor, list of parameter tensors) for case `key` in `lib` (ndgrad or torch)."""
+def build(lib: Any, key: str, requires_grad: bool = False, params_in: list | None = None) -> tuple:
+    """(distribution, value tensor, list of parameter tensors) for case `key` in `lib` (ndgrad or torch).
+
+    With `params_in`, those tensors (in the order of the returned list) stand in for the parameters."""
     name, args, kwargs, value = _spec(key)
     params: list = []
+    given = list(params_in) if params_in is not None else None
 
     def conv(v: Any) -> Any:
-        t = to_lib(lib, v, requires_grad)
         if isinstance(v, np.ndarray) and v.dtype.kind == "f" and not np.all(v == np.round(v)):  # not counts
+            t = given.pop(0) if given is not None else to_lib(lib, v, requires_grad)
             params.append(t)
-        return t
+            return t
+        return to_lib(lib, v)
 
-    if name == "Independent":
-        (base_name, *base_args), n = args
-        base = getattr(lib.distributions, base_name)(*[conv(a) for a in base_args])
-        d = lib.distributions.Independent(base, n)
-    else:
-        d = getattr(lib.distributions, name)(*[conv(a) for a in args], **{k: conv(v) for k, v in kwargs.items()})
+    def make(name: str, args: tuple, kwargs: dict | None = None) -> Any:
+        # a (name, args[, kwargs]) tuple among the arguments is a distribution built the same way
+        def arg(a: Any) -> Any:
+            return make(*a) if isinstance(a, tuple) and a and isinstance(a[0], str) else conv(a)
+        if "." in name:  # a class PyTorch keeps in its submodule only
+            module, name = name.split(".")
+            cls = getattr(importlib.import_module(f"{lib.__name__}.distributions.{module}"), name)
+        else:
+            cls = getattr(lib.distributions, name)
+        return cls(*[arg(a) for a in args], **{k: arg(v) for k, v in (kwargs or {}).items()})
+
+    d = make(name, args, kwargs)
     return d, to_lib(lib, value), params
 
 

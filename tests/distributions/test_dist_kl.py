@@ -35,11 +35,19 @@ def _params(family: str, role: str) -> tuple:
         "Poisson": lambda: ((P(3),), {}),
         "MultivariateNormal": lambda: ((A(3, 3), _COV + np.diag(P(3))), {}),
         "LogNormal": lambda: ((A(3), P(3)), {}),
+        "Cauchy": lambda: ((A(3), P(3)), {}),
+        "HalfNormal": lambda: ((P(3),), {}),
+        "Gumbel": lambda: ((A(3), P(3)), {}),
+        "Geometric": lambda: ((), {"probs": U(3)}),
+        "Pareto": lambda: ((P(3), 2.5 + P(3)), {}),
+        "ContinuousBernoulli": lambda: ((), {"probs": U(3)}),
+        "LowRankMultivariateNormal": lambda: ((A(3, 3), 0.5 * A(3, 3, 2), P(3, 3)), {}),
     }[family]()
 
 
 FAMILIES = ["Normal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Categorical", "OneHotCategorical", "Binomial",
-            "Beta", "Gamma", "Dirichlet", "Poisson", "MultivariateNormal", "LogNormal"]
+            "Beta", "Gamma", "Dirichlet", "Poisson", "MultivariateNormal", "LogNormal", "Cauchy", "HalfNormal",
+            "Gumbel", "Geometric", "Pareto", "ContinuousBernoulli", "LowRankMultivariateNormal"]
 
 
 def _make(lib: Any, family: str, role: str, requires_grad: bool = False) -> tuple:
@@ -92,7 +100,9 @@ def kl_grads(lib: Any) -> dict:
     out = {}
     for pf, qf in [("Normal", "Normal"), ("Gamma", "Gamma"), ("Beta", "Beta"), ("Dirichlet", "Dirichlet"),
                    ("Categorical", "Categorical"), ("MultivariateNormal", "MultivariateNormal"),
-                   ("Laplace", "Normal"), ("Exponential", "Gamma"), ("Uniform", "Normal"), ("Bernoulli", "Bernoulli")]:
+                   ("Laplace", "Normal"), ("Exponential", "Gamma"), ("Uniform", "Normal"), ("Bernoulli", "Bernoulli"),
+                   ("LowRankMultivariateNormal", "LowRankMultivariateNormal"), ("Gumbel", "Normal"),
+                   ("Pareto", "Gamma"), ("ContinuousBernoulli", "ContinuousBernoulli"), ("Cauchy", "Cauchy")]:
         if pf == qf == "MultivariateNormal":  # scale_tril parameterisation (no Cholesky in the graph)
             r = np.random.default_rng(5)
             ps = [lib.tensor(r.standard_normal((2, 3)), requires_grad=True) for _ in range(2)]
@@ -118,7 +128,8 @@ def test_kl_gradients_match_pytorch(torch_ref: Any) -> None:
 
 
 def test_kl_is_zero_for_identical_and_positive_otherwise() -> None:
-    for family in ("Normal", "Gamma", "Beta", "Dirichlet", "Categorical", "Poisson", "MultivariateNormal", "Laplace"):
+    for family in ("Normal", "Gamma", "Beta", "Dirichlet", "Categorical", "Poisson", "MultivariateNormal", "Laplace",
+                   "Cauchy", "Gumbel", "Geometric", "Pareto", "ContinuousBernoulli", "LowRankMultivariateNormal"):
         p, _ = _make(ndgrad, family, "p")
         q, _ = _make(ndgrad, family, "q")
         np.testing.assert_allclose(kl_divergence(p, p).numpy(), 0, atol=1e-12, err_msg=family)

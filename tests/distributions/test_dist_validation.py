@@ -56,6 +56,22 @@ BAD: dict[str, Callable] = {
     "multinomial_entropy_mixed": lambda L, D: D.Binomial(_t(L, [2.0, 3.0]), probs=_t(L, [0.5, 0.5])).entropy(),
     "independent_enumerate": lambda L, D: D.Independent(D.Bernoulli(L.ones(2) / 2), 1).enumerate_support(),
     "broadcast_all_type": lambda L, D: D.utils.broadcast_all(L.zeros(2), "a"),
+    "geometric_zero": lambda L, D: D.Geometric(_t(L, [0.5, 0.0])),
+    "mixture_not_categorical": lambda L, D: D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(L.zeros(2), 1.0)),
+    "mixture_components": lambda L, D: D.MixtureSameFamily(D.Categorical(logits=L.zeros(3)),
+                                                           D.Normal(L.zeros(2), 1.0)),
+    "mixture_batch": lambda L, D: D.MixtureSameFamily(D.Categorical(logits=L.zeros(3, 2)),
+                                                      D.Normal(L.zeros(4, 2), 1.0)),
+    "lowrank_factor_shape": lambda L, D: D.LowRankMultivariateNormal(L.zeros(3), L.ones(2, 1), L.ones(3)),
+    "lowrank_diag_shape": lambda L, D: D.LowRankMultivariateNormal(L.zeros(3), L.ones(3, 1), L.ones(2)),
+    "lowrank_diag_positive": lambda L, D: D.LowRankMultivariateNormal(L.zeros(2), L.ones(2, 1), _t(L, [1.0, -1.0])),
+    "cont_bernoulli_probs": lambda L, D: D.ContinuousBernoulli(_t(L, [1.5]), validate_args=True),
+    "student_df": lambda L, D: D.StudentT(_t(L, [-1.0])),
+    "pareto_support": lambda L, D: D.Pareto(_t(L, [2.0]), _t(L, [3.0])).log_prob(_t(L, [1.0])),
+    "half_normal_support": lambda L, D: D.HalfNormal(_t(L, [1.0])).log_prob(_t(L, [-1.0])),
+    "relaxed_support": lambda L, D: D.RelaxedOneHotCategorical(L.tensor(0.5), probs=_t(L, [0.5, 0.5])).log_prob(
+        _t(L, [0.7, 0.7])),
+    "negbin_probs": lambda L, D: D.NegativeBinomial(_t(L, [2.0]), probs=_t(L, [1.0])),
 }
 
 

@@ -1,0 +1,24 @@
+"""Chi2(df): Gamma(df / 2, 1 / 2)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .._tensor import Tensor
+from . import constraints
+from .gamma import Gamma
+
+
+class Chi2(Gamma):
+    """Chi-squared distribution with `df` degrees of freedom."""
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> "Chi2":
+        return super().expand(batch_shape, self._get_checked_instance(Chi2, _instance))
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
