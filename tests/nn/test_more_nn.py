@@ -286,3 +286,14 @@ def test_lazy_instance_norm_unbatched_and_gradcheck() -> None:
     m = seeded_params(nn.InstanceNorm1d(3, affine=True, dtype=ndgrad.float64))
     x = ndgrad.tensor(rand(2, 3, 4, seed=24, dtype=np.float64), requires_grad=True)
     assert gradcheck(lambda x: m(x), (x,))
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_nn_grad_conv_functions_match_torch(torch_ref, nd: int) -> None:
+    x, w = rand(2, 4, *(7, 6, 5)[:nd], seed=26), rand(6, 2, *(3, 2, 2)[:nd], seed=27)
+    kw = {"stride": 2, "padding": 1, "groups": 2}
+    go = rand(*getattr(F, f"conv{nd}d")(ndgrad.tensor(x), ndgrad.tensor(w), **kw).shape, seed=28)
+    check_fn(torch_ref, "input", lambda lib, w, g: getattr(lib.nn.grad, f"conv{nd}d_input")(x.shape, w, g, **kw),
+             [w, go])
+    check_fn(torch_ref, "weight", lambda lib, x, g: getattr(lib.nn.grad, f"conv{nd}d_weight")(x, w.shape, g, **kw),
+             [x, go])
