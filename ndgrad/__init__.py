@@ -123,6 +123,8 @@ def __getattr__(name: str) -> object:
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name in _FUNCTIONAL:
         return getattr(importlib.import_module(".nn.functional", __name__), name)
+    if name in ("sparse_coo_tensor", "sparse_coo", "spmm"):  # torch.<name> aliases of torch.sparse
+        return getattr(importlib.import_module(".sparse", __name__), name)
     if name in _AMP:  # torch.autocast and the autocast state queries
         return getattr(importlib.import_module(".amp.autocast_mode", __name__), name)
     if not name.startswith("__") and name in _submodules():
@@ -132,4 +134,4 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list:
     return sorted(set(globals()) | {n for n in _submodules() if not n.startswith("_")} | {"save", "load", "compile"}
-                  | set(_FUNCTIONAL) | set(_AMP))
+                  | set(_FUNCTIONAL) | set(_AMP) | {"sparse_coo_tensor", "sparse_coo", "spmm"})

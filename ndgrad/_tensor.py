@@ -45,6 +45,7 @@ class Tensor:
     __slots__ = ("_data", "_dtype", "_requires_grad", "grad_fn", "_grad", "_version", "_base",
                  "_acc", "_output_nr", "_retains_grad", "_extra", "__weakref__", "__dict__")
     __array_priority__ = 1000  # NumPy defers to our reflected operators
+    _is_sparse_coo = False  # True for ndgrad.sparse's COO tensors (a subclass)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # `ndgrad.Tensor(2, 3)` / `Tensor([1, 2])`: the legacy constructor (float32 data).

@@ -163,3 +163,18 @@ def _functional_method(name: str) -> Any:
 for _name in ("softmax", "log_softmax"):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _functional_method(_name))
+
+
+def _to_sparse(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """The sparse COO form of this tensor (ndgrad.sparse, imported on first use)."""
+    from ..sparse._coo import to_sparse
+    return to_sparse(self, *args, **kwargs)
+
+
+def _to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+    """A dense tensor is its own dense form (a dtype changes it, as in PyTorch)."""
+    return self if dtype is None else self.to(dtype)
+
+
+Tensor.to_sparse = Tensor.to_sparse_coo = _to_sparse
+Tensor.to_dense = _to_dense

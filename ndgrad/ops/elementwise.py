@@ -25,7 +25,9 @@ _SCALARS = (int, float, bool, complex)
 # operand preparation
 # ---------------------------------------------------------------------------
 def _operand(x: Any) -> Any:
-    if isinstance(x, Tensor) or type(x) in _SCALARS:
+    if isinstance(x, Tensor):
+        return NotImplemented if x._is_sparse_coo else x  # dense (op) sparse: the sparse tensor's reflected op
+    if type(x) in _SCALARS:
         return x
     if isinstance(x, (np.generic,)):
         return x.item()

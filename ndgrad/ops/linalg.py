@@ -52,6 +52,12 @@ def _check_tensor(x: Any, name: str, pos: int, arg: str) -> None:
         raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
 
 
+def _sparse_mm(a: Tensor, b: Tensor) -> Tensor:
+    """A product with a sparse COO operand (ndgrad.sparse, imported on first use)."""
+    from ..sparse._coo import mm as sparse_mm
+    return sparse_mm(a, b)
+
+
 class MmBackward0(Node):
     __slots__ = ()
 
@@ -74,6 +80,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-d tensors."""
     _check_tensor(input, "mm", 1, "input")
     _check_tensor(mat2, "mm", 2, "mat2")
+    if input._is_sparse_coo or mat2._is_sparse_coo:
+        return _sparse_mm(input, mat2)
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2._data.ndim != 2:
@@ -235,6 +243,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     if out is not None:  # torch.matmul(a, b, out=y): computed, then written into `out` (no graph)
         from .elementwise import _write_out
         return _write_out(out, matmul(input, other))
+    if getattr(input, "_is_sparse_coo", False) or getattr(other, "_is_sparse_coo", False):
+        return _sparse_mm(input, other)
     _check_tensor(input, "matmul", 1, "input")
     _check_tensor(other, "matmul", 2, "other")
     na, nb = input._data.ndim, other._data.ndim

@@ -109,6 +109,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     """Sum of all elements, or over dim(s) (int, list or tuple; `axis` accepted)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
+    if input._is_sparse_coo:  # torch.sum of a sparse COO tensor (ndgrad.sparse)
+        return input.sum(dim, keepdim, dtype=dtype)
     arr = input._data
     axes = dims_arg(dim, arr.ndim) if dim is not None else None
     if axes == () and isinstance(dim, (list, tuple)):
