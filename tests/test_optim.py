@@ -789,3 +789,55 @@ def test_user_defined_optimizer_matches_torch(torch_ref):
     got = _custom_optimizer_run(ndgrad)
     np.testing.assert_allclose(got.pop("p"), want.pop("p"), rtol=1e-12)
     assert got == want
+
+
+# -- Muon (2-d parameters only; Newton-Schulz in bfloat16) ----------------------------------------------------
+def _muon_run(T, kw, dtype):
+    rng = np.random.default_rng(0)
+    w = T.tensor(rng.standard_normal((6, 4)), dtype=getattr(T, dtype), requires_grad=True)
+    v = T.tensor(rng.standard_normal((3, 5)), dtype=getattr(T, dtype), requires_grad=True)   # wide: no transpose
+    x = T.tensor(rng.standard_normal((8, 6)), dtype=getattr(T, dtype))
+    opt = T.optim.Muon([w, v], **kw)
+    out = []
+    for _ in range(6):
+        opt.zero_grad()
+        ((x @ w).tanh().sum() + (v ** 3).sum()).backward()
+        opt.step()
+        out.append(np.concatenate([w.detach().numpy().ravel(), v.detach().numpy().ravel()]))
+    return {"traj": np.array(out), "sd": _plain_state_dict(opt)}
+
+
+MUON = [dict(lr=0.02), dict(lr=0.05, nesterov=False, weight_decay=0.0, momentum=0.5, adjust_lr_fn="match_rms_adamw",
+                            ns_steps=3),
+        dict(lr=Tens(0.03), adjust_lr_fn="original", eps=1e-3, ns_coefficients=(3.0, -3.2, 1.2))]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kw", MUON, ids=_ids([("Muon", k) for k in MUON]))
+def test_muon_matches_torch(kw, dtype, torch_ref):
+    want = torch_ref("run", lambda torch: _muon_run(torch, _kw(torch, kw), dtype))
+    got = _muon_run(ndgrad, _kw(ndgrad, kw), dtype)
+    # the orthogonalisation rounds to bfloat16 after every op, as PyTorch's does, so float64 runs agree to the
+    # last bits; float32 ones within an ulp (fused multiply-adds)
+    tol = dict(rtol=1e-12, atol=1e-15) if dtype == "float64" else dict(rtol=0, atol=3e-7)
+    np.testing.assert_allclose(got["traj"], want["traj"], **tol)
+    assert got["sd"]["param_groups"] == want["sd"]["param_groups"] and got["sd"]["repr"] == want["sd"]["repr"]
+    assert {i: list(s) for i, s in got["sd"]["state"].items()} == {0: ["momentum_buffer"], 1: ["momentum_buffer"]}
+    np.testing.assert_allclose(got["sd"]["state"][1]["momentum_buffer"], want["sd"]["state"][1]["momentum_buffer"],
+                               **tol)
+
+
+def test_muon_errors_match_torch(torch_ref):
+    def run(T):
+        m, z = T.ones(2, 2, requires_grad=True), T.ones(2, 2, dtype=T.complex64, requires_grad=True)
+        z.grad = T.ones(2, 2, dtype=T.complex64)
+        out = [_error(lambda kw=kw: T.optim.Muon([m], **kw)) for kw in
+               (dict(lr=-1), dict(momentum=-0.5), dict(weight_decay=-1), dict(adjust_lr_fn="foo"))]
+        out.append(_error(lambda: T.optim.Muon([m, T.ones(3, requires_grad=True)])))
+        out.append(_error(lambda: T.optim.Muon([z]).step()))
+        m.grad = T.ones(2, 2)
+        out.append(_error(lambda: T.optim.Muon([m], ns_steps=100).step()))
+        return out
+    got, want = run(ndgrad), torch_ref("errs", run)
+    got[4][1] = got[4][1].replace("ndgrad.Size", "torch.Size")
+    assert got == want
