@@ -47,6 +47,9 @@ ALL = NUM + ("bool", "uint8", "int8", "int16")
 # input makers
 # ---------------------------------------------------------------------------
 def make_array(shape: tuple, dt: str, rng: np.random.Generator, domain: tuple | None = None) -> np.ndarray:
+    if dt == "bfloat16":  # NumPy has no bfloat16: ml_dtypes' (the tests convert it for each library)
+        import ml_dtypes
+        return make_array(shape, "float32", rng, domain).astype(ml_dtypes.bfloat16)
     if dt == "bool":
         return np.asarray(rng.random(shape) < 0.5)
     if dt in ("complex64", "complex128"):
@@ -163,7 +166,7 @@ UNARY_FLOAT = [
 ]
 for _n, _f, _dom, _al in UNARY_FLOAT:
     row(_n, gen(U_SHAPES, domain=_dom), _float_in(_f), dtypes=FLOAT + (("int64",) if _n != "logit" else ()) + (
-        "float16",),
+        "float16", "bfloat16"),
         aliases=_al,
         rtol=2e-5 if _n not in ("erf", "erfc") else 1e-4)
 
@@ -179,7 +182,7 @@ UNARY_KEEP = [  # ops that keep the input dtype
     ("round", np.round, (), NUM), ("frac", lambda a: a - np.trunc(a), (), FLOAT),
 ]
 for _n, _f, _al, _dts in UNARY_KEEP:
-    row(_n, gen(U_SHAPES), _f, dtypes=_dts, aliases=_al)
+    row(_n, gen(U_SHAPES), _f, dtypes=_dts + ("float16", "bfloat16"), aliases=_al)
 row("round", gen([((2, 3),)], [((), {"decimals": 2})]), lambda a, decimals: np.round(a, decimals),
     variant="decimals")
 row("round", gen([((5,),)]), np.round, dtypes=FLOAT, variant="half_even",
@@ -224,7 +227,7 @@ for _n, _f, _al, _nz in (("add", np.add, (), False), ("sub", np.subtract, ("subt
                          ("div", np.true_divide, ("divide", "true_divide"), True),
                          ("floor_divide", np.floor_divide, (), True), ("remainder", np.remainder, (), True),
                          ("fmod", np.fmod, (), True)):
-    dts = NUM + ("float16", ("float16", "float32")) + tuple(
+    dts = NUM + ("float16", ("float16", "float32"), "bfloat16", ("bfloat16", "float16"), ("bfloat16", "int64")) + tuple(
         m for m in MIXED if not (_n.startswith("sub") and m[0] == "bool"))
     row(_n, gen(B_SHAPES, nonzero=_nz), lambda a, b, _f=_f: _f(a, b), dtypes=dts, aliases=_al, rtol=1e-5)
     sv = [v for v in SCALAR_VARIANTS if not (_n.startswith("sub") and v[0][0] is True)]
@@ -353,13 +356,13 @@ def _sum_dtype(a: np.ndarray) -> Any:
 
 
 row("sum", gen(R_SHAPES + [((0, 3),)], _dims), _np_red(lambda a, **k: np.sum(a, dtype=_sum_dtype(a), **k)),
-    dtypes=NUM + ("bool", "uint8", "float16"), rtol=1e-5, atol=1e-5)
+    dtypes=NUM + ("bool", "uint8", "float16", "bfloat16"), rtol=1e-5, atol=1e-5)
 row("sum", gen([((2, 3),)], [((), {"dtype": "float64"}), ((), {"axis": 1, "keepdims": True})]),
     lambda a, dtype=None, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype),
     dtypes=("float32", "int64"), variant="kw", keeps_float32=False,
     call=lambda L, a, **k: L.sum(a, **({"dtype": getattr(L, k["dtype"])} if "dtype" in k else k)))
 row("mean", gen(R_SHAPES + [((2, 0),)], lambda s: _dims(s) if 0 not in s[0] else [((1,), {})]), _np_red(np.mean),
-    atol=1e-5, dtypes=FLOAT + ("float16",))
+    atol=1e-5, dtypes=FLOAT + ("float16", "bfloat16"))
 row("mean", gen([((2, 3),)], [((), {"axis": 0, "keepdims": True})]), lambda a, axis, keepdims: np.mean(
     a, axis=axis, keepdims=keepdims), variant="axis")
 row("nansum", gen([((2, 3),), ((6,),)], lambda s: _dims(s)[:2], special=False), _np_red(np.nansum))
@@ -373,7 +376,8 @@ for _n, _f in (("var", np.var), ("std", np.std)):
     row(_n, gen(R_SHAPES[1:], lambda s: [((), {}), ((0,), {}), ((-1,), {"keepdim": True}),
                                          ((), {"correction": 0}), ((0,), {"unbiased": False})]),
         lambda a, dim=None, keepdim=False, correction=1, unbiased=True, _f=_f: _f(
-            a, axis=dim, keepdims=keepdim, ddof=correction if unbiased else 0), atol=1e-5)
+            a, axis=dim, keepdims=keepdim, ddof=correction if unbiased else 0), atol=1e-5,
+        dtypes=FLOAT + ("float16", "bfloat16"))
     row(_n, gen([((2, 3, 4),)], [(((0, 2),), {}), (([1, 2],), {"correction": 2, "keepdim": True})]),
         lambda a, dim, keepdim=False, correction=1, _f=_f: _f(a, axis=tuple(dim), keepdims=keepdim, ddof=correction),
         variant="dims", atol=1e-5)
@@ -429,10 +433,12 @@ for _n, _f in (("quantile", np.quantile), ("nanquantile", np.nanquantile)):
         lambda a, q, dim, keepdim=False, _f=_f: _f(a, q, axis=dim, keepdims=keepdim), variant="nan", atol=1e-5)
 row("logsumexp", gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {"keepdim": True})] +
                      ([(((0, 1),), {})] if len(s[0]) > 1 else [])),
-    lambda a, dim, keepdim=False: np.log(np.sum(np.exp(a), axis=dim, keepdims=keepdim)), atol=1e-5)
+    lambda a, dim, keepdim=False: np.log(np.sum(np.exp(a), axis=dim, keepdims=keepdim)), atol=1e-5,
+    dtypes=FLOAT + ("float16", "bfloat16"))
 for _n, _f in (("cumsum", np.cumsum), ("cumprod", np.cumprod)):
     row(_n, gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {})]),
-        lambda a, d, _f=_f: _f(a, axis=d, dtype=_sum_dtype(a)), dtypes=NUM + ("bool",), atol=1e-5)
+        lambda a, d, _f=_f: _f(a, axis=d, dtype=_sum_dtype(a)), dtypes=NUM + ("bool", "float16", "bfloat16"),
+        atol=1e-5)
 row("cumsum", gen([((2, 3),)], [((), {"dim": 1, "dtype": "float64"})]),
     lambda a, dim, dtype: np.cumsum(a, axis=dim, dtype=dtype), variant="dtype", dtypes=("int64", "float32"),
     keeps_float32=False, call=lambda L, a, dim, dtype: L.cumsum(a, dim=dim, dtype=getattr(L, dtype)))
@@ -828,7 +834,8 @@ row("take_along_dim", fixed(lambda d, r: [((make_array((3, 4), d[0], r), np.args
 # linear algebra
 # ---------------------------------------------------------------------------
 MM_TOL = {"rtol": 1e-4, "atol": 1e-5}
-row("mm", gen([((2, 3), (3, 4)), ((0, 3), (3, 2)), ((2, 0), (0, 3))]), np.matmul, dtypes=NUM, **MM_TOL)
+row("mm", gen([((2, 3), (3, 4)), ((0, 3), (3, 2)), ((2, 0), (0, 3))]), np.matmul,
+    dtypes=NUM + ("float16", "bfloat16"), **MM_TOL)
 row("mv", gen([((2, 3), (3,)), ((0, 3), (3,))]), np.matmul, dtypes=NUM, **MM_TOL)
 row("dot", gen([((3,), (3,)), ((0,), (0,))]), np.dot, dtypes=NUM, **MM_TOL)
 row("inner", gen([((3,), (3,)), ((2, 3), (4, 3)), ((2, 3), (3,)), ((2, 3), (4, 5, 3)), ((), (2, 3))]), np.inner,
@@ -836,11 +843,11 @@ row("inner", gen([((3,), (3,)), ((2, 3), (4, 3)), ((2, 3), (3,)), ((2, 3), (4, 5
 row("vdot", gen([((3,), (3,))]), np.vdot, dtypes=NUM, **MM_TOL)
 row("vdot", fixed(lambda d, r: [((make_array((3,), "complex64", r), make_array((3,), "complex64", r)), {})]),
     np.vdot, dtypes=("complex64",), variant="complex", **MM_TOL)
-row("bmm", gen([((2, 3, 4), (2, 4, 5)), ((0, 3, 4), (0, 4, 2))]), np.matmul, dtypes=NUM, **MM_TOL)
+row("bmm", gen([((2, 3, 4), (2, 4, 5)), ((0, 3, 4), (0, 4, 2))]), np.matmul, dtypes=NUM + ("bfloat16",), **MM_TOL)
 MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3,)),
                  ((3,), (5, 3, 4)), ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)),
                  ((5, 1, 2, 3), (4, 3, 2)), ((1, 2, 3), (6, 3, 1)), ((0, 2, 3), (3, 4)), ((2, 0), (0, 3))]
-row("matmul", gen(MATMUL_SHAPES), np.matmul, dtypes=NUM, **MM_TOL)
+row("matmul", gen(MATMUL_SHAPES), np.matmul, dtypes=NUM + ("float16", "bfloat16"), **MM_TOL)
 row("matmul", gen(MATMUL_SHAPES[:6]), np.matmul, dtypes=FLOAT, variant="operator",
     call=lambda L, a, b: a @ b, **MM_TOL)
 for _n in ("outer", "ger"):
