@@ -15,10 +15,10 @@ from . import constraints
 from .utils import _sum_rightmost
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "ComposeTransform", "CumulativeDistributionTransform", "ExpTransform",
-    "IndependentTransform", "LowerCholeskyTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
-    "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "TanhTransform", "Transform",
-    "identity_transform",
+    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CumulativeDistributionTransform",
+    "ExpTransform", "identity_transform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
+    "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+    "StickBreakingTransform", "TanhTransform", "Transform",
 ]
 
 
@@ -721,3 +721,126 @@ class CumulativeDistributionTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         return self.distribution.log_prob(x)
+
+
+def _check_dim(t: Tensor, dim: int, length: int, what: str) -> None:
+    if not -t.dim() <= dim < t.dim():
+        raise AssertionError(f"dim {dim} out of range for {what} with {t.dim()} dimensions")
+    if t.size(dim) != length:
+        raise AssertionError(f"{what}.size({dim}) = {t.size(dim)} must equal length {length}")
+
+
+class CatTransform(Transform):
+    """`tseq[i]` applied to consecutive slices of sizes `lengths` along `dim` (default one element each)."""
+
+    def __init__(self, tseq: Any, dim: int = 0, lengths: Any = None, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.transforms)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
+        self.dim = dim
+
+    @property
+    def event_dim(self) -> int:
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self) -> int:
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _slices(self, t: Tensor) -> list:
+        out, start = [], 0
+        for n in self.lengths:
+            out.append(t.narrow(self.dim, start, n))
+            start += n
+        return out
+
+    def _call(self, x: Tensor) -> Tensor:
+        import ndgrad
+        _check_dim(x, self.dim, self.length, "x")
+        return ndgrad.cat([t(xs) for t, xs in zip(self.transforms, self._slices(x))], dim=self.dim)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        import ndgrad
+        _check_dim(y, self.dim, self.length, "y")
+        return ndgrad.cat([t.inv(ys) for t, ys in zip(self.transforms, self._slices(y))], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        import ndgrad
+        _check_dim(x, self.dim, self.length, "x")
+        _check_dim(y, self.dim, self.length, "y")
+        parts = []
+        for t, xs, ys in zip(self.transforms, self._slices(x), self._slices(y)):
+            part = t.log_abs_det_jacobian(xs, ys)
+            parts.append(_sum_rightmost(part, self.event_dim - t.event_dim) if t.event_dim < self.event_dim
+                         else part)
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        return ndgrad.cat(parts, dim=dim) if dim < 0 else functools.reduce(operator.add, parts)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self) -> Any:
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self) -> Any:
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """`tseq[i]` applied to `x.select(dim, i)`, the results stacked back along `dim`."""
+
+    def __init__(self, tseq: Any, dim: int = 0, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _stacked(self, fn: Any, *ts: Tensor) -> Tensor:
+        import ndgrad
+        for t in ts:
+            _check_dim(t, self.dim, len(self.transforms), "x")
+        return ndgrad.stack([fn(tr, *[t.select(self.dim, i) for t in ts]) for i, tr in enumerate(self.transforms)],
+                            dim=self.dim)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return self._stacked(lambda t, a: t(a), x)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return self._stacked(lambda t, b: t.inv(b), y)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        return self._stacked(lambda t, a, b: t.log_abs_det_jacobian(a, b), x, y)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self) -> Any:
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self) -> Any:
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)

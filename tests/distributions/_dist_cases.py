@@ -78,6 +78,8 @@ def _spec(key: str) -> tuple:
         "fisher_snedecor": lambda: ("FisherSnedecor", (3 * P(3), 9 + 3 * P(3)), {}, P(3)),
         "continuous_bernoulli": lambda: ("ContinuousBernoulli", (), {"probs": np.array([0.2, 0.5, 0.8])}, U(3)),
         "continuous_bernoulli_logits": lambda: ("ContinuousBernoulli", (), {"logits": A(3)}, U(3)),
+        "von_mises": lambda: ("VonMises", (np.array([0.3, -1.0, 2.0]), np.array([0.5, 2.0, 8.0])), {},
+                              np.array([0.1, -2.5, 3.0])),
         "lowrank_mvn": lambda: ("LowRankMultivariateNormal", (A(2, 3), 0.5 * A(2, 3, 2), P(2, 3)), {}, A(2, 3)),
     }
     return specs[key]()
@@ -89,7 +91,8 @@ CASES = ["normal", "normal_scalar", "uniform", "exponential", "laplace", "bernou
          "half_normal", "half_cauchy", "gumbel", "geometric", "geometric_logits", "negative_binomial", "chi2", "pareto",
          "weibull", "student_t", "student_t_heavy", "mixture", "mixture_mvn", "relaxed_bernoulli",
          "logit_relaxed_bernoulli", "relaxed_onehot", "exp_relaxed", "inverse_gamma", "logistic_normal",
-         "kumaraswamy", "fisher_snedecor", "continuous_bernoulli", "continuous_bernoulli_logits", "lowrank_mvn"]
+         "kumaraswamy", "fisher_snedecor", "continuous_bernoulli", "continuous_bernoulli_logits", "lowrank_mvn",
+         "von_mises"]
 
 
 def to_lib(lib: Any, v: Any, requires_grad: bool = False) -> Any:

@@ -36,8 +36,9 @@ def test_log_prob_entropy_gradients_match_pytorch(torch_ref: Any, key: str) -> N
     want = torch_ref("grads", lambda torch: param_grads(torch, key))
     got = param_grads(ndgrad, key)
     assert len(got) == len(want) > 0
+    tol = 1e-5 if key == "von_mises" else 1e-8  # PyTorch approximates log I0 (to about 1e-7)
     for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w, rtol=1e-8, atol=1e-10, err_msg=key)
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol * 1e-2, err_msg=key)
 
 
 def value_and_cdf_grads(lib: Any) -> dict:
@@ -72,7 +73,7 @@ def _rebuilt(key: str, ps: Any) -> Any:
 LOG_PROB_GRADCHECK = ["normal", "gamma", "beta", "dirichlet", "binomial", "poisson", "categorical_logits", "mvn_tril",
                       "mvn_cov", "mvn_prec", "lognormal", "laplace", "student_t", "negative_binomial", "gumbel",
                       "mixture", "lowrank_mvn", "relaxed_onehot", "continuous_bernoulli_logits", "kumaraswamy",
-                      "logistic_normal", "weibull", "fisher_snedecor", "geometric"]
+                      "logistic_normal", "weibull", "fisher_snedecor", "geometric", "von_mises"]
 
 
 @pytest.mark.parametrize("key", LOG_PROB_GRADCHECK)

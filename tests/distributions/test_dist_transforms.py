@@ -34,6 +34,10 @@ def _transforms(lib: Any) -> dict:
         "reshape": (Tr.ReshapeTransform((3,), (3, 1)), _X),
         "lower_cholesky": (Tr.LowerCholeskyTransform(), np.array([[0.3, 9.0], [-0.4, 0.2]])),
         "cdf": (Tr.CumulativeDistributionTransform(lib.distributions.Normal(0.5, 2.0)), _X),
+        "cat": (Tr.CatTransform([Tr.ExpTransform(), Tr.AffineTransform(1.0, 2.0)], dim=1, lengths=[1, 2]), _X),
+        "cat_event": (Tr.CatTransform([Tr.IndependentTransform(Tr.SigmoidTransform(), 1), Tr.ExpTransform()],
+                                      dim=-1, lengths=[2, 1]), _X),
+        "stack": (Tr.StackTransform([Tr.ExpTransform(), Tr.TanhTransform()], dim=0), _X),
     }
 
 

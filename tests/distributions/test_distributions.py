@@ -35,14 +35,18 @@ def summary(lib: Any, key: str) -> dict:
     return out
 
 
-def _same(got: Any, want: Any, what: str) -> None:
+# VonMises: PyTorch evaluates log I0 with a 1e-7 polynomial approximation, ndgrad with its exact i0e
+_RTOL = {"von_mises": 1e-6}
+
+
+def _same(got: Any, want: Any, what: str, rtol: float = 1e-9) -> None:
     if isinstance(want, str):
         assert got == want, what
         return
     assert not isinstance(got, str), f"{what}: ndgrad raised {got}"
     assert got.dtype == want.dtype and got.shape == want.shape, f"{what}: {got.dtype}{got.shape} vs {want.dtype}" \
                                                                  f"{want.shape}"
-    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=what)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-3, err_msg=what)
 
 
 @pytest.mark.parametrize("key", CASES)
@@ -51,7 +55,7 @@ def test_values_match_pytorch(torch_ref: Any, key: str) -> None:
     got = summary(ndgrad, key)
     assert got.keys() == want.keys()
     for k in want:
-        _same(got[k], want[k], f"{key}.{k}")
+        _same(got[k], want[k], f"{key}.{k}", _RTOL.get(key, 1e-9))
 
 
 def shapes(lib: Any, key: str) -> dict:
@@ -79,7 +83,7 @@ def test_shapes_and_expand_match_pytorch(torch_ref: Any, key: str) -> None:
     assert got.keys() == want.keys()
     for k in want:
         if k == "expand_log_prob":
-            _same(got[k], want[k], f"{key}.{k}")
+            _same(got[k], want[k], f"{key}.{k}", _RTOL.get(key, 1e-9))
         else:
             assert got[k] == want[k], f"{key}.{k}: {got[k]!r} vs {want[k]!r}"
 
