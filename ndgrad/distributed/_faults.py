@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 import time
+import zlib
 from typing import Any, Sequence
 
 import numpy as np
@@ -106,7 +107,8 @@ def check(pg: Any, kind: str, shape: Sequence[int], dtype: D.dtype, error: str |
             raise RuntimeError(f"{kind}: {error}")
         return
     shape = tuple(int(s) for s in shape)
-    sig = [_KINDS.setdefault(kind, len(_KINDS) + 1), D.ALL.index(dtype), len(shape), hash(shape) & (2 ** 62 - 1),
+    shape_code = zlib.crc32(np.array(shape, np.int64).tobytes())  # the same on every host and Python
+    sig = [_KINDS.setdefault(kind, len(_KINDS) + 1), D.ALL.index(dtype), len(shape), shape_code,
            1 if error else 0, *(int(v) for v in args.values())]
     v = np.array(sig + [-x for x in sig], np.int64)
     MPI = mpi()

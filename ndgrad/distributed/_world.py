@@ -107,6 +107,15 @@ def is_nccl_available() -> bool:
     return False
 
 
+def get_default_backend_for_device(device: Any) -> str:
+    """The backend init_process_group should use for tensors on `device`: 'mpi' for the CPU."""
+    kind = getattr(device, "type", None) or str(device).split(":")[0]
+    backend = Backend.default_device_backend_map.get(kind)
+    if backend is None:
+        raise ValueError(f"Default backend not registered for device : {device}")
+    return backend
+
+
 def is_torchelastic_launched() -> bool:
     """True under torchrun or `ndgrad run --nproc` (both set TORCHELASTIC_RUN_ID)."""
     return os.environ.get("TORCHELASTIC_RUN_ID") is not None

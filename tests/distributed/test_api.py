@@ -23,6 +23,10 @@ def test_before_init_process_group(torch_ref):
             dist.Backend.MPI] == list(want)
     with pytest.raises(ValueError, match="Unknown backend type foo"):
         dist.Backend("foo")
+    assert dist.get_default_backend_for_device("cpu") == dist.get_default_backend_for_device(ndgrad.device("cpu")) \
+        == "mpi"
+    with pytest.raises(ValueError, match="Default backend not registered for device : cuda:0"):
+        dist.get_default_backend_for_device("cuda:0")
 
 
 def test_missing_mpi4py_names_the_extra(monkeypatch):

@@ -59,6 +59,8 @@ class DistributedDataParallel(Module):
             raise NotImplementedError("DistributedDataParallel: mixed_precision, device_mesh and bucket_cap_mb_list "
                                       "are not supported by ndgrad")
         pg = _world.resolve(process_group)
+        if pg.comm is None:
+            raise ValueError(f"DistributedDataParallel: this process is not a member of {pg}")
         ignore = set(getattr(module, "_ddp_params_and_buffers_to_ignore", ()))
         params = [p for name, p in module.named_parameters() if p.requires_grad and name not in ignore]
         if not params:
@@ -204,8 +206,12 @@ class _Reducer:
         self.order: list | None = None if ddp.find_unused_parameters else []
         self.next_bucket = 0
         ref = weakref.ref(self)
-        for i, p in enumerate(params):
-            p.register_post_accumulate_grad_hook(lambda t, i=i, ref=ref: _fire(ref, i, t))
+        self.handles = [p.register_post_accumulate_grad_hook(lambda t, i=i, ref=ref: _fire(ref, i, t))
+                        for i, p in enumerate(params)]
+
+    def __del__(self) -> None:
+        for h in getattr(self, "handles", ()):  # a new wrapper around the same model starts clean
+            h.remove()
 
     def build(self, order: list, reverse: bool = False) -> None:
         """Fill buckets with the parameters in `order`, by dtype, up to the byte caps (the first bucket
@@ -289,11 +295,9 @@ class _Reducer:
             self.used[i] = 1
             if self.order is not None:
                 self.order.append(i)
-            g = p._grad._data.reshape(-1)
-            if self.size > 1:
-                np.multiply(g, 1.0 / self.size, out=view, casting="unsafe")  # averaged while copied in
-            elif g.base is not view.base or g.ctypes.data != view.ctypes.data:
-                np.copyto(view, g, casting="unsafe")
+            if self.size > 1:  # (one process: its gradient is the average already and stays where it is)
+                g = p._grad._data
+                np.multiply(g, 1.0 / self.size, out=view.reshape(g.shape), casting="unsafe")  # averaged on copy
         b.pending -= 1
         self.launch_ready()
 
@@ -304,13 +308,14 @@ class _Reducer:
         buckets = self.buckets
         while self.next_bucket < len(buckets) and buckets[self.next_bucket].pending == 0:
             b = buckets[self.next_bucket]
-            op = self.reductions[self.params[b.params[0]]._dtype].op
-            b.request = self.pg.comm.Iallreduce(MPI.IN_PLACE, spec(b.buffer), op)
+            if self.size > 1:
+                op = self.reductions[self.params[b.params[0]]._dtype].op
+                b.request = self.pg.comm.Iallreduce(MPI.IN_PLACE, spec(b.buffer), op)
             self.next_bucket += 1
             if self.next_bucket == len(buckets):
                 from ...autograd.engine import queue_callback
                 queue_callback(self.finalize)
-        if self.next_bucket:  # MPI advances reductions in flight only inside its calls: give it one
+        if self.next_bucket and self.size > 1:  # MPI advances reductions in flight only inside its calls
             MPI.Request.Testall([b.request for b in buckets[:self.next_bucket]])
 
     def finalize(self) -> None:
@@ -321,17 +326,18 @@ class _Reducer:
         ddp = self.ddp()
         find_unused = ddp is not None and ddp.find_unused_parameters
         as_view = ddp is not None and ddp.gradient_as_bucket_view
-        with _faults.watch("DistributedDataParallel gradient all-reduce", self.pg.timeout.total_seconds()):
-            MPI.Request.Waitall([b.request for b in self.buckets])
-            used = self.used
-            if find_unused and self.size > 1:  # a parameter any rank used gets the average
-                used = used.copy()
-                self.pg.comm.Allreduce(MPI.IN_PLACE, used, MPI.MAX)
-        for b in self.buckets:
-            b.request = None
-            for j, i in enumerate(b.params):
-                if used[i]:
-                    _write_grad(self.params[i], b.buffer[b.offsets[j]:b.offsets[j + 1]], as_view)
+        if self.size > 1:
+            with _faults.watch("DistributedDataParallel gradient all-reduce", self.pg.timeout.total_seconds()):
+                MPI.Request.Waitall([b.request for b in self.buckets])
+                used = self.used
+                if find_unused:  # a parameter any rank used gets the average
+                    used = used.copy()
+                    self.pg.comm.Allreduce(MPI.IN_PLACE, used, MPI.MAX)
+            for b in self.buckets:
+                b.request = None
+                for j, i in enumerate(b.params):
+                    if used[i]:
+                        _write_grad(self.params[i], b.buffer[b.offsets[j]:b.offsets[j + 1]], as_view)
         self.expect = False
         self.started = False
 
