@@ -112,6 +112,12 @@ def check_all_reduce(rank, n):
         want = np_reduce([np_of(value(r, (4, 3), dt)).T for r in range(n)], RedOp.SUM, dt)
         dist.all_reduce(view)
         eq(np_of(base), want.T.astype(np_of(base).dtype), f"all_reduce non-contiguous {dt}", tol)
+    # a work's future: wait() gives the tensors, then() chains a callback on them
+    t = ndgrad.ones(3)
+    fut = dist.all_reduce(t, async_op=True).get_future()
+    assert fut.wait() == [t] and fut.done()
+    assert fut.then(lambda f: f.value()[0].sum().item()).wait() == 3.0 * n
+    checks[0] += 2
     # PyTorch's argument errors
     raises(ValueError, "does not support RedOpType.MAX on complex tensors",
            lambda: dist.all_reduce(ndgrad.ones(2, dtype=D.complex64), op=RedOp.MAX), "complex max")
