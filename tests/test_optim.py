@@ -841,3 +841,64 @@ def test_muon_errors_match_torch(torch_ref):
     got, want = run(ndgrad), torch_ref("errs", run)
     got[4][1] = got[4][1].replace("ndgrad.Size", "torch.Size")
     assert got == want
+
+
+# -- sparse gradients (SGD, Adagrad and SparseAdam take them; the others refuse them) ---------------------------
+SP_ROWS = [[0, 2, 0, 5], [3, 3, 1], [5, 4, 2, 0, 4], [1], [2, 5]]   # repeated rows: an uncoalesced gradient
+SP_W0 = np.random.default_rng(6).standard_normal((6, 3))
+
+
+def _sparse_run(T, name, kw):
+    p = T.tensor(SP_W0.copy(), requires_grad=True)
+    opt = getattr(T.optim, name)([p], **kw)
+    out = []
+    for i in range(10):
+        rows = SP_ROWS[i % len(SP_ROWS)]
+        vals = np.cos(np.arange(len(rows) * 3).reshape(len(rows), 3) + i) + 0.1 * SP_W0[rows]
+        p.grad = T.sparse_coo_tensor([rows], T.tensor(vals), (6, 3))
+        opt.step()
+        out.append(p.detach().numpy().copy())
+    state = {k: ([bool(v.is_sparse), v.to_dense().numpy()] if hasattr(v, "is_sparse") else v)
+             for k, v in opt.state[p].items()}
+    return {"traj": np.array(out), "state": state}
+
+
+SPARSE = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, maximize=True)), ("SGD", dict(lr=0.1, momentum=0.9)),
+          ("SGD", dict(lr=0.1, momentum=0.8, dampening=0.3)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+          ("Adagrad", dict(lr=0.5)), ("Adagrad", dict(lr=0.5, lr_decay=0.1, eps=1e-3, maximize=True)),
+          ("Adagrad", dict(lr=0.5, initial_accumulator_value=0.2)),
+          ("SparseAdam", dict()), ("SparseAdam", dict(lr=0.05, betas=(0.5, 0.8), eps=1e-4, maximize=True))]
+
+
+@pytest.mark.parametrize("name,kw", SPARSE, ids=_ids(SPARSE))
+def test_sparse_gradients_match_torch(name, kw, torch_ref):
+    want = torch_ref("run", lambda torch: _sparse_run(torch, name, kw))
+    got = _sparse_run(ndgrad, name, kw)
+    np.testing.assert_allclose(got["traj"], want["traj"], rtol=1e-12, atol=1e-15)
+    assert list(got["state"]) == list(want["state"])
+    for k, v in want["state"].items():
+        if isinstance(v, list):   # [is_sparse, dense values]: SGD's momentum buffer stays sparse
+            assert got["state"][k][0] == v[0], k
+            np.testing.assert_allclose(got["state"][k][1], v[1], rtol=1e-12, atol=1e-15, err_msg=k)
+        else:
+            assert got["state"][k] == v, k   # SparseAdam's step is a Python int
+
+
+def _sparse_errors(T):
+    def run(name, kw, dense=False):
+        p = T.zeros(4, 2, requires_grad=True)
+        p.grad = T.ones(4, 2) if dense else T.sparse_coo_tensor([[0, 2]], T.ones(2, 2), (4, 2))
+        return _error(lambda: getattr(T.optim, name)([p], **kw).step())
+    out = [run(n, {}) for n in ("Adam", "AdamW", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop",
+                               "Adafactor")]
+    out += [run("SGD", dict(lr=0.1, weight_decay=0.1)), run("Adagrad", dict(weight_decay=0.1)),
+            run("SparseAdam", {}, dense=True)]
+    p = T.zeros(2, requires_grad=True)
+    out += [_error(lambda: T.optim.SparseAdam([p], lr=0)), _error(lambda: T.optim.SparseAdam([p], eps=0.0)),
+            _error(lambda: T.optim.SparseAdam([p], betas=(0.9, 1.0))),
+            _error(lambda: T.optim.SparseAdam([p, T.zeros(2, dtype=T.complex64, requires_grad=True)]))]
+    return out
+
+
+def test_sparse_gradient_errors_match_torch(torch_ref):
+    assert _sparse_errors(ndgrad) == torch_ref("errors", _sparse_errors)

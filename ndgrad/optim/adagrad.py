@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _check_min, _decayed_grad, _hyper, _rv,
-                        _scalar_state, _zeros_like)
+                        _scalar_state, _sparse_parts, _zeros_like)
 
 __all__ = ["Adagrad"]
 
@@ -15,6 +15,7 @@ __all__ = ["Adagrad"]
 class Adagrad(Optimizer):
     """Adagrad: scale each coordinate by the root of its accumulated squared gradients."""
 
+    _sparse_message = None  # sparse gradients are taken (without weight decay), as in PyTorch
     _setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
 
     def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
@@ -47,9 +48,11 @@ class Adagrad(Optimizer):
         lr = _hyper(group["lr"])
         lr_decay, eps = group["lr_decay"], group["eps"]
         for p, state, w, g in self._params_with_grad(group):
-            step = float(state["step"]._data)
+            clr = lr / (1 + (float(state["step"]._data) - 1) * lr_decay)
+            if isinstance(g, Tensor):
+                self._sparse_update(p, state, g, group, clr)
+                continue
             d = _decayed_grad(self, w, g, group, lr)
-            clr = lr / (1 + (step - 1) * lr_decay)
             ssum = _rv(state["sum"]._data)
             tmp = self._scratch(w, 1)
             np.multiply(d, d, out=tmp)
@@ -61,3 +64,14 @@ class Adagrad(Optimizer):
             tmp *= clr
             w -= tmp
             _bump(p)
+
+    @staticmethod
+    def _sparse_update(p: Tensor, state: dict[str, Any], g: Tensor, group: dict[str, Any], clr: Any) -> None:
+        """A sparse gradient: only its entries of the sum and the parameter change."""
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        idx, vals = _sparse_parts(-g if group["maximize"] else g)
+        ssum = state["sum"]._data
+        ssum[idx] += vals * vals
+        p._data[idx] += -clr * (vals / (np.sqrt(ssum[idx]) + group["eps"]))
+        _bump(state["sum"], p)

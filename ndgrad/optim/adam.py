@@ -34,6 +34,7 @@ def _check_adam_args(lr: Any, betas: Any, eps: float, weight_decay: float, fused
 class Adam(Optimizer):
     """Adam: adaptive moment estimation with PyTorch's bias correction; updates parameters in place."""
 
+    _sparse_message = "Adam does not support sparse gradients, please consider SparseAdam instead"
     _setstate_defaults = dict(amsgrad=False, maximize=False, foreach=None, capturable=False, differentiable=False,
                               fused=None, decoupled_weight_decay=False)
 

@@ -137,6 +137,8 @@ class Optimizer:
     _setstate_defaults: dict[str, Any] = {}
     #: per-parameter state entries kept as 0-d tensors (a plain number loaded from old files is converted)
     _scalar_state_keys: tuple[str, ...] = ("step",)
+    #: the error for a sparse gradient ({name}: the class name); None where the update rule takes them
+    _sparse_message: str | None = "{name} does not support sparse gradients"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -324,13 +326,15 @@ class Optimizer:
                                                                          np.ndarray]]:
         """(p, state, w, g) for each parameter of `group` that has a gradient: w and g are the raw arrays of the
         parameter and its gradient (complex ones as real views), the state is created by `_new_state` on first
-        use and a tensor "step" in it is advanced; sparse gradients are refused. A state left empty is not
+        use and a tensor "step" in it is advanced. A sparse gradient raises `_sparse_message`, or where that is
+        None comes as the sparse tensor itself (w is then the parameter's own array). A state left empty is not
         stored: an update that adds entries later writes them to `self.state[p]`."""
-        name = type(self).__name__
         for p in group["params"]:
             if p.grad is None:
                 continue
-            _check_sparse_free(p, name)
+            sparse = getattr(p.grad, "is_sparse", False)
+            if sparse and self._sparse_message is not None:
+                raise RuntimeError(self._sparse_message.format(name=type(self).__name__))
             state = self.state.get(p)
             if not state:
                 state = {}
@@ -341,7 +345,10 @@ class Optimizer:
             if isinstance(step, Tensor):
                 step._data += 1
                 _bump(step)
-            yield p, state, _rv(p._data), _rv(_grad_array(p))
+            if sparse:
+                yield p, state, p._data, p.grad
+            else:
+                yield p, state, _rv(p._data), _rv(_grad_array(p))
 
     step = _with_step_hooks(step)
 
@@ -435,9 +442,15 @@ class Optimizer:
 
 
 # -- helpers shared by the update rules (all in place, on raw arrays) -------------------
-def _check_sparse_free(p: Tensor, name: str) -> None:
-    if getattr(p.grad, "is_sparse", False):
-        raise RuntimeError(f"{name} does not support sparse gradients")
+def _sparse_parts(g: Tensor) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """A sparse COO gradient, coalesced: (index arrays for its sparse dims, values array)."""
+    g = g.coalesce()
+    return tuple(g._indices()._data), g._values()._data
+
+
+def _add_sparse_(w: np.ndarray, s: Tensor, alpha: Any) -> None:
+    """w += alpha * s for a sparse COO tensor s (repeated indices accumulate), as dense.add_(sparse, alpha)."""
+    np.add.at(w, tuple(s._indices()._data), alpha * s._values()._data)
 
 
 def _effective_grad(opt: Optimizer, w: np.ndarray, g: np.ndarray, weight_decay: float, maximize: bool,

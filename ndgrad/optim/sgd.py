@@ -6,7 +6,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _bump, _check_flags, _decayed_grad, _hyper, _rv, _zeros_like
+from .optimizer import Optimizer, _add_sparse_, _bump, _check_flags, _decayed_grad, _hyper, _rv, _zeros_like
 
 __all__ = ["SGD"]
 
@@ -14,6 +14,7 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     """Stochastic gradient descent (optionally with momentum), updating parameters in place."""
 
+    _sparse_message = None  # sparse gradients are taken (without weight decay), as in PyTorch
     _setstate_defaults = dict(nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False)
 
     def __init__(self, params: Iterable[Any], lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
@@ -38,6 +39,9 @@ class SGD(Optimizer):
         lr = _hyper(group["lr"])
         momentum, dampening, nesterov = group["momentum"], group["dampening"], group["nesterov"]
         for p, state, w, g in self._params_with_grad(group):
+            if isinstance(g, Tensor):
+                self._sparse_update(p, state, g, group, lr)
+                continue
             d = _decayed_grad(self, w, g, group, lr)
             if momentum != 0:
                 buf_t = state.get("momentum_buffer")
@@ -69,3 +73,17 @@ class SGD(Optimizer):
                 s *= lr
             w -= s
             _bump(p)
+
+    def _sparse_update(self, p: Tensor, state: dict[str, Any], g: Tensor, group: dict[str, Any], lr: Any) -> None:
+        """A sparse gradient (e.g. from Embedding(sparse=True)): the momentum buffer stays sparse, as PyTorch's."""
+        if group["weight_decay"] != 0:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        momentum = group["momentum"]
+        d = -g if group["maximize"] else g
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            buf = d.clone() if buf is None else (buf * momentum).add(d, alpha=1 - group["dampening"])
+            self.state[p]["momentum_buffer"] = buf
+            d = d.add(buf, alpha=momentum) if group["nesterov"] else buf
+        _add_sparse_(p._data, d, -lr)
+        _bump(p)
