@@ -1505,20 +1505,35 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         scales = [None] * nd if recompute_scale_factor else sf
     else:
         raise ValueError("either size or scale_factor should be defined")
-    if mode in _LINEAR and _LINEAR[mode] != nd:
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and nd == 2):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
+                         "4-D tensor as input")
+    if mode == "lanczos" and nd == 2:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+    if mode in _LINEAR and mode != "bicubic" and _LINEAR[mode] != nd and nd in (1, 2, 3):
         raise NotImplementedError(f"Got {nd + 2}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
+    supported = (mode in ("nearest", "nearest-exact", "area") or mode in _LINEAR and _LINEAR[mode] == nd
+                 or mode == "lanczos" and nd == 2)
+    if not supported or nd not in (1, 2, 3):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd + 2}D) for the "
+                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
     if mode == "area":
         return _adaptive_avg(nd, input, out, "adaptive_avg_pool%dd" % nd)
-    if mode not in ("nearest", "nearest-exact") and mode not in _LINEAR:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd + 2}D) for the "
-                                  f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
-                                  f"(got {mode})")
-    if input._dtype.category < 2 and mode != "area":
+    if input._dtype.category < 2:
         name = "nearest" if mode.startswith("nearest") else mode
         raise NotImplementedError(f"\"upsample_{name}{nd}d_channels_last\" not implemented for "
                                   f"'{_dtype_name(input)}'")
-    if antialias and mode in _LINEAR:
-        raise NotImplementedError("interpolate: antialias=True is not supported by ndgrad")
+    if antialias:
+        x = input
+        for i in range(nd):
+            A = _aa_matrix(mode, sp[i], out[i], scales[i], align_corners, input._data.dtype)
+            x = x.movedim(2 + i, -1).matmul(_make(A.T.copy(), input._dtype)).movedim(-1, 2 + i)
+        rename_grad_fn(x, f"Upsample{mode.capitalize()}2DAaBackward0")
+        return x
     x = input
     for i in range(nd):
         if sp[i] == out[i] and mode in ("nearest", "nearest-exact") and scales[i] in (None, 1.0):
@@ -1531,6 +1546,35 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
              "bilinear": "UpsampleBilinear", "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
     rename_grad_fn(x, f"{names[mode]}{nd}DBackward0")
     return x
+
+
+def _aa_matrix(mode: str, n_in: int, n_out: int, scale: float | None, align_corners: bool, dtype: Any) -> np.ndarray:
+    """(n_out, n_in) weights of antialiased resampling along one dim: the interpolation filter is
+    widened by the downscale factor (a box of filters, as PIL resizes) and normalised per output."""
+    if align_corners:
+        step = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        step = 1.0 / scale if scale else n_in / n_out
+    half = {"bilinear": 1.0, "bicubic": 2.0, "lanczos": 3.0}[mode]  # half the filter's support at unit scale
+    support = half * step if step >= 1.0 else half
+    inv = 1.0 / step if step >= 1.0 else 1.0
+    A = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        center = step * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        d = np.abs((np.arange(lo, hi) - center + 0.5) * inv)
+        if mode == "bilinear":
+            w = np.clip(1 - d, 0, None)
+        elif mode == "lanczos":  # Lanczos-3 windowed sinc
+            w = np.where(d < 3, np.sinc(d) * np.sinc(d / 3), 0.0)
+        else:  # Keys' cubic with a = -0.5 (PIL's)
+            a = -0.5
+            w = np.where(d < 1, ((a + 2) * d - (a + 3)) * d * d + 1,
+                         np.where(d < 2, (((d - 5) * d + 8) * d - 4) * a, 0.0))
+        total = w.sum()
+        A[i, lo:hi] = w / total if total != 0 else w
+    return A.astype(dtype)
 
 
 def _cubic_weights(t: np.ndarray) -> list:

@@ -288,3 +288,33 @@ def test_gradcheck_conv_transpose3d() -> None:
     fn = lambda x, w, b: F.conv_transpose3d(x, w, b, stride=2, padding=1, output_padding=1)  # noqa: E731
     assert gradcheck(fn, (x, w, b))
     assert gradgradcheck(lambda x, w: F.conv_transpose3d(x, w, stride=(1, 2, 1)), (x, w))
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "lanczos"])
+def test_antialiased_interpolate_matches_torch(torch_ref, mode: str) -> None:
+    x = rand(1, 2, 11, 9, seed=40)
+    corners = [False] if mode == "lanczos" else [False, True]
+    for i, kw in enumerate([{"size": (4, 3)}, {"scale_factor": 0.45}, {"size": (13, 5)}]):
+        for ac in corners:
+            check_fn(torch_ref, f"{i}{ac}", lambda lib, x, kw=kw, ac=ac: lib.nn.functional.interpolate(
+                x, mode=mode, antialias=True, align_corners=ac, **kw), [x], tol=2e-5)
+
+
+def test_interpolate_mode_errors_match_torch(torch_ref) -> None:
+    def cases(lib):
+        f, z = lib.nn.functional.interpolate, lib.zeros
+        return [err_of(c) for c in [
+            lambda: f(z(1, 1, 4), size=2, mode="linear", antialias=True), lambda: f(z(1, 1, 4, 4), size=2,
+                                                                                    mode="lanczos"),
+            lambda: f(z(1, 1, 4, 4), size=2, mode="lanczos", antialias=True, align_corners=True),
+            lambda: f(z(1, 1, 4), size=2, mode="bicubic"), lambda: f(z(1, 1, 4, 4, 4), size=2, mode="bilinear"),
+            lambda: f(z(1, 1, 4, 4, 4, 4), size=2, mode="bilinear"), lambda: f(z(1, 1, 4, 4), size=2, mode="cubic")]]
+    assert cases(ndgrad) == torch_ref("errors", cases)
+
+
+def test_gradcheck_antialiased_interpolate() -> None:
+    x = _d(1, 1, 7, 5)
+    for mode in ("bilinear", "bicubic", "lanczos"):
+        fn = lambda x, mode=mode: F.interpolate(x, size=(3, 2), mode=mode, antialias=True)  # noqa: E731
+        assert gradcheck(fn, (x,))
+        assert gradgradcheck(fn, (x,))
