@@ -236,3 +236,20 @@ def test_mixed_precision_training_loop(torch_ref):
     np.testing.assert_allclose(got[0], want[0], rtol=2 ** -6)
     np.testing.assert_allclose(got[1].numpy(), want[1], rtol=2 ** -6, atol=2e-3)
     assert got[2] == want[2]
+
+
+def test_recurrent_layers_under_autocast(torch_ref):
+    def run(L):
+        out = []
+        for cls in (L.nn.LSTM, L.nn.GRU, L.nn.RNN):
+            m = cls(3, 4, num_layers=2, bidirectional=True)
+            with L.autocast("cpu"):
+                o, h = m(L.ones(5, 2, 3))
+            out.append([str(t.dtype).split(".")[-1] for t in (o, *(h if isinstance(h, tuple) else (h,)))])
+            o.float().sum().backward()
+            out.append(str(m.weight_ih_l0.grad.dtype).split(".")[-1])
+        with L.autocast("cpu"):
+            out.append(str(L.nn.GRUCell(3, 4)(L.ones(2, 3)).dtype).split(".")[-1])
+            out.append(str(L.nn.LSTMCell(3, 4)(L.ones(2, 3))[0].dtype).split(".")[-1])
+        return out
+    assert run(ndgrad) == torch_ref("dtypes", run)

@@ -19,6 +19,7 @@ from typing import Any
 from ... import _creation
 from ..._tensor import Tensor
 from ...ops import nn as K
+from ...ops._core import autocast_op
 from ...ops.shape import stack
 from ..parameter import Parameter
 from .module import Module
@@ -235,11 +236,13 @@ class RNNBase(Module):
                 b_ih = getattr(self, names[2]) if self.bias else None
                 b_hh = getattr(self, names[3]) if self.bias else None
                 c = None if c0 is None else c0[k]
+                low = self.mode != "GRU"  # under CPU autocast LSTM/RNN layers run in the low dtype, GRU does not
                 if batch_sizes is None:
-                    out, h, c = _run_direction(self.mode, layer_in, h0[k], c, w_ih, w_hh, b_ih, b_hh, d == 1)
+                    run = _run_direction_low if low else _run_direction
+                    out, h, c = run(self.mode, layer_in, h0[k], c, w_ih, w_hh, b_ih, b_hh, d == 1)
                 else:
-                    out, h, c = _run_packed(self.mode, layer_in, batch_sizes, h0[k], c, w_ih, w_hh, b_ih, b_hh,
-                                            d == 1)
+                    run = _run_packed_low if low else _run_packed
+                    out, h, c = run(self.mode, layer_in, batch_sizes, h0[k], c, w_ih, w_hh, b_ih, b_hh, d == 1)
                 dir_outs.append(out)
                 hs.append(h)
                 cs.append(c)
@@ -316,6 +319,11 @@ class RNNBase(Module):
         elif self.batch_first:
             out = out.transpose(0, 1)
         return out, ((hn, cn) if lstm else hn)
+
+
+# (PyTorch's CPU autocast lists its LSTM/RNN layer kernel among the lower-precision ops)
+_run_direction_low = autocast_op("lower")(_run_direction)
+_run_packed_low = autocast_op("lower")(_run_packed)
 
 
 def _cat_last(a: Tensor, b: Tensor) -> Tensor:
