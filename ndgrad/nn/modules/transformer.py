@@ -286,6 +286,13 @@ def _clones(module: Module, n: int) -> Module:
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
+def _seq_len(layers: Module, x: Tensor) -> int:
+    """Sequence length of a stack's input (batch_first as its first layer's attention says)."""
+    first = layers[0] if len(layers) else None
+    batch_first = bool(first is not None and getattr(getattr(first, "self_attn", None), "batch_first", False))
+    return x.shape[1 if batch_first else 0] if x.dim() == 3 else x.shape[0]
+
+
 def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None = None, size: int | None = None) -> bool:
     """Whether `mask` is the square causal mask (checked only when is_causal is None)."""
     make_causal = is_causal is True
@@ -408,10 +415,7 @@ class TransformerEncoder(Module):
     def forward(self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool | None = None) -> Tensor:
         _warn_mismatch(src_key_padding_mask, "src_key_padding_mask", mask, "mask")
-        first = self.layers[0] if len(self.layers) else None
-        batch_first = bool(first is not None and getattr(getattr(first, "self_attn", None), "batch_first", False))
-        seq_len = src.shape[1 if batch_first else 0] if src.dim() == 3 else src.shape[0]
-        is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
+        is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(self.layers, src))
         drop = self._drops_padding(src, mask, src_key_padding_mask)
         out = src
         for mod in self.layers:
@@ -498,10 +502,7 @@ class TransformerDecoder(Module):
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
                 memory_key_padding_mask: Tensor | None = None, tgt_is_causal: bool | None = None,
                 memory_is_causal: bool = False) -> Tensor:
-        first = self.layers[0] if len(self.layers) else None
-        batch_first = bool(first is not None and getattr(getattr(first, "self_attn", None), "batch_first", False))
-        seq_len = tgt.shape[1 if batch_first else 0] if tgt.dim() == 3 else tgt.shape[0]
-        tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, seq_len)
+        tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, _seq_len(self.layers, tgt))
         out = tgt
         for mod in self.layers:
             out = mod(out, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,

@@ -33,9 +33,7 @@ class WeightNorm:
 
     @staticmethod
     def apply(module: Module, name: str, dim: int) -> "WeightNorm":
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, WeightNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
+        _check_no_hook(module, WeightNorm, name, "weight_norm")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
         if isinstance(weight, UninitializedParameter):
@@ -68,14 +66,25 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     return module
 
 
-def remove_weight_norm(module: Module, name: str = "weight") -> Module:
-    """Fold `<name>_g` and `<name>_v` back into one parameter `<name>`."""
+def _remove_hook(module: Module, cls: type, name: str, what: str) -> Module:
+    """Undo the `cls` hook on `name`: its remove() folds the parameters back, then the hook goes."""
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, cls) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")
+
+
+def _check_no_hook(module: Module, cls: type, name: str, what: str) -> None:
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, cls) and hook.name == name:
+            raise RuntimeError(f"Cannot register two {what} hooks on the same parameter {name}")
+
+
+def remove_weight_norm(module: Module, name: str = "weight") -> Module:
+    """Fold `<name>_g` and `<name>_v` back into one parameter `<name>`."""
+    return _remove_hook(module, WeightNorm, name, "weight_norm")
 
 
 class SpectralNorm:
@@ -123,9 +132,7 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module: Module, name: str, n_power_iterations: int, dim: int, eps: float) -> "SpectralNorm":
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        _check_no_hook(module, SpectralNorm, name, "spectral_norm")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
         if isinstance(weight, UninitializedParameter):
@@ -156,9 +163,4 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Fold spectral normalization back into a plain parameter `<name>`."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return _remove_hook(module, SpectralNorm, name, "spectral_norm")
