@@ -22,6 +22,7 @@ from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .fishersnedecor import FisherSnedecor
 from .gamma import Gamma
+from .generalized_pareto import GeneralizedPareto
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_cauchy import HalfCauchy
@@ -57,9 +58,9 @@ from .weibull import Weibull
 __all__ = [
     "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "biject_to", "Binomial", "Categorical", "CatTransform",
     "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli", "CumulativeDistributionTransform", "Dirichlet",
-    "Distribution", "Exponential", "ExponentialFamily", "ExpTransform", "FisherSnedecor", "Gamma", "Geometric",
-    "Gumbel", "HalfCauchy", "HalfNormal", "identity_transform", "Independent", "IndependentTransform", "InverseGamma",
-    "kl_divergence", "Kumaraswamy", "Laplace", "LogisticNormal", "LogNormal", "LowerCholeskyTransform",
+    "Distribution", "Exponential", "ExponentialFamily", "ExpTransform", "FisherSnedecor", "Gamma", "GeneralizedPareto",
+    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "identity_transform", "Independent", "IndependentTransform",
+    "InverseGamma", "kl_divergence", "Kumaraswamy", "Laplace", "LogisticNormal", "LogNormal", "LowerCholeskyTransform",
     "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
     "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PowerTransform", "register_kl",
     "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",

@@ -80,6 +80,11 @@ def _spec(key: str) -> tuple:
         "continuous_bernoulli_logits": lambda: ("ContinuousBernoulli", (), {"logits": A(3)}, U(3)),
         "von_mises": lambda: ("VonMises", (np.array([0.3, -1.0, 2.0]), np.array([0.5, 2.0, 8.0])), {},
                               np.array([0.1, -2.5, 3.0])),
+        # float32: PyTorch's GeneralizedPareto compares float64 parameters with a float32 zero and raises
+        "generalized_pareto": lambda: (lambda loc: ("GeneralizedPareto", (loc, P(3).astype(np.float32),
+                                                                          np.array([-0.3, 0.0, 0.2], np.float32)),
+                                                    {}, loc + np.array([0.5, 1.0, 2.0], np.float32)))(
+            (0.3 * A(3)).astype(np.float32)),
         "lowrank_mvn": lambda: ("LowRankMultivariateNormal", (A(2, 3), 0.5 * A(2, 3, 2), P(2, 3)), {}, A(2, 3)),
     }
     return specs[key]()
@@ -92,7 +97,7 @@ CASES = ["normal", "normal_scalar", "uniform", "exponential", "laplace", "bernou
          "weibull", "student_t", "student_t_heavy", "mixture", "mixture_mvn", "relaxed_bernoulli",
          "logit_relaxed_bernoulli", "relaxed_onehot", "exp_relaxed", "inverse_gamma", "logistic_normal",
          "kumaraswamy", "fisher_snedecor", "continuous_bernoulli", "continuous_bernoulli_logits", "lowrank_mvn",
-         "von_mises"]
+         "von_mises", "generalized_pareto"]
 
 
 def to_lib(lib: Any, v: Any, requires_grad: bool = False) -> Any:

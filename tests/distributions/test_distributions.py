@@ -35,8 +35,8 @@ def summary(lib: Any, key: str) -> dict:
     return out
 
 
-# VonMises: PyTorch evaluates log I0 with a 1e-7 polynomial approximation, ndgrad with its exact i0e
-_RTOL = {"von_mises": 1e-6}
+# VonMises: PyTorch evaluates log I0 with a 1e-7 polynomial approximation, ndgrad with its exact i0e;
+_RTOL = {"von_mises": 1e-6, "generalized_pareto": 1e-5}  # the latter in float32
 
 
 def _same(got: Any, want: Any, what: str, rtol: float = 1e-9) -> None:
