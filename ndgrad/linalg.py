@@ -6,7 +6,8 @@ from typing import Any
 from ._dtype import int32 as _int32
 from ._tensor import Tensor
 from .ops.decomp import (cholesky, cholesky_ex, cond, eig, eigh, eigvals, eigvalsh, inv_ex, lstsq,  # noqa: F401
-                         matrix_exp, multi_dot, pinv, qr, slogdet, solve_triangular, svd, svdvals, vecdot)
+                         matrix_exp, multi_dot, pinv, qr, slogdet, solve_triangular, svd, svdvals, tensorinv,
+                         tensorsolve, vecdot)
 from .ops.linalg import det, inv, matrix_power, matrix_rank, solve  # noqa: F401
 from .ops.linalg import LinAlgError  # noqa: F401
 from .ops.linalg import cross as _cross

@@ -98,7 +98,8 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "exp2", "exp
             "xlogy", "sgn", "deg2rad", "rad2deg", "float_power", "masked_scatter", "fix", "t",
             "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "clip", "arctan2",
             "arcsin", "arccos", "arctan", "sinc", "erfc", "asinh", "acosh", "atanh", "lgamma", "digamma", "i0",
-            "mvlgamma", "ldexp", "logaddexp", "logaddexp2", "nextafter", "heaviside", "gcd", "lcm", "renorm"]
+            "mvlgamma", "ldexp", "nextafter", "heaviside", "gcd", "lcm", "renorm", "igamma", "igammac",
+            "conj_physical"]
 for _name in _INPLACE:
     _fn = REGISTRY.get(_name, (None,))[0]
     if _fn is not None:

@@ -673,3 +673,32 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> tuple:
             info.reshape(-1)[i] = 1
     return cls(_make(out.reshape(A._data.shape), A._dtype), _make(info, D.int32))
 
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """Inverse of A seen as a matrix between its first `ind` dims and the rest (shape rest + first)."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    first, rest = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    p, q = int(np.prod(first)), int(np.prod(rest))
+    if p != q:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {q} != {p}")
+    from .linalg import inv
+    return inv(A.reshape(p, q)).reshape(rest + first)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B; `dims` of A are moved to the end first."""
+    if dims is not None:
+        from ._core import wrap_dim
+        nd = A.dim()
+        moved = [wrap_dim(d, nd) for d in dims]
+        A = A.permute([d for d in range(nd) if d not in moved] + moved)
+    lead, tail = tuple(A.shape[:B.dim()]), tuple(A.shape[B.dim():])
+    p, q = int(np.prod(lead)), int(np.prod(tail))
+    if p != q:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {q} != {p}")
+    from .linalg import solve
+    return solve(A.reshape(p, q), B.reshape(p)).reshape(tail)

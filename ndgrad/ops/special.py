@@ -156,3 +156,68 @@ def zeta(input: Any, other: Any) -> Tensor:
         node.save(x, q)
         record(node, res, (x, q))
     return res
+
+
+# ---------------------------------------------------------------------------
+# regularized incomplete gamma functions: differentiable in x (PyTorch has no derivative in a)
+# ---------------------------------------------------------------------------
+class IgammaBackward0(Node):
+    __slots__ = ("upper",)
+
+    def backward(self, g: Tensor) -> tuple:
+        a, x = self.saved()
+        if self.next_functions[0][0] is not None:
+            raise NotImplementedError(f"the derivative for '{'igammac' if self.upper else 'igamma'}: input' is not "
+                                      "implemented.")
+        # d/dx P(a, x) = x^(a-1) e^-x / Gamma(a)
+        d = exp((a - 1) * log(x) - x - lgamma(a))
+        return None, g * (-d if self.upper else d)
+
+
+class IgammacBackward0(IgammaBackward0):
+    __slots__ = ()
+
+
+def _igamma(input: Any, other: Any, upper: bool) -> Tensor:
+    name = "igammac" if upper else "igamma"
+    check_tensor(input, name, "input")
+    a, x = input, to_tensor(other, like=input)
+    from ._core import broadcast_shapes_or_raise
+    broadcast_shapes_or_raise(a._data.shape, x._data.shape)
+    dt = D.result_dtype(a, x)
+    if dt.category != 2:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{D.scalar_name(dt)}'")
+    r = _sf.igamma(a._data.astype(np.float64), x._data.astype(np.float64), upper)
+    res = _make(np.asarray(r).astype(dt.np), dt)
+    if grad_needed(a, x):
+        node = IgammacBackward0() if upper else IgammaBackward0()
+        node.upper = upper
+        node.save(a, x)
+        record(node, res, (a, x))
+    return res
+
+
+@register()
+def igamma(input: Tensor, other: Any) -> Tensor:
+    """Regularized lower incomplete gamma function P(input, other) (torch.special.gammainc)."""
+    return _igamma(input, other, False)
+
+
+@register()
+def igammac(input: Tensor, other: Any) -> Tensor:
+    """Regularized upper incomplete gamma function Q(input, other) = 1 - P (torch.special.gammaincc)."""
+    return _igamma(input, other, True)
+
+
+def spherical_bessel_j0(input: Tensor) -> Tensor:
+    """sin(x) / x (1 at 0); no gradient, as in PyTorch."""
+    check_tensor(input, "spherical_bessel_j0")
+    dt = float_dtype_for(input)
+    a = input._data.astype(np.float64)
+    with np.errstate(all="ignore"):
+        r = np.where(a == 0, 1.0, np.sin(a) / np.where(a == 0, 1.0, a))
+    return _make(np.where(np.isinf(a), 0.0, r).astype(dt.np), dt)
+
+
+modified_bessel_i0 = _no_grad_kernel(_sf.i0, "modified_bessel_i0")
+modified_bessel_i1 = _no_grad_kernel(_sf.i1, "modified_bessel_i1")

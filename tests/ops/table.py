@@ -1330,4 +1330,22 @@ for _n, _f in (("fftshift", np.fft.fftshift), ("ifftshift", np.fft.ifftshift)):
         [((), {"dim": 1})] if len(s[0]) == 2 else [])), lambda a, dim=None, _f=_f: _f(a, axes=dim),
         dtypes=FLOAT + ("int64",))
 
+# regularized incomplete gamma (ndgrad/ops/special.py): differentiable in x only, as PyTorch, so `a` is
+# a constant or an integer tensor (never perturbed by finite differences)
+for _n in ("igamma", "igammac", "special.gammainc", "special.gammaincc"):
+    row(_n, gen([((2, 3),), ((5,),)], [((0.5,), {}), ((3.0,), {}), ((12.0,), {})], domain=(0.05, 15)), None,
+        call=lambda L, x, a, _n=_n: fn(_n)(L, L.full_like(x, a), x))
+    row(_n, gen([((2, 3), (2, 3)), ((3,), (2, 1))], domain=(1, 9)), None, variant="tensors",
+        dtypes=(("int64", "float32"), ("int64", "float64")), call=lambda L, a, x, _n=_n: fn(_n)(L, a.to(x.dtype), x))
+for _n in ("special.modified_bessel_i0", "special.modified_bessel_i1", "special.spherical_bessel_j0"):
+    row(_n, gen(U_SHAPES, domain=(-6, 6)), None, dtypes=FLOAT + ("int64",))
+row("linalg.tensorinv", fixed(lambda d, r: [((_wellcond((6, 6), d[0], r).reshape(2, 3, 6),), {"ind": 2}),
+                                            ((_wellcond((4, 4), d[0], r).reshape(4, 2, 2),), {"ind": 1})]),
+    lambda a, ind: np.linalg.tensorinv(a, ind), **LA_TOL)
+row("linalg.tensorsolve", fixed(lambda d, r: [((_wellcond((6, 6), d[0], r).reshape(2, 3, 6),
+                                                make_array((2, 3), d[0], r)), {}),
+                                              ((_wellcond((6, 6), d[0], r).reshape(6, 2, 3),
+                                                make_array((2, 3), d[0], r)), {"dims": (0,)})]),
+    lambda a, b, dims=None: np.linalg.tensorsolve(a, b, axes=dims), **LA_TOL)
+
 _ = field
