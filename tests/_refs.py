@@ -196,3 +196,13 @@ def reference(test_file: str, test_name: str, key: str, fn: Callable[..., Any], 
         pytest.fail(f"recorded {lib} reference {full!r} in {store.path.name} is stale: "
                     "run tools/record_references.py")
     return live
+
+
+def outcome(fn: Callable[[], Any]) -> tuple:
+    """(exception type name, first line of its message) of calling fn, or ("no error", ""): the form in
+    which tests record PyTorch's errors to compare with ndgrad's."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - any exception is an outcome to compare
+        return type(e).__name__, str(e).splitlines()[0] if str(e) else ""
+    return "no error", ""

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ndgrad
+from _refs import outcome
 from ndgrad.autograd import gradcheck, gradgradcheck
 
 F = ndgrad.fft
@@ -111,13 +112,6 @@ def test_spectral_convolution_trains() -> None:
     np.testing.assert_allclose(g_fft, k2.grad.numpy(), atol=1e-12)
 
 
-def _outcome(fn: Callable[[], Any]) -> tuple:
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type is compared
-        return type(e).__name__, str(e).splitlines()[0]
-    return "no error", ""
-
 
 ERRORS: dict[str, Callable[[Any], Any]] = {
     "norm": lambda M: M.fft.fft(M.ones(3), norm="x"),
@@ -135,5 +129,5 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
 
 @pytest.mark.parametrize("key", sorted(ERRORS))
 def test_errors_match_torch(torch_ref: Any, key: str) -> None:
-    want = torch_ref(key, lambda torch: _outcome(lambda: ERRORS[key](torch)))
-    assert _outcome(lambda: ERRORS[key](ndgrad)) == tuple(want)
+    want = torch_ref(key, lambda torch: outcome(lambda: ERRORS[key](torch)))
+    assert outcome(lambda: ERRORS[key](ndgrad)) == tuple(want)

@@ -1,5 +1,5 @@
-"""Gamma-distribution kernels: sampling with implicit reparameterisation gradients, and the
-regularised lower incomplete gamma function (the Gamma CDF). Float64 NumPy, vectorised.
+"""Gamma-distribution kernels: sampling with implicit reparameterisation gradients (float64 NumPy,
+vectorised), and the Gamma CDF (the regularised lower incomplete gamma of ndgrad/ops/special.py).
 
 Implicit reparameterisation (as PyTorch does for Gamma, Beta and Dirichlet): a sample x of
 Gamma(a, 1) moves with a so that its CDF value stays fixed, dx/da = -(dP/da) / p(x), with P the
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..ops import _specfun as _sf
@@ -93,67 +92,9 @@ def standard_gamma(concentration: Tensor) -> Tensor:
     return res
 
 
-def gammainc(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Regularised lower incomplete gamma P(a, x) (a > 0): its power series below x = a + 1, else
-    one minus the upper function's continued fraction (modified Lentz)."""
-    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
-    out = np.zeros(a.shape)
-    with np.errstate(all="ignore"):
-        ser = (x > 0) & (x < a + 1)
-        if ser.any():
-            aa, xx = a[ser], x[ser]
-            t = np.exp(aa * np.log(xx) - xx - _sf.lgamma(aa + 1))
-            s = t.copy()
-            for n in range(1, 100000):
-                t = t * xx / (aa + n)
-                s += t
-                if np.all(t <= _EPS * s):
-                    break
-            out[ser] = s
-        cf = x >= a + 1
-        if cf.any():
-            aa, xx = a[cf], x[cf]
-            b = xx + 1 - aa
-            c = np.full(aa.shape, 1 / _TINY)
-            d = 1 / b
-            h = d.copy()
-            for i in range(1, 100000):
-                an = -i * (i - aa)
-                b = b + 2
-                d = an * d + b
-                d = np.where(np.abs(d) < _TINY, _TINY, d)
-                c = b + an / c
-                c = np.where(np.abs(c) < _TINY, _TINY, c)
-                d = 1 / d
-                delta = d * c
-                h = h * delta
-                if np.all(np.abs(delta - 1) < _EPS):
-                    break
-            out[cf] = 1 - np.exp(aa * np.log(xx) - xx - _sf.lgamma(aa)) * h
-        out[np.isnan(a) | np.isnan(x)] = np.nan
-        out[np.isposinf(x)] = 1.0
-    return out
-
-
-class GammaincBackward0(Node):
-    """Gradient of P(a, x) in x: the Gamma(a, 1) density."""
-    __slots__ = ()
-
-    def backward(self, g: Tensor) -> tuple:
-        a, x = self.saved()
-        if self.next_functions[0][0] is not None:
-            raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
-        return None, g * ((a - 1) * x.log() - x - a.lgamma()).exp()
-
-
 def gamma_cdf(a: Tensor, x: Tensor) -> Tensor:
-    """P(a, x) as a tensor (gradient in x only, as in PyTorch)."""
+    """P(a, x), the Gamma(a, 1) CDF, as a tensor (gradient in x only, as in PyTorch): ndgrad.special.gammainc."""
     import ndgrad
+    from ..ops.special import igamma
     a, x = ndgrad.broadcast_tensors(a, x)
-    dt = D.result_dtype(a, x)
-    res = _make(gammainc(a._data, x._data).astype(dt.np), dt)
-    if grad_needed(a, x):
-        n = GammaincBackward0()
-        n.save(a, x)
-        record(n, res, (a, x))
-    return res
+    return igamma(a, x)

@@ -570,14 +570,17 @@ def logical_not(input: Tensor) -> Tensor:
     return _make(np.logical_not(input._data), D.bool)
 
 
-def _bitwise(name: str, ufunc: Any) -> Any:
+def _bitwise(name: str, ufunc: Any, bools: bool = True) -> Any:
+    """An integer-only binary op (bools too unless `bools` is False), PyTorch's error for other dtypes."""
+    lo = 0 if bools else 1
+
     def op(input: Tensor, other: Any) -> Tensor:
         xa, xb, dt = _prep(input, other, name)
-        if dt.category > 1:
+        if not lo <= dt.category <= 1:
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_cap(dt)}'")
         return _finish(ufunc(xa, xb), dt)
     op.__name__ = name
-    op.__doc__ = f"Elementwise {name} of integer or bool tensors."
+    op.__doc__ = f"Elementwise {name} of integer{' or bool' if bools else ''} tensors."
     return op
 
 
@@ -1188,19 +1191,8 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
     return _make(np.asarray(np.heaviside(input._data, v._data)).astype(input._data.dtype), input._dtype)
 
 
-def _int_binary(name: str, ufunc: Any) -> Any:
-    def op(input: Tensor, other: Tensor) -> Tensor:
-        xa, xb, dt = _prep(input, other, name)
-        if dt.category != 1:
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_cap(dt)}'")
-        return _finish(ufunc(xa, xb), dt)
-    op.__name__ = name
-    op.__doc__ = f"Elementwise {name} of integer tensors."
-    return op
-
-
-gcd = register("gcd")(_int_binary("gcd", np.gcd))
-lcm = register("lcm")(_int_binary("lcm", np.lcm))
+gcd = register("gcd")(_bitwise("gcd", np.gcd, bools=False))
+lcm = register("lcm")(_bitwise("lcm", np.lcm, bools=False))
 
 
 class AngleBackward0(Node):

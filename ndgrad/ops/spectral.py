@@ -123,11 +123,15 @@ def r2c(x: Tensor, n: int | None, dim: int, norm: str, name: str = "rfft") -> Te
     x = _as_float(x)
     d = fft_dim(dim, x._data.ndim)
     n = _check_n(x._data.shape[d] if n is None else n)
-    cdt = _COMPLEX[x._dtype.name]
-    out = np.fft.rfft(x._data, n=n, axis=d, norm=norm)
-    res = _make(np.asarray(out).astype(cdt.np, copy=False), cdt)
+    return _along_dim(x, np.fft.rfft, n, d, norm, _COMPLEX[x._dtype.name], _R2CNode)
+
+
+def _along_dim(x: Tensor, fn: Any, n: int, d: int, norm: str, out_dt: D.dtype, node_cls: type) -> Tensor:
+    """NumPy's one-dimensional transform `fn` along dim d, recorded with a node of node_cls."""
+    out = fn(x._data, n=n, axis=d, norm=norm)
+    res = _make(np.asarray(out).astype(out_dt.np, copy=False), out_dt)
     if grad_needed(x):
-        node = _R2CNode()
+        node = node_cls()
         node.dim, node.n, node.in_size, node.norm = d, n, x._data.shape[d], norm
         record(node, res, (x,))
     return res
@@ -155,14 +159,7 @@ def c2r(x: Tensor, n: int | None, dim: int, norm: str) -> Tensor:
         x = x.to(_COMPLEX[x._dtype.name])
     d = fft_dim(dim, x._data.ndim)
     n = _check_n(2 * (x._data.shape[d] - 1) if n is None else n)
-    rdt = x._dtype.to_real()
-    out = np.fft.irfft(x._data, n=n, axis=d, norm=norm)
-    res = _make(np.asarray(out).astype(rdt.np, copy=False), rdt)
-    if grad_needed(x):
-        node = FftC2RBackward0()
-        node.dim, node.n, node.in_size, node.norm = d, n, x._data.shape[d], norm
-        record(node, res, (x,))
-    return res
+    return _along_dim(x, np.fft.irfft, n, d, norm, x._dtype.to_real(), FftC2RBackward0)
 
 
 # ---------------------------------------------------------------------------

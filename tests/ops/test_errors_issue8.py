@@ -7,14 +7,8 @@ from typing import Any, Callable
 import pytest
 
 import ndgrad
+from _refs import outcome
 
-
-def _outcome(fn: Callable[[], Any]) -> tuple:
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type is what is compared
-        return type(e).__name__, str(e).splitlines()[0]
-    return "no error", ""
 
 
 CASES: dict[str, Callable[[Any], Any]] = {
@@ -65,7 +59,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
 
 @pytest.mark.parametrize("key", sorted(CASES))
 def test_error_matches_torch(torch_ref: Any, key: str) -> None:
-    want = torch_ref(key, lambda torch: _outcome(lambda: CASES[key](torch)))
-    got = _outcome(lambda: CASES[key](ndgrad))
+    want = torch_ref(key, lambda torch: outcome(lambda: CASES[key](torch)))
+    got = outcome(lambda: CASES[key](ndgrad))
     assert got[0] == want[0], (got, want)
     assert got[1].replace("ndgrad", "torch") == want[1], (got, want)

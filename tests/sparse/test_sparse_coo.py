@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ndgrad
+from _refs import outcome
 from ndgrad.autograd import gradcheck, gradgradcheck
 
 IDX = [[0, 1, 1, 0, 2], [2, 0, 2, 2, 1]]  # (0, 2) appears twice: uncoalesced
@@ -146,13 +147,6 @@ def test_unsupported_operations_say_so() -> None:
             op()
 
 
-def _outcome(fn: Callable[[], Any]) -> tuple:
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type is compared
-        return type(e).__name__, str(e).splitlines()[0]
-    return "no error", ""
-
 
 ERRORS: dict[str, Callable[[Any], Any]] = {
     "indices_1d": lambda M: M.sparse_coo_tensor(M.tensor([0, 1]), M.tensor([1.0, 2.0])),
@@ -172,7 +166,7 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
 
 @pytest.mark.parametrize("key", sorted(ERRORS))
 def test_errors_match_torch(torch_ref: Any, key: str) -> None:
-    want = torch_ref(key, lambda torch: _outcome(lambda: ERRORS[key](torch)))
-    got = _outcome(lambda: ERRORS[key](ndgrad))
+    want = torch_ref(key, lambda torch: outcome(lambda: ERRORS[key](torch)))
+    got = outcome(lambda: ERRORS[key](ndgrad))
     assert got[0] == want[0], (got, want)
     assert got[1] == want[1], (got, want)
