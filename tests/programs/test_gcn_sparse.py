@@ -7,8 +7,12 @@ computed with dense matrices.
 
 The example downloads Cora; here a small random graph with planted classes stands in for it."""
 import numpy as np
+import pytest
 
 import ndgrad
+
+# PyTorch warns once that it does not check sparse invariants by default (ndgrad always checks them)
+pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks")
 
 NODES, FEATURES, CLASSES, HIDDEN = 60, 12, 3, 8
 

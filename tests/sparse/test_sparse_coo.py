@@ -11,6 +11,9 @@ import ndgrad
 from _refs import outcome
 from ndgrad.autograd import gradcheck, gradgradcheck
 
+# PyTorch warns once that it does not check sparse invariants by default (ndgrad always checks them)
+pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+
 IDX = [[0, 1, 1, 0, 2], [2, 0, 2, 2, 1]]  # (0, 2) appears twice: uncoalesced
 VALS = [3.0, 4.0, 5.0, 1.5, -2.0]
 
