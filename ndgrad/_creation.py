@@ -222,7 +222,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not ndarray.dtype.isnative:
         raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
                          "between byte orders is currently not supported.")
-    if any(s < 0 for s in ndarray.strides):
+    if ndarray.strides and min(ndarray.strides) < 0:
         raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
                          "negative strides are not currently supported. (You can probably work around "
                          "this by making a copy of your array  with array.copy().) ")
