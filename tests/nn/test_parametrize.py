@@ -205,3 +205,48 @@ def test_gradcheck_weight_norm_and_spectral_norm_float64() -> None:
     assert gradcheck(lambda w: P._WeightNorm(None)(w.norm(), w), (v,))
     plist = parametrize.ParametrizationList([P._WeightNorm(1)], nn.Parameter(v.detach().clone()), unsafe=True)
     assert plist.is_tensor is False and plist.ntensors == 2
+
+
+_ORTH = [((4, 4), "matrix_exp", True), ((4, 4), "cayley", False), ((4, 4), "householder", True),
+         ((5, 3), "householder", False), ((3, 5), "matrix_exp", True), ((5, 3), "cayley", True),
+         ((3, 5), "householder", True)]
+
+
+@pytest.mark.parametrize("shape,orth_map,triv", _ORTH)
+def test_orthogonal_matches_torch(torch_ref, shape: tuple, orth_map: str, triv: bool) -> None:
+    def build(lib):
+        m = lib.nn.Linear(shape[1], shape[0], bias=False).double()
+        with lib.no_grad():
+            m.weight.copy_(lib.tensor(rand(*shape, seed=31, dtype=np.float64)))
+        return lib.nn.utils.parametrizations.orthogonal(m, orthogonal_map=orth_map, use_trivialization=triv)
+    x = rand(2, shape[1], seed=32, dtype=np.float64)
+    check_module(torch_ref, "fwd", build, [x], call=lambda m, x: [m(x), m.weight], tol=1e-10)
+    w = build(ndgrad).weight.detach().numpy()  # unseeded: the registered weight itself
+    gram = w @ w.T if shape[0] <= shape[1] else w.T @ w
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-12)
+
+
+def test_orthogonal_assignment_and_errors_match_torch(torch_ref) -> None:
+    def run(lib):
+        P_ = lib.nn.utils.parametrizations
+        m = P_.orthogonal(lib.nn.Linear(4, 4, bias=False).double())
+        h = P_.orthogonal(lib.nn.Linear(3, 5, bias=False).double(), use_trivialization=False)
+        target = lib.tensor(rand(4, 4, seed=33, dtype=np.float64))
+        with lib.no_grad():
+            m.weight = target  # a non-orthogonal value is orthogonalised (QR, positive R diagonal)
+            h.weight = lib.tensor(rand(5, 3, seed=34, dtype=np.float64))
+        return [m.weight.detach(), h.weight.detach(), sorted(m.state_dict()), repr(m)] + [err_of(f) for f in [
+            lambda: P_.orthogonal(lib.nn.BatchNorm1d(3)),
+            lambda: P_.orthogonal(lib.nn.Linear(3, 3), orthogonal_map="svd"),
+            lambda: setattr(P_.orthogonal(lib.nn.Linear(3, 3), use_trivialization=False), "weight", lib.eye(3))]]
+    got, want = run(ndgrad), torch_ref("run", run)
+    np.testing.assert_allclose(got[0].numpy(), want[0], atol=1e-12)
+    np.testing.assert_allclose(got[1].numpy(), want[1], atol=1e-12)
+    assert got[2:] == want[2:]
+
+
+def test_gradcheck_orthogonal_maps_float64() -> None:
+    for orth_map in ("matrix_exp", "cayley", "householder"):
+        orth = P._Orthogonal(ndgrad.zeros(4, 3, dtype=ndgrad.float64), orth_map, use_trivialization=False)
+        x = ndgrad.tensor(rand(4, 3, seed=35, dtype=np.float64) * 0.5, requires_grad=True)
+        assert gradcheck(lambda x, orth=orth: orth(x), (x,))
