@@ -297,3 +297,14 @@ def test_nn_grad_conv_functions_match_torch(torch_ref, nd: int) -> None:
              [w, go])
     check_fn(torch_ref, "weight", lambda lib, x, g: getattr(lib.nn.grad, f"conv{nd}d_weight")(x, w.shape, g, **kw),
              [x, go])
+
+
+def test_module_compile_is_in_place_and_returns_none(torch_ref) -> None:
+    def run(lib):  # (no call after compile: PyTorch would spend seconds compiling)
+        m = lib.nn.Linear(2, 2)
+        return [m.compile() is None, type(m).__name__]
+    assert run(ndgrad) == torch_ref("run", run)
+    m = nn.Linear(2, 2)
+    before = m(ndgrad.ones(1, 2)).detach()
+    m.compile()
+    np.testing.assert_array_equal(m(ndgrad.ones(1, 2)).detach().numpy(), before.numpy())

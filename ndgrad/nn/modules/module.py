@@ -594,6 +594,10 @@ class Module:
     def cuda(self, device: Any = None) -> "Module":
         raise AssertionError("Torch not compiled with CUDA enabled")
 
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Module.compile: PyTorch compiles forward in place; eager ndgrad runs it unchanged."""
+        return None
+
     def to_empty(self, *, device: Any = None, recurse: bool = True) -> "Module":
         return self
 
