@@ -299,12 +299,10 @@ def test_nn_grad_conv_functions_match_torch(torch_ref, nd: int) -> None:
              [x, go])
 
 
-def test_module_compile_is_in_place_and_returns_none(torch_ref) -> None:
-    def run(lib):  # (no call after compile: PyTorch would spend seconds compiling)
-        m = lib.nn.Linear(2, 2)
-        return [m.compile() is None, type(m).__name__]
-    assert run(ndgrad) == torch_ref("run", run)
+def test_module_compile_is_in_place_and_returns_none() -> None:
+    # PyTorch's Module.compile returns None and keeps the class (not compared live: importing
+    # torch's compiler takes seconds)
     m = nn.Linear(2, 2)
     before = m(ndgrad.ones(1, 2)).detach()
-    m.compile()
+    assert m.compile() is None and type(m) is nn.Linear
     np.testing.assert_array_equal(m(ndgrad.ones(1, 2)).detach().numpy(), before.numpy())
