@@ -294,14 +294,18 @@ class _PositiveDefinite(_Symmetric):
         if not bool(sym.all()):
             return sym
         a = value.detach().numpy()
-        flat = a.reshape((-1,) + a.shape[-2:])
-        ok = np.empty(len(flat), bool)
-        for i, m in enumerate(flat):  # a Cholesky factorisation exists exactly for positive-definite matrices
-            try:
-                np.linalg.cholesky(m)
-                ok[i] = True
-            except np.linalg.LinAlgError:
-                ok[i] = False
+        try:  # a Cholesky factorisation exists exactly for positive-definite matrices
+            np.linalg.cholesky(a)
+            ok = np.ones(a.shape[:-2], bool)
+        except np.linalg.LinAlgError:  # some are not: find which, one at a time
+            flat = a.reshape((-1,) + a.shape[-2:])
+            ok = np.empty(len(flat), bool)
+            for i, m in enumerate(flat):
+                try:
+                    np.linalg.cholesky(m)
+                    ok[i] = True
+                except np.linalg.LinAlgError:
+                    ok[i] = False
         return _wrap_bool(ok.reshape(a.shape[:-2]))
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 _COV = np.array([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 0.5]])
+_CORR_L = np.linalg.cholesky(np.array([[1.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.0]]))
 
 
 def _rng(key: str) -> np.random.Generator:
@@ -85,6 +86,9 @@ def _spec(key: str) -> tuple:
                                                                           np.array([-0.3, 0.0, 0.2], np.float32)),
                                                     {}, loc + np.array([0.5, 1.0, 2.0], np.float32)))(
             (0.3 * A(3)).astype(np.float32)),
+        "lkj": lambda: ("LKJCholesky", (3, 0.5 + P(2)), {}, _CORR_L),
+        "wishart": lambda: ("Wishart", (np.array([4.5, 6.5]),), {"covariance_matrix": _COV}, 1.5 * _COV + np.eye(3)),
+        "wishart_tril": lambda: ("Wishart", (5.0,), {"scale_tril": np.linalg.cholesky(_COV)}, 2 * _COV),
         "lowrank_mvn": lambda: ("LowRankMultivariateNormal", (A(2, 3), 0.5 * A(2, 3, 2), P(2, 3)), {}, A(2, 3)),
     }
     return specs[key]()
@@ -97,7 +101,7 @@ CASES = ["normal", "normal_scalar", "uniform", "exponential", "laplace", "bernou
          "weibull", "student_t", "student_t_heavy", "mixture", "mixture_mvn", "relaxed_bernoulli",
          "logit_relaxed_bernoulli", "relaxed_onehot", "exp_relaxed", "inverse_gamma", "logistic_normal",
          "kumaraswamy", "fisher_snedecor", "continuous_bernoulli", "continuous_bernoulli_logits", "lowrank_mvn",
-         "von_mises", "generalized_pareto"]
+         "von_mises", "generalized_pareto", "lkj", "wishart", "wishart_tril"]
 
 
 def to_lib(lib: Any, v: Any, requires_grad: bool = False) -> Any:

@@ -68,13 +68,15 @@ def _rebuilt(key: str, ps: Any) -> Any:
         ps = [ps[0], ps[1].tril()]
     elif key in ("mvn_cov", "mvn_prec"):  # symmetric matrices: perturb both triangles together
         ps = [ps[0], (ps[1] + ps[1].mT) / 2]
+    elif key == "wishart":
+        ps = [ps[0], (ps[1] + ps[1].mT) / 2]
     return build(ndgrad, key, params_in=ps)[0]
 
 
 LOG_PROB_GRADCHECK = ["normal", "gamma", "beta", "dirichlet", "binomial", "poisson", "categorical_logits", "mvn_tril",
                       "mvn_cov", "mvn_prec", "lognormal", "laplace", "student_t", "negative_binomial", "gumbel",
                       "mixture", "lowrank_mvn", "relaxed_onehot", "continuous_bernoulli_logits", "kumaraswamy",
-                      "logistic_normal", "weibull", "fisher_snedecor", "geometric", "von_mises"]
+                      "logistic_normal", "weibull", "fisher_snedecor", "geometric", "von_mises", "lkj", "wishart"]
 
 
 @pytest.mark.parametrize("key", LOG_PROB_GRADCHECK)
@@ -117,7 +119,7 @@ def test_rsample_gradcheck_with_fixed_noise(key: str) -> None:
 
 MC = ["normal", "uniform", "exponential", "laplace", "gamma", "beta", "dirichlet", "mvn_tril", "chi2", "student_t",
       "inverse_gamma", "fisher_snedecor", "gumbel", "weibull", "kumaraswamy", "half_normal", "lowrank_mvn",
-      "continuous_bernoulli_logits"]  # E[x^2] finite, implicit (Gamma-based) reparameterisations included
+      "continuous_bernoulli_logits", "wishart"]  # E[x^2] finite, implicit (Gamma-based) reparameterisations included
 
 
 @pytest.mark.parametrize("key", MC)

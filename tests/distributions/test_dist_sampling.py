@@ -37,7 +37,7 @@ def test_sample_mean_and_variance(key: str) -> None:
         return
     if mean is None or not (np.isfinite(mean).all() and np.isfinite(var).all()):
         assert key in ("relaxed_bernoulli", "logit_relaxed_bernoulli", "relaxed_onehot", "exp_relaxed",
-                       "logistic_normal", "cauchy", "half_cauchy", "student_t_heavy"), key
+                       "logistic_normal", "cauchy", "half_cauchy", "student_t_heavy", "lkj"), key
         return
     # the sample mean is within 5 standard errors; the sample variance within 10% (+ a little for tiny ones)
     np.testing.assert_allclose(x.mean(0), mean, atol=float(5 * np.sqrt(var.max() / N)), err_msg=key)
@@ -61,6 +61,11 @@ def test_heavy_tailed_and_relaxed_samples_by_quantiles() -> None:
         q = np_of(d.icdf(ndgrad.tensor([[0.25], [0.5], [0.75]], dtype=ndgrad.float64)))
         emp = np.quantile(np_of(x), [0.25, 0.5, 0.75], axis=0)
         np.testing.assert_allclose(emp, q, rtol=0.05, atol=0.03, err_msg=key)
+    # LKJ(eta) in d dims: each correlation r has (r + 1) / 2 ~ Beta(eta - 1 + d/2, same), so Var r = 1 / (2 eta + d - 1)
+    L = ndgrad.distributions.LKJCholesky(3, ndgrad.tensor([0.5, 2.0])).sample((N,))
+    C = np_of(L @ L.mT)
+    np.testing.assert_allclose(C[..., 0, 1].var(0), 1 / (2 * np.array([0.5, 2.0]) + 2), rtol=0.05)
+    np.testing.assert_allclose(C[..., 1, 2].mean(0), 0, atol=0.02)
     # Gumbel-softmax: as the temperature falls the samples approach one-hot vectors with the given frequencies
     p = ndgrad.tensor([0.2, 0.3, 0.5])
     r = ndgrad.distributions.RelaxedOneHotCategorical(ndgrad.tensor(0.05), probs=p).sample((N,))

@@ -38,6 +38,8 @@ def _transforms(lib: Any) -> dict:
         "cat_event": (Tr.CatTransform([Tr.IndependentTransform(Tr.SigmoidTransform(), 1), Tr.ExpTransform()],
                                       dim=-1, lengths=[2, 1]), _X),
         "stack": (Tr.StackTransform([Tr.ExpTransform(), Tr.TanhTransform()], dim=0), _X),
+        "corr_cholesky": (Tr.CorrCholeskyTransform(), _X),
+        "positive_definite": (Tr.PositiveDefiniteTransform(), np.array([[0.3, 9.0], [-0.4, 0.2]])),
     }
 
 
@@ -49,9 +51,9 @@ def run_transforms(lib: Any) -> dict:
         res = {"y": y, "repr": repr(t).replace("torch.", "ndgrad."), "bijective": t.bijective,
                "domain": repr(t.domain), "codomain": repr(t.codomain),
                "fshape": tuple(t.forward_shape(tuple(xt.shape))), "ishape": tuple(t.inverse_shape(tuple(y.shape)))}
-        if key not in ("softmax", "lower_cholesky"):  # not injective / no log-det
+        if key not in ("softmax", "lower_cholesky", "positive_definite"):  # not injective / no log-det
             res["x_back"] = t.inv(y)
-        if key not in ("softmax", "lower_cholesky", "reshape_nothing"):
+        if key not in ("softmax", "lower_cholesky", "positive_definite"):
             try:
                 res["ladj"] = t.log_abs_det_jacobian(xt, y)
             except NotImplementedError:
@@ -160,12 +162,13 @@ def bijections(lib: Any) -> dict:
     out = {}
     for name, c in [("real", C.real), ("positive", C.positive), ("gt", C.greater_than(2.0)),
                     ("lt", C.less_than(-1.0)), ("unit", C.unit_interval), ("interval", C.interval(-2.0, 3.0)),
-                    ("simplex", C.simplex), ("indep", C.independent(C.positive, 1))]:
+                    ("simplex", C.simplex), ("indep", C.independent(C.positive, 1)), ("corr", C.corr_cholesky)]:
         for which in ("biject_to", "transform_to"):
             t = getattr(reg, which)(c)
             y = t(x)
             out[f"{which}_{name}"] = y
             assert bool(c.check(y).all())
+    out["transform_to_pd"] = reg.transform_to(C.positive_definite)(lib.tensor(_X[:, :2]))
     return out
 
 
