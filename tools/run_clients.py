@@ -1,0 +1,466 @@
+"""Run real PyTorch programs unmodified under `ndgrad run` (and under PyTorch when installed) and report.
+
+    python tools/run_clients.py /work/clients                 # every program; the markdown table on stdout
+    python tools/run_clients.py /work/clients -k mnist -v     # rows whose name has "mnist"; show their output
+    python tools/run_clients.py /work/clients --out docs/compat.md
+
+Each row of PROGRAMS names a program in a fetched repository (a folder under the given path, e.g.
+``pytorch+examples``), the tiny arguments it runs with, and how to make its data locally: nothing is
+downloaded; where a program downloads, a small stand-in (synthetic MNIST files, a Cora-shaped graph, a
+CartPole, ...) is written into a temporary copy first. The program runs twice from identical copies:
+`python -m ndgrad run` and plain `python` (PyTorch), each in a fresh process with a timeout.
+
+Reported per row: whether it ran, the error's last line if not, whether the printed losses match
+PyTorch's (exactly when the program does not draw random numbers before its first loss; otherwise the
+RNG streams differ and only the trajectories can be compared), and ms per step for both, measured
+between the first and last loss line (start-up, imports and data preparation excluded).
+
+Add a program by adding a `Program(...)` row (and, if it needs data, a `prepare` function).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip  # noqa: F401  (kept for stand-ins that want compressed files)
+import io
+import math
+import os
+import pickle
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# local stand-ins for the data programs would download
+# ---------------------------------------------------------------------------------------------------------
+def _mnist_files(root: Path, train: int = 320, test: int = 160) -> None:
+    """<root>/MNIST/raw/*-ubyte: synthetic digits (a class-dependent bar on noise), torchvision's layout."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", train), ("t10k", test)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = (rng.random((n, 28, 28)) * 60).astype(np.uint8)
+        for i, c in enumerate(labels):
+            images[i, 4 + 2 * c: 6 + 2 * c, 4:24] = 255
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
+
+
+def _corpus(path: Path, words: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    vocab = ["the", "a", "cat", "dog", "sat", "on", "mat", "ran", "to", "house", "big", "small", "and", "it"]
+    lines = [" ".join(vocab[i] for i in rng.integers(0, len(vocab), 12)) for _ in range(words // 12)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def prepare_mnist(work: Path) -> None:
+    _mnist_files(work / "data")
+
+
+def prepare_wikitext(work: Path) -> None:
+    d = work / "tiny-corpus"
+    d.mkdir()
+    for name, n, seed in (("train.txt", 1200, 0), ("valid.txt", 240, 1), ("test.txt", 240, 2)):
+        _corpus(d / name, n, seed)
+
+
+def prepare_bsds(work: Path) -> None:
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 8), ("test", 4)):
+        d = work / "super_resolution" / "dataset" / "BSDS300" / "images" / split
+        d.mkdir(parents=True)
+        for i in range(n):
+            img = (rng.random((260, 260, 3)) * 255).astype(np.uint8)
+            Image.fromarray(img).save(d / f"{i}.jpg")
+
+
+def prepare_cora(work: Path) -> None:
+    """A Cora-shaped citation graph (cora/cora.content, cora/cora.cites) packed as cora.tgz, and a `requests`
+    stand-in beside the script that serves it instead of downloading."""
+    rng = np.random.default_rng(0)
+    n, f, classes = 1600, 40, ["Case_Based", "Genetic_Algorithms", "Neural_Networks", "Theory"]
+    ids = rng.permutation(100000)[:n] + 1
+    labels = rng.integers(0, len(classes), n)
+    feats = (rng.random((n, f)) < 0.1).astype(int)
+    feats[np.arange(n), labels * (f // 4)] = 1
+    content = "\n".join(f"{ids[i]}\t" + "\t".join(map(str, feats[i])) + f"\t{classes[labels[i]]}" for i in range(n))
+    edges = [(ids[i], ids[j]) for i in range(n) for j in rng.integers(0, n, 3) if i != j]
+    cites = "\n".join(f"{a}\t{b}" for a, b in edges)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, text in (("cora/cora.content", content), ("cora/cora.cites", cites)):
+            data = (text + "\n").encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (work / "gcn" / "cora.tgz").write_bytes(buf.getvalue())
+    (work / "gcn" / "requests.py").write_text(textwrap.dedent('''
+        """Stand-in for `requests` (run_clients.py): serves the local cora.tgz instead of downloading."""
+        import os
+
+        class _Response:
+            def __init__(self):
+                self.raw = open(os.path.join(os.path.dirname(__file__), "cora.tgz"), "rb")
+            def __enter__(self):
+                return self
+            def __exit__(self, *exc):
+                self.raw.close()
+
+        def get(url, stream=False, **kwargs):
+            return _Response()
+        '''))
+
+
+def prepare_gym(work: Path) -> None:
+    """A `gym` stand-in with a CartPole (the classic cart-pole physics) beside the RL scripts; its
+    reward threshold is low so that the scripts' "Solved!" loop ends after a few episodes."""
+    (work / "reinforcement_learning" / "gym.py").write_text(textwrap.dedent('''
+        """Stand-in for `gym` (run_clients.py): CartPole-v1 only."""
+        import math
+        import random
+
+        class _Spec:
+            reward_threshold = 30.0
+
+        class CartPole:
+            spec = _Spec()
+
+            def __init__(self):
+                self.rng = random.Random(0)
+                self.state = None
+
+            def reset(self, seed=None):
+                if seed is not None:
+                    self.rng = random.Random(seed)
+                self.state = [self.rng.uniform(-0.05, 0.05) for _ in range(4)]
+                return list(self.state), {}
+
+            def step(self, action):
+                x, x_dot, th, th_dot = self.state
+                force = 10.0 if action == 1 else -10.0
+                cos, sin = math.cos(th), math.sin(th)
+                temp = (force + 0.05 * th_dot ** 2 * sin) / 1.1
+                th_acc = (9.8 * sin - cos * temp) / (0.5 * (4.0 / 3.0 - 0.1 * cos ** 2 / 1.1))
+                x_acc = temp - 0.05 * th_acc * cos / 1.1
+                x, x_dot = x + 0.02 * x_dot, x_dot + 0.02 * x_acc
+                th, th_dot = th + 0.02 * th_dot, th_dot + 0.02 * th_acc
+                self.state = [x, x_dot, th, th_dot]
+                done = abs(x) > 2.4 or abs(th) > 12 * 2 * math.pi / 360
+                return list(self.state), 1.0, done, False, {}
+
+            def render(self):
+                pass
+
+        def make(name, render_mode=None):
+            assert name == "CartPole-v1", name
+            return CartPole()
+        '''))
+
+
+def prepare_nanogpt(work: Path) -> None:
+    d = work / "data" / "tiny_chars"
+    d.mkdir(parents=True)
+    text = ("First Citizen: Before we proceed any further, hear me speak. All: Speak, speak. " * 40)
+    chars = sorted(set(text))
+    ids = np.array([chars.index(c) for c in text], dtype=np.uint16)
+    cut = int(0.9 * len(ids))
+    ids[:cut].tofile(d / "train.bin")
+    ids[cut:].tofile(d / "val.bin")
+    with open(d / "meta.pkl", "wb") as f:
+        pickle.dump({"vocab_size": len(chars), "itos": dict(enumerate(chars)),
+                     "stoi": {c: i for i, c in enumerate(chars)}}, f)
+
+
+def prepare_chargpt(work: Path) -> None:
+    (work / "input.txt").write_text("To be, or not to be, that is the question: whether 'tis nobler. " * 30)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the programs
+# ---------------------------------------------------------------------------------------------------------
+LOSS = r"[Ll]oss:?\s*([-+0-9.eE]+)"
+
+
+@dataclass
+class Program:
+    """One row: `run` (script path, '-m module' or notebook, relative to the work dir) with `args`."""
+
+    name: str
+    repo: str                       # folder under the clients path
+    run: str                        # what to run, relative to the work dir (a copy of `copy`)
+    args: list[str] = field(default_factory=list)
+    copy: str = "."                 # the part of the repository copied into the work dir
+    cwd: str = "."                  # where to run from, relative to the work dir
+    prepare: Callable[[Path], None] | None = None
+    before: list[str] = field(default_factory=list)  # scripts run first, the same way (data generators)
+    loss: str = LOSS                # regex of a printed loss (first group)
+    steps_per_loss: int = 1         # training steps between two loss lines (for ms/step)
+    needs: tuple[str, ...] = ()     # modules PyTorch's run needs besides torch (e.g. torchvision)
+    pythonpath: str = ""            # extra import path, relative to the work dir
+    timeout: int = 300
+    random_before_loss: bool = True  # random numbers drawn before the first loss: exact match impossible
+
+
+EX = "pytorch+examples"
+PROGRAMS: list[Program] = [
+    Program("examples/mnist", EX, "mnist/main.py", ["--epochs", "1", "--batch-size", "32", "--test-batch-size", "80",
+                                                   "--log-interval", "2", "--no-accel"],
+            copy="mnist", cwd="mnist", prepare=prepare_mnist, steps_per_loss=2, needs=("torchvision",)),
+    Program("examples/regression", EX, "regression/main.py", copy="regression", cwd="regression",
+            loss=r"Loss: ([0-9.eE+-]+) after"),
+    Program("examples/word_language_model (LSTM)", EX, "word_language_model/main.py",
+            ["--data", "../tiny-corpus", "--epochs", "1", "--emsize", "16", "--nhid", "16", "--nlayers", "1",
+             "--bptt", "8", "--batch_size", "4", "--log-interval", "5", "--save", "model.pt"],
+            copy="word_language_model", cwd="word_language_model", prepare=prepare_wikitext,
+            loss=r"\| loss\s+([0-9.]+)", steps_per_loss=5),
+    Program("examples/word_language_model (Transformer)", EX, "word_language_model/main.py",
+            ["--data", "../tiny-corpus", "--epochs", "1", "--emsize", "16", "--nhid", "16", "--nlayers", "1",
+             "--bptt", "8", "--batch_size", "4", "--log-interval", "5", "--model", "Transformer", "--lr", "2",
+             "--save", "model.pt"],
+            copy="word_language_model", cwd="word_language_model", prepare=prepare_wikitext,
+            loss=r"\| loss\s+([0-9.]+)", steps_per_loss=5),
+    Program("examples/vae", EX, "vae/main.py", ["--epochs", "1", "--batch-size", "32", "--log-interval", "2",
+                                               "--no-accel"],
+            copy="vae", cwd="vae", prepare=prepare_mnist, steps_per_loss=2, needs=("torchvision",)),
+    Program("examples/dcgan", EX, "dcgan/main.py", ["--dataset", "fake", "--batchSize", "4", "--imageSize", "64",
+                                                   "--ngf", "8", "--ndf", "8", "--nz", "8", "--niter", "1",
+                                                   "--workers", "0", "--manualSeed", "1", "--dry-run", "--outf", "out"],
+            copy="dcgan", cwd="dcgan", loss=r"Loss_D: ([0-9.]+)", needs=("torchvision",)),
+    Program("examples/super_resolution", EX, "super_resolution/main.py",
+            ["--upscale_factor", "2", "--batchSize", "4", "--testBatchSize", "2", "--nEpochs", "1", "--threads", "0"],
+            copy="super_resolution", cwd="super_resolution", prepare=prepare_bsds, needs=("torchvision",)),
+    Program("examples/time_sequence_prediction", EX, "time_sequence_prediction/train.py", ["--steps", "1"],
+            copy="time_sequence_prediction", cwd="time_sequence_prediction",
+            before=["time_sequence_prediction/generate_sine_wave.py"], loss=r"^loss: ([0-9.eE+-]+)", timeout=900),
+    Program("examples/mnist_rnn", EX, "mnist_rnn/main.py", ["--epochs", "1", "--batch-size", "32",
+                                                           "--test-batch-size", "80", "--log-interval", "2"],
+            copy="mnist_rnn", cwd="mnist_rnn", prepare=prepare_mnist, steps_per_loss=2, needs=("torchvision",)),
+    Program("examples/siamese_network", EX, "siamese_network/main.py",
+            ["--epochs", "1", "--batch-size", "32", "--test-batch-size", "80", "--log-interval", "2", "--no-accel"],
+            copy="siamese_network", cwd="siamese_network", prepare=prepare_mnist, steps_per_loss=2,
+            needs=("torchvision",)),
+    Program("examples/reinforcement_learning (REINFORCE)", EX, "reinforcement_learning/reinforce.py",
+            ["--log-interval", "1"], copy="reinforcement_learning", cwd="reinforcement_learning", prepare=prepare_gym,
+            loss=r"Average reward: ([0-9.]+)"),
+    Program("examples/reinforcement_learning (actor-critic)", EX, "reinforcement_learning/actor_critic.py",
+            ["--log-interval", "1"], copy="reinforcement_learning", cwd="reinforcement_learning", prepare=prepare_gym,
+            loss=r"Average reward: ([0-9.]+)"),
+    Program("examples/gcn", EX, "gcn/main.py", ["--epochs", "10", "--val-every", "1", "--no-accel"],
+            copy="gcn", cwd="gcn", prepare=prepare_cora, loss=r"Train Loss: ([0-9.]+)"),
+    Program("nanoGPT/train.py", "karpathy+nanoGPT", "train.py",
+            ["--dataset=tiny_chars", "--device=cpu", "--compile=False", "--dtype=float32", "--eval_iters=2",
+             "--eval_interval=5", "--max_iters=6", "--log_interval=1", "--block_size=16", "--batch_size=4",
+             "--n_layer=2", "--n_head=2", "--n_embd=32", "--gradient_accumulation_steps=1", "--warmup_iters=2",
+             "--lr_decay_iters=6", "--always_save_checkpoint=True", "--out_dir=out"],
+            prepare=prepare_nanogpt, loss=r"iter \d+: loss ([0-9.]+)"),
+    Program("nanoGPT/sample.py (after train.py)", "karpathy+nanoGPT", "sample.py",
+            ["--init_from=resume", "--out_dir=out", "--device=cpu", "--compile=False", "--dtype=float32",
+             "--num_samples=2", "--max_new_tokens=20"],
+            prepare=prepare_nanogpt, before=["train.py --dataset=tiny_chars --device=cpu --compile=False "
+                                             "--dtype=float32 --eval_iters=1 --eval_interval=2 --max_iters=2 "
+                                             "--block_size=16 --batch_size=2 --n_layer=1 --n_head=2 --n_embd=16 "
+                                             "--gradient_accumulation_steps=1 --always_save_checkpoint=True "
+                                             "--out_dir=out"],
+            loss=r"^(-)-{10,}$"),
+    Program("minGPT/projects/chargpt", "karpathy+minGPT", "projects/chargpt/chargpt.py",
+            ["--trainer.max_iters=21", "--trainer.batch_size=8", "--trainer.num_workers=0",
+             "--model.model_type=gpt-nano", "--data.block_size=32", "--system.work_dir=out/chargpt"],
+            prepare=prepare_chargpt, pythonpath=".", loss=r"train loss ([0-9.]+)", steps_per_loss=10),
+    Program("minGPT/projects/adder", "karpathy+minGPT", "projects/adder/adder.py",
+            ["--trainer.max_iters=21", "--trainer.batch_size=16", "--trainer.num_workers=0", "--data.ndigit=1",
+             "--system.work_dir=out/adder"],
+            pythonpath=".", loss=r"train loss ([0-9.]+)", steps_per_loss=10),
+]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# running
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    ran: bool
+    error: str
+    losses: list[float]
+    ms_per_step: float | None
+    output: str
+    skipped: str = ""
+
+
+def _available(module: str) -> bool:
+    try:
+        r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return False
+    return r.returncode == 0
+
+
+def _command(use_ndgrad: bool, target: str) -> list[str]:
+    parts = target.split()
+    head = [sys.executable, "-m", "ndgrad", "run"] if use_ndgrad else [sys.executable]
+    return head + parts
+
+
+def _run(cmd: list[str], cwd: Path, env: dict, timeout: int, pattern: str | None) -> tuple[int | None, str, list]:
+    """Run, timestamping each output line; (status or None on timeout, output, [(time, loss)])."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            bufsize=1)
+    lines, hits = [], []
+    rx = re.compile(pattern if pattern else r"(?!)()", re.MULTILINE)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            m = rx.search(line)
+            if m:
+                try:
+                    hits.append((time.perf_counter(), float(m.group(1)) if m.group(1) != "-" else 0.0))
+                except ValueError:
+                    pass
+            if time.perf_counter() - start > timeout:
+                proc.kill()
+                return None, "".join(lines), hits
+        status = proc.wait(timeout=max(1.0, timeout - (time.perf_counter() - start)))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return None, "".join(lines), hits
+    return status, "".join(lines), hits
+
+
+def run_program(p: Program, clients: Path, use_ndgrad: bool) -> Outcome:
+    src = clients / p.repo / p.copy
+    if not src.exists():
+        return Outcome(False, f"{src} not found", [], None, "", skipped="not fetched")
+    with tempfile.TemporaryDirectory(prefix="ndgrad-client-") as tmp:
+        work = Path(tmp)
+        dest = work if p.copy == "." else work / p.copy
+        shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git", "*.pt", "*.pth"))
+        if p.prepare is not None:
+            p.prepare(work)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
+        paths = [str(ROOT)] + ([str(work / p.pythonpath)] if p.pythonpath else [])
+        env["PYTHONPATH"] = os.pathsep.join(paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        cwd = work / p.cwd
+        for pre in p.before:
+            script = pre.split()[0]
+            rel = os.path.relpath(work / script, cwd)
+            status, out, _ = _run(_command(use_ndgrad, " ".join([rel, *pre.split()[1:]])), cwd, env, p.timeout, None)
+            if status != 0:
+                return Outcome(False, f"{script}: " + _last_error(out, status), [], None, out)
+        target = os.path.relpath(work / p.run, cwd)
+        status, out, hits = _run(_command(use_ndgrad, target) + p.args, cwd, env, p.timeout, p.loss)
+    ms = None
+    if len(hits) >= 2:
+        ms = (hits[-1][0] - hits[0][0]) / ((len(hits) - 1) * p.steps_per_loss) * 1000
+    if status != 0:
+        return Outcome(False, _last_error(out, status), [h[1] for h in hits], ms, out)
+    return Outcome(True, "", [h[1] for h in hits], ms, out)
+
+
+def _last_error(out: str, status: int | None) -> str:
+    if status is None:
+        return "timed out"
+    lines = [ln.strip() for ln in out.strip().splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt|Exit)\b", ln) or ln.startswith("ndgrad does not"):
+            return ln[:160]
+    return (lines[-1][:160] if lines else "") + f" (exit status {status})"
+
+
+def compare(p: Program, ours: Outcome, theirs: Outcome | None) -> str:
+    if theirs is None or not theirs.ran:
+        return "n/a"
+    if not ours.ran or not ours.losses or not theirs.losses:
+        return "-" if ours.ran else "no"
+    a, b = np.array(ours.losses), np.array(theirs.losses)
+    if len(a) == len(b) and np.allclose(a, b, rtol=1e-4, atol=1e-6):
+        return "yes (losses equal)"
+    if not np.all(np.isfinite(a)):
+        return "no (non-finite loss)"
+    if p.random_before_loss:
+        rel = abs(a[-1] - b[-1]) / max(abs(b[-1]), 1e-12)
+        return f"RNG differs; final loss {a[-1]:.4g} vs {b[-1]:.4g} ({rel:.0%} apart)"
+    return f"no ({a[-1]:.6g} vs {b[-1]:.6g})"
+
+
+def _fmt_ms(ms: float | None) -> str:
+    return "-" if ms is None or not math.isfinite(ms) else f"{ms:.0f}"
+
+
+def _safely(p: Program, clients: Path, use_ndgrad: bool) -> Outcome:
+    try:
+        return run_program(p, clients, use_ndgrad)
+    except Exception as e:  # noqa: BLE001 - a broken row must not stop the table
+        return Outcome(False, f"run_clients could not run it: {type(e).__name__}: {e}", [], None, "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("clients", type=Path, help="folder holding the fetched repositories (owner+name)")
+    ap.add_argument("-k", default="", help="only rows whose name contains this")
+    ap.add_argument("-v", action="store_true", help="print each run's output")
+    ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
+    ap.add_argument("--out", type=Path, help="also write the report (markdown) here")
+    args = ap.parse_args(argv)
+    torch_ok = not args.no_torch and _available("torch")
+    have = {m: _available(m) for p in PROGRAMS for m in p.needs} if torch_ok else {}
+    rows = []
+    for p in PROGRAMS:
+        if args.k not in p.name:
+            continue
+        print(f"== {p.name}", file=sys.stderr, flush=True)
+        ours = _safely(p, args.clients, True)
+        theirs = None
+        missing = [m for m in p.needs if not have.get(m)]
+        if torch_ok and not missing:
+            theirs = _safely(p, args.clients, False)
+        if args.v:
+            print(ours.output, file=sys.stderr)
+            if theirs is not None:
+                print("-- PyTorch:\n" + theirs.output, file=sys.stderr)
+        torch_note = ("not installed" if not torch_ok else f"needs {', '.join(missing)}" if missing else
+                      ("runs" if theirs and theirs.ran else f"fails: {theirs.error}" if theirs else "-"))
+        rows.append((p.name, "yes" if ours.ran else ("skipped" if ours.skipped else "no"), ours.error or "",
+                     compare(p, ours, theirs), _fmt_ms(ours.ms_per_step),
+                     _fmt_ms(theirs.ms_per_step) if theirs else "-", torch_note))
+        print(f"   ndgrad: {'ok' if ours.ran else ours.error}; PyTorch: {torch_note}", file=sys.stderr, flush=True)
+    report = render(rows, torch_ok)
+    print(report)
+    if args.out:
+        args.out.write_text(report)
+    return 0
+
+
+def render(rows: list[tuple], torch_ok: bool) -> str:
+    import platform
+    head = ("# Real PyTorch programs under `ndgrad run`\n\n"
+            "Made by `python tools/run_clients.py /work/clients --out docs/compat.md` (programs from fetched public "
+            "repositories, run unmodified with tiny settings on local stand-in data; see the tool's docstring).\n"
+            f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+            f"PyTorch runs: {'yes' if torch_ok else 'no (torch not installed)'}. ms/step is measured between the "
+            "first and last printed loss (start-up excluded); programs that draw random numbers before their first "
+            "loss cannot match PyTorch exactly, since ndgrad's random streams are not PyTorch's.\n\n")
+    table = ["| program | runs under ndgrad | error | matches PyTorch? | ms/step ndgrad | ms/step PyTorch | "
+             "under PyTorch |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        table.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+    return head + "\n".join(table) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
