@@ -309,3 +309,10 @@ def test_spawn_under_ndgrad_run(tmp_path):
     r = subprocess.run([sys.executable, "-m", "ndgrad", "run", "prog.py"], cwd=tmp_path, capture_output=True,
                        text=True, timeout=120, env=env)
     assert (r.returncode, r.stdout) == (0, "[(0, 30.0), (1, 30.0)]\n"), r.stderr
+
+
+def test_onnx_is_importable_and_says_export_is_missing(torch_ref):
+    # word_language_model imports torch.onnx at the top; models ask is_in_onnx_export() in forward
+    assert ndgrad.onnx.is_in_onnx_export() is torch_ref("in_export", lambda torch: torch.onnx.is_in_onnx_export())
+    with pytest.raises(RuntimeError, match="ndgrad does not implement torch.onnx.export yet"):
+        ndgrad.onnx.export(ndgrad.nn.Linear(1, 1), (ndgrad.ones(1),), "m.onnx")

@@ -127,12 +127,14 @@ def prepare_cora(work: Path) -> None:
 
 
 def prepare_gym(work: Path) -> None:
-    """A `gym` stand-in with a CartPole (the classic cart-pole physics) beside the RL scripts; its
+    """A `gymnasium` stand-in with a CartPole (the classic cart-pole physics) beside the RL scripts; its
     reward threshold is low so that the scripts' "Solved!" loop ends after a few episodes."""
-    (work / "reinforcement_learning" / "gym.py").write_text(textwrap.dedent('''
-        """Stand-in for `gym` (run_clients.py): CartPole-v1 only."""
+    (work / "reinforcement_learning" / "gymnasium.py").write_text(textwrap.dedent('''
+        """Stand-in for `gymnasium` (run_clients.py): CartPole-v1 only."""
         import math
         import random
+
+        import numpy as np
 
         class _Spec:
             reward_threshold = 30.0
@@ -148,7 +150,7 @@ def prepare_gym(work: Path) -> None:
                 if seed is not None:
                     self.rng = random.Random(seed)
                 self.state = [self.rng.uniform(-0.05, 0.05) for _ in range(4)]
-                return list(self.state), {}
+                return np.array(self.state, dtype=np.float32), {}
 
             def step(self, action):
                 x, x_dot, th, th_dot = self.state
@@ -161,7 +163,7 @@ def prepare_gym(work: Path) -> None:
                 th, th_dot = th + 0.02 * th_dot, th_dot + 0.02 * th_acc
                 self.state = [x, x_dot, th, th_dot]
                 done = abs(x) > 2.4 or abs(th) > 12 * 2 * math.pi / 360
-                return list(self.state), 1.0, done, False, {}
+                return np.array(self.state, dtype=np.float32), 1.0, done, False, {}
 
             def render(self):
                 pass
@@ -175,7 +177,7 @@ def prepare_gym(work: Path) -> None:
 def prepare_nanogpt(work: Path) -> None:
     d = work / "data" / "tiny_chars"
     d.mkdir(parents=True)
-    text = ("First Citizen: Before we proceed any further, hear me speak. All: Speak, speak. " * 40)
+    text = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n" * 40
     chars = sorted(set(text))
     ids = np.array([chars.index(c) for c in text], dtype=np.uint16)
     cut = int(0.9 * len(ids))
@@ -187,7 +189,8 @@ def prepare_nanogpt(work: Path) -> None:
 
 
 def prepare_chargpt(work: Path) -> None:
-    (work / "input.txt").write_text("To be, or not to be, that is the question: whether 'tis nobler. " * 30)
+    text = "O God, O God! To be, or not to be, that is the question: whether 'tis nobler. "
+    (work / "input.txt").write_text(text * 30)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -208,12 +211,14 @@ class Program:
     cwd: str = "."                  # where to run from, relative to the work dir
     prepare: Callable[[Path], None] | None = None
     before: list[str] = field(default_factory=list)  # scripts run first, the same way (data generators)
-    loss: str = LOSS                # regex of a printed loss (first group)
+    loss: str = LOSS                # regex of a printed loss or metric (first group); "" when none is printed
     steps_per_loss: int = 1         # training steps between two loss lines (for ms/step)
     needs: tuple[str, ...] = ()     # modules PyTorch's run needs besides torch (e.g. torchvision)
     pythonpath: str = ""            # extra import path, relative to the work dir
     timeout: int = 300
     random_before_loss: bool = True  # random numbers drawn before the first loss: exact match impossible
+    total_steps: str | None = None   # regex of the number of steps run, for programs printing one loss line
+    slow: bool = False               # minutes long: run only with --slow
 
 
 EX = "pytorch+examples"
@@ -222,7 +227,7 @@ PROGRAMS: list[Program] = [
                                                    "--log-interval", "2", "--no-accel"],
             copy="mnist", cwd="mnist", prepare=prepare_mnist, steps_per_loss=2, needs=("torchvision",)),
     Program("examples/regression", EX, "regression/main.py", copy="regression", cwd="regression",
-            loss=r"Loss: ([0-9.eE+-]+) after"),
+            loss=r"Loss: ([0-9.eE+-]+) after", total_steps=r"after (\d+) batches"),
     Program("examples/word_language_model (LSTM)", EX, "word_language_model/main.py",
             ["--data", "../tiny-corpus", "--epochs", "1", "--emsize", "16", "--nhid", "16", "--nlayers", "1",
              "--bptt", "8", "--batch_size", "4", "--log-interval", "5", "--save", "model.pt"],
@@ -276,7 +281,7 @@ PROGRAMS: list[Program] = [
                                              "--block_size=16 --batch_size=2 --n_layer=1 --n_head=2 --n_embd=16 "
                                              "--gradient_accumulation_steps=1 --always_save_checkpoint=True "
                                              "--out_dir=out"],
-            loss=r"^(-)-{10,}$"),
+            loss=""),
     Program("minGPT/projects/chargpt", "karpathy+minGPT", "projects/chargpt/chargpt.py",
             ["--trainer.max_iters=21", "--trainer.batch_size=8", "--trainer.num_workers=0",
              "--model.model_type=gpt-nano", "--data.block_size=32", "--system.work_dir=out/chargpt"],
@@ -285,6 +290,8 @@ PROGRAMS: list[Program] = [
             ["--trainer.max_iters=21", "--trainer.batch_size=16", "--trainer.num_workers=0", "--data.ndigit=1",
              "--system.work_dir=out/adder"],
             pythonpath=".", loss=r"train loss ([0-9.]+)", steps_per_loss=10),
+    Program("minGPT/demo.ipynb (notebook, 2000 steps)", "karpathy+minGPT", "demo.ipynb", pythonpath=".",
+            loss=r"train loss ([0-9.]+)", steps_per_loss=100, timeout=2400, slow=True),
 ]
 
 
@@ -303,16 +310,41 @@ class Outcome:
 
 def _available(module: str) -> bool:
     try:
-        r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, timeout=120)
+        r = subprocess.run([TORCH_PYTHON[0], "-c", f"import {module}"], capture_output=True, timeout=120)
     except subprocess.TimeoutExpired:
         return False
     return r.returncode == 0
 
 
+TORCH_PYTHON = [sys.executable]  # the interpreter of PyTorch's runs (--torch-python)
+
+
 def _command(use_ndgrad: bool, target: str) -> list[str]:
     parts = target.split()
-    head = [sys.executable, "-m", "ndgrad", "run"] if use_ndgrad else [sys.executable]
+    if target.endswith(".ipynb") and not use_ndgrad:  # PyTorch's side runs the notebook's cells the same way,
+        return [TORCH_PYTHON[0], "-c", _NB_RUNNER, *parts]  # with the runner that does not alias torch
+    head = [sys.executable, "-m", "ndgrad", "run"] if use_ndgrad else [TORCH_PYTHON[0]]
     return head + parts
+
+
+# runs a notebook under plain Python (PyTorch): ndgrad's cell runner, without the torch alias
+_NB_RUNNER = ("import sys; sys.argv = sys.argv[1:]; from ndgrad import _run; "
+              "raise SystemExit(_run.run_notebook(sys.argv[0]))")
+
+
+_STARTUP: dict[bool, float] = {}
+
+
+def _startup(use_ndgrad: bool, env: dict) -> float:
+    """Seconds an empty program takes to start and import torch (or ndgrad as torch): subtracted when a
+    program prints a single loss line and ms/step comes from its total time."""
+    if use_ndgrad not in _STARTUP:
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "empty.py").write_text("import torch\n")
+            t = time.perf_counter()
+            subprocess.run(_command(use_ndgrad, "empty.py"), cwd=tmp, env=env, capture_output=True, timeout=300)
+            _STARTUP[use_ndgrad] = time.perf_counter() - t
+    return _STARTUP[use_ndgrad]
 
 
 def _run(cmd: list[str], cwd: Path, env: dict, timeout: int, pattern: str | None) -> tuple[int | None, str, list]:
@@ -326,7 +358,7 @@ def _run(cmd: list[str], cwd: Path, env: dict, timeout: int, pattern: str | None
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
-            m = rx.search(line)
+            m = rx.search(line) if pattern else None
             if m:
                 try:
                     hits.append((time.perf_counter(), float(m.group(1)) if m.group(1) != "-" else 0.0))
@@ -363,10 +395,14 @@ def run_program(p: Program, clients: Path, use_ndgrad: bool) -> Outcome:
             if status != 0:
                 return Outcome(False, f"{script}: " + _last_error(out, status), [], None, out)
         target = os.path.relpath(work / p.run, cwd)
+        start = time.perf_counter()
         status, out, hits = _run(_command(use_ndgrad, target) + p.args, cwd, env, p.timeout, p.loss)
-    ms = None
-    if len(hits) >= 2:
-        ms = (hits[-1][0] - hits[0][0]) / ((len(hits) - 1) * p.steps_per_loss) * 1000
+        ms = None
+        if len(hits) >= 2:
+            ms = (hits[-1][0] - hits[0][0]) / ((len(hits) - 1) * p.steps_per_loss) * 1000
+        elif hits and p.total_steps and re.search(p.total_steps, out):
+            steps = int(re.search(p.total_steps, out).group(1))
+            ms = max(hits[-1][0] - start - _startup(use_ndgrad, env), 0.0) / steps * 1000
     if status != 0:
         return Outcome(False, _last_error(out, status), [h[1] for h in hits], ms, out)
     return Outcome(True, "", [h[1] for h in hits], ms, out)
@@ -375,6 +411,7 @@ def run_program(p: Program, clients: Path, use_ndgrad: bool) -> Outcome:
 def _last_error(out: str, status: int | None) -> str:
     if status is None:
         return "timed out"
+    out = re.sub(r"\x1b\[[0-9;]*m", "", out)  # terminal colours in some messages
     lines = [ln.strip() for ln in out.strip().splitlines() if ln.strip()]
     for ln in reversed(lines):
         if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt|Exit)\b", ln) or ln.startswith("ndgrad does not"):
@@ -385,6 +422,8 @@ def _last_error(out: str, status: int | None) -> str:
 def compare(p: Program, ours: Outcome, theirs: Outcome | None) -> str:
     if theirs is None or not theirs.ran:
         return "n/a"
+    if not p.loss:
+        return "- (prints no loss)"
     if not ours.ran or not ours.losses or not theirs.losses:
         return "-" if ours.ran else "no"
     a, b = np.array(ours.losses), np.array(theirs.losses)
@@ -394,12 +433,12 @@ def compare(p: Program, ours: Outcome, theirs: Outcome | None) -> str:
         return "no (non-finite loss)"
     if p.random_before_loss:
         rel = abs(a[-1] - b[-1]) / max(abs(b[-1]), 1e-12)
-        return f"RNG differs; final loss {a[-1]:.4g} vs {b[-1]:.4g} ({rel:.0%} apart)"
+        return f"RNG differs; last value {a[-1]:.4g} vs {b[-1]:.4g} ({rel:.0%} apart)"
     return f"no ({a[-1]:.6g} vs {b[-1]:.6g})"
 
 
 def _fmt_ms(ms: float | None) -> str:
-    return "-" if ms is None or not math.isfinite(ms) else f"{ms:.0f}"
+    return "-" if ms is None or not math.isfinite(ms) else f"{ms:.3g}"
 
 
 def _safely(p: Program, clients: Path, use_ndgrad: bool) -> Outcome:
@@ -416,12 +455,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-v", action="store_true", help="print each run's output")
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
     ap.add_argument("--out", type=Path, help="also write the report (markdown) here")
+    ap.add_argument("--slow", action="store_true", help="include the rows that take minutes")
+    ap.add_argument("--torch-python", default=sys.executable,
+                    help="the Python that runs the programs under PyTorch (e.g. an environment with torchvision)")
     args = ap.parse_args(argv)
+    TORCH_PYTHON[0] = args.torch_python
     torch_ok = not args.no_torch and _available("torch")
     have = {m: _available(m) for p in PROGRAMS for m in p.needs} if torch_ok else {}
     rows = []
     for p in PROGRAMS:
-        if args.k not in p.name:
+        if args.k not in p.name or (p.slow and not args.slow):
             continue
         print(f"== {p.name}", file=sys.stderr, flush=True)
         ours = _safely(p, args.clients, True)
