@@ -316,3 +316,11 @@ def test_onnx_is_importable_and_says_export_is_missing(torch_ref):
     assert ndgrad.onnx.is_in_onnx_export() is torch_ref("in_export", lambda torch: torch.onnx.is_in_onnx_export())
     with pytest.raises(RuntimeError, match="ndgrad does not implement torch.onnx.export yet"):
         ndgrad.onnx.export(ndgrad.nn.Linear(1, 1), (ndgrad.ones(1),), "m.onnx")
+
+
+def test_dataloader_pin_memory_warns_without_accelerator():
+    # PyTorch's CPU build warns (when iteration starts); the batches are unchanged
+    with pytest.warns(UserWarning, match="'pin_memory' argument is set as true but no accelerator is found"):
+        loader = ndgrad.utils.data.DataLoader(list(range(4)), batch_size=2, pin_memory=True)
+        batches = [b.tolist() for b in loader]
+    assert batches == [[0, 1], [2, 3]]

@@ -420,6 +420,9 @@ def _last_error(out: str, status: int | None) -> str:
 
 
 def compare(p: Program, ours: Outcome, theirs: Outcome | None) -> str:
+    if theirs is not None and not theirs.ran and not ours.ran:
+        kind = [e.error.split(":")[0].rsplit(" ", 1)[-1] for e in (ours, theirs)]
+        return f"yes (both fail with {kind[0]})" if kind[0] == kind[1] else "no (both fail, differently)"
     if theirs is None or not theirs.ran:
         return "n/a"
     if not p.loss:
