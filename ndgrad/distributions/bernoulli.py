@@ -1,13 +1,12 @@
 """Bernoulli(probs | logits)."""
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any
 
 from .._tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _check_one_of, _ProbsLogits, broadcast_all
+from .utils import _ProbsLogits, broadcast_all
 
 
 class Bernoulli(_ProbsLogits, ExponentialFamily):
@@ -20,15 +19,7 @@ class Bernoulli(_ProbsLogits, ExponentialFamily):
     _binary = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        _check_one_of(probs, logits)
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(Size() if is_scalar else self._param.size(), validate_args=validate_args)
+        super().__init__(self._set_param(probs, logits), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> "Bernoulli":
         return self._expand_params(Bernoulli, batch_shape, _instance, ("probs", "logits"))

@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _check_one_of, _ProbsLogits, broadcast_all
+from .utils import _ProbsLogits
 
 
 def _clamp_by_zero(x: Tensor) -> Tensor:
@@ -27,15 +27,7 @@ class Binomial(_ProbsLogits, Distribution):
 
     def __init__(self, total_count: Any = 1, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        _check_one_of(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(self._param.size(), validate_args=validate_args)
+        super().__init__(self._set_param(probs, logits, total_count), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> "Binomial":
         return self._expand_params(Binomial, batch_shape, _instance, ("total_count", "probs", "logits"))

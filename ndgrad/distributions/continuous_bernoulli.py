@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
 from typing import Any
 
 from .._tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _check_one_of, _ProbsLogits, broadcast_all, clamp_probs, lazy_property, logits_to_probs
+from .utils import _ProbsLogits, broadcast_all, clamp_probs, lazy_property, logits_to_probs
 
 
 class ContinuousBernoulli(_ProbsLogits, ExponentialFamily):
@@ -23,19 +22,13 @@ class ContinuousBernoulli(_ProbsLogits, ExponentialFamily):
 
     def __init__(self, probs: Any = None, logits: Any = None, lims: tuple = (0.499, 0.501),
                  validate_args: bool | None = None) -> None:
-        _check_one_of(probs, logits)
+        shape = self._set_param(probs, logits)
         if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
             if validate_args is not None and not bool(self.arg_constraints["probs"].check(self.probs).all()):
                 raise ValueError("The parameter probs has invalid values")
-            self.probs = clamp_probs(self.probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
+            self.probs = self._param = clamp_probs(self.probs)
         self._lims = lims
-        super().__init__(Size() if is_scalar else self._param.size(), validate_args=validate_args)
+        super().__init__(shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> "ContinuousBernoulli":
         new = self._expand_params(ContinuousBernoulli, batch_shape, _instance, ("probs", "logits"))

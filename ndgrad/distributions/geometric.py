@@ -1,7 +1,6 @@
 """Geometric(probs | logits): failures before the first success."""
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -9,7 +8,7 @@ import numpy as np
 from .._tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _check_one_of, _ProbsLogits, broadcast_all
+from .utils import _ProbsLogits, broadcast_all
 
 
 class Geometric(_ProbsLogits, Distribution):
@@ -20,14 +19,7 @@ class Geometric(_ProbsLogits, Distribution):
     _binary = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        _check_one_of(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        given = probs if probs is not None else logits
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(Size() if isinstance(given, Number) else given.size(), validate_args=validate_args)
+        super().__init__(self._set_param(probs, logits), validate_args=validate_args)
         if self._validate_args and probs is not None:
             valid = self.probs > 0
             if not bool(valid.all()):

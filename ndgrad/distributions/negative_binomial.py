@@ -7,7 +7,7 @@ from .._tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import _check_one_of, _ProbsLogits, broadcast_all, lazy_property
+from .utils import _ProbsLogits, lazy_property
 
 
 class NegativeBinomial(_ProbsLogits, Distribution):
@@ -21,15 +21,7 @@ class NegativeBinomial(_ProbsLogits, Distribution):
 
     def __init__(self, total_count: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        _check_one_of(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(self._param.size(), validate_args=validate_args)
+        super().__init__(self._set_param(probs, logits, total_count), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> "NegativeBinomial":
         return self._expand_params(NegativeBinomial, batch_shape, _instance, ("total_count", "probs", "logits"))

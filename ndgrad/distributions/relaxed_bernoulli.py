@@ -1,7 +1,6 @@
 """LogitRelaxedBernoulli and RelaxedBernoulli (the binary Concrete / Gumbel-softmax relaxation)."""
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any
 
 from .._tensor import Size, Tensor
@@ -9,7 +8,7 @@ from . import constraints
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
-from .utils import _check_one_of, _ProbsLogits, broadcast_all, clamp_probs
+from .utils import _ProbsLogits, broadcast_all, clamp_probs
 
 
 class LogitRelaxedBernoulli(_ProbsLogits, Distribution):
@@ -22,15 +21,7 @@ class LogitRelaxedBernoulli(_ProbsLogits, Distribution):
     def __init__(self, temperature: Tensor, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         self.temperature = temperature
-        _check_one_of(probs, logits)
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(Size() if is_scalar else self._param.size(), validate_args=validate_args)
+        super().__init__(self._set_param(probs, logits), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> "LogitRelaxedBernoulli":
         new = self._expand_params(LogitRelaxedBernoulli, batch_shape, _instance, ("probs", "logits"))

@@ -114,6 +114,23 @@ class _ProbsLogits:
     def param_shape(self) -> Size:
         return self._param.size()
 
+    def _set_param(self, probs: Any, logits: Any, total_count: Any = None) -> Size:
+        """Store whichever of probs / logits is given (exactly one) as that attribute and `_param`, broadcast
+        with `total_count` (then of the parameter's dtype) when there is one; return the batch shape: () for
+        a Python number, else the parameter's shape."""
+        _check_one_of(probs, logits)
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        if total_count is None:
+            (t,) = broadcast_all(value)
+            shape = Size() if isinstance(value, Number) else t.size()
+        else:
+            count, t = broadcast_all(total_count, value)
+            self.total_count = count.type_as(t)
+            shape = t.size()
+        setattr(self, name, t)
+        self._param = t
+        return shape
+
     def _new(self, *args: Any, **kwargs: Any) -> Tensor:
         return self._param.new_tensor(*args, **kwargs)
 

@@ -12,8 +12,7 @@ from .._tensor import Size, Tensor
 from . import constraints
 from .chi2 import Chi2
 from .exp_family import ExponentialFamily
-from .multivariate_normal import _precision_to_scale_tril
-from .utils import lazy_property
+from .multivariate_normal import _precision_to_scale_tril, _ScaleTrilMatrices
 
 _LOG_2 = math.log(2)
 
@@ -33,7 +32,7 @@ def _trace_solve(L: Tensor, value: Tensor) -> Tensor:
     return solve(L @ L.mT, value).diagonal(dim1=-2, dim2=-1).sum(-1)
 
 
-class Wishart(ExponentialFamily):
+class Wishart(_ScaleTrilMatrices, ExponentialFamily):
     """Wishart with `df` degrees of freedom and scale matrix given by exactly one of covariance_matrix,
     precision_matrix or scale_tril. rsample (Bartlett decomposition) is reparameterised, through the
     Chi2 (Gamma) diagonal as well."""
@@ -107,20 +106,6 @@ class Wishart(ExponentialFamily):
 
     def _matrix_shape(self) -> tuple:
         return tuple(self._batch_shape) + tuple(self._event_shape)
-
-    @lazy_property
-    def scale_tril(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @lazy_property
-    def covariance_matrix(self) -> Tensor:
-        L = self._unbroadcasted_scale_tril
-        return (L @ L.mT).expand(self._matrix_shape())
-
-    @lazy_property
-    def precision_matrix(self) -> Tensor:
-        import ndgrad
-        return ndgrad.cholesky_inverse(self._unbroadcasted_scale_tril).expand(self._matrix_shape())
 
     def _df_matrix(self) -> Tensor:
         return self.df.view(tuple(self._batch_shape) + (1, 1))
