@@ -75,9 +75,9 @@ def to_plain(v: Any) -> Any:
 
 
 def encode(v: Any) -> Any:
-    if isinstance(v, np.ndarray):
-        a = np.ascontiguousarray(v)  # (at least 1-d: the shape is taken from v, so 0-d arrays stay 0-d)
-        return {"__nd__": a.dtype.str, "shape": list(v.shape), "b64": base64.b64encode(a.tobytes()).decode()}
+    if isinstance(v, np.ndarray):  # one short string: "<dtype> <shape, comma separated> <base64 bytes>"
+        raw = base64.b64encode(np.ascontiguousarray(v).tobytes()).decode()
+        return {"nd": f"{v.dtype.str} {','.join(map(str, v.shape))} {raw}"}
     if isinstance(v, tuple):
         return {"__tuple__": [encode(x) for x in v]}
     if isinstance(v, list):
@@ -95,7 +95,11 @@ def decode(v: Any) -> Any:
     if isinstance(v, list):
         return [decode(x) for x in v]
     if isinstance(v, dict):
-        if "__nd__" in v:
+        if "nd" in v:
+            dt, shape, raw = v["nd"].split(" ")
+            return np.frombuffer(base64.b64decode(raw), dtype=np.dtype(dt)).reshape(
+                tuple(int(n) for n in shape.split(",")) if shape else ()).copy()
+        if "__nd__" in v:  # the longer form of earlier recordings
             return np.frombuffer(base64.b64decode(v["b64"]), dtype=np.dtype(v["__nd__"])).reshape(v["shape"]).copy()
         if "__tuple__" in v:
             return tuple(decode(x) for x in v["__tuple__"])
@@ -142,10 +146,10 @@ class Store:
         return decode(self.data[key])
 
     def put(self, key: str, value: Any) -> None:
-        enc = encode(value)
-        if self.data.get(key) != enc:
-            self.data[key] = enc
-            self.dirty = True
+        if key in self.data and same(self.get(key), value, 0.0, 0.0):
+            return  # unchanged to the last bit: keep the entry as written (no churn in the file)
+        self.data[key] = encode(value)
+        self.dirty = True
 
     def flush(self) -> None:
         if self.dirty:

@@ -1,9 +1,9 @@
 """Every differentiable op, gradchecked and gradgradchecked in float64.
 
-Each case is written once against a module `M` (ndgrad, or torch for the live
-comparison) so the same lambda runs on both libraries. Inputs are drawn from a
-seeded generator; `kind` keeps them inside the op's domain and away from ties and
-kinks where finite differences are meaningless. Non-smooth points and tie rules,
+Each case is written once against a module `M` (ndgrad, or torch for the comparison:
+live when torch is installed, else its recording in tests/references) so the same lambda
+runs on both libraries. Inputs are drawn from a seeded generator; `kind` keeps them inside
+the op's domain and away from ties and kinks where finite differences are meaningless. Non-smooth points and tie rules,
 where PyTorch picks a value, are tested separately against recorded literals.
 """
 from __future__ import annotations
@@ -18,12 +18,6 @@ import pytest
 import ndgrad
 from ndgrad.autograd import gradcheck, gradgradcheck
 
-try:  # torch is the oracle when installed; every test here also runs without it
-    import torch
-except ImportError:  # pragma: no cover - depends on the environment
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
 
 class A:
@@ -492,12 +486,12 @@ def _np(t: Any) -> np.ndarray:
     return np.array(t.detach().numpy(force=True))  # force: torch may hand back a ZeroTensor
 
 
-@needs_torch
 @pytest.mark.parametrize("name,fn,specs", CASES, ids=IDS)
-def test_matches_torch(name: str, fn: Callable, specs: list) -> None:
+def test_matches_torch(name: str, fn: Callable, specs: list, torch_ref: Any) -> None:
     seed = _seed(name)
     g_nd, gg_nd = _first_and_second(ndgrad, fn, _make_inputs(ndgrad, specs, seed), seed)
-    g_t, gg_t = _first_and_second(torch, fn, _make_inputs(torch, specs, seed), seed, name not in NO_TORCH_DOUBLE)
+    g_t, gg_t = torch_ref("grads", lambda torch: _first_and_second(
+        torch, fn, _make_inputs(torch, specs, seed), seed, name not in NO_TORCH_DOUBLE))
     for a, b in zip(g_nd, g_t):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
     if name in NO_TORCH_DOUBLE:
@@ -596,13 +590,12 @@ def test_nonsmooth_points_match_pytorch(name: str, fn: Callable, inputs: list, e
         np.testing.assert_allclose(g, np.asarray(e, dtype=np.float64), rtol=1e-12, atol=1e-12)
 
 
-@needs_torch
 @pytest.mark.parametrize("name,fn,inputs,expected", NONSMOOTH, ids=[c[0] for c in NONSMOOTH])
-def test_nonsmooth_literals_are_torch(name: str, fn: Callable, inputs: list, expected: list) -> None:
-    """The recorded literals are what the installed PyTorch computes."""
-    got = _grad_of(fn, inputs, torch)
-    for g, e in zip(got, expected):
-        np.testing.assert_allclose(g, np.asarray(e, dtype=np.float64), rtol=1e-12, atol=1e-12)
+def test_nonsmooth_literals_are_torch(name: str, fn: Callable, inputs: list, expected: list, torch_ref: Any) -> None:
+    """The literals above are what PyTorch computes."""
+    want = torch_ref("grads", lambda torch: _grad_of(fn, inputs, torch))
+    for w, e in zip(want, expected):
+        np.testing.assert_allclose(w, np.asarray(e, dtype=np.float64), rtol=1e-12, atol=1e-12)
 
 
 def test_repeated_index_accumulates() -> None:
@@ -783,33 +776,37 @@ def test_table_gradcheck(r: Any, dts: tuple) -> None:
         pytest.skip("no float outputs")
 
 
-@needs_torch
+def _table_grads(r: Any, structure: Any, arrays: list, M: Any) -> tuple | str | None:
+    """First and second order gradients of the row's differentiable outputs in library M; None
+    when no output requires grad; the error text where M has no derivative."""
+    xs = [M.tensor(a, dtype=M.float64, requires_grad=True) for a in arrays]
+    f = _table_fn(r, structure, M)
+    with warnings_ignored():
+        if not any(o.requires_grad for o in f(*xs)):
+            return None
+        try:
+            def diff_outs(M_: Any, *a: Any) -> tuple:
+                return tuple(o for o in f(*a) if o.requires_grad)
+            return _first_and_second(M, diff_outs, xs, 1, r.name not in NO_TORCH_DOUBLE)
+        except (RuntimeError, NotImplementedError) as e:
+            if M is not ndgrad and ("not implemented" in str(e) or "invalid gradient" in str(e)):
+                return str(e)
+            raise
+
+
 @pytest.mark.skipif(not TABLE_ROWS, reason="op table not available")
 @pytest.mark.parametrize("r,dts", TABLE_PARAMS)
-def test_table_matches_torch(r: Any, dts: tuple) -> None:
+def test_table_matches_torch(r: Any, dts: tuple, torch_ref: Any) -> None:
     if r.id in TABLE_TORCH_SKIP:
         pytest.skip(TABLE_TORCH_SKIP[r.id])
     samples = _table_samples(r, dts)[:1]
     if not samples:
         pytest.skip("no finite float sample small enough for finite differences")
     structure, arrays = samples[0]
-    grads = []
-    for M in (ndgrad, torch):
-        xs = [M.tensor(a, dtype=M.float64, requires_grad=True) for a in arrays]
-        f = _table_fn(r, structure, M)
-        with warnings_ignored():
-            outs = [o for o in f(*xs) if o.requires_grad]
-            if not outs:
-                grads.append(None)
-                continue
-            try:
-                def diff_outs(M_: Any, *a: Any, f: Callable = f) -> tuple:
-                    return tuple(o for o in f(*a) if o.requires_grad)
-                grads.append(_first_and_second(M, diff_outs, xs, 1, r.name not in NO_TORCH_DOUBLE))
-            except (RuntimeError, NotImplementedError) as e:
-                if M is torch and ("not implemented" in str(e) or "invalid gradient" in str(e)):
-                    pytest.skip(f"PyTorch has no derivative: {e}")
-                raise
+    want = torch_ref("grads", lambda torch: _table_grads(r, structure, arrays, torch))
+    if isinstance(want, str):
+        pytest.skip(f"PyTorch has no derivative: {want}")
+    grads = [_table_grads(r, structure, arrays, ndgrad), want]
     if grads[0] is None or grads[1] is None:
         assert grads[0] is None and grads[1] is None, "requires_grad of the outputs differs from PyTorch's"
         return
@@ -894,15 +891,21 @@ def test_inplace_gradcheck(name: str, mode: str) -> None:
         assert gradgradcheck(lambda *a: f(ndgrad, *a), xs, eps=1e-6, atol=1e-5, rtol=1e-4)
 
 
-@needs_torch
+def _inplace_torch(f: Callable, seed: int, torch: Any) -> tuple | str:
+    try:
+        return _first_and_second(torch, f, _make_inputs(torch, INPLACE_SPECS, seed), seed)
+    except NotImplementedError as e:  # e.g. PyTorch has no derivative for in-place asinh_
+        return str(e)
+
+
 @pytest.mark.parametrize("name,mode", INPLACE_PARAMS)
-def test_inplace_matches_torch(name: str, mode: str) -> None:
+def test_inplace_matches_torch(name: str, mode: str, torch_ref: Any) -> None:
     f = _inplace_case(name, mode)
     seed = _seed(name)
     g_nd, gg_nd = _first_and_second(ndgrad, f, _make_inputs(ndgrad, INPLACE_SPECS, seed), seed)
-    try:
-        g_t, gg_t = _first_and_second(torch, f, _make_inputs(torch, INPLACE_SPECS, seed), seed)
-    except NotImplementedError as e:  # e.g. PyTorch has no derivative for in-place asinh_
-        pytest.skip(f"PyTorch: {e}")
+    want = torch_ref("grads", lambda torch: _inplace_torch(f, seed, torch))
+    if isinstance(want, str):
+        pytest.skip(f"PyTorch: {want}")
+    g_t, gg_t = want
     for a, b in zip(g_nd + gg_nd, g_t + gg_t):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)

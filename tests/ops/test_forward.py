@@ -22,7 +22,6 @@ try:
 except ImportError:  # pragma: no cover - the NumPy half still runs
     torch = None
 
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
 
 
 def _params() -> list:
@@ -155,12 +154,14 @@ def test_against_numpy(r: OpRow, dts: tuple) -> None:
             _close(g, w, r, name, f"{r.id} output {i} for args {args} {kwargs}")
 
 
-@needs_torch
 @pytest.mark.parametrize("r,dts", PARAMS)
-def test_against_torch(r: OpRow, dts: tuple) -> None:
-    rng = np.random.default_rng(_seed(r, dts))
-    for args, kwargs in r.samples(dts, rng):
-        want = flat(run(r, args, kwargs, "torch"))
+def test_against_torch(r: OpRow, dts: tuple, torch_ref: Any) -> None:
+    """dtype, shape and values of every sample against PyTorch (live, or its recording)."""
+    samples = r.samples(dts, np.random.default_rng(_seed(r, dts)))
+    wants = torch_ref("out", lambda torch: [[list(o) for o in flat(run(r, args, kwargs, "torch"))]
+                                            for args, kwargs in samples])
+    assert len(wants) == len(samples), f"{r.id}: {len(samples)} samples, the recording has {len(wants)}"
+    for (args, kwargs), want in zip(samples, wants):
         got = flat(run(r, args, kwargs, "ndgrad"))
         assert len(got) == len(want), f"{r.id}: {len(got)} outputs, torch has {len(want)}"
         for i, ((gn, g), (wn, w)) in enumerate(zip(got, want)):
