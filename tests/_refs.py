@@ -171,6 +171,13 @@ def flush_all() -> None:
         s.flush()
 
 
+def _rel(test_file: str) -> str:
+    """The test file's path as tools/record_references.py takes it (from the repository root)."""
+    path = Path(test_file).resolve()
+    root = REF_DIR.parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def reference(test_file: str, test_name: str, key: str, fn: Callable[..., Any], *,
               vision: bool = False) -> Any:
     """PyTorch's value for `key`: live when torch is installed, else recorded (see module doc).
@@ -185,7 +192,7 @@ def reference(test_file: str, test_name: str, key: str, fn: Callable[..., Any], 
             return store.get(full)
         except KeyError:
             pytest.fail(f"no recorded {lib} reference {full!r} in {store.path.name}: "
-                        f"run tools/record_references.py with {lib.lower()} installed")
+                        f"run tools/record_references.py {_rel(test_file)} with {lib.lower()} installed")
     live = to_plain(fn(torch, torchvision) if vision else fn(torch))
     if RECORD:
         store.put(full, live)
@@ -194,11 +201,11 @@ def reference(test_file: str, test_name: str, key: str, fn: Callable[..., Any], 
         rec = store.get(full)
     except KeyError:
         pytest.fail(f"{lib} reference {full!r} is not recorded in {store.path.name}: "
-                    "run tools/record_references.py")
+                    f"run tools/record_references.py {_rel(test_file)}")
     # loose on purpose: this catches a recording made from other inputs, not last-bit noise
     if not same(live, rec, 1e-4, 1e-5):
         pytest.fail(f"recorded {lib} reference {full!r} in {store.path.name} is stale: "
-                    "run tools/record_references.py")
+                    f"run tools/record_references.py {_rel(test_file)}")
     return live
 
 
