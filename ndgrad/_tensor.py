@@ -46,6 +46,7 @@ class Tensor:
                  "_acc", "_output_nr", "_retains_grad", "_extra", "__weakref__", "__dict__")
     __array_priority__ = 1000  # NumPy defers to our reflected operators
     _is_sparse_coo = False  # True for ndgrad.sparse's COO tensors (a subclass)
+    _fw = None  # forward-mode AD: {dual level id: tangent}, set in the instance dict only on dual tensors
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # `ndgrad.Tensor(2, 3)` / `Tensor([1, 2])`: the legacy constructor (float32 data).
@@ -261,6 +262,8 @@ class Tensor:
         t = Tensor._make(self._data, self._dtype)
         t._version = self._version
         t._base = self._base if self._base is not None else self
+        if grad_mode.fw_levels:
+            t._fw = {}  # no tangent, and none taken from the base (forward-mode AD)
         return t
 
     def detach_(self) -> "Tensor":

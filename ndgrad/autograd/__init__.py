@@ -6,7 +6,7 @@ from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_
 from .graph import Node  # noqa: F401
 from .engine import backward, grad, queue_callback  # noqa: F401
 from .function import Function  # noqa: F401
-from . import functional  # noqa: F401
+from . import forward_ad, functional  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from . import anomaly_mode  # noqa: F401,E402  (the public home of detect_anomaly)
 

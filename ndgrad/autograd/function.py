@@ -13,6 +13,10 @@ class FunctionCtx:
     def save_for_backward(self, *tensors: Any) -> None:
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors: Any) -> None:
+        """Keep tensors for `jvp` (forward-mode AD), where ctx.saved_tensors returns them."""
+        self.__dict__["_fw_saved"] = tensors
+
     def mark_non_differentiable(self, *tensors: Any) -> None:
         self._non_diff = {id(t) for t in tensors}
 
@@ -31,6 +35,8 @@ class BackwardCFunction(Node, FunctionCtx):
 
     @property
     def saved_tensors(self) -> tuple:
+        if self.__dict__.get("_in_jvp"):
+            return self.__dict__.get("_fw_saved", ())
         return self.saved()
 
     @property
@@ -78,6 +84,13 @@ class Function(metaclass=_FunctionMeta):
                                   "autograd.Function to use it with backward mode AD.")
 
     @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        """Override for forward-mode AD: the outputs' tangents from the inputs' (zeros for tensors
+        without one, None for non-tensor arguments); ctx.saved_tensors are those of save_for_forward."""
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD.")
+
+    @staticmethod
     def setup_context(ctx: Any, inputs: tuple, output: Any) -> Any:
         """Override (with a ctx-less `forward(*args)`) to fill ctx from the inputs and output."""
         raise NotImplementedError("setup_context is not implemented.")
@@ -85,18 +98,28 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         from .._tensor import Tensor
-        from ..ops._core import record
+        from ..ops._core import has_fw, record
         node = cls._backward_cls()
         enabled = grad_mode.state.enabled
         node.__dict__["_needs"] = tuple(enabled and isinstance(a, Tensor) and a._requires_grad for a in args)
+        levels = grad_mode.fw_levels
+        fw = levels[:] if levels and has_fw(*args) else None
         with grad_mode.no_grad():
-            if cls.setup_context is not Function.setup_context:  # forward(*args) + setup_context(ctx, ...)
-                out = cls.forward(*args, **kwargs)
-                cls.setup_context(node, args, out)
-            else:
-                out = cls.forward(node, *args, **kwargs)
+            if fw:
+                levels.clear()  # forward sees the primal values only, as in PyTorch
+            try:
+                if cls.setup_context is not Function.setup_context:  # forward(*args) + setup_context(ctx, ...)
+                    out = cls.forward(*args, **kwargs)
+                    cls.setup_context(node, args, out)
+                else:
+                    out = cls.forward(node, *args, **kwargs)
+            finally:
+                if fw:
+                    levels[:] = fw
         needs = grad_mode.state.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if not needs:
+            if fw:
+                _custom_jvp(cls, node, args, out, fw)
             return out
         outs = out if isinstance(out, tuple) else (out,)
         to_save = node.__dict__.pop("_to_save", ())
@@ -133,7 +156,38 @@ class Function(metaclass=_FunctionMeta):
                 o._requires_grad = True
             o._output_nr = i
             results.append(o)
-        return tuple(results) if isinstance(out, tuple) else results[0]
+        res = tuple(results) if isinstance(out, tuple) else results[0]
+        if fw:
+            _custom_jvp(cls, node, args, res, fw)
+        return res
+
+
+def _custom_jvp(cls: type, node: Any, args: tuple, out: Any, levels: list) -> None:
+    """The outputs' tangents of a custom Function from its `jvp`, at each dual level of its inputs."""
+    from .._tensor import Tensor
+    from ..ops._core import set_tangent, tangent_at
+    live = grad_mode.fw_levels
+    outs = out if isinstance(out, tuple) else (out,)
+    node.__dict__["_in_jvp"] = True
+    try:
+        for lv in levels:
+            if not any(tangent_at(a, lv) is not None for a in args):
+                continue
+            del live[levels.index(lv):]
+            ts = [None if not isinstance(a, Tensor) else
+                  (tangent_at(a, lv) if tangent_at(a, lv) is not None else a.detach() * 0) for a in args]
+            r = cls.jvp(node, *ts)
+            r = r if isinstance(r, tuple) else (r,)
+            if len(r) != len(outs):
+                raise RuntimeError(f"function {cls.__name__}.jvp returned an incorrect number of tangents "
+                                   f"(expected {len(outs)}, got {len(r)})")
+            for o, t in zip(outs, r):
+                if isinstance(o, Tensor) and t is not None and o._dtype.category >= 2:
+                    set_tangent(o, lv, t)
+            live[:] = levels
+    finally:
+        live[:] = levels
+        node.__dict__["_in_jvp"] = False
 
 
 class InplaceFunction(Function):

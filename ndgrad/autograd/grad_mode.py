@@ -18,6 +18,12 @@ class _State(threading.local):
 
 state = _State()
 
+# Forward-mode AD (autograd.forward_ad): the ids of the dual levels whose tangents ops propagate,
+# outermost first. Empty unless a dual level is active, so an op consults this one list (after
+# deciding not to record a graph, or inside `record`) and plain training never looks further.
+# While a JVP rule for level L runs, the list is cut to the levels outside L.
+fw_levels: list = []
+
 
 def is_grad_enabled() -> bool:
     """True when new operations record gradients."""

@@ -29,7 +29,7 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 class SavedOutput:
     """Marks the op's own output among saved values: kept as array + version, not as Tensor."""
 
-    __slots__ = ("data", "version", "ver", "dtype", "nr")
+    __slots__ = ("data", "version", "ver", "dtype", "nr", "fw")
 
     def __init__(self, out: Any, nr: int = 0) -> None:
         self.data = out._data
@@ -37,6 +37,7 @@ class SavedOutput:
         self.version = out._version
         self.ver = out._version[0]
         self.nr = nr  # which output of the node it is
+        self.fw = None  # the output's tangents (forward-mode AD), set once they are computed
 
 
 class Node:
@@ -89,6 +90,8 @@ class Node:
                 t.grad_fn = self
                 t._output_nr = v.nr
                 t._version = v.version
+                if v.fw:
+                    t._fw = dict(v.fw)
                 out.append(t)
             else:
                 vv = getattr(v, "_version", None)
@@ -212,10 +215,10 @@ def refresh_view(view: Any) -> None:
     if base.grad_fn is None and view.grad_fn is not None:
         return  # a leaf's graph never changes: the recorded view op is still right
     from ..ops.inplace import AsStridedBackward0, _view_positions
-    from ..ops._core import record
+    from ..ops._core import record_graph
     node = AsStridedBackward0()
     node.positions, node.base_shape = _view_positions(base._data, view._data), base._data.shape
-    record(node, view, (base,))
+    record_graph(node, view, (base,))
     view._output_nr = 0
 
 

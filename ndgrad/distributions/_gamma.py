@@ -9,6 +9,8 @@ no gamma functions of large arguments, and digamma(a + n + 1) follows by recurre
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -74,6 +76,9 @@ class StandardGammaBackward0(Node):
 
     def fast(self, g: np.ndarray) -> tuple:
         return (g * self.dxda.astype(g.dtype, copy=False),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return self.backward(ts[0])[0]  # elementwise: the same scaling
 
 
 def standard_gamma(concentration: Tensor) -> Tensor:

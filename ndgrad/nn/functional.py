@@ -19,8 +19,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ..ops._core import (_make, _state, autocast_op, broadcast_shapes_or_raise, in_float32, out_ref, record, upcast,
-                         wrap_dim)
+from ..ops._core import (_fw_levels, _make, _state, autocast_op, broadcast_shapes_or_raise, has_fw, in_float32,
+                         out_ref, record, tsum, upcast, wrap_dim)
 from ..ops.elementwise import where as _where_op
 from ..ops.linalg import addmm as _addmm
 from ..ops.inplace import apply_inplace
@@ -177,6 +177,10 @@ class LogSoftmaxBackward0(Node):
             return (g * 0,)
         return (g - np.exp(out) * g.sum(self.dim, keepdims=True),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        t = ts[0]  # t - sum(softmax * t)
+        return t * 0 if out._data.ndim == 0 else t - (out.exp() * t).sum(self.dim, keepdim=True)
+
 
 class SoftmaxBackward0(Node):
     """Fused for the same stability reason as log_softmax (shifted by the max), and
@@ -196,12 +200,16 @@ class SoftmaxBackward0(Node):
             return (g * 0,)
         return (out * (g - (g * out).sum(self.dim, keepdims=True)),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        t = ts[0]  # the Jacobian is symmetric: the same expression as the gradient
+        return t * 0 if out._data.ndim == 0 else out * (t - (t * out).sum(self.dim, keepdim=True))
+
 
 def _softmax_family(input: Tensor, dim: Any, dtype: Any, name: str, kernel: Any, node: type) -> Tensor:
     input, axis = _prep_softmax(input, dim, dtype, name)
     r = kernel(upcast(input._data), axis)  # float16/bfloat16: computed in float32, rounded once
     res = _make(r if r.dtype == input._dtype.np else r.astype(input._dtype.np), input._dtype)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = node()
         n.dim = axis
         n.save(out_ref(res))
@@ -831,6 +839,9 @@ class EmbeddingBackward0(Node):
         z = zeros((self.num_weights, D_), dtype=g._dtype)
         return (None, z.index_add(0, _make(idx, D.int64), g2))
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[1][_make(self.indices, D.int64)]  # the picked rows of the tangent (padding rows too, as PyTorch)
+
 
 def _padding_idx(padding_idx: int | None, n: int) -> int | None:
     """padding_idx made non-negative; AssertionError (as PyTorch) when outside [-n, n)."""
@@ -857,7 +868,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if max_norm is not None:
         _embedding_renorm(weight, idx, max_norm, norm_type)
     res = _make(weight._data[idx], weight._dtype)
-    if _state.enabled and weight._requires_grad:
+    if _state.enabled and weight._requires_grad or _fw_levels and has_fw(weight):
         node = EmbeddingBackward0()
         node.indices = idx.astype(np.int64, copy=False)
         node.num_weights = n
@@ -992,6 +1003,11 @@ class MseLossBackward0(Node):
         gi = (input - target) * (g * self.scale)
         return (gi, -gi if self.next_functions[1][0] is not None else None)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (x, y), (tx, ty) = ins, ts
+        r = (x - y) * tsum(tx, None if ty is None else -ty) * self.scale
+        return r.sum() if out._data.ndim == 0 else r
+
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
@@ -1050,6 +1066,10 @@ class NllLossBackward0(Node):
         if self.reduction == "none":
             g = g.unsqueeze(self.class_axis)
         return (g * coef, None, None)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        tc = ts[0] * _make(self.coef, ts[0]._dtype)  # the loss is linear in the log-probabilities
+        return tc.sum(self.class_axis) if self.reduction == "none" else tc.sum()
 
 
 def _check_target_dtype(target: Tensor) -> None:
@@ -1127,7 +1147,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         with np.errstate(invalid="ignore", divide="ignore"):
             out_arr = np.asarray(losses.sum() / denom, dt.np)
     res = _make(np.asarray(out_arr, dtype=dt.np), dt)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         coef2 = np.zeros(x2.shape, dt.np)
         if reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -1223,6 +1243,17 @@ class BinaryCrossEntropyBackward0(Node):
                 gt = gt * w
         return gx, gt, None
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, t, w = self.saved()
+        tx, tt = ts[0], ts[1]
+        r = tsum(None if tx is None else tx * (x - t) / (x * (1 - x)).clamp_min(1e-12),
+                 None if tt is None else tt * ((1 - x).log().clamp_min(-100) - x.log().clamp_min(-100)))
+        return _reduce_tangent(r if w is None else r * w, self.reduction)
+
+
+def _reduce_tangent(r: Tensor, reduction: str) -> Tensor:
+    return r.mean() if reduction == "mean" else r.sum() if reduction == "sum" else r
+
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
@@ -1255,7 +1286,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     else:
         out = loss.astype(dt.np, copy=False)
     res = _make(out, dt)
-    if _state.enabled and (input._requires_grad or target._requires_grad):
+    if _state.enabled and (input._requires_grad or target._requires_grad) or _fw_levels and has_fw(input, target):
         n = BinaryCrossEntropyBackward0()
         n.reduction = reduction
         n.n = x.size
@@ -1295,6 +1326,14 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
                 gt = gt * w
         return gx, gt
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, t, w, pw = self.saved()
+        tx, tt = ts
+        dx = x.sigmoid() - t if pw is None else (t * (pw - 1) + 1) * x.sigmoid() - pw * t
+        dt = -x if pw is None else softplus(-x) * (pw - 1) - x
+        r = tsum(None if tx is None else tx * dx, None if tt is None else tt * dt)
+        return _reduce_tangent(r if w is None else r * w, self.reduction)
+
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average: Any = None, reduce: Any = None, reduction: str = "mean",
@@ -1329,7 +1368,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     else:
         out = np.asarray(loss, dt.np)
     res = _make(out.astype(dt.np, copy=False), dt)
-    if _state.enabled and (input._requires_grad or target._requires_grad):
+    if _state.enabled and (input._requires_grad or target._requires_grad) or _fw_levels and has_fw(input, target):
         n = BinaryCrossEntropyWithLogitsBackward0()
         n.reduction = reduction
         n.n = x.size

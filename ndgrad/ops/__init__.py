@@ -114,6 +114,8 @@ def _metadata_inplace(name: str) -> Any:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         res = REGISTRY[name][0](self, *args, **kwargs)
         self._data = res._data
+        if res._fw is not None:
+            self._fw = res._fw
         if res.grad_fn is not None:
             self.grad_fn, self._output_nr = res.grad_fn, res._output_nr
         return self

@@ -17,6 +17,7 @@ from ..autograd import grad_mode
 from ..autograd.graph import Node, SavedOutput
 
 _state = grad_mode.state
+_fw_levels = grad_mode.fw_levels
 _make = Tensor._make
 _BY_NP = D._BY_NP
 _result_dtype = D.result_dtype
@@ -43,12 +44,23 @@ def wrap(arr: Any, dtype: D.dtype | None = None) -> Tensor:
 
 
 def grad_needed(*ts: Any) -> bool:
-    """Whether an op on these operands must record a Node."""
-    if not _state.enabled:
-        return False
+    """Whether an op on these operands must record a Node (for the graph, or for the tangents of
+    forward-mode AD while a dual level is active)."""
+    if _state.enabled:
+        for t in ts:
+            if type(t) is not int and type(t) is not float and t is not None and getattr(t, "_requires_grad", False):
+                return True
+    return has_fw(*ts) if _fw_levels else False
+
+
+def has_fw(*ts: Any) -> bool:
+    """Whether an operand carries a tangent at an active dual level (forward-mode AD)."""
     for t in ts:
-        if type(t) is not int and type(t) is not float and t is not None and getattr(t, "_requires_grad", False):
-            return True
+        d = fw_of(t)
+        if d:
+            for lv in _fw_levels:
+                if lv in d:
+                    return True
     return False
 
 
@@ -66,7 +78,12 @@ def _edge_meta(t: Any) -> tuple:
 
 
 def record(node: Node, out: Tensor, inputs: tuple) -> Tensor:
-    """Link `node` as `out.grad_fn` with one edge per input (None edges for non-tensors)."""
+    """Link `node` as `out.grad_fn` with one edge per input (None edges for non-tensors).
+
+    While a dual level is active and an input carries a tangent, the node's JVP rule also gives
+    `out` its tangent; the graph is then linked only if a gradient is wanted as well."""
+    if _fw_levels and has_fw(*inputs):
+        return _record_fw(node, (out,), inputs)
     if len(inputs) == 1:
         e, m = _edge_meta(inputs[0])
         node.next_functions = (e,)
@@ -83,6 +100,221 @@ def record(node: Node, out: Tensor, inputs: tuple) -> Tensor:
     out.grad_fn = node
     out._requires_grad = True
     return out
+
+
+def record_graph(node: Node, out: Tensor, inputs: tuple) -> Tensor:
+    """record() for a node that only rewires the graph (after an in-place op on a view): the
+    tangents of the tensors involved are written by fw_inplace, not by a JVP rule."""
+    if not _fw_levels:
+        return record(node, out, inputs)
+    keep = _fw_levels[:]
+    _fw_levels.clear()
+    try:
+        return record(node, out, inputs)
+    finally:
+        _fw_levels[:] = keep
+
+
+def record_many(node: Node, outs: list, inputs: tuple) -> None:
+    """Record a node with several outputs (each output's _output_nr is its position)."""
+    node.n_outputs = len(outs)
+    if _fw_levels and has_fw(*inputs):
+        _record_fw(node, tuple(outs), inputs)
+        return
+    record(node, outs[0], inputs)
+    for i, o in enumerate(outs[1:], 1):
+        o.grad_fn, o._requires_grad, o._output_nr = node, True, i
+
+
+# ---------------------------------------------------------------------------
+# forward-mode AD: tangents live in a tensor's `_fw` dict {level id: tangent}. An op's JVP rule
+# is the `jvp(ins, out, ts)` method of its Node class, beside `backward`: `ins` are the primal
+# inputs in edge order, `out` the output (a tuple for several), `ts` the inputs' tangents (None
+# for zero); it returns the output's tangent (a tuple for several; None for zero), written with
+# ndgrad ops so that it is differentiable and carries the tangents of outer levels itself.
+# ---------------------------------------------------------------------------
+def fw_of(t: Any) -> dict | None:
+    """`t`'s tangents {level: tangent}. A view made before its base got a tangent (by an in-place op)
+    takes the same view of the base's tangent on first use; `{}` marks a tensor that must not
+    (detach(), unpack_dual's primal)."""
+    d = getattr(t, "_fw", None)
+    if d is None:
+        base = getattr(t, "_base", None)
+        if base is not None and base._fw and _fw_levels:
+            d = t._fw = {}
+            for lv in _fw_levels:
+                bt = base._fw.get(lv)
+                if bt is not None:
+                    arr = _mirror(t._data, base._data, bt._data)
+                    if arr is None:  # another layout: the values, unlinked
+                        from .inplace import _view_positions
+                        arr = bt._data.reshape(-1)[_view_positions(base._data, t._data)]
+                        d[lv] = _make(arr, bt._dtype)
+                    else:
+                        from .shape import as_view
+                        d[lv] = as_view(bt, arr)
+    return d
+
+
+def tangent_at(t: Any, level: int) -> Any:
+    """`t`'s tangent at a dual level (None if it has none)."""
+    d = fw_of(t)
+    return d.get(level) if d else None
+
+
+def set_tangent(t: Tensor, level: int, tan: Any) -> None:
+    d = t._fw
+    if d is None:
+        t._fw = {level: tan}
+    else:
+        d[level] = tan
+
+
+def _record_fw(node: Node, outs: tuple, inputs: tuple) -> Tensor:
+    if _state.enabled and any(getattr(t, "_requires_grad", False) for t in inputs):
+        keep = _fw_levels[:]
+        _fw_levels.clear()  # link the graph as usual, then compute the tangents
+        try:
+            record_many(node, list(outs), inputs) if len(outs) > 1 else record(node, outs[0], inputs)
+        finally:
+            _fw_levels[:] = keep
+    jvp = getattr(node, "jvp", None)
+    if jvp is None:
+        raise NotImplementedError(f"Trying to use forward AD with {node.name()} that does not support it "
+                                  "because it has not been implemented yet.")
+    keep = _fw_levels[:]
+    levels = [lv for lv in keep if any(tangent_at(t, lv) is not None for t in inputs)]
+    try:
+        for lv in levels:
+            del _fw_levels[keep.index(lv):]  # while the rule runs, only the levels outside lv propagate
+            ts = tuple(tangent_at(t, lv) for t in inputs)
+            r = jvp(inputs, outs[0] if len(outs) == 1 else outs, ts)
+            for o, tr in zip(outs, (r,) if len(outs) == 1 else r):
+                if tr is not None and o is not None and o._dtype.category >= 2:
+                    set_tangent(o, lv, _fit_tangent(tr, o, inputs, ts))
+            _fw_levels[:] = keep
+    finally:
+        _fw_levels[:] = keep
+    saved = node._saved
+    if type(saved) is tuple:  # a saved output keeps its tangent (forward over reverse)
+        for v in saved:
+            if type(v) is SavedOutput:
+                for o in outs:
+                    if o is not None and v.data is o._data:
+                        v.fw = o._fw
+    return outs[0]
+
+
+def _fit_tangent(tr: Any, out: Tensor, inputs: tuple, ts: tuple) -> Tensor:
+    """A rule's tangent made into `out`'s: real for a real output, broadcast to its shape, and never
+    sharing memory with an input's tangent unless `out` is a view of that input."""
+    if not isinstance(tr, Tensor):
+        tr = to_tensor(tr, like=out)
+    if tr._dtype.category == 3 and out._dtype.category < 3:
+        tr = tr.real
+    shape = out.shape
+    if tr.shape != shape:
+        return tr.expand(shape).clone()
+    for t, x in zip(ts, inputs):
+        if t is not None and _shares(tr, t) and not (isinstance(x, Tensor) and _shares(out, x)):
+            return tr.clone()
+    return tr
+
+
+def _shares(a: Tensor, b: Tensor) -> bool:
+    return a is b or np.may_share_memory(a._data, b._data)
+
+
+def view_tangents(out: Tensor, input: Tensor, view: Callable) -> None:
+    """Give `out`, a view of `input` built by hand, the same view of input's tangents."""
+    keep = _fw_levels[:]
+    try:
+        for lv in keep:
+            t = tangent_at(input, lv)
+            if t is not None:
+                del _fw_levels[keep.index(lv):]
+                out._fw = dict(out._fw or {})
+                out._fw[lv] = view(t)
+                _fw_levels[:] = keep
+    finally:
+        _fw_levels[:] = keep
+
+
+def tsum(*terms: Any) -> Any:
+    """The sum of the terms that are not None (None if all are): tangents of several inputs."""
+    acc = None
+    for t in terms:
+        if t is not None:
+            acc = t if acc is None else acc + t
+    return acc
+
+
+def fw_inplace(self: Tensor, res: Tensor) -> None:
+    """After an in-place op wrote `res` into `self`: self's tangents become res's, written into self's
+    tangent memory (so views sharing it follow); a view without one gets a slice of its base's."""
+    keep = _fw_levels[:]
+    try:
+        for lv in keep:
+            tr, ts = tangent_at(res, lv), tangent_at(self, lv)
+            if tr is None and ts is None:
+                continue
+            del _fw_levels[keep.index(lv):]
+            if ts is None:
+                ts = _new_tangent(self, lv)
+            if ts._requires_grad and ts.grad_fn is None or not ts._data.flags.writeable:
+                set_tangent(self, lv, tr.clone() if tr is not None else None)  # cannot write: rebind
+            elif tr is None:
+                ts.zero_()
+            else:
+                ts.copy_(tr)
+            _fw_levels[:] = keep
+    finally:
+        _fw_levels[:] = keep
+
+
+def snapshot_tangents(t: Tensor) -> dict:
+    """Copies of t's tangents (each carrying its outer levels' tangents), before an in-place op."""
+    keep = _fw_levels[:]
+    out = {}
+    try:
+        for lv in keep:
+            tan = tangent_at(t, lv)
+            if tan is not None:
+                del _fw_levels[keep.index(lv):]
+                out[lv] = tan.clone()
+                _fw_levels[:] = keep
+    finally:
+        _fw_levels[:] = keep
+    return out
+
+
+def _new_tangent(t: Tensor, level: int) -> Tensor:
+    base = t._base
+    if base is not None:
+        bt = tangent_at(base, level)
+        if bt is None:
+            bt = _make(np.zeros_like(base._data), base._dtype)
+            set_tangent(base, level, bt)
+        arr = _mirror(t._data, base._data, bt._data)
+        if arr is not None:
+            from .shape import as_view
+            tan = as_view(bt, arr)
+            set_tangent(t, level, tan)
+            return tan
+    tan = _make(np.zeros_like(t._data), t._dtype)
+    set_tangent(t, level, tan)
+    return tan
+
+
+def _mirror(view: np.ndarray, base: np.ndarray, other: np.ndarray) -> np.ndarray | None:
+    """The view of `other` that `view` is of `base` (same layout needed), else None."""
+    if other.strides != base.strides or any(s < 0 for s in base.strides) or not (
+            other.flags.c_contiguous or other.flags.f_contiguous):
+        return None
+    off = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if off < 0 or any(s < 0 for s in view.strides):
+        return None
+    return np.ndarray(view.shape, view.dtype, buffer=other, offset=off, strides=view.strides)
 
 
 def out_ref(out: Tensor) -> SavedOutput:

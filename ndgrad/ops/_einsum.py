@@ -3,6 +3,8 @@ of the output gradient with the other operands, so it is differentiable again.""
 from __future__ import annotations
 
 import string
+from typing import Any
+
 import numpy as np
 
 from .. import _dtype as D
@@ -83,6 +85,14 @@ class EinsumBackward(Node):
                 r = r * _make(mask.astype(r._dtype.np), r._dtype)
             grads.append(r)
         return tuple(grads)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        expr = ",".join(self.ins) + "->" + self.out  # multilinear: one term per operand with a tangent
+        terms = [einsum(expr, ins[:i] + (t,) + ins[i + 1:]) for i, t in enumerate(ts) if t is not None]
+        acc = terms[0]
+        for term in terms[1:]:
+            acc = acc + term
+        return acc
 
 
 EinsumBackward.__name__ = "EinsumBackward0"

@@ -3,6 +3,8 @@ view_as_complex. Gradients follow PyTorch's convention for complex values (the g
 real loss with respect to z is dL/dRe z + i dL/dIm z)."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import _dtype as D
@@ -20,6 +22,10 @@ class ComplexBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return real(g), imag(g)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        tr, ti = ts
+        return complex(tr if tr is not None else ti * 0, ti if ti is not None else tr * 0)
 
 
 @register(method=False)
@@ -56,12 +62,18 @@ class ViewAsRealBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (complex(g[..., 0], g[..., 1]),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return view_as_real(ts[0])
+
 
 class ViewAsComplexBackward0(Node):
     __slots__ = ()
 
     def backward(self, g: Tensor) -> tuple:
         return (view_as_real(g.contiguous() if hasattr(g, "contiguous") else g),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return view_as_complex(ts[0].contiguous())
 
 
 @register(method=False)

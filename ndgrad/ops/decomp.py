@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, SavedOutput, rename_grad_fn
-from ._core import _make, grad_needed, record, register
+from ._core import _make, grad_needed, record, record_many, register, tsum
 from .elementwise import where
 from .linalg import LinAlgError, _check_tensor, _square, matmul
 from .reduction import return_type
@@ -23,12 +23,6 @@ from .shape import diag_embed, diagonal, tril, triu
 _cap = D.scalar_name
 
 
-def _outputs(node: Node, outs: list, inputs: tuple) -> None:
-    """Record a node with several outputs (each output's _output_nr is its position)."""
-    node.n_outputs = len(outs)
-    record(node, outs[0], inputs)
-    for i, o in enumerate(outs[1:], 1):
-        o.grad_fn, o._requires_grad, o._output_nr = node, True, i
 
 
 def _eye(n: int, like: Tensor) -> Tensor:
@@ -66,6 +60,15 @@ class LinalgSolveTriangularBackward0(Node):
             k = 1 if self.unitriangular else 0
             ga = triu(ga, k) if self.upper else tril(ga, -k)
         return ga, gb
+
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        (a, _), (ta, tb) = ins, ts  # dX = A^-1 (dB - dA X), dA restricted to the triangle that is read
+        rhs = tb
+        if ta is not None:
+            k = 1 if self.unitriangular else 0
+            ta = triu(ta, k) if self.upper else tril(ta, -k)
+            rhs = tsum(rhs, -matmul(ta, out))
+        return solve_triangular(a, rhs, upper=self.upper, unitriangular=self.unitriangular)
 
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
@@ -138,6 +141,14 @@ class LinalgCholeskyExBackward0(Node):
         s = solve_triangular(_mH(L), p, upper=True)
         s = solve_triangular(L, s, upper=False, left=False)
         return (0.5 * (s + _mH(s)),)
+
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        L = _mH(out) if self.upper else out  # dL = L Phi(L^-1 dA L^-H), Phi: lower triangle, diagonal halved
+        x = solve_triangular(L, ts[0], upper=False)
+        x = solve_triangular(_mH(L), x, upper=True, left=False)
+        phi = tril(x) - 0.5 * _diag(diagonal(x, 0, -2, -1))
+        dL = matmul(L, phi)
+        return _mH(dL) if self.upper else dL
 
 
 def _cholesky(A: Tensor, upper: bool, check: bool, name: str) -> tuple:
@@ -223,6 +234,36 @@ class LinalgQrBackward0(Node):
         from .shape import cat
         return (cat([gX, matmul(Q, gV)], -1),)
 
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        a, t = ins[0], ts[0]
+        Q, R = out
+        if self.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        m, n = a._data.shape[-2:]
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        if m >= n:
+            return _qr_tall_jvp(Q, R, t)
+        from .shape import cat  # wide: the square QR of the first m columns, then R's right block Q^H Y
+        dQ, dU = _qr_tall_jvp(Q, R[..., :, :m], t[..., :, :m])
+        dV = matmul(_mH(dQ), a[..., :, m:]) + matmul(_mH(Q), t[..., :, m:])
+        return dQ, cat([dU, dV], -1)
+
+
+def _qr_tall_jvp(Q: Tensor, R: Tensor, dA: Tensor) -> tuple:
+    """(dQ, dR) for A = Q R: X = Q^H dA R^-1 splits into Q^H dQ (anti-Hermitian, from X's strict lower
+    triangle) and dR R^-1 (upper triangular with a real diagonal)."""
+    X = solve_triangular(R, matmul(_mH(Q), dA), upper=True, left=False)
+    low = tril(X, -1)
+    omega = low - _mH(low)
+    if X.is_complex():
+        omega = omega + _diag(diagonal(X, 0, -2, -1).imag * 1j)
+    dR = matmul(X - omega, R)
+    dQ = solve_triangular(R, dA, upper=True, left=False) - matmul(Q, X - omega)
+    return dQ, dR
+
 
 def _qr_tall_grad(Q: Tensor, R: Tensor, gQ: Tensor, gR: Tensor) -> Tensor:
     """VJP of A = Q R (Q: m x n orthonormal columns, R: n x n upper): (gQ + Q copyltu(M)) R^-H,
@@ -249,7 +290,7 @@ def qr(A: Tensor, mode: str = "reduced") -> tuple:
         n = LinalgQrBackward0()
         n.mode = mode
         n.save(A, SavedOutput(Q, 0), SavedOutput(R, 1))
-        _outputs(n, [Q, R], (A,))
+        record_many(n, [Q, R], (A,))
     return return_type("linalg_qr", ("Q", "R"))(Q, R)
 
 
@@ -301,6 +342,36 @@ class LinalgSvdBackward0(Node):
         ga = matmul(matmul(U, core), Vh)
         return (ga if extra is None else ga + extra,)
 
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        U, S, Vh = out
+        k = S._data.shape[-1]
+        m, n = U._data.shape[-2], Vh._data.shape[-1]
+        Uk, Vhk = U[..., :, :k], Vh[..., :k, :]
+        V, dA = _mH(Vhk), ts[0]
+        P = matmul(matmul(_mH(Uk), dA), V)  # U^H dA V (k x k)
+        Pd = diagonal(P, 0, -2, -1)
+        dS = Pd.real if P.is_complex() else Pd
+        s2 = S * S
+        F = _off_diag_inverse(s2.unsqueeze(-2) - s2.unsqueeze(-1))  # 1 / (s_j^2 - s_i^2)
+        Sd = _diag(S).to(P.dtype)
+        dU = matmul(Uk, F * (matmul(P, Sd) + matmul(Sd, _mH(P))))
+        dV = matmul(V, F * (matmul(Sd, P) + matmul(_mH(P), Sd)))
+        if P.is_complex():  # the phase freedom: PyTorch's gauge puts Im diag(U^H dA V) / s on U
+            dU = dU + Uk * ((Pd.imag / S) * 1j).unsqueeze(-2)
+        inv_s = (1 / S).unsqueeze(-2)
+        if m > k:
+            dU = dU + matmul(dA, V) * inv_s - matmul(Uk, matmul(_mH(Uk), matmul(dA, V) * inv_s))
+        if n > k:
+            dAhU = matmul(_mH(dA), Uk)
+            dV = dV + dAhU * inv_s - matmul(V, matmul(Vhk, dAhU * inv_s))
+        dVh = _mH(dV)
+        from .shape import cat  # full_matrices: the extra columns of U (rows of Vh) are not determined by A
+        if U._data.shape[-1] > k:
+            dU = cat([dU, U[..., :, k:] * 0], -1)
+        if Vh._data.shape[-2] > k:
+            dVh = cat([dVh, Vh[..., k:, :] * 0], -2)
+        return dU, dS, dVh
+
 
 def _svd(A: Tensor, full_matrices: bool, compute_uv: bool, name: str) -> tuple:
     """(U, S, Vh); without compute_uv only S, unless a gradient is wanted: the rule for S needs
@@ -320,7 +391,7 @@ def _svd(A: Tensor, full_matrices: bool, compute_uv: bool, name: str) -> tuple:
         n = LinalgSvdBackward0()
         n.uv = compute_uv
         n.save(SavedOutput(U, 0), SavedOutput(S, 1), SavedOutput(Vh, 2))
-        _outputs(n, [U, S, Vh], (A,))
+        record_many(n, [U, S, Vh], (A,))
     return (U, S, Vh) if compute_uv else (None, S, None)
 
 
@@ -366,6 +437,13 @@ class LinalgEighBackward0(Node):
             return (None,)
         return (matmul(matmul(V, inner), _mH(V)),)
 
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        w, V = out
+        P = matmul(matmul(_mH(V), ts[0]), V)  # V^H dA V
+        Pd = diagonal(P, 0, -2, -1)
+        F = _off_diag_inverse(w.unsqueeze(-2) - w.unsqueeze(-1))  # 1 / (w_j - w_i)
+        return (Pd.real if P.is_complex() else Pd), matmul(V, F * P)
+
 
 def _eigh(A: Tensor, UPLO: str, vectors: bool, name: str) -> tuple:
     _square(A, name)
@@ -377,7 +455,7 @@ def _eigh(A: Tensor, UPLO: str, vectors: bool, name: str) -> tuple:
     if grad_needed(A):  # V is an output of the node even when only W is returned (second derivatives)
         n = LinalgEighBackward0()
         n.save(SavedOutput(W, 0), SavedOutput(V, 1))
-        _outputs(n, [W, V], (A,))
+        record_many(n, [W, V], (A,))
     return W, V
 
 
@@ -412,6 +490,17 @@ class LinalgEigBackward0(Node):
         from .linalg import solve
         return (solve(Vh, matmul(inner, Vh)),)
 
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        from .linalg import solve
+        L, V = out
+        t = ts[0].to(V.dtype)
+        P = solve(V, matmul(t, V))  # V^-1 dA V
+        dL = diagonal(P, 0, -2, -1)
+        F = _off_diag_inverse(L.unsqueeze(-2) - L.unsqueeze(-1))  # 1 / (L_j - L_i)
+        dV = matmul(V, F * P)
+        re = diagonal(matmul(_mH(V), dV), 0, -2, -1).real.to(V.dtype)  # keep the columns' unit norm
+        return dL, dV - V * re.unsqueeze(-2)
+
 
 def _eig(A: Tensor, vectors: bool, name: str) -> tuple:
     _square(A, name)
@@ -426,7 +515,7 @@ def _eig(A: Tensor, vectors: bool, name: str) -> tuple:
     if track:  # V is an output of the node even when only W is returned (second derivatives)
         n = LinalgEigBackward0()
         n.save(SavedOutput(W, 0), SavedOutput(V, 1))
-        _outputs(n, [W, V], (A,))
+        record_many(n, [W, V], (A,))
     return W, V
 
 
@@ -453,6 +542,14 @@ class LinalgSlogdetBackward0(Node):
         from .linalg import inv
         return (glog.unsqueeze(-1).unsqueeze(-1) * _mH(inv(a)),)
 
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        from .linalg import inv
+        S, _ = out
+        tr = (inv(ins[0]).mT * ts[0]).sum((-2, -1))  # tr(A^-1 dA)
+        if tr.is_complex():
+            return S * (tr.imag * 1j), tr.real
+        return S * 0, tr
+
 
 def slogdet(A: Tensor) -> tuple:
     """(sign, log|det|) of square matrices (batched)."""
@@ -464,7 +561,7 @@ def slogdet(A: Tensor) -> tuple:
     if grad_needed(A):
         n = LinalgSlogdetBackward0()
         n.save(A)
-        _outputs(n, [S, La], (A,))
+        record_many(n, [S, La], (A,))
     return return_type("linalg_slogdet", ("sign", "logabsdet"))(S, La)
 
 
@@ -486,6 +583,14 @@ class LinalgPinvBackward0(Node):
         t2 = matmul(matmul(gh - matmul(ax, gh), x), _mH(x))
         t3 = matmul(matmul(_mH(x), x), gh - matmul(gh, xa))
         return (t1 + t2 + t3,)
+
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        a, x, t = ins[0], out, ts[0]  # -X dA X + X X^H dA^H (I - A X) + (I - X A) dA^H X^H X
+        th = _mH(t)
+        t1 = -matmul(matmul(x, t), x)
+        t2 = matmul(matmul(x, _mH(x)), th - matmul(th, matmul(a, x)))
+        t3 = matmul(th - matmul(matmul(x, a), th), matmul(_mH(x), x))
+        return t1 + t2 + t3
 
 
 def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
@@ -600,6 +705,13 @@ class LinalgMatrixExpBackward0(Node):
         top = cat([ah, g], -1)
         bottom = cat([g * 0, ah], -1)
         return (matrix_exp(cat([top, bottom], -2))[..., :n, n:],)
+
+    def jvp(self, ins: tuple, out: Any, ts: tuple) -> Any:
+        from .shape import cat  # the Frechet derivative: the top-right block of exp([[A, dA], [0, A]])
+        a, t = ins[0], ts[0]
+        n = a._data.shape[-1]
+        big = cat([cat([a, t], -1), cat([t * 0, a], -1)], -2)
+        return matrix_exp(big)[..., :n, n:]
 
 
 @register()

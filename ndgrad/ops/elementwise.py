@@ -15,8 +15,8 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _specfun as _sf
-from ._core import (_BY_NP, _make, _state, broadcast_shapes_or_raise, float_dtype_for,
-                    grad_needed, out_ref, record, register, to_tensor)
+from ._core import (_BY_NP, _fw_levels, _make, _state, broadcast_shapes_or_raise, float_dtype_for, grad_needed,
+                    has_fw, out_ref, record, register, to_tensor, tsum)
 
 _SCALARS = (int, float, bool, complex)
 
@@ -102,6 +102,10 @@ class AddBackward0(Node):
     def fast(self, g: np.ndarray) -> tuple:
         return g, (g if self.alpha == 1 else g * self.alpha)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        ta, tb = ts
+        return tsum(ta, tb if tb is None or self.alpha == 1 else tb * self.alpha)
+
 
 class SubBackward0(Node):
     __slots__ = ("alpha",)
@@ -113,6 +117,10 @@ class SubBackward0(Node):
 
     fast = backward  # the same expression works on arrays
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        ta, tb = ts
+        return tsum(ta, None if tb is None else (-tb if self.alpha == 1 else tb * -self.alpha))
+
 
 class RsubBackward1(Node):
     __slots__ = ()
@@ -121,6 +129,9 @@ class RsubBackward1(Node):
         return (-g,)
 
     fast = backward
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return -ts[0]
 
 
 class MulBackward0(Node):
@@ -138,6 +149,10 @@ class MulBackward0(Node):
         ga = g * np.conj(_arr(b)) if self.next_functions[0][0] is not None else None
         gb = g * np.conj(_arr(a)) if self.next_functions[1][0] is not None else None
         return ga, gb
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (a, b), (ta, tb) = ins, ts
+        return tsum(None if ta is None else ta * b, None if tb is None else a * tb)
 
 
 def _arr(x: Any) -> Any:
@@ -159,6 +174,10 @@ class DivBackward0(Node):
         ga = g / b if self.next_functions[0][0] is not None else None
         gb = -g * np.conj(a) / (b * b) if self.next_functions[1][0] is not None else None
         return ga, gb
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        ta, tb = ts
+        return tsum(ta, None if tb is None else -(tb * out)) / ins[1]
 
 
 def _conj(x: Any) -> Any:
@@ -186,7 +205,8 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None)
     res = _finish(np.add(xa, xb) if alpha == 1 else xa + xb * alpha, dt)
     if out is not None:
         return _write_out(out, res)
-    if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
+    if (_state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)))\
+            or _fw_levels and has_fw(input, other):
         n = AddBackward0()
         n.alpha = alpha
         record(n, res, (input, other))
@@ -203,7 +223,8 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None)
     res = _finish(np.subtract(xa, xb) if alpha == 1 else xa - xb * alpha, dt)
     if out is not None:
         return _write_out(out, res)
-    if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
+    if (_state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)))\
+            or _fw_levels and has_fw(input, other):
         n = SubBackward0()
         n.alpha = alpha
         record(n, res, (input, other))
@@ -220,7 +241,7 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     _check_bool_sub(input, other)
     xa, xb, dt = _prep(input, other, "rsub")
     res = _finish(xb - xa * alpha if alpha != 1 else np.subtract(xb, xa), dt)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         record(RsubBackward1(), res, (input,))
     return res
 
@@ -232,7 +253,8 @@ def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
     res = _finish(np.multiply(xa, xb), dt)
     if out is not None:
         return _write_out(out, res)
-    if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
+    if (_state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)))\
+            or _fw_levels and has_fw(input, other):
         n = MulBackward0()
         n.save(input if getattr(other, "_requires_grad", False) else None,
                other if input._requires_grad else None)
@@ -262,7 +284,8 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
     res = _finish(np.true_divide(xa, xb), dt)
     if out is not None:
         return _write_out(out, res)
-    if _state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)):
+    if (_state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)))\
+            or _fw_levels and has_fw(input, other):
         n = DivBackward0()
         n.save(input if getattr(other, "_requires_grad", False) else None, other)
         record(n, res, (input, other))
@@ -337,6 +360,10 @@ class RemainderBackward0(Node):
             gb = -g * floor_divide(a, b)
         return g, gb
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (a, b), (ta, tb) = ins, ts
+        return tsum(ta, None if tb is None else -tb * floor_divide(a, b))
+
 
 class FmodBackward0(Node):
     __slots__ = ()
@@ -347,6 +374,10 @@ class FmodBackward0(Node):
         if self.next_functions[1][0] is not None:
             gb = -g * div(a, b, rounding_mode="trunc")
         return g, gb
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (a, b), (ta, tb) = ins, ts
+        return tsum(ta, None if tb is None else -tb * div(a, b, rounding_mode="trunc"))
 
 
 class PowBackward0(Node):
@@ -365,6 +396,10 @@ class PowBackward0(Node):
         x = x._data
         return (g * (e * x if e == 2 else e * np.power(x, e - 1)),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, e = ins[0], self.saved()[1]
+        return ts[0] * 0 if e == 0 else ts[0] * (e * pow(x, e - 1))
+
 
 class PowBackward1(Node):
     __slots__ = ()
@@ -381,6 +416,19 @@ class PowBackward1(Node):
             if isinstance(a, Tensor):
                 gb = where((a == 0) & (b >= 0), 0.0, gb)
         return ga, gb
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        a, b, _ = self.saved()  # pow(scalar, tensor) records no edge for the scalar base
+        ta, tb = ts
+        r = None
+        if ta is not None:
+            r = ta * (b * pow(a, b - 1))
+            r = where(b == 0, 0.0, r) if isinstance(b, Tensor) else r
+        if tb is not None:
+            la = log(a) if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
+            tr = tb * out * la
+            r = tsum(r, where((a == 0) & (b >= 0), 0.0, tr) if isinstance(a, Tensor) else tr)
+        return r
 
 
 class PowBackward2(PowBackward1):
@@ -447,6 +495,10 @@ class Atan2Backward0(Node):
         r = a * a + b * b
         return g * b / r, g * -a / r
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (a, b), (ta, tb) = ins, ts
+        return tsum(None if ta is None else ta * b, None if tb is None else -(tb * a)) / (a * a + b * b)
+
 
 @register(aliases=("arctan2",))
 def atan2(input: Tensor, other: Tensor) -> Tensor:
@@ -473,6 +525,9 @@ class MaximumBackward0(Node):
         gb = g * ((b > a).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
         return ga, gb
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _pick_jvp(ins, ts, ins[0] > ins[1])
+
 
 class MinimumBackward0(Node):
     __slots__ = ()
@@ -482,6 +537,16 @@ class MinimumBackward0(Node):
         ga = g * ((a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
         gb = g * ((b < a).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
         return ga, gb
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _pick_jvp(ins, ts, ins[0] < ins[1])
+
+
+def _pick_jvp(ins: tuple, ts: tuple, a_wins: Tensor) -> Any:
+    """Tangent of an elementwise max/min: the winner's tangent, the mean of both on ties."""
+    (a, b), (ta, tb) = ins, ts
+    wa = a_wins.to(a.dtype) + (a == b).to(a.dtype) * 0.5
+    return tsum(None if ta is None else ta * wa, None if tb is None else tb * (1 - wa))
 
 
 def _minmax(input: Tensor, other: Tensor, ufunc: Any, node: type, name: str) -> Tensor:
@@ -692,6 +757,13 @@ class UnaryNode(Node):
         out = saved[-1]._data if "o" in self.uses else None
         return (rule(g, x, out),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        # the rule is g * conj(f'(x)); the tangent is t * f'(x) = conj(rule(conj(t)))
+        t, x = ts[0], ins[0]
+        if t.is_complex() or x.is_complex():
+            return type(self).rule(t.conj(), x, out).conj()
+        return type(self).rule(t, x, out)
+
 
 def _unwrap1(res: tuple) -> tuple:
     return tuple(r._data if r is not None else None for r in res)
@@ -719,7 +791,7 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
             r = np.asarray(kernel(input._data))
             # abs of a complex tensor is real: the kernel's dtype wins when it differs
             res = _make(r, input._dtype if r.dtype == input._data.dtype else _BY_NP[r.dtype])
-        if _state.enabled and input._requires_grad:
+        if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
             n = node_cls()
             if uses:
                 vals = []
@@ -880,12 +952,21 @@ class SgnBackward0(Node):
         gz = (g - s * real(g.conj() * s)) / where(zero, 1.0, r)
         return (where(zero, 0.0, gz),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        z, t = ins[0], ts[0]
+        r = abs(z)
+        zero = r == 0
+        return where(zero, 0.0, (t - out * real(out.conj() * t)) / where(zero, 1.0, r))
+
 
 class _ZeroGradNode(Node):
     __slots__ = ()
 
     def backward(self, g: Tensor) -> tuple:
         return (g * 0,)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0] * 0
 
 
 _ZERO_NODES: dict = {}
@@ -935,6 +1016,9 @@ class FracBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (g,)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0]
+
 
 @register()
 def frac(input: Tensor) -> Tensor:
@@ -951,13 +1035,19 @@ class ClampBackward1(Node):
     __slots__ = ()
 
     def backward(self, g: Tensor) -> tuple:
+        return (g * self._mask(g.dtype),)
+
+    def _mask(self, dt: D.dtype) -> Tensor:
         x, lo, hi = self.saved()
         mask = np.ones(x._data.shape, bool)
         if lo is not None:
             mask &= x._data >= (lo._data if isinstance(lo, Tensor) else lo)
         if hi is not None:
             mask &= x._data <= (hi._data if isinstance(hi, Tensor) else hi)
-        return (g * _make(mask, D.bool).to(g.dtype),)
+        return _make(mask, D.bool).to(dt)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0] * self._mask(ts[0].dtype)
 
 
 @register(aliases=("clip",))
@@ -1021,6 +1111,9 @@ class _MaskGrad(Node):
         (x,) = self.saved()
         return (g * _make(np.isfinite(x._data), D.bool).to(g.dtype),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return self.backward(ts[0])[0]  # a diagonal mask: the same as the gradient rule
+
 
 _MaskGrad.__name__ = "NanToNumBackward0"
 
@@ -1032,6 +1125,10 @@ class WhereBackward0(Node):
         (cond,) = self.saved()
         z = g * 0
         return None, where(cond, g, z), where(cond, z, g)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        _, ta, tb = ts
+        return where(ins[0], 0.0 if ta is None else ta, 0.0 if tb is None else tb)
 
 
 @register(method=False)
@@ -1137,6 +1234,9 @@ class FrexpBackward0(Node):
         (e,) = self.saved()
         return (g * exp2(-e.to(g.dtype)),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return self.backward(ts[0])[0]
+
 
 @register()
 def frexp(input: Tensor) -> tuple:
@@ -1165,6 +1265,9 @@ class NextafterBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return g, g * 0
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0]
 
 
 @register()
@@ -1204,6 +1307,12 @@ class AngleBackward0(Node):
             return (g * 0,)
         # d angle = (x dy - y dx) / |z|^2: PyTorch's gradient for z is g * i z / |z|^2
         return (g * (z * 1j) / (real(z) * real(z) + imag(z) * imag(z)),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        z, t = ins[0], ts[0]
+        if not z.is_complex():
+            return t * 0
+        return imag(z.conj() * t) / (real(z) * real(z) + imag(z) * imag(z))
 
 
 @register()
@@ -1267,6 +1376,11 @@ class XlogyBackward0(Node):
             gy = g * x / y
         return gx, gy
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (x, y), (tx, ty) = ins, ts
+        return tsum(None if tx is None else tx * where((x == 0) & (y == 0), 0.0, log(y)),
+                    None if ty is None else ty * x / y)
+
 
 class SpecialXlog1PyBackward0(Node):
     """d/dx = log1p(y) (0 where x = 0 and y = -1); d/dy = x / (1 + y)."""
@@ -1280,6 +1394,11 @@ class SpecialXlog1PyBackward0(Node):
         if self.next_functions[1][0] is not None:
             gy = g * x / (y + 1)
         return gx, gy
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (x, y), (tx, ty) = ins, ts
+        return tsum(None if tx is None else tx * where((x == 0) & (y == -1), 0.0, log1p(y)),
+                    None if ty is None else ty * x / (y + 1))
 
 
 @register()
@@ -1334,6 +1453,9 @@ class ConjBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (conj(g),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return conj(ts[0])
+
 
 class RealBackward0(Node):
     __slots__ = ()
@@ -1341,12 +1463,18 @@ class RealBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (g,)  # the engine widens it to the complex input's dtype
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return real(ts[0])
+
 
 class ImagBackward0(Node):
     __slots__ = ()
 
     def backward(self, g: Tensor) -> tuple:
         return (g * 1j,)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return imag(ts[0]) if ts[0].is_complex() else ts[0] * 0
 
 
 def _real_imag(name: str, kernel: Any) -> Any:

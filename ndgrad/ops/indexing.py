@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _make, _state, grad_needed, out_ref, record, register, wrap_dim
+from ._core import _fw_levels, _make, _state, grad_needed, has_fw, out_ref, record, register, wrap_dim
 from .shape import as_view
 
 
@@ -171,6 +171,9 @@ class IndexBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (_scatter_into_zeros(g, self.key, self.shape, self.advanced),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return getitem(ts[0], self.key, _normed=(self.key, self.advanced))
+
 
 class SliceBackward0(IndexBackward0):
     __slots__ = ()
@@ -206,6 +209,9 @@ class _ScatterZerosBackward(Node):
     def backward(self, g: Tensor) -> tuple:
         return (getitem(g, self.key, _normed=(self.key, self.advanced)),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _scatter_into_zeros(ts[0], self.key, tuple(out.shape), self.advanced)
+
 
 _ScatterZerosBackward.__name__ = "IndexPutBackward0"
 
@@ -217,7 +223,7 @@ def _scatter_into_zeros(g: Tensor, key: tuple, shape: tuple, advanced: bool) -> 
     else:
         z[key] = g._data
     res = _make(z, g._dtype)
-    if _state.enabled and g._requires_grad:
+    if _state.enabled and g._requires_grad or _fw_levels and has_fw(g):
         n = _ScatterZerosBackward()
         n.key, n.advanced = key, advanced
         record(n, res, (g,))
@@ -239,7 +245,7 @@ def getitem(input: Tensor, key: Any, _normed: tuple | None = None) -> Tensor:
         if type(sub) is not np.ndarray:  # NumPy returned a scalar for a full integer index
             sub = arr[nkey + (Ellipsis,)] if Ellipsis not in nkey else np.asarray(sub)
         res = as_view(input, sub)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         if advanced:
             n = IndexBackward0()
         else:
@@ -264,6 +270,14 @@ class IndexPutBackward0(Node):
             else None
         return gx, gv
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, (tx, tv) = ins[0], ts
+        if tx is None:
+            tx = _or_zeros(None, x, tv)
+        if tv is None and self.accumulate:
+            return tx
+        return index_put_key(tx, self.key, self.advanced, tv if tv is not None else 0, self.accumulate)
+
 
 class CopySlices(IndexPutBackward0):
     __slots__ = ()
@@ -277,7 +291,7 @@ def _put_value(g: Tensor, key: tuple, advanced: bool, value: Any) -> Tensor:
     out = g._data.copy()
     _assign(out, key, value)
     res = _make(out, g._dtype)
-    if _state.enabled and g._requires_grad:
+    if _state.enabled and g._requires_grad or _fw_levels and has_fw(g):
         n = IndexPutBackward0()
         n.key, n.advanced, n.accumulate = key, advanced, False
         record(n, res, (g, None))
@@ -341,8 +355,8 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     """self[key] = value, in place (broadcasting value; recorded for autograd)."""
     from .inplace import apply_inplace
     nkey, advanced = _norm_key(key)
-    if isinstance(value, Tensor) and value._data.ndim == 0 and not value._requires_grad and not \
-            (_state.enabled and self._requires_grad):
+    if isinstance(value, Tensor) and value._data.ndim == 0 and not value._requires_grad and value._fw is None \
+            and not (_state.enabled and self._requires_grad):
         value = value._data.item()
     apply_inplace(self, index_put_key, nkey, advanced, value)
 
@@ -394,6 +408,9 @@ class GatherBackward0(Node):
         from .._creation import zeros
         return (scatter_add(zeros(self.shape, dtype=g._dtype), self.dim, self.index, g),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return gather(ts[0], self.dim, self.index)
+
 
 @register()
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
@@ -403,7 +420,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         res = _make(input._data.reshape(1)[index._data].reshape(index._data.shape), input._dtype)
     else:
         res = _make(input._data[_full_index(index._data, d)], input._dtype)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = GatherBackward0()
         n.dim, n.shape, n.index = d, input._data.shape, index
         record(n, res, (input,))
@@ -416,6 +433,18 @@ class ScatterAddBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         gs = gather(g, self.dim, self.index) if self.next_functions[1][0] is not None else None
         return g, gs
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (x, src), (tx, ts_) = ins, ts
+        return scatter_add(_or_zeros(tx, x, ts_), self.dim, self.index, _or_zeros(ts_, src, tx))
+
+
+def _or_zeros(t: Any, like: Tensor, other: Any) -> Tensor:
+    """A tangent, or zeros of like's shape in the other tangent's dtype when it is None."""
+    if t is not None:
+        return t
+    dt = (other if other is not None else like)._dtype
+    return _make(np.zeros(like._data.shape, dt.np), dt)
 
 
 class ScatterBackward0(Node):
@@ -431,6 +460,10 @@ class ScatterBackward0(Node):
             if tuple(gs.shape) != tuple(src_shape):  # src larger than index: the rest of it is unused
                 gs = _scatter_into_zeros(gs, tuple(slice(0, s) for s in gs.shape), src_shape, False)
         return gi, gs
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, (tx, tsrc) = ins[0], ts
+        return scatter(_or_zeros(tx, x, tsrc), self.dim, self.index, tsrc if tsrc is not None else 0.0)
 
 
 def _src_block(src: Any, index: np.ndarray, dtype: D.dtype) -> np.ndarray:
@@ -552,6 +585,26 @@ class ScatterReduceBackward0(Node):
             gb = _scatter_into_zeros(gb, tuple(slice(0, s) for s in gb.shape), self._in_meta[1][0], False)
         return gx, gb
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        from .elementwise import where
+        (x, src), (tx, tsrc) = ins, ts
+        d, idx, red, r = self.dim, self.index, self.reduce, out
+        tx, tsrc = _or_zeros(tx, x, tsrc), _or_zeros(tsrc, src, tx)
+        hit = np.zeros(x._data.shape, bool)
+        hit[_full_index(idx._data, d)] = True
+        own = _make(~hit | self.include_self, D.bool)
+        sl = tuple(slice(0, s) for s in idx._data.shape)
+        block, tblock = src[sl], tsrc[sl]
+        if red in ("sum", "mean"):
+            return scatter_reduce(tx * own.to(tx.dtype), d, idx, tblock, red, include_self=True) if red == "sum" \
+                else scatter_reduce(tx, d, idx, tblock, "mean", include_self=self.include_self)
+        if red in ("amax", "amin"):
+            self_is = ((x == r) & own).to(tx.dtype)
+            src_is = (block == gather(r, d, idx)).to(tx.dtype)
+            cnt = scatter_add(self_is, d, idx, src_is)
+            return scatter_add(tx * self_is, d, idx, tblock * src_is) / cnt
+        return r * scatter_add(where(own, tx / x, tx * 0), d, idx, tblock / block)  # prod
+
 
 @register()
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -666,7 +719,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
                            f"{_cap_name(input._dtype)} and {_cap_name(source._dtype)}")
     out = input._data.copy()
     m = np.broadcast_to(mask._data, out.shape)
-    if _state.enabled and (input._requires_grad or source._requires_grad):
+    if _state.enabled and (input._requires_grad or source._requires_grad) or _fw_levels and has_fw(input, source):
         # differentiable in both: index_put of the first mask.sum() source elements
         idx = tuple(_make(i.astype(np.int64), D.int64) for i in np.nonzero(m))
         return index_put(input, idx, source.reshape(-1)[: int(m.sum())])

@@ -16,7 +16,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, move_retain, refresh_view
-from ._core import _make, _state, grad_needed, record
+from ._core import (_fw_levels, _make, _state, fw_inplace, fw_of, grad_needed, has_fw, record, record_graph,
+                    snapshot_tangents)
 from .elementwise import cap_name
 
 
@@ -48,12 +49,14 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     if self._extra is not None and self._extra != self._version[0]:
         refresh_view(self)
     tracking = _state.enabled and (self._requires_grad or _any_requires_grad(args, kwargs))
+    fw = _fw_levels and (has_fw(self) or has_fw(*args, *kwargs.values()))
     if not tracking:
-        if _state.enabled is False or not self._requires_grad:
-            res = fn(self, *args, **kwargs)
-            _write(self, res)
-            self._version[0] += 1
-            return self
+        res = fn(self, *args, **kwargs)
+        _write(self, res)
+        self._version[0] += 1
+        if fw:
+            fw_inplace(self, res)
+        return self
     base = self._base
     if self.grad_fn is None and self._requires_grad:
         if base is not None:
@@ -68,9 +71,13 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     snap._output_nr = self._output_nr
     if self._requires_grad and self.grad_fn is None:
         snap._acc = self._grad_edge()[0]
+    if fw and fw_of(self):
+        snap._fw = snapshot_tangents(self)  # the old tangents, for rules that saved the old value
     res = fn(snap, *args, **kwargs)
     _write(self, res)
     self._version[0] += 1
+    if fw:
+        fw_inplace(self, res)
     if not res._requires_grad:
         return self
     if base is None:
@@ -112,7 +119,8 @@ def _view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
 
 
 class CopySlices(Node):
-    """The base's new grad_fn after an in-place op on one of its views."""
+    """The base's new grad_fn after an in-place op on one of its views. It only rewires the graph:
+    the tangents (forward-mode AD) of base and view are written by fw_inplace, so no JVP rule."""
     __slots__ = ("positions", "base_shape")
 
     def name(self) -> str:
@@ -128,7 +136,8 @@ class CopySlices(Node):
 
 
 class AsStridedBackward0(Node):
-    """grad_fn of a view whose base was rebased: the view's gradient scattered into the base."""
+    """grad_fn of a view whose base was rebased: the view's gradient scattered into the base (graph
+    rewiring only, like CopySlices: a view's tangent is a view of its base's)."""
     __slots__ = ("positions", "base_shape")
 
     def backward(self, g: Tensor) -> tuple:
@@ -144,11 +153,11 @@ def _rebase_view(view: Tensor, base: Tensor, res: Tensor) -> None:
     node = CopySlices()
     node.positions, node.base_shape = pos, base._data.shape
     res_flat = res  # gradient for the op's result arrives in the view's shape
-    record(node, base, (base, res_flat))
+    record_graph(node, base, (base, res_flat))
     base._output_nr = 0
     vnode = AsStridedBackward0()
     vnode.positions, vnode.base_shape = pos, base._data.shape
-    record(vnode, view, (base,))
+    record_graph(vnode, view, (base,))
     view._output_nr = 0
     view._extra = view._version[0]
     if base._retains_grad:
@@ -188,6 +197,9 @@ class _FillBackward(Node):
     def backward(self, g: Tensor) -> tuple:
         return (g * 0,)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0] * 0
+
 
 _FillBackward.__name__ = "FillBackward0"
 
@@ -205,6 +217,14 @@ class CopyBackwards(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return g * 0, g
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        t = ts[1]
+        if t is None:
+            return ts[0] * 0
+        if t._dtype.category == 3 and out._dtype.category < 3:
+            t = t.real
+        return t.to(out._dtype).expand(out.shape)
 
 
 def _copy(input: Tensor, src: Any, non_blocking: bool = False) -> Tensor:

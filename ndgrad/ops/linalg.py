@@ -8,7 +8,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _make, _state, autocast_op, grad_needed, is_low_float, record, register, upcast
+from ._core import (_fw_levels, _make, _state, autocast_op, grad_needed, has_fw, is_low_float, record, register,
+                    tsum, upcast)
 
 
 _cap = D.scalar_name
@@ -73,6 +74,15 @@ class MmBackward0(Node):
         gb = a._data.conj().T @ g if self.next_functions[1][0] is not None else None
         return ga, gb
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _bilinear_jvp(mm, ins, ts)
+
+
+def _bilinear_jvp(prod: Any, ins: tuple, ts: tuple) -> Any:
+    """Tangent of a product bilinear in its two inputs: prod(ta, b) + prod(a, tb)."""
+    (a, b), (ta, tb) = ins, ts
+    return tsum(None if ta is None else prod(ta, b), None if tb is None else prod(a, tb))
+
 
 @register()
 @autocast_op("lower")
@@ -91,7 +101,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
     _same_dtype("mm", input, mat2)
     res = _make(_matmul(input._data, mat2._data, input._dtype), input._dtype)
-    if _state.enabled and (input._requires_grad or mat2._requires_grad):
+    if _state.enabled and (input._requires_grad or mat2._requires_grad) or _fw_levels and has_fw(input, mat2):
         n_ = MmBackward0()
         n_.save(input if mat2._requires_grad else None, mat2 if input._requires_grad else None)
         record(n_, res, (input, mat2))
@@ -106,6 +116,9 @@ class MvBackward0(Node):
         ga = outer(g, v) if self.next_functions[0][0] is not None else None
         gv = mv(a.mT, g) if self.next_functions[1][0] is not None else None
         return ga, gv
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _bilinear_jvp(mv, ins, ts)
 
 
 @register()
@@ -134,6 +147,9 @@ class DotBackward0(Node):
         a, b = self.saved()
         return (g * b if self.next_functions[0][0] is not None else None,
                 g * a if self.next_functions[1][0] is not None else None)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _bilinear_jvp(dot, ins, ts)
 
 
 @register()
@@ -186,6 +202,9 @@ class BmmBackward0(Node):
         gb = matmul(a.mT, g) if self.next_functions[1][0] is not None else None
         return ga, gb
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _bilinear_jvp(bmm, ins, ts)
+
 
 @register()
 @autocast_op("lower")
@@ -231,6 +250,9 @@ class MatmulBackward(Node):
             if vb:
                 gb = gb.squeeze(-1)
         return ga, gb
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _bilinear_jvp(matmul, ins, ts)
 
 
 MatmulBackward.__name__ = "UnsafeViewBackward0"
@@ -316,6 +338,9 @@ class AddmmBackward0(Node):
                 g @ b._data.T if nf[1][0] is not None else None,
                 a._data.T @ g if nf[2][0] is not None else None)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return tsum(ts[0], _bilinear_jvp(mm, ins[1:], ts[1:]))
+
 
 @register()
 @autocast_op("lower")
@@ -333,7 +358,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
             pass
         else:
             res = _make(out.astype(input._dtype.np) if low else out, input._dtype)
-            if _state.enabled and (input._requires_grad or mat1._requires_grad or mat2._requires_grad):
+            if (_state.enabled and (input._requires_grad or mat1._requires_grad or mat2._requires_grad))\
+                    or _fw_levels and has_fw(input, mat1, mat2):
                 n_ = AddmmBackward0()
                 n_.save(mat1 if mat2._requires_grad else None, mat2 if mat1._requires_grad else None)
                 record(n_, res, (input, mat1, mat2))
@@ -507,6 +533,9 @@ class LinalgInvExBackward0(Node):
         t = inv_a.mH
         return (-matmul(matmul(t, g), t),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return -matmul(matmul(out, ts[0]), out)
+
 
 @autocast_op("fp32")
 def inv(A: Tensor) -> Tensor:
@@ -533,6 +562,9 @@ class LinalgDetBackward0(Node):
         (a, det) = self.saved()
         return ((g * det.conj()).unsqueeze(-1).unsqueeze(-1) * inv(a).mH,)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return out * (inv(ins[0]).mT * ts[0]).sum((-2, -1))  # det(A) tr(A^-1 dA)
+
 
 def det(A: Tensor) -> Tensor:
     """Determinant of square matrices (batched)."""
@@ -557,6 +589,11 @@ class LinalgSolveExBackward0(Node):
         else:
             ga = -matmul(gb, x.mH)
         return ga, gb
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (a, _), (ta, tb) = ins, ts  # dX = A^-1 (dB - dA X)
+        rhs = None if ta is None else -(matmul(ta, out.unsqueeze(-1)).squeeze(-1) if self.vec else matmul(ta, out))
+        return solve(a, tsum(tb, rhs))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:

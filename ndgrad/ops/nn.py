@@ -33,7 +33,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
-from ._core import _make, _state, autocast_op, is_float_array, record
+from ._core import _fw_levels, _make, _state, autocast_op, has_fw, is_float_array, record, record_many, tsum
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -421,6 +421,19 @@ class ConvolutionBackward0(Node):
         Node.release(self)
         self.cols = None
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (x, w), (tx, tw) = ins[:2], ts[:2]
+        osp = out._data.shape[2:]
+        r = tsum(None if tx is None else _conv(tx, w, None, self.p, osp),
+                 None if tw is None else _conv(x, tw, None, self.p, osp))
+        return tsum(r, _bias_tangent(ts, out))
+
+
+def _bias_tangent(ts: tuple, out: Tensor) -> Any:
+    """The tangent of a bias added along the channel dim (1) of `out`."""
+    tb = ts[2] if len(ts) > 2 else None
+    return None if tb is None else tb.reshape((1, -1) + (1,) * (out._data.ndim - 2))
+
 
 class ConvolutionBackwardBackward0(Node):
     """conv_weight_grad(x, g): the weight gradient as a function of input and output gradient."""
@@ -432,6 +445,12 @@ class ConvolutionBackwardBackward0(Node):
         gx = _conv_input_grad(g, gW, self.p, x._data.shape[2:]) if self.next_functions[0][0] is not None else None
         gg = _conv(x, gW, None, self.p, self.osp) if self.next_functions[1][0] is not None else None
         return gx, gg
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (x, g), (tx, tg) = ins, ts
+        k = out._data.shape[2:]
+        return tsum(None if tx is None else _conv_weight_grad(tx, g, self.p, k),
+                    None if tg is None else _conv_weight_grad(x, tg, self.p, k))
 
 
 class ConvTransposeBackward(Node):
@@ -461,14 +480,21 @@ class ConvTransposeBackward(Node):
         gb = gy.sum(self.red) if len(nf) > 2 and nf[2][0] is not None else None
         return gg, gw, gb
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (g, w), (tg, tw) = ins[:2], ts[:2]
+        isp = out._data.shape[2:]
+        r = tsum(None if tg is None else _conv_input_grad(tg, w, self.p, isp),
+                 None if tw is None else _conv_input_grad(g, tw, self.p, isp))
+        return tsum(r, _bias_tangent(ts, out))
+
 
 ConvTransposeBackward.__name__ = "ConvolutionBackward0"
 
 
 def _needs(*ts: Any) -> bool:
-    if not _state.enabled:
-        return False
-    return any(t is not None and t._requires_grad for t in ts)
+    if _state.enabled and any(t is not None and t._requires_grad for t in ts):
+        return True
+    return has_fw(*ts) if _fw_levels else False
 
 
 def _conv(x: Tensor, w: Tensor, b: Tensor | None, p: _P, out_sp: tuple | None = None) -> Tensor:
@@ -702,12 +728,18 @@ class Im2ColBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (_fold_raw(g, *self.args),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _unfold_raw(ts[0], *self.args[1:])
+
 
 class Col2ImBackward0(Node):
     __slots__ = ("args",)
 
     def backward(self, g: Tensor) -> tuple:
         return (_unfold_raw(g, *self.args[1:]),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _fold_raw(ts[0], *self.args)
 
 
 def _unfold_raw(x: Tensor, k: tuple, dil: tuple, pads: tuple, stride: tuple) -> Tensor:
@@ -887,12 +919,18 @@ class _GatherFlat(Node):
     def backward(self, g: Tensor) -> tuple:
         return (_scatter_flat(g, self.idx, self.n_in, self.unique, self.out_shape),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _gather_flat(ts[0], self.idx, out._data.shape)
+
 
 class _ScatterFlat(Node):
     __slots__ = ("idx", "in_shape")
 
     def backward(self, g: Tensor) -> tuple:
         return (_gather_flat(g, self.idx, self.in_shape),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _scatter_flat(ts[0], self.idx, out._data.size // self.idx.shape[0], False, out._data.shape)
 
 
 def _scatter_flat(g: Tensor, idx: np.ndarray, n_in: int, unique: bool, out_shape: tuple) -> Tensor:
@@ -931,6 +969,9 @@ class MaxPoolBackward(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return (_scatter_flat(g, self._flat(), self.n_in, self.unique, self.in_shape),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _gather_flat(ts[0], self._flat(), out._data.shape)  # the tangent at each window's argmax
 
     def fast(self, g: np.ndarray) -> tuple:
         if self.geo is None:
@@ -1098,6 +1139,9 @@ class AvgPoolBackward(Node):
 
     def fast(self, g: np.ndarray) -> tuple:
         return (_avg_raw(g, self.geo, not self.transpose),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _avg_apply(ts[0], self.geo, self.transpose)
 
 
 AvgPoolBackward.__name__ = "AvgPool2DBackward0"
@@ -1359,6 +1403,10 @@ class ConstantPadNdBackward0(Node):
 
     def fast(self, g: np.ndarray) -> tuple:
         return (g[self.sl],)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        from .indexing import _scatter_into_zeros
+        return _scatter_into_zeros(ts[0], self.sl, out._data.shape, False)
 
 
 def _constant_pad(x: Tensor, pads: list, value: float) -> Tensor:
@@ -2166,6 +2214,10 @@ class CtcLossBackward0(Node):
         scale = g._data.reshape(1, -1, 1).astype(self.grad.dtype)
         return (_make(self.grad * scale, g._dtype),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        t = ts[0]
+        return (t * _make(self.grad, t._dtype)).sum((0, 2))  # the transpose of the rule above
+
 
 def _lse(*xs: np.ndarray) -> np.ndarray:
     m = xs[0]
@@ -2311,6 +2363,9 @@ class SplitBackward0(Node):
             parts.append(g)
         return ((stack(parts, self.dim) if self.squeeze else cat(parts, self.dim)),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return tuple(split_views(ts[0], self.dim, None if self.squeeze else self.sizes))
+
 
 def split_views(x: Tensor, dim: int, sizes: Sequence[int] | None = None) -> list:
     """Views of x split along dim (sizes given) or unbound along dim (sizes None), sharing one Node."""
@@ -2336,9 +2391,5 @@ def split_views(x: Tensor, dim: int, sizes: Sequence[int] | None = None) -> list
         node = SplitBackward0()
         node.n_outputs = len(outs)
         node.dim, node.sizes, node.squeeze, node.shape, node.dtype = dim, list(sizes), squeeze, arr.shape, x._dtype
-        record(node, outs[0], (x,))
-        for i, o in enumerate(outs[1:], 1):
-            o.grad_fn = node
-            o._requires_grad = True
-            o._output_nr = i
+        record_many(node, outs, (x,))
     return outs

@@ -13,7 +13,8 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from .. import _alias
-from ._core import (_make, _state, autocast_op, dims_arg, in_float32, is_low_float, out_ref, record, register, upcast,
+from ._core import (_fw_levels, _make, _state, has_fw, autocast_op,
+                     dims_arg, in_float32, is_low_float, out_ref, record, register, upcast,
                     wrap_dim)
 from .elementwise import abs as _abs
 from .elementwise import exp, log, sqrt, where
@@ -79,6 +80,9 @@ class SumBackward0(Node):
     def fast(self, g: np.ndarray) -> tuple:
         return (np.broadcast_to(g.reshape((1,) * len(self.in_shape)), self.in_shape),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return sum(ts[0])
+
 
 def _expand_back_array(g: np.ndarray, in_shape: tuple, axes: tuple | None, keepdim: bool) -> np.ndarray:
     if not keepdim:
@@ -94,6 +98,9 @@ class SumBackward1(Node):
 
     def fast(self, g: np.ndarray) -> tuple:
         return (_expand_back_array(g, self.in_shape, self.axes, self.keepdim),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return sum(ts[0], self.axes, self.keepdim)
 
 
 def _sum_dtype(input: Tensor, dtype: Any) -> D.dtype:
@@ -123,7 +130,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     else:
         r = np.add.reduce(arr, axis=axes, dtype=dt.np, keepdims=keepdim)
     res = _make(r if type(r) is np.ndarray else np.asarray(r), dt)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         if axes is None and not keepdim:
             n = SumBackward0()
             n.in_shape = arr.shape
@@ -149,6 +156,9 @@ class MeanBackward0(Node):
     def fast(self, g: np.ndarray) -> tuple:
         return (_expand_back_array(g / g.dtype.type(self.count), self.in_shape, self.axes, self.keepdim),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return sum(ts[0], self.axes, self.keepdim) / self.count
+
 
 @register()
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
@@ -171,7 +181,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     else:  # NaN for an empty reduction, without NumPy's "Mean of empty slice" warning
         m = np.sum(arr, axis=axes, keepdims=keepdim) / np.asarray(0, arr.dtype)
     res = _make(np.asarray(m).astype(arr.dtype, copy=False), input._dtype)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = MeanBackward0()
         n.in_shape, n.axes, n.keepdim = arr.shape, axes, keepdim
         n.count = arr.size // builtins.max(res._data.size, 1) if arr.size else 1
@@ -205,6 +215,13 @@ class ProdBackward0(Node):
         axes = self.axes if self.axes is not None else tuple(range(len(self.in_shape)))
         return (ge * _prod_others(x, axes),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, t = ins[0], ts[0]
+        if not np.any(x._data == 0):
+            return out * sum(t / x, self.axes, self.keepdim)
+        axes = self.axes if self.axes is not None else tuple(range(len(self.in_shape)))
+        return sum(t * _prod_others(x, axes), self.axes, self.keepdim)
+
 
 def _prod_others(x: Tensor, axes: tuple) -> Tensor:
     # exclusive cumulative products from both sides along the flattened reduced dims
@@ -232,7 +249,7 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if input._data.ndim == 0:
         axes = None
     res = _make(np.asarray(np.prod(input._data, axis=axes, dtype=dt.np, keepdims=keepdim)), dt)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = ProdBackward0()
         n.in_shape, n.axes, n.keepdim = input._data.shape, axes, keepdim
         n.save(input, out_ref(res))
@@ -305,6 +322,11 @@ class AmaxBackward0(Node):
         count = sum(mask, self.axes, keepdim=True)
         return (_expand_back(g, shape, self.axes, self.keepdim) * mask / count,)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, t = ins[0], ts[0]  # the mean of the tangents of the tied extremes
+        mask = (x == _expand_back(out, x._data.shape, self.axes, self.keepdim)).to(t._dtype)
+        return sum(t * mask, self.axes, self.keepdim) / sum(mask, self.axes, self.keepdim)
+
 
 class AminBackward0(AmaxBackward0):
     __slots__ = ()
@@ -327,7 +349,7 @@ def _extreme(input: Tensor, axes: tuple | None, keepdim: bool, fn: Any, node: ty
     if arr.ndim == 0:
         axes = None
     res = _make(np.asarray(fn(arr, axis=axes, keepdims=keepdim)), input._dtype)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = node()
         n.axes, n.keepdim = axes, keepdim
         n.save(input, out_ref(res))
@@ -448,6 +470,9 @@ class CumsumBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         return (cumsum(g.flip(self.dim), self.dim).flip(self.dim),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return cumsum(ts[0], self.dim)
+
 
 @register()
 def cumsum(input: Tensor, dim: int | None = None, *, dtype: Any = None, axis: int | None = None) -> Tensor:
@@ -461,7 +486,7 @@ def cumsum(input: Tensor, dim: int | None = None, *, dtype: Any = None, axis: in
     arr = input._data
     acc = np.float32 if is_low_float(dt) else dt.np  # float16/bfloat16 accumulate in float32
     res = _make(np.cumsum(arr, axis=d, dtype=acc).astype(dt.np, copy=False) if arr.ndim else arr.astype(dt.np), dt)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = CumsumBackward0()
         n.dim = d
         record(n, res, (input,))
@@ -490,6 +515,21 @@ class CumprodBackward0(Node):
         from .shape import cat
         return (cat(grads, d),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, t, d = ins[0], ts[0], self.dim
+        if not np.any(x._data == 0):
+            return out * cumsum(t / x, d)
+        from .shape import cat, narrow  # d out_j = sum over i <= j of t_i * prod_{k <= j, k != i} x_k
+        n = x._data.shape[d]
+        cols = []
+        for j in range(n):
+            terms = [narrow(t, d, i, 1) * _prod_range_except(x, d, j, i) for i in range(j + 1)]
+            acc = terms[0]
+            for term in terms[1:]:
+                acc = acc + term
+            cols.append(acc)
+        return cat(cols, d)
+
 
 def _prod_range_except(x: Tensor, d: int, j: int, i: int) -> Tensor:
     from .shape import narrow
@@ -509,7 +549,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     dt = _sum_dtype(input, dtype)
     arr = input._data
     res = _make(np.cumprod(arr, axis=d, dtype=dt.np) if arr.ndim else arr.astype(dt.np), dt)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = CumprodBackward0()
         n.dim = d
         n.save(input, out_ref(res))
@@ -608,6 +648,20 @@ class LinalgVectorNormBackward0(Node):
         den = where(ne == 0, 1.0, ne ** (p - 1))
         return (where(ne == 0, 0.0, ge * num / den),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, t, p, axes, keep = ins[0], ts[0], self.ord, self.axes, self.keepdim
+        dabs = (x.sgn().conj() * t).real if x.is_complex() else x.sgn() * t  # tangent of |x|
+        if p == 0:
+            return out * 0
+        if p == 1:
+            return sum(dabs, axes, keep)
+        if math.isinf(p):
+            mask = (_abs(x) == _expand_back(out, x._data.shape, axes, keep)).to(dabs._dtype)
+            return sum(dabs * mask, axes, keep) / sum(mask, axes, keep)
+        num = sum((x.conj() * t).real if x.is_complex() else x * t, axes, keep) if p == 2 else \
+            sum(_abs(x) ** (p - 1) * dabs, axes, keep)
+        return where(out == 0, 0.0, num / where(out == 0, 1.0, out ** (p - 1)))
+
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
                 dtype: Any = None) -> Tensor:
@@ -640,7 +694,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         r = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
     out_dt = x._dtype.to_real()
     res = _make(np.asarray(r).astype(out_dt.np), out_dt)
-    if _state.enabled and x._requires_grad:
+    if _state.enabled and x._requires_grad or _fw_levels and has_fw(x):
         n = LinalgVectorNormBackward0()
         n.ord, n.axes, n.keepdim = p, axes, keepdim
         n.save(x, out_ref(res))

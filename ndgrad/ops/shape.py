@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _make, _state, dims_arg, grad_needed, record, register, wrap_dim
+from ._core import _fw_levels, _make, _state, dims_arg, grad_needed, has_fw, record, register, view_tangents, wrap_dim
 
 
 def as_view(x: Tensor, arr: np.ndarray) -> Tensor:
@@ -67,13 +67,16 @@ class ViewBackward0(Node):
 
     fast = backward  # arrays reshape the same way
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0].reshape(out.shape)  # a view of the tangent where the layout allows
+
 
 class UnsafeViewBackward0(ViewBackward0):
     __slots__ = ()
 
 
 def _reshape_node(x: Tensor, res: Tensor, cls: type = ViewBackward0) -> Tensor:
-    if _state.enabled and x._requires_grad:
+    if _state.enabled and x._requires_grad or _fw_levels and has_fw(x):
         n = cls()
         n.shape = x._data.shape
         record(n, res, (x,))
@@ -214,6 +217,9 @@ class TransposeBackward0(Node):
     def fast(self, g: np.ndarray) -> tuple:
         return (np.swapaxes(g, self.d0, self.d1) if g.ndim >= 2 else g,)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return transpose(ts[0], self.d0, self.d1)
+
 
 @register(aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -224,7 +230,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
         res = as_view(input, input._data.view())
     else:
         res = as_view(input, np.swapaxes(input._data, d0, d1))
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = TransposeBackward0()
         n.d0, n.d1 = d0, d1
         record(n, res, (input,))
@@ -258,6 +264,9 @@ class PermuteBackward0(Node):
     def fast(self, g: np.ndarray) -> tuple:
         return (np.transpose(g, np.argsort(self.dims)),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return permute(ts[0], self.dims)
+
 
 @register()
 def permute(input: Tensor, *dims: Any) -> Tensor:
@@ -273,7 +282,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     if len(set(axes)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     res = as_view(input, np.transpose(input._data, axes))
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = PermuteBackward0()
         n.dims = axes
         record(n, res, (input,))
@@ -335,6 +344,9 @@ class ExpandBackward0(Node):
 
     fast = backward
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return expand(ts[0], out.shape)
+
 
 @register(function=False)
 def expand(input: Tensor, *sizes: Any) -> Tensor:
@@ -366,7 +378,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
             target.append(s)
     target = tuple(target)
     res = as_view(input, np.broadcast_to(input._data, target))
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         record(ExpandBackward0(), res, (input,))
     return res
 
@@ -409,12 +421,15 @@ class CloneBackward0(Node):
 
     fast = backward
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return clone(ts[0])
+
 
 @register()
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     """A copy with its own memory (gradient flows through)."""
     res = _make(input._data.copy(), input._dtype)
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         record(CloneBackward0(), res, (input,))
     return res
 
@@ -434,6 +449,10 @@ class ToCopyBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return (g.to(self.dtype) if g._dtype.category <= self.dtype.category else g.real.to(self.dtype),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        t = ts[0]
+        return to(t if t._dtype.category <= out._dtype.category else t.real, out._dtype, copy=True)
 
 
 def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
@@ -460,7 +479,7 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     else:
         arr = input._data.astype(dt.np)
     res = _make(arr, dt)
-    if _state.enabled and input._requires_grad and dt.category >= 2:
+    if (_state.enabled and input._requires_grad or _fw_levels and has_fw(input)) and dt.category >= 2:
         n = ToCopyBackward0()
         n.dtype = input._dtype
         record(n, res, (input,))
@@ -525,6 +544,10 @@ class CatBackward0(Node):
             start += s or 0
         return tuple(out)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return cat([t if t is not None else x.new_zeros(x.shape, dtype=out._dtype) for x, t in zip(ins, ts)],
+                   self.dim)
+
 
 _cap = D.scalar_name
 
@@ -579,6 +602,10 @@ class StackBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return unbind(g, self.dim)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return stack([t if t is not None else x.new_zeros(x.shape, dtype=out._dtype) for x, t in zip(ins, ts)],
+                     self.dim)
 
 
 @register(method=False)
@@ -656,6 +683,9 @@ class SliceBackward0(Node):
             parts.append(zeros(s, dtype=g._dtype))
         return (cat(parts, self.dim) if len(parts) > 1 else g,)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return narrow(ts[0], self.dim, self.start, self.length)
+
 
 @register()
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
@@ -675,7 +705,7 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     idx = [slice(None)] * nd
     idx[d] = slice(start, start + length)
     res = as_view(input, input._data[tuple(idx)])
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = SliceBackward0()
         n.shape, n.dim, n.start, n.length = input._data.shape, d, start, length
         record(n, res, (input,))
@@ -784,6 +814,9 @@ class SelectBackward0(Node):
         parts[self.index] = g
         return (stack(parts, self.dim),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return select(ts[0], self.dim, self.index)
+
 
 @register()
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -802,7 +835,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     idx = [slice(None)] * nd
     idx[d] = index
     res = as_view(input, input._data[tuple(idx)])
-    if _state.enabled and input._requires_grad:
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = SelectBackward0()
         n.shape, n.dim, n.index = input._data.shape, d, index
         record(n, res, (input,))
@@ -813,6 +846,7 @@ class UnbindBackward0(Node):
     """Gradient of one output of unbind: the slice's gradient placed at its index."""
     __slots__ = ("shape", "dim", "index")
     backward = SelectBackward0.backward
+    jvp = SelectBackward0.jvp
 
 
 @register()
@@ -848,6 +882,9 @@ class _KeepMaskBackward(Node):
     def backward(self, g: Tensor) -> tuple:
         return (_masked_keep(g, self.mask, type(self).__name__),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return _masked_keep(ts[0], self.mask, type(self).__name__)
+
 
 _KEEP_NODES: dict = {}
 
@@ -869,6 +906,9 @@ class FlipBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return (flip(g, self.dims),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return flip(ts[0], self.dims)
 
 
 @register()
@@ -907,6 +947,9 @@ class RollBackward0(Node):
     def backward(self, g: Tensor) -> tuple:
         neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
         return (roll(g, neg, self.dims),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return roll(ts[0], self.shifts, self.dims)
 
 
 @register()
@@ -965,6 +1008,9 @@ class RepeatBackward0(Node):
         g2 = g.reshape(split_shape)
         g2 = g2.sum(dim=tuple(range(0, 2 * len(reps), 2)))
         return (g2.reshape(self.in_shape),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return repeat(ts[0], self.repeats)
 
 
 @register(function=False)
@@ -1046,6 +1092,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
         arr.flags.writeable = True
     out = as_view(input, arr)
     out.grad_fn, out._requires_grad = res.grad_fn, res._requires_grad
+    if res._fw is not None:  # the tangent is the same view of input's tangent
+        view_tangents(out, input, lambda t: diagonal(t, offset, d1, d2))
     return out
 
 
@@ -1071,6 +1119,9 @@ class DiagEmbedBackward0(Node):
 
     def backward(self, g: Tensor) -> tuple:
         return (diagonal(g, self.offset, self.dim1, self.dim2),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return diag_embed(ts[0], self.offset, self.dim1, self.dim2)
 
 
 @register()

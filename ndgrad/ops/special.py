@@ -80,6 +80,9 @@ class PolygammaBackward0(Node):
         (x,) = self.saved()
         return (g * polygamma(self.n + 1, x),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0] * polygamma(self.n + 1, ins[0])
+
 
 @register(method=False)
 def polygamma(n: int, input: Tensor) -> Tensor:
@@ -132,6 +135,12 @@ class SpecialZetaBackward0(Node):
         if self.next_functions[0][0] is not None:
             raise NotImplementedError("the derivative for 'zeta' is not implemented.")
         return None, g * -x * zeta(x + 1, q)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (x, q), (tx, tq) = ins, ts
+        if tx is not None:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        return tq * -x * zeta(x + 1, q)
 
 
 class SpecialZetaBackward1(SpecialZetaBackward0):

@@ -81,6 +81,9 @@ class FftC2CBackward0(Node):
         r = c2c(g, None, self.dims, _DUAL[self.norm], not self.forward)
         return (_resize(r, self.dims, self.in_sizes),)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return c2c(ts[0], [out._data.shape[d] for d in self.dims], self.dims, self.norm, self.forward)
+
 
 class FftR2CBackward0(FftC2CBackward0):
     """fft of a real input: the same rule (the engine keeps the real part for the real input)."""
@@ -111,6 +114,9 @@ class _R2CNode(Node):
         full = _resize(g, (self.dim,), (self.n,))
         r = c2c(full, None, (self.dim,), _DUAL[self.norm], False).real
         return (_resize(r, (self.dim,), (self.in_size,)),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return r2c(ts[0], self.n, self.dim, self.norm)
 
 
 _R2CNode.__name__ = "FftR2CBackward0"
@@ -150,6 +156,9 @@ class FftC2RBackward0(Node):
         shape[self.dim] = m
         gy = gy * _make(w.reshape(shape).astype(gy._dtype.to_real().np), gy._dtype.to_real())
         return (_resize(gy, (self.dim,), (self.in_size,)),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return c2r(ts[0], self.n, self.dim, self.norm)
 
 
 def c2r(x: Tensor, n: int | None, dim: int, norm: str) -> Tensor:

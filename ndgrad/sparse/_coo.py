@@ -21,7 +21,7 @@ from .. import _alias
 from .. import _dtype as D
 from .._tensor import Size, Tensor, _new
 from ..autograd.graph import Node
-from ..ops._core import _make, grad_needed, record, wrap_dim
+from ..ops._core import _make, grad_needed, record, tsum, wrap_dim
 
 _cap = D.scalar_name
 _UNSUPPORTED = ("this operation is not supported for sparse COO tensors in ndgrad (supported: coalesce, "
@@ -476,6 +476,12 @@ class SparseAddmmBackward0(Node):
             gv = (g.index_select(0, rows) * dense.index_select(0, cols))
             gv = gv.sum(-1) if gv._data.ndim > 1 else gv
         return gv, gd
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (vals, dense), (tv, td) = ins, ts  # bilinear in the values and the dense operand
+        S = self.sparse
+        return tsum(None if tv is None else _spmm(S, tv, dense, self.transpose),
+                    None if td is None else _spmm(S, vals, td, self.transpose))
 
 
 def _spmm(S: SparseCOOTensor, vals: Tensor, dense: Tensor, transpose: bool = False) -> Tensor:

@@ -442,13 +442,13 @@ def _as_tuple(x: Any) -> tuple:
 @pytest.mark.parametrize("name,fn,specs", CASES, ids=IDS)
 def test_gradcheck(name: str, fn: Callable, specs: list) -> None:
     xs = _make_inputs(ndgrad, specs, _seed(name))
-    assert gradcheck(lambda *a: fn(ndgrad, *a), tuple(xs), eps=1e-6, atol=1e-5, rtol=1e-4)
+    assert gradcheck(lambda *a: fn(ndgrad, *a), tuple(xs), eps=1e-6, atol=1e-5, rtol=1e-4, check_forward_ad=True)
 
 
 @pytest.mark.parametrize("name,fn,specs", CASES, ids=IDS)
 def test_gradgradcheck(name: str, fn: Callable, specs: list) -> None:
     xs = _make_inputs(ndgrad, specs, _seed(name))
-    assert gradgradcheck(lambda *a: fn(ndgrad, *a), tuple(xs), eps=1e-6, atol=1e-5, rtol=1e-4)
+    assert gradgradcheck(lambda *a: fn(ndgrad, *a), tuple(xs), eps=1e-6, atol=1e-5, rtol=1e-4, check_fwd_over_rev=True)
 
 
 NO_TORCH_DOUBLE = {"cdist"}  # PyTorch has no second derivative for these: compare first order only
