@@ -182,6 +182,14 @@ class IgammaBackward0(Node):
         d = exp((a - 1) * log(x) - x - lgamma(a))
         return None, g * (-d if self.upper else d)
 
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (a, x), (ta, tx) = ins, ts
+        if ta is not None:
+            raise NotImplementedError(f"the derivative for '{'igammac' if self.upper else 'igamma'}: input' is not "
+                                      "implemented.")
+        d = exp((a - 1) * log(x) - x - lgamma(a))
+        return tx * (-d if self.upper else d)
+
 
 class IgammacBackward0(IgammaBackward0):
     __slots__ = ()
