@@ -1,6 +1,7 @@
 """Glue shared by the datasets and transforms: the Dataset base class and array <-> tensor."""
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 import numpy as np
@@ -59,6 +60,17 @@ class ImageDataset(Dataset):
     target_transform: Any = None
     as_pil: ClassVar[bool] = False
     channels_last: ClassVar[bool] = True
+    # how downloads retry (datasets that download; may be overridden, e.g. for a local mirror)
+    download_retries: ClassVar[int] = 3
+    download_backoff: ClassVar[float] = 1.0
+    download_timeout: ClassVar[float] = 30.0
+
+    def _store(self, root: Any, train: bool, transform: Any, target_transform: Any) -> None:
+        """Keep the arguments every file-backed dataset takes (``root`` with ``~`` expanded)."""
+        self.root = os.path.expanduser(os.fspath(root))
+        self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
 
     def _image(self, index: int) -> np.ndarray:
         return np.array(to_array(self.data)[index])

@@ -121,18 +121,11 @@ class CIFAR10(ImageDataset):
     meta: ClassVar[dict[str, Any]] = {"filename": "batches.meta", "key": "label_names",
                                       "md5": "5ff9c542aee3614f3951f8cda6e48888"}
     label_key: ClassVar[str] = "labels"
-    download_retries: ClassVar[int] = 3
-    download_backoff: ClassVar[float] = 1.0
-    download_timeout: ClassVar[float] = 30.0
-
     def __init__(self, root: str | os.PathLike[str], train: bool = True,
                  transform: Callable[[Any], Any] | None = None,
                  target_transform: Callable[[Any], Any] | None = None,
                  download: bool = False) -> None:
-        self.root = os.path.expanduser(os.fspath(root))
-        self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
+        self._store(root, train, transform, target_transform)
         if download:
             self.download()
         if not self._check_integrity():

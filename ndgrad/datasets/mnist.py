@@ -60,18 +60,11 @@ class MNIST(ImageDataset):
         "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
         "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine",
     ]
-    download_retries: ClassVar[int] = 3
-    download_backoff: ClassVar[float] = 1.0
-    download_timeout: ClassVar[float] = 30.0
-
     def __init__(self, root: str | os.PathLike[str], train: bool = True,
                  transform: Callable[[Any], Any] | None = None,
                  target_transform: Callable[[Any], Any] | None = None,
                  download: bool = False) -> None:
-        self.root = os.path.expanduser(os.fspath(root))
-        self.train = bool(train)
-        self.transform = transform
-        self.target_transform = target_transform
+        self._store(root, bool(train), transform, target_transform)
         if download:
             self.download()
         missing = [stem for stem in self.splits[self.train] if self._find(stem) is None]

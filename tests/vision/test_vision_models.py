@@ -137,12 +137,9 @@ def test_resnet18_trains_like_torchvision(tv_ref: Any) -> None:
 
 def test_builder_arguments(cheap_init: None) -> None:
     assert models.resnet18(num_classes=7).fc.out_features == 7
-    assert models.resnet50(pretrained=False).fc.in_features == 2048
+    with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
+        assert models.resnet50(pretrained=False).fc.in_features == 2048
     assert models.mobilenet_v2(width_mult=0.5).features[0][0].out_channels == 16
-    with pytest.raises(NotImplementedError, match="weights=None"):
-        models.resnet18(weights="DEFAULT")
-    with pytest.raises(NotImplementedError, match="load_state_dict"):
-        models.alexnet(pretrained=True)
     with pytest.raises(ValueError, match="BasicBlock only supports groups=1"):
         models.resnet.BasicBlock(4, 4, groups=2)
     with pytest.raises(ValueError, match="stride should be 1 or 2"):
@@ -150,3 +147,64 @@ def test_builder_arguments(cheap_init: None) -> None:
     wide = models.ResNet(models.resnet.Bottleneck, [1, 1, 1, 1], width_per_group=128,
                          zero_init_residual=True)
     assert wide.layer1[0].conv1.out_channels == 128
+
+
+def test_pretrained_weights_from_the_torch_cache(tmp_path: Any, monkeypatch: Any,
+                                                 cheap_init: None) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    source = models.resnet18()
+    weights = load_fake(source, seed=4)
+    ndgrad.save(source.state_dict(), cache / "resnet18-f37072fd.pth")  # as torch.hub caches it
+    for how in ({"weights": "DEFAULT"}, {"weights": models.ResNet18_Weights.IMAGENET1K_V1},
+                {"weights": "ResNet18_Weights.IMAGENET1K_V1"}):
+        model = models.resnet18(**how)
+        np.testing.assert_array_equal(model.fc.weight.detach().numpy(), weights["fc.weight"])
+    with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
+        model = models.resnet18(pretrained=True)
+    np.testing.assert_array_equal(model.conv1.weight.detach().numpy(), weights["conv1.weight"])
+    with pytest.raises(ValueError, match="'num_classes' expected value 1000 but got 10"):
+        models.resnet18(weights="DEFAULT", num_classes=10)
+    with pytest.raises(ValueError, match="Failed to find Weights IMAGENET1K_V9"):
+        models.resnet18(weights="IMAGENET1K_V9")
+    with pytest.raises(TypeError, match="expected ResNet18_Weights but received"):
+        models.resnet18(weights=models.ResNet50_Weights.DEFAULT)
+    assert models.get_model_weights("resnet50").DEFAULT is models.ResNet50_Weights.IMAGENET1K_V2
+    assert models.get_weight("VGG16_Weights.IMAGENET1K_V1").url.endswith("vgg16-397923af.pth")
+
+
+def test_hub_download_checks_the_hash(tmp_path: Any) -> None:
+    import hashlib
+
+    from ndgrad import hub
+    served = tmp_path / "served"
+    served.mkdir()
+    blob = tmp_path / "blob.pth"
+    ndgrad.save({"w": ndgrad.arange(3)}, blob)
+    digest = hashlib.sha256(blob.read_bytes()).hexdigest()
+    (served / f"tiny-{digest[:8]}.pth").write_bytes(blob.read_bytes())
+    (served / "tiny-0badc0de.pth").write_bytes(blob.read_bytes())
+    hub.set_dir(tmp_path / "hub")
+    try:
+        got = hub.load_state_dict_from_url(f"{served.as_uri()}/tiny-{digest[:8]}.pth",
+                                           check_hash=True, progress=False)
+        assert got["w"].tolist() == [0, 1, 2]
+        assert (tmp_path / "hub" / "checkpoints" / f"tiny-{digest[:8]}.pth").exists()
+        with pytest.raises(RuntimeError, match="invalid hash value"):
+            hub.load_state_dict_from_url(f"{served.as_uri()}/tiny-0badc0de.pth",
+                                         check_hash=True, progress=False)
+        assert not (tmp_path / "hub" / "checkpoints" / "tiny-0badc0de.pth").exists()
+    finally:
+        hub._hub_dir = None
+
+
+def test_weights_transforms_match_torchvision(tv_ref: Any) -> None:
+    image = pytest.importorskip("PIL.Image")
+    arr = np.random.default_rng(2).integers(0, 256, (300, 260, 3), dtype=np.uint8)
+    want_repr, want = tv_ref("preset", lambda torch, tv: (
+        repr(tv.models.ResNet50_Weights.DEFAULT.transforms()),
+        tv.models.ResNet50_Weights.DEFAULT.transforms()(image.fromarray(arr))))
+    preset = models.ResNet50_Weights.DEFAULT.transforms()
+    assert repr(preset) == want_repr
+    np.testing.assert_allclose(preset(image.fromarray(arr)).numpy(), want, rtol=1e-5, atol=1e-6)

@@ -6,9 +6,9 @@ from typing import Any
 import ndgrad
 from ndgrad import nn
 
-from ._utils import check_weights
+from ._utils import WeightsEnum, classification, load_weights, resolve_weights
 
-__all__ = ["AlexNet", "alexnet"]
+__all__ = ["AlexNet", "AlexNet_Weights", "alexnet"]
 
 
 class AlexNet(nn.Module):
@@ -39,7 +39,12 @@ class AlexNet(nn.Module):
         return self.classifier(ndgrad.flatten(x, 1))
 
 
+class AlexNet_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("alexnet-owt-7be5be79.pth", min_size=(63, 63))
+    DEFAULT = IMAGENET1K_V1
+
+
 def alexnet(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> AlexNet:
-    """AlexNet (``weights=None``: randomly initialised)."""
-    check_weights("alexnet", weights, kwargs)
-    return AlexNet(**kwargs)
+    """AlexNet (``weights=None``: randomly initialised; else an AlexNet_Weights member)."""
+    weights = resolve_weights(AlexNet_Weights, weights, kwargs)
+    return load_weights(AlexNet(**kwargs), weights, progress)

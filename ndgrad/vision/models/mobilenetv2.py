@@ -8,9 +8,9 @@ import ndgrad
 from ndgrad import nn
 
 from ..ops.misc import Conv2dNormActivation
-from ._utils import check_weights
+from ._utils import WeightsEnum, classification, load_weights, resolve_weights
 
-__all__ = ["InvertedResidual", "MobileNetV2", "mobilenet_v2"]
+__all__ = ["InvertedResidual", "MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
 
 
 def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
@@ -111,7 +111,13 @@ class MobileNetV2(nn.Module):
         return self.classifier(ndgrad.flatten(x, 1))
 
 
+class MobileNet_V2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("mobilenet_v2-b0353104.pth")
+    IMAGENET1K_V2 = classification("mobilenet_v2-7ebf99e0.pth", resize_size=232)
+    DEFAULT = IMAGENET1K_V2
+
+
 def mobilenet_v2(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> MobileNetV2:
     """MobileNetV2."""
-    check_weights("mobilenet_v2", weights, kwargs)
-    return MobileNetV2(**kwargs)
+    weights = resolve_weights(MobileNet_V2_Weights, weights, kwargs)
+    return load_weights(MobileNetV2(**kwargs), weights, progress)

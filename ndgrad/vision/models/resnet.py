@@ -8,9 +8,10 @@ from typing import Any
 import ndgrad
 from ndgrad import nn
 
-from ._utils import check_weights
+from ._utils import WeightsEnum, classification, load_weights, resolve_weights
 
-__all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101",
+__all__ = ["BasicBlock", "Bottleneck", "ResNet", "ResNet101_Weights", "ResNet152_Weights",
+           "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "resnet18", "resnet34", "resnet50", "resnet101",
            "resnet152"]
 
 
@@ -158,32 +159,61 @@ class ResNet(nn.Module):
         return self.fc(ndgrad.flatten(self.avgpool(x), 1))
 
 
-def _resnet(name: str, block: type[BasicBlock] | type[Bottleneck], layers: list[int],
-            weights: Any, kwargs: dict[str, Any]) -> ResNet:
-    check_weights(name, weights, kwargs)
-    return ResNet(block, layers, **kwargs)
+class ResNet18_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("resnet18-f37072fd.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet34_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("resnet34-b627a593.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet50_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("resnet50-0676ba61.pth")
+    IMAGENET1K_V2 = classification("resnet50-11ad3fa6.pth", resize_size=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet101_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("resnet101-63fe2227.pth")
+    IMAGENET1K_V2 = classification("resnet101-cd907fc2.pth", resize_size=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet152_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("resnet152-394f9c45.pth")
+    IMAGENET1K_V2 = classification("resnet152-f82ba261.pth", resize_size=232)
+    DEFAULT = IMAGENET1K_V2
+
+
+def _resnet(block: type[BasicBlock] | type[Bottleneck], layers: list[int],
+            enum: type[WeightsEnum], weights: Any, progress: bool,
+            kwargs: dict[str, Any]) -> ResNet:
+    weights = resolve_weights(enum, weights, kwargs)
+    return load_weights(ResNet(block, layers, **kwargs), weights, progress)
 
 
 def resnet18(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
     """ResNet-18."""
-    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, kwargs)
+    return _resnet(BasicBlock, [2, 2, 2, 2], ResNet18_Weights, weights, progress, kwargs)
 
 
 def resnet34(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
     """ResNet-34."""
-    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, kwargs)
+    return _resnet(BasicBlock, [3, 4, 6, 3], ResNet34_Weights, weights, progress, kwargs)
 
 
 def resnet50(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
     """ResNet-50."""
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, kwargs)
+    return _resnet(Bottleneck, [3, 4, 6, 3], ResNet50_Weights, weights, progress, kwargs)
 
 
 def resnet101(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
     """ResNet-101."""
-    return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, kwargs)
+    return _resnet(Bottleneck, [3, 4, 23, 3], ResNet101_Weights, weights, progress, kwargs)
 
 
 def resnet152(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
     """ResNet-152."""
-    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, kwargs)
+    return _resnet(Bottleneck, [3, 8, 36, 3], ResNet152_Weights, weights, progress, kwargs)

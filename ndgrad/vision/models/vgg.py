@@ -6,10 +6,11 @@ from typing import Any
 import ndgrad
 from ndgrad import nn
 
-from ._utils import check_weights
+from ._utils import WeightsEnum, classification, load_weights, resolve_weights
 
-__all__ = ["VGG", "make_layers", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
-           "vgg19", "vgg19_bn"]
+__all__ = ["VGG", "VGG11_BN_Weights", "VGG11_Weights", "VGG13_BN_Weights", "VGG13_Weights",
+           "VGG16_BN_Weights", "VGG16_Weights", "VGG19_BN_Weights", "VGG19_Weights", "make_layers",
+           "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]
 
 cfgs: dict[str, list[str | int]] = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -69,46 +70,90 @@ def make_layers(cfg: list[str | int], batch_norm: bool = False) -> nn.Sequential
     return nn.Sequential(*layers)
 
 
-def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, kwargs: dict[str, Any]) -> VGG:
-    check_weights(name, weights, kwargs)
-    return VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs)
+class VGG11_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("vgg11-8a719046.pth", min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG11_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("vgg11_bn-6002323d.pth", min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG13_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("vgg13-19584684.pth", min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG13_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("vgg13_bn-abd245e5.pth", min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG16_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("vgg16-397923af.pth", min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG16_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("vgg16_bn-6c64b313.pth", min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("vgg19-dcbb9e9d.pth", min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = classification("vgg19_bn-c79401a0.pth", min_size=(32, 32))
+    DEFAULT = IMAGENET1K_V1
+
+
+def _vgg(cfg: str, batch_norm: bool, enum: type[WeightsEnum], weights: Any, progress: bool,
+         kwargs: dict[str, Any]) -> VGG:
+    weights = resolve_weights(enum, weights, kwargs)
+    if weights is not None:
+        kwargs["init_weights"] = False  # the checkpoint overwrites every value anyway
+    return load_weights(VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs), weights,
+                        progress)
 
 
 def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-11 (configuration A)."""
-    return _vgg("vgg11", "A", False, weights, kwargs)
+    return _vgg("A", False, VGG11_Weights, weights, progress, kwargs)
 
 
 def vgg11_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-11 with batch normalisation."""
-    return _vgg("vgg11_bn", "A", True, weights, kwargs)
+    return _vgg("A", True, VGG11_BN_Weights, weights, progress, kwargs)
 
 
 def vgg13(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-13 (configuration B)."""
-    return _vgg("vgg13", "B", False, weights, kwargs)
+    return _vgg("B", False, VGG13_Weights, weights, progress, kwargs)
 
 
 def vgg13_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-13 with batch normalisation."""
-    return _vgg("vgg13_bn", "B", True, weights, kwargs)
+    return _vgg("B", True, VGG13_BN_Weights, weights, progress, kwargs)
 
 
 def vgg16(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-16 (configuration D)."""
-    return _vgg("vgg16", "D", False, weights, kwargs)
+    return _vgg("D", False, VGG16_Weights, weights, progress, kwargs)
 
 
 def vgg16_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-16 with batch normalisation."""
-    return _vgg("vgg16_bn", "D", True, weights, kwargs)
+    return _vgg("D", True, VGG16_BN_Weights, weights, progress, kwargs)
 
 
 def vgg19(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-19 (configuration E)."""
-    return _vgg("vgg19", "E", False, weights, kwargs)
+    return _vgg("E", False, VGG19_Weights, weights, progress, kwargs)
 
 
 def vgg19_bn(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-19 with batch normalisation."""
-    return _vgg("vgg19_bn", "E", True, weights, kwargs)
+    return _vgg("E", True, VGG19_BN_Weights, weights, progress, kwargs)

@@ -575,42 +575,41 @@ def _enhance(img: Any, name: str, factor: float) -> Any:
     return getattr(ImageEnhance, name)(img).enhance(factor)
 
 
+def _adjust(img: Any, factor: float, name: str, enhancer: str, blend_with: Any) -> Any:
+    """A colour adjustment: Pillow's ``enhancer`` for PIL images, for tensors a blend of the
+    image with ``blend_with(array)`` by ``factor`` (None: the image is returned unchanged)."""
+    if factor < 0:
+        raise ValueError(f"{name}_factor ({factor}) is not non-negative.")
+    _check_kind(img, f"adjust_{name}")
+    if _is_pil(img):
+        return _enhance(img, enhancer, factor)
+    arr, as_tensor = _color_array(img, f"adjust_{name}")
+    other = blend_with(arr)
+    if other is None:
+        return _wrap(arr.copy(), as_tensor)
+    return _wrap(K.blend(arr, other, factor), as_tensor)
+
+
+def _mean_gray(arr: np.ndarray) -> np.ndarray:
+    ctype = K.work_type(arr.dtype)
+    gray = K.rgb_to_grayscale(arr) if arr.shape[-3] == 3 else arr
+    return gray.astype(ctype).mean(axis=(-3, -2, -1), keepdims=True, dtype=ctype)
+
+
 def adjust_brightness(img: Any, brightness_factor: float) -> Any:
     """Scale intensities by ``brightness_factor`` (0: black, 1: unchanged)."""
-    if brightness_factor < 0:
-        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
-    _check_kind(img, "adjust_brightness")
-    if _is_pil(img):
-        return _enhance(img, "Brightness", brightness_factor)
-    arr, as_tensor = _color_array(img, "adjust_brightness")
-    return _wrap(K.blend(arr, 0.0, brightness_factor), as_tensor)
+    return _adjust(img, brightness_factor, "brightness", "Brightness", lambda arr: 0.0)
 
 
 def adjust_contrast(img: Any, contrast_factor: float) -> Any:
     """Blend with the mean grey level (0: flat grey, 1: unchanged)."""
-    if contrast_factor < 0:
-        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
-    _check_kind(img, "adjust_contrast")
-    if _is_pil(img):
-        return _enhance(img, "Contrast", contrast_factor)
-    arr, as_tensor = _color_array(img, "adjust_contrast")
-    ctype = K.work_type(arr.dtype)
-    gray = K.rgb_to_grayscale(arr) if arr.shape[-3] == 3 else arr
-    mean = gray.astype(ctype).mean(axis=(-3, -2, -1), keepdims=True, dtype=ctype)
-    return _wrap(K.blend(arr, mean, contrast_factor), as_tensor)
+    return _adjust(img, contrast_factor, "contrast", "Contrast", _mean_gray)
 
 
 def adjust_saturation(img: Any, saturation_factor: float) -> Any:
     """Blend with the grey image (0: grey, 1: unchanged)."""
-    if saturation_factor < 0:
-        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
-    _check_kind(img, "adjust_saturation")
-    if _is_pil(img):
-        return _enhance(img, "Color", saturation_factor)
-    arr, as_tensor = _color_array(img, "adjust_saturation")
-    if arr.shape[-3] == 1:
-        return _wrap(arr.copy(), as_tensor)
-    return _wrap(K.blend(arr, K.rgb_to_grayscale(arr), saturation_factor), as_tensor)
+    return _adjust(img, saturation_factor, "saturation", "Color",
+                   lambda arr: K.rgb_to_grayscale(arr) if arr.shape[-3] == 3 else None)
 
 
 def adjust_hue(img: Any, hue_factor: float) -> Any:
