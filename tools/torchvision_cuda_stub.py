@@ -8,7 +8,8 @@ symbol _C.so takes from those three and that torch's own libraries do not provid
 CUDA-runtime registration hooks that run when _C.so loads do nothing, ``device_count``
 answers 0, and anything else aborts with a message if it is ever called.  It then writes a
 ``.pth`` file into the environment's site-packages that preloads the stand-ins (RTLD_GLOBAL),
-so the loader finds them by their sonames when torchvision loads _C.so.
+so the loader finds them by their sonames when torchvision loads _C.so (and image.so, the
+image decoders, which bring their own copy of the CUDA runtime).
 
 Never part of ndgrad: it only makes the comparison library importable in a test environment.
 
@@ -50,13 +51,15 @@ def _defined(lib: Path) -> set[str]:
     return {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
 
 
-def _missing_symbols(ext: Path, torch_lib: Path) -> tuple[list[str], list[str]]:
-    """(CUDA-runtime symbols, other CUDA symbols) that ``ext`` needs and torch lacks."""
+def _missing_symbols(ext: Path, lib_dirs: list[Path]) -> tuple[list[str], list[str]]:
+    """(CUDA-runtime symbols, other CUDA symbols) that ``ext`` needs and neither torch nor the
+    libraries bundled with torchvision provide."""
     out = subprocess.run(["nm", "-D", "--undefined-only", str(ext)], capture_output=True, text=True,
                          check=True).stdout
     provided: set[str] = set()
-    for lib in torch_lib.glob("lib*.so*"):
-        provided |= _defined(lib)
+    for folder in lib_dirs:
+        for lib in folder.glob("lib*.so*"):
+            provided |= _defined(lib)
     runtime, other = [], []
     for line in out.splitlines():
         kind, name = line.split()[-2:]
@@ -113,9 +116,17 @@ def main(argv: list[str]) -> int:
     if tv_spec is None or torch_spec is None or tv_spec.origin is None or torch_spec.origin is None:
         print("torch and torchvision must be installed in this environment", file=sys.stderr)
         return 2
-    ext = Path(tv_spec.origin).parent / "_C.so"
     torch_lib = Path(torch_spec.origin).parent / "lib"
-    runtime, other = _missing_symbols(ext, torch_lib)
+    runtime_set: set[str] = set()
+    other_set: set[str] = set()
+    for ext_name in ("_C.so", "image.so"):  # the ops extension and the image decoders
+        ext = Path(tv_spec.origin).parent / ext_name
+        if ext.exists():
+            found = _missing_symbols(ext, [torch_lib, Path(tv_spec.origin).parent.parent
+                                           / "torchvision.libs"])
+            runtime_set.update(found[0])
+            other_set.update(found[1])
+    runtime, other = sorted(runtime_set), sorted(other_set)
     stub_dir.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -1,5 +1,5 @@
 """ndgrad.vision: torchvision's API on ndgrad (``import torchvision`` resolves here under
-``ndgrad run``).  Submodules load on first use: datasets, transforms, models, ops, utils."""
+``ndgrad run``).  Submodules load on first use: datasets, io, transforms, models, ops, utils."""
 from __future__ import annotations
 
 import importlib
@@ -7,7 +7,7 @@ from typing import Any
 
 __version__ = "0.28.0"
 
-_SUBMODULES = ("datasets", "models", "ops", "transforms", "utils")
+_SUBMODULES = ("datasets", "io", "models", "ops", "transforms", "utils")
 __all__ = list(_SUBMODULES)
 
 

@@ -141,3 +141,33 @@ def _saved(save: Any, batch: Any, path: Any) -> np.ndarray:
     from PIL import Image
     save(batch, path, nrow=3, padding=1)
     return np.asarray(Image.open(path))
+
+
+# -- io ----------------------------------------------------------------------------------------
+
+def test_read_and_write_images(tmp_path: Any, tv_ref: Any) -> None:
+    image = pytest.importorskip("PIL.Image")
+    from ndgrad.vision import io
+    rgb = RNG.integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    rgba = RNG.integers(0, 256, (5, 4, 4), dtype=np.uint8)
+    image.fromarray(rgb).save(tmp_path / "rgb.png")
+    image.fromarray(rgba).save(tmp_path / "rgba.png")
+    image.fromarray(rgb).save(tmp_path / "rgb.jpg", quality=90)
+    want = tv_ref("read", lambda torch, tv: [
+        tv.io.read_image(str(tmp_path / "rgb.png")),
+        tv.io.read_image(str(tmp_path / "rgba.png")),
+        tv.io.read_image(str(tmp_path / "rgba.png"), tv.io.ImageReadMode.RGB),
+        tv.io.read_image(str(tmp_path / "rgb.jpg"))])
+    got = [io.read_image(tmp_path / "rgb.png"), io.read_image(str(tmp_path / "rgba.png")),
+           io.read_image(tmp_path / "rgba.png", io.ImageReadMode.RGB),
+           io.read_image(tmp_path / "rgb.jpg")]
+    for g, w in zip(got, want):
+        assert g.dtype == ndgrad.uint8
+        np.testing.assert_array_equal(g.numpy(), w)
+    assert tuple(io.read_image(tmp_path / "rgb.png", "GRAY").shape) == (1, 6, 7)
+    io.write_png(got[0], tmp_path / "again.png")
+    np.testing.assert_array_equal(io.read_image(tmp_path / "again.png").numpy(), got[0].numpy())
+    io.write_jpeg(got[0], tmp_path / "again.jpg", quality=95)
+    assert tuple(io.decode_image(io.read_file(tmp_path / "again.jpg")).shape) == (3, 6, 7)
+    with pytest.raises(RuntimeError, match="Could not decode"):
+        io.decode_image(ndgrad.tensor([1, 2, 3], dtype=ndgrad.uint8))
