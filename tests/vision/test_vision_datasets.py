@@ -20,7 +20,6 @@ from ndgrad.vision import datasets as D
 from ndgrad.vision import transforms as T
 
 Image = pytest.importorskip("PIL.Image")
-RNG = np.random.default_rng(42)
 
 
 def md5(path: Any) -> str:
@@ -42,7 +41,7 @@ def assert_same_sample(got: Any, want: Any) -> None:
 def write_mnist(root: Any, name: str, n: int = 6) -> np.ndarray:
     raw = root / name / "raw"
     raw.mkdir(parents=True)
-    images = RNG.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    images = np.random.default_rng(42).integers(0, 256, (n, 28, 28), dtype=np.uint8)
     for split in ("train", "t10k"):  # extracted, as torchvision leaves them after a download
         write_idx(raw / f"{split}-images-idx3-ubyte", images)
         write_idx(raw / f"{split}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
@@ -88,9 +87,10 @@ def write_cifar(folder: Any, hundred: bool, n: int = 5) -> dict[str, Any]:
     label_key = "fine_labels" if hundred else "labels"
     files = ["train", "test"] if hundred else ["data_batch_1", "data_batch_2", "test_batch"]
     out: dict[str, Any] = {}
-    for i, fname in enumerate(files):
-        data = RNG.integers(0, 256, (n + i, 3072), dtype=np.uint8)
-        labels = [int(v) for v in RNG.integers(0, 4, n + i)]
+    rng = np.random.default_rng(43)  # every helper has its own stream: data never depends on
+    for i, fname in enumerate(files):  # which tests ran before
+        data = rng.integers(0, 256, (n + i, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 4, n + i)]
         entry = {"batch_label": f"batch {i}", label_key: labels, "data": data,
                  "filenames": [f"img{k}.png" for k in range(n + i)]}
         if hundred:
@@ -218,6 +218,7 @@ def test_cifar_pickles_cannot_run_code(tmp_path: Any, monkeypatch: Any) -> None:
 # -- folders ----------------------------------------------------------------------------------
 
 def write_image_folder(root: Any) -> None:
+    rng = np.random.default_rng(44)
     layout = {"cat": ["b.png", "a.PNG", "sub/c.png", "notes.txt"], "dog": ["x.bmp", "y.jpg"],
               "zebra": ["z.png"]}
     for cls, files in layout.items():
@@ -227,7 +228,7 @@ def write_image_folder(root: Any) -> None:
             if f.endswith(".txt"):
                 path.write_text("not an image")
                 continue
-            arr = RNG.integers(0, 256, (5, 7, 3) if f != "x.bmp" else (5, 7), dtype=np.uint8)
+            arr = rng.integers(0, 256, (5, 7, 3) if f != "x.bmp" else (5, 7), dtype=np.uint8)
             Image.fromarray(arr).save(path, quality=100) if f.endswith(".jpg") else \
                 Image.fromarray(arr).save(path)
 

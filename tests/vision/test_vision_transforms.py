@@ -187,11 +187,12 @@ def test_pil_path(tv_ref: Any, name: str) -> None:
 
 
 def test_to_tensor_and_to_pil_image(tv_ref: Any) -> None:
-    arrays = {"f64": RNG.random((4, 5, 2)), "i32": RNG.integers(0, 9, (4, 5)).astype(np.int32)}
+    rng = np.random.default_rng(5)
+    arrays = {"f64": rng.random((4, 5, 2)), "i32": rng.integers(0, 9, (4, 5)).astype(np.int32)}
     for key, a in arrays.items():
         want = tv_ref(key, lambda torch, tv, a=a: tv.transforms.functional.to_tensor(a))
         check(F.to_tensor(a), want)  # non-uint8 arrays keep their dtype, as torchvision
-    chw = RNG.random((3, 4, 5)).astype(np.float32)
+    chw = rng.random((3, 4, 5)).astype(np.float32)
     for key, x in (("float", chw), ("u8", IMG_U8), ("gray", chw[:1])):
         want = tv_ref(key, lambda torch, tv, x=x: _pil_out(
             tv.transforms.functional.to_pil_image(torch.from_numpy(x))))
