@@ -6,8 +6,11 @@ code in both libraries, so the comparison is about the loaders.
 Two workloads per (library, num_workers), each configuration in a fresh subprocess:
   * load: iterate one epoch of batches (batch 256, shuffled), nothing else;
   * train: one epoch of an MLP 784-256-10 with SGD(lr=0.1) on those batches.
-Time: wall seconds of a whole epoch (worker start-up included, as in a d2l training loop),
-best of --repeats epochs after one warm-up epoch.
+Time: wall seconds of a whole epoch (worker start-up included, as in a d2l training loop) after
+a warm-up epoch; every configuration runs once per round, rounds repeat --repeats times (so a
+changing machine load hits all configurations alike) and the best round is reported.
+Threads: each process (main and workers) uses --threads BLAS/OpenMP threads (default 1), so two
+workers plus the main process do not oversubscribe a small machine's cores.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_dataloader.py [--n 60000]
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -48,8 +52,10 @@ def _dataset(lib: Any, n: int) -> Any:
     return FashionShaped()
 
 
-def _child(libname: str, workers: int, n: int, repeats: int, workload: str) -> dict[str, Any]:
+def _child(libname: str, workers: int, n: int, threads: int, workload: str) -> float:
     lib = _lib(libname)
+    if libname == "torch":
+        lib.set_num_threads(threads)
     lib.manual_seed(0)
     loader = lib.utils.data.DataLoader(_dataset(lib, n), batch_size=BATCH, shuffle=True,
                                        num_workers=workers)
@@ -71,19 +77,19 @@ def _child(libname: str, workers: int, n: int, repeats: int, workload: str) -> d
         assert last == last
         return time.perf_counter() - start
     epoch()  # warm-up: imports, first allocations
-    times = [epoch() for _ in range(repeats)]
-    return {"best": min(times), "median": float(np.median(times))}
+    return epoch()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=60000, help="images per epoch")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds over all configurations")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads per process")
     parser.add_argument("--child", nargs=3, metavar=("LIB", "WORKERS", "WORKLOAD"))
     args = parser.parse_args()
     if args.child:
         lib, workers, workload = args.child
-        print(json.dumps(_child(lib, int(workers), args.n, args.repeats, workload)))
+        print(json.dumps(_child(lib, int(workers), args.n, args.threads, workload)))
         return
     libs = ["ndgrad"]
     try:
@@ -91,28 +97,31 @@ def main() -> None:
         libs.append("torch")
     except ImportError:
         print("PyTorch not installed: ndgrad only")
-    results: dict[tuple[str, str, int], float] = {}
-    for workload in ("load", "train"):
-        for workers in (0, 2):
-            for lib in libs:
-                out = subprocess.run([sys.executable, __file__, "--n", str(args.n), "--repeats",
-                                      str(args.repeats), "--child", lib, str(workers), workload],
-                                     capture_output=True, text=True, check=True)
-                results[(workload, lib, workers)] = json.loads(out.stdout.strip().splitlines()[-1])["best"]
-    print(f"{args.n} images 28x28, batch {BATCH}, shuffled; best epoch of {args.repeats} (s)")
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+               OPENBLAS_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    configs = [(w, lib, nw) for w in ("load", "train") for nw in (0, 2) for lib in libs]
+    times: dict[tuple[str, str, int], list[float]] = {c: [] for c in configs}
+    for _ in range(args.repeats):
+        for workload, lib, workers in configs:
+            out = subprocess.run([sys.executable, __file__, "--n", str(args.n), "--threads",
+                                  str(args.threads), "--child", lib, str(workers), workload],
+                                 capture_output=True, text=True, check=True, env=env)
+            times[(workload, lib, workers)].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = {c: min(t) for c, t in times.items()}
+    print(f"{args.n} images 28x28, batch {BATCH}, shuffled, {args.threads} thread(s) per "
+          f"process; best of {args.repeats} rounds (s per epoch)")
     print("| workload | num_workers | ndgrad s/epoch | PyTorch s/epoch | ratio ndgrad/PyTorch |")
     print("|---|---|---|---|---|")
     for workload in ("load", "train"):
         for workers in (0, 2):
-            nd = results[(workload, "ndgrad", workers)]
-            pt = results.get((workload, "torch", workers))
-            ratio = f"{nd / pt:.2f}" if pt else "-"
-            print(f"| {workload} | {workers} | {nd:.3f} | {pt:.3f} | {ratio} |" if pt else
+            nd = best[(workload, "ndgrad", workers)]
+            pt = best.get((workload, "torch", workers))
+            print(f"| {workload} | {workers} | {nd:.3f} | {pt:.3f} | {nd / pt:.2f} |" if pt else
                   f"| {workload} | {workers} | {nd:.3f} | - | - |")
     for lib in libs:
         for workload in ("load", "train"):
-            speedup = results[(workload, lib, 0)] / results[(workload, lib, 2)]
-            print(f"{lib} {workload}: 2 workers are {speedup:.2f}x the speed of 0")
+            speedup = best[(workload, lib, 0)] / best[(workload, lib, 2)]
+            print(f"{lib} {workload}: num_workers=2 runs {speedup:.2f}x the speed of 0")
 
 
 if __name__ == "__main__":

@@ -142,6 +142,7 @@ def worker_loop(kind: str, dataset: Any, index_queue: Any, data_queue: Any, done
         import numpy as np
 
         import ndgrad
+        ndgrad.set_num_threads(1)  # as PyTorch: workers do not compete for BLAS threads
         seed = base_seed + worker_id
         random.seed(seed)
         ndgrad.manual_seed(seed)
