@@ -2,6 +2,8 @@
 
 Run with the pinned torch installed:  python tools/record_references.py [pytest args, e.g. tests/nn]
 Without arguments it records for the whole suite. Commit the changed JSON files.
+The `tv_ref` values (tests/vision) are recorded only where torchvision imports too: a venv with
+torch==2.13.0, `pip install --no-deps torchvision==0.28.0` and `python tools/torchvision_cuda_stub.py`.
 """
 from __future__ import annotations
 
