@@ -981,7 +981,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
     a = gather(srt, -1, _make(lo, D.int64))
     b = gather(srt, -1, _make(hi, D.int64))
     w = _make(frac.astype(srt._data.dtype), srt._dtype)
-    if isinstance(q, Tensor) and q._requires_grad and interpolation == "linear":
+    if isinstance(q, Tensor) and (q._requires_grad or has_fw(q)) and interpolation == "linear":
         # differentiable in q too: the weight is q * (count - 1) - lo
         w = q.to(srt._dtype).reshape(-1) * _make((np.maximum(count, 1) - 1)[..., None].astype(srt._data.dtype),
                                                  srt._dtype) - _make(lo.astype(srt._data.dtype), srt._dtype)

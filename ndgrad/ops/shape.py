@@ -320,7 +320,7 @@ def _T(self: Tensor) -> Tensor:
     nd = self._data.ndim
     if nd <= 2:
         return transpose(self, 0, -1) if nd == 2 else as_view(self, self._data.view()) if not \
-            self._requires_grad else transpose(self, 0, 0)
+            (self._requires_grad or has_fw(self)) else transpose(self, 0, 0)
     return permute(self, tuple(range(nd - 1, -1, -1)))
 
 
