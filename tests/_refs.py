@@ -112,20 +112,24 @@ def decode(v: Any) -> Any:
     return v
 
 
-def same(a: Any, b: Any, rtol: float, atol: float) -> bool:
-    """Whether two plain values agree (arrays: dtype, shape and values within tolerance)."""
+def same(a: Any, b: Any, rtol: float, atol: float, scaled: bool = False) -> bool:
+    """Whether two plain values agree (arrays: dtype, shape and values within tolerance).
+    `scaled`: a float array's absolute tolerance grows to `rtol` times its largest magnitude, so
+    rounding that differs between machines (BLAS kernels, deep float32 networks) still agrees."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
             return False
         if a.dtype != b.dtype or a.shape != b.shape:
             return False
         if a.dtype.kind in "fc":
+            if scaled and b.size and np.isfinite(b).any():
+                atol = max(atol, rtol * float(np.nanmax(np.abs(b[np.isfinite(b)]))))
             return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
         return bool(np.array_equal(a, b))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(same(x, y, rtol, atol) for x, y in zip(a, b))
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y, rtol, atol, scaled) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k], rtol, atol) for k in a)
+        return a.keys() == b.keys() and all(same(a[k], b[k], rtol, atol, scaled) for k in a)
     if isinstance(a, float) and isinstance(b, float):
         return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
     return type(a) is type(b) and a == b
@@ -202,8 +206,9 @@ def reference(test_file: str, test_name: str, key: str, fn: Callable[..., Any], 
     except KeyError:
         pytest.fail(f"{lib} reference {full!r} is not recorded in {store.path.name}: "
                     f"run tools/record_references.py {_rel(test_file)}")
-    # loose on purpose: this catches a recording made from other inputs, not last-bit noise
-    if not same(live, rec, 1e-4, 1e-5):
+    # loose on purpose: this catches a recording made from other inputs, not rounding that
+    # differs between machines (another BLAS kernel reorders a deep float32 network's sums)
+    if not same(live, rec, 1e-3, 1e-5, scaled=True):
         pytest.fail(f"recorded {lib} reference {full!r} in {store.path.name} is stale: "
                     f"run tools/record_references.py {_rel(test_file)}")
     return live
