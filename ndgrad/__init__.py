@@ -100,6 +100,17 @@ def use_as_torch(enable: bool = True) -> None:
         _alias.disable()
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext ndgrad`: from now on `import torch` (and torchvision) in this IPython session or
+    Jupyter kernel resolve to ndgrad, as under `ndgrad run`."""
+    _alias.enable()
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """`%unload_ext ndgrad`: `import torch` is PyTorch again (names already bound keep what they hold)."""
+    _alias.disable()
+
+
 # torch.<name> aliases of nn.functional
 _FUNCTIONAL = ("softmax", "log_softmax", "dropout", "layer_norm", "batch_norm", "group_norm", "embedding",
                "cosine_similarity", "pairwise_distance", "bilinear", "selu", "celu", "prelu", "hardtanh")

@@ -2,7 +2,8 @@
 
     ndgrad run script.py [args...]        as `python script.py args...`
     ndgrad run -m package.module [args...] as `python -m package.module args...`
-    ndgrad run notebook.ipynb             the code cells in order, in one namespace, as Jupyter would
+    ndgrad run notebook.ipynb             the cells in order in a Jupyter kernel, writing the executed copy
+                                          (the `notebook` extra; without it, the code cells in this process)
     ndgrad run --nproc N [--hosts H,...] script.py [args...]
                                           N processes under MPI (ndgrad.distributed), as torchrun would
 
@@ -22,11 +23,14 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Sequence
 
-USAGE = """usage: ndgrad run [-h] [--nproc N [--hosts H1,H2,...]] (-m MODULE | PATH) [ARGS ...]
+USAGE = """usage: ndgrad run [-h] [--nproc N [--hosts H,...]] [--output P | --in-process] (-m MODULE | PATH) [ARGS ...]
 
 Run a PyTorch program with `import torch` resolved to ndgrad (this process only).
 
   PATH        a script (.py), a directory or zip with __main__.py, or a notebook (.ipynb)
+  --output P  a notebook's executed copy goes to P (default: NAME.executed.ipynb beside it)
+  --in-process
+              run a notebook's code cells in this process (no kernel, no executed copy)
   -m MODULE   run a module or package as `python -m` does
   ARGS        passed on to the program as sys.argv[1:]
   --nproc N   run N copies under MPI (mpiexec, from the `mpi` extra), each with torchrun's variables
@@ -45,13 +49,17 @@ class Target:
     # launch options: parsed in parse_args, acted on in main(), never in the program's sys.argv
     nproc: int | None = None
     hosts: str | None = None
+    output: str | None = None      # a notebook's executed copy
+    in_process: bool = False       # a notebook's cells in this process, without a kernel
 
     def program_argv(self) -> list[str]:
         """`ndgrad run`'s arguments for the program alone (what each launched process runs)."""
         return (["-m", self.module] if self.module is not None else [self.path]) + self.args
 
 
-_LAUNCH = {"--nproc": "nproc", "--nproc-per-node": "nproc", "--nproc_per_node": "nproc", "--hosts": "hosts"}
+_LAUNCH = {"--nproc": "nproc", "--nproc-per-node": "nproc", "--nproc_per_node": "nproc", "--hosts": "hosts",
+           "--output": "output"}
+_FLAGS = {"--in-process": "in_process"}
 
 
 def parse_args(argv: Sequence[str]) -> Target | int:
@@ -64,6 +72,10 @@ def parse_args(argv: Sequence[str]) -> Target | int:
         if a in ("-h", "--help"):
             print(USAGE, end="")
             return 0
+        if a in _FLAGS:
+            launch[_FLAGS[a]] = True
+            i += 1
+            continue
         name, eq, value = a.partition("=")
         if name in _LAUNCH:
             if not eq:
@@ -100,7 +112,12 @@ def _with_launch(target: Target, launch: dict) -> Target | int:
     if "hosts" in launch and "nproc" not in launch:
         print("ndgrad run: --hosts needs --nproc", file=sys.stderr)
         return 2
+    notebook_opts = [o for o, key in (("--output", "output"), ("--in-process", "in_process")) if key in launch]
+    if notebook_opts and not (target.path or "").endswith(".ipynb"):
+        print(f"ndgrad run: {notebook_opts[0]} applies to notebooks (.ipynb)", file=sys.stderr)
+        return 2
     target.nproc, target.hosts = launch.get("nproc"), launch.get("hosts")
+    target.output, target.in_process = launch.get("output"), launch.get("in_process", False)
     return target
 
 
@@ -137,7 +154,7 @@ def run_target(target: Target) -> int:
         if target.module is not None:
             return _run_module(target.module, target.args)
         if target.path.endswith(".ipynb"):
-            return run_notebook(target.path)
+            return run_notebook(target.path, target.output, target.in_process)
         return _guard(lambda: _run_path(target.path, target.args))
     finally:
         sys.argv[:] = saved_argv
@@ -297,7 +314,25 @@ def _strip_magics(src: str) -> str | None:
     return "\n".join(out)
 
 
-def run_notebook(path: str) -> int:
+def run_notebook(path: str, output: str | None = None, in_process: bool = False) -> int:
+    """Run a notebook: in a Jupyter kernel with the executed copy written to `output` (the `notebook`
+    extra), or, with `in_process`, without the extra, or in a job of several processes, its code
+    cells in this process."""
+    from . import _nbkernel
+    from .distributed import launch
+    if not in_process and not launch.in_mpi_job():
+        lacking = _nbkernel.missing()
+        if not lacking:
+            return _nbkernel.execute(path, output)
+        print(f"ndgrad run: running the notebook's code cells in this process, without writing an executed "
+              f"copy: the `notebook` extra does that in a Jupyter kernel (pip install 'ndgrad[notebook]'; "
+              f"missing: {', '.join(lacking)})", file=sys.stderr)
+        if output is not None:
+            return 2
+    return run_notebook_in_process(path)
+
+
+def run_notebook_in_process(path: str) -> int:
     """Run a notebook's code cells in order in one `__main__` namespace, showing each cell's last
     expression as Jupyter does; the working directory is the notebook's, as under Jupyter."""
     import linecache

@@ -157,7 +157,7 @@ def test_notebook_runs_code_cells_in_order(tmp_path):
     ]}
     (tmp_path / "nb").mkdir()
     (tmp_path / "nb" / "demo.ipynb").write_text(json.dumps(nb))
-    r = _run(str(tmp_path / "nb" / "demo.ipynb"), cwd=tmp_path)
+    r = _run("--in-process", str(tmp_path / "nb" / "demo.ipynb"), cwd=tmp_path)  # (kernels: test_notebook_kernel)
     assert r.returncode == 1
     assert r.stdout == "tensor([1., 1.])\nhello __main__\n(torch.float32, torch.Size([2]))\n"
     assert r.stderr.splitlines() == [

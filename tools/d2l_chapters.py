@@ -4,7 +4,8 @@ Each section (a chapter's .md file) becomes a notebook of its PyTorch code cells
 ``%%tab all`` and shared cells; ``tab.selected(...)`` answers for PyTorch), preceded by one cell of
 ours that points d2l's downloads at small generated files (tools/d2l_offline.py) and caps training
 (``--max-epochs``, ``--max-batches``). The book's code is not edited. The notebook runs with
-``python -m ndgrad run`` in a fresh directory whose ``../data`` holds a generated Fashion-MNIST.
+``python -m ndgrad run`` in a fresh directory whose ``../data`` holds a generated Fashion-MNIST: in a
+Jupyter kernel when the ``notebook`` extra is installed (``--keep`` keeps the executed copies).
 
     python tools/d2l_chapters.py --book /path/to/d2l-en              # the chapters the issue names
     python tools/d2l_chapters.py --book ... --sections lenet,resnet  # some sections only
@@ -42,10 +43,12 @@ _CELL = re.compile(r"^```\{\.python \.input[^}]*\}[ \t]*\n(.*?)^```", re.S | re.
 _TAB = re.compile(r"^\s*(?:#\s*)?(?:%%tab|#@tab)\s+(.*)$")
 
 PRELUDE = """\
+import sys
 import warnings
 import matplotlib
 import pandas as _pd
-matplotlib.use('Agg')
+if 'ipykernel' not in sys.modules:  # in this process (no kernel): draw off-screen
+    matplotlib.use('Agg')
 if int(_pd.__version__.split('.')[0]) >= 3:  # the book pins pandas 2: text columns of dtype object
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -138,10 +141,11 @@ def run_section(md: Path, chapter: str, work: Path, args: argparse.Namespace) ->
     nb = run_dir / f"{section}.ipynb"
     nb.write_text(json.dumps(notebook(cells, prelude), indent=1))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               MPLBACKEND="Agg", IPYTHONDIR=str(root / "ipython"))
+               IPYTHONDIR=str(root / "ipython"))
+    mode = ["--in-process"] if args.in_process else []
     start = time.perf_counter()
     try:
-        r = subprocess.run([sys.executable, "-m", "ndgrad", "run", str(nb)], cwd=run_dir, env=env,
+        r = subprocess.run([sys.executable, "-m", "ndgrad", "run", *mode, str(nb)], cwd=run_dir, env=env,
                            capture_output=True, text=True, timeout=args.timeout)
     except subprocess.TimeoutExpired as e:
         (root / "stdout.txt").write_text(_text(e.stdout))
@@ -201,7 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fashion-train", type=int, default=256)
     p.add_argument("--fashion-test", type=int, default=128)
     p.add_argument("--timeout", type=float, default=900.0, help="seconds per section")
-    p.add_argument("--keep", type=Path, default=None, help="keep the notebooks and logs here")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="keep the notebooks (with the executed copies), outputs and logs here")
+    p.add_argument("--in-process", action="store_true",
+                   help="run each notebook's cells in the ndgrad process, not in a Jupyter kernel (the default "
+                        "when the `notebook` extra is installed)")
     p.add_argument("--docs", type=Path, default=None, help="write the markdown table here")
     p.add_argument("--notes", type=Path, default=None, help="JSON {section: note} added to the table")
     args = p.parse_args(argv)

@@ -324,12 +324,14 @@ def _command(use_ndgrad: bool, target: str) -> list[str]:
     if target.endswith(".ipynb") and not use_ndgrad:  # PyTorch's side runs the notebook's cells the same way,
         return [TORCH_PYTHON[0], "-c", _NB_RUNNER, *parts]  # with the runner that does not alias torch
     head = [sys.executable, "-m", "ndgrad", "run"] if use_ndgrad else [TORCH_PYTHON[0]]
+    if use_ndgrad and target.endswith(".ipynb"):
+        head.append("--in-process")  # the same cell runner as PyTorch's side (no kernel)
     return head + parts
 
 
 # runs a notebook under plain Python (PyTorch): ndgrad's cell runner, without the torch alias
 _NB_RUNNER = ("import sys; sys.argv = sys.argv[1:]; from ndgrad import _run; "
-              "raise SystemExit(_run.run_notebook(sys.argv[0]))")
+              "raise SystemExit(_run.run_notebook_in_process(sys.argv[0]))")
 
 
 _STARTUP: dict[bool, float] = {}
