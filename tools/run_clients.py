@@ -71,6 +71,11 @@ def prepare_mnist(work: Path) -> None:
     _mnist_files(work / "data")
 
 
+def prepare_mnist_tutorials(work: Path) -> None:
+    """yunjey's tutorials read ../../data and log every 100 steps: 10,000 training images."""
+    _mnist_files(work / "tutorials" / "data", train=10000, test=1000)
+
+
 def prepare_wikitext(work: Path) -> None:
     d = work / "tiny-corpus"
     d.mkdir()
@@ -266,7 +271,7 @@ PROGRAMS: list[Program] = [
             ["--log-interval", "1"], copy="reinforcement_learning", cwd="reinforcement_learning", prepare=prepare_gym,
             loss=r"Average reward: ([0-9.]+)"),
     Program("examples/gcn", EX, "gcn/main.py", ["--epochs", "10", "--val-every", "1", "--no-accel"],
-            copy="gcn", cwd="gcn", prepare=prepare_cora, loss=r"Train Loss: ([0-9.]+)"),
+            copy="gcn", cwd="gcn", prepare=prepare_cora, loss=r"loss_train: ([0-9.]+)"),
     Program("nanoGPT/train.py", "karpathy+nanoGPT", "train.py",
             ["--dataset=tiny_chars", "--device=cpu", "--compile=False", "--dtype=float32", "--eval_iters=2",
              "--eval_interval=5", "--max_iters=6", "--log_interval=1", "--block_size=16", "--batch_size=4",
@@ -290,6 +295,15 @@ PROGRAMS: list[Program] = [
             ["--trainer.max_iters=21", "--trainer.batch_size=16", "--trainer.num_workers=0", "--data.ndigit=1",
              "--system.work_dir=out/adder"],
             pythonpath=".", loss=r"train loss ([0-9.]+)", steps_per_loss=10),
+    Program("pytorch-tutorial/feedforward_neural_network", "yunjey+pytorch-tutorial",
+            "tutorials/01-basics/feedforward_neural_network/main.py",
+            copy="tutorials/01-basics/feedforward_neural_network", cwd="tutorials/01-basics/feedforward_neural_network",
+            prepare=prepare_mnist_tutorials, steps_per_loss=100, needs=("torchvision",)),
+    Program("pytorch-tutorial/recurrent_neural_network", "yunjey+pytorch-tutorial",
+            "tutorials/02-intermediate/recurrent_neural_network/main.py",
+            copy="tutorials/02-intermediate/recurrent_neural_network",
+            cwd="tutorials/02-intermediate/recurrent_neural_network",
+            prepare=prepare_mnist_tutorials, steps_per_loss=100, needs=("torchvision",), timeout=900),
     Program("minGPT/demo.ipynb (notebook, 2000 steps)", "karpathy+minGPT", "demo.ipynb", pythonpath=".",
             loss=r"train loss ([0-9.]+)", steps_per_loss=100, timeout=2400, slow=True),
 ]
@@ -437,13 +451,14 @@ def compare(p: Program, ours: Outcome, theirs: Outcome | None) -> str:
     if not np.all(np.isfinite(a)):
         return "no (non-finite loss)"
     if p.random_before_loss:
-        rel = abs(a[-1] - b[-1]) / max(abs(b[-1]), 1e-12)
-        return f"RNG differs; last value {a[-1]:.4g} vs {b[-1]:.4g} ({rel:.0%} apart)"
+        scale = max(abs(a[-1]), abs(b[-1]))
+        apart = f"{abs(a[-1] - b[-1]) / scale:.0%} apart" if scale > 1e-3 else "both near 0"
+        return f"RNG differs; last value {a[-1]:.4g} vs {b[-1]:.4g} ({apart})"
     return f"no ({a[-1]:.6g} vs {b[-1]:.6g})"
 
 
 def _fmt_ms(ms: float | None) -> str:
-    return "-" if ms is None or not math.isfinite(ms) else f"{ms:.3g}"
+    return "-" if ms is None or not math.isfinite(ms) or ms <= 0 else f"{ms:.3g}"
 
 
 def _safely(p: Program, clients: Path, use_ndgrad: bool) -> Outcome:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 __all__ = ["cudnn_sdp_enabled", "enable_cudnn_sdp", "enable_flash_sdp", "enable_math_sdp", "enable_mem_efficient_sdp",
            "flash_sdp_enabled", "is_built", "math_sdp_enabled", "matmul", "mem_efficient_sdp_enabled", "sdp_kernel"]
@@ -55,36 +55,21 @@ matmul = cuBLASModule()
 _SDP = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
 
 
-def flash_sdp_enabled() -> bool:
-    return _SDP["flash"]
+def _sdp_switch(kernel: str) -> tuple[Callable[[], bool], Callable[[bool], None]]:
+    """The (`<kernel>_sdp_enabled()`, `enable_<kernel>_sdp(enabled)`) pair of one attention kernel."""
+    def enabled() -> bool:
+        return _SDP[kernel]
+
+    def enable(enabled: bool) -> None:
+        _SDP[kernel] = bool(enabled)
+    enabled.__name__, enable.__name__ = f"{kernel}_sdp_enabled", f"enable_{kernel}_sdp"
+    return enabled, enable
 
 
-def enable_flash_sdp(enabled: bool) -> None:
-    _SDP["flash"] = bool(enabled)
-
-
-def mem_efficient_sdp_enabled() -> bool:
-    return _SDP["mem_efficient"]
-
-
-def enable_mem_efficient_sdp(enabled: bool) -> None:
-    _SDP["mem_efficient"] = bool(enabled)
-
-
-def math_sdp_enabled() -> bool:
-    return _SDP["math"]
-
-
-def enable_math_sdp(enabled: bool) -> None:
-    _SDP["math"] = bool(enabled)
-
-
-def cudnn_sdp_enabled() -> bool:
-    return _SDP["cudnn"]
-
-
-def enable_cudnn_sdp(enabled: bool) -> None:
-    _SDP["cudnn"] = bool(enabled)
+flash_sdp_enabled, enable_flash_sdp = _sdp_switch("flash")
+mem_efficient_sdp_enabled, enable_mem_efficient_sdp = _sdp_switch("mem_efficient")
+math_sdp_enabled, enable_math_sdp = _sdp_switch("math")
+cudnn_sdp_enabled, enable_cudnn_sdp = _sdp_switch("cudnn")
 
 
 @contextlib.contextmanager
