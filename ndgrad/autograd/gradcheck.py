@@ -14,12 +14,6 @@ def _as_tuple(x: Any) -> tuple:
     return x if isinstance(x, tuple) else tuple(x) if isinstance(x, list) else (x,)  # lists too, as PyTorch
 
 
-def _flat_outputs(fn: Callable, inputs: tuple) -> list:
-    from .._tensor import Tensor
-    return [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o._requires_grad
-            and o._dtype.category >= 2]
-
-
 def _numerical_jacobian(fn: Callable, inputs: tuple, idx: int, out_i: int, eps: float) -> np.ndarray:
     from .grad_mode import no_grad
     x = inputs[idx]

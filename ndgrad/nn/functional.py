@@ -72,13 +72,6 @@ def _check_input(x: Any, fn: str, arg: str = "input") -> Tensor:
     return x
 
 
-def _float_input(x: Tensor, fn: str) -> Tensor:
-    _check_input(x, fn)
-    if x._dtype.category < 2:
-        raise RuntimeError(f'"{fn}" not implemented for \'{_scalar_name(x._dtype)}\'')
-    return x
-
-
 def _const(arr: np.ndarray, dt: D.dtype) -> Tensor:
     """A graph-free tensor over an array, cast to dt."""
     if arr.dtype != dt.np:

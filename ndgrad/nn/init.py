@@ -76,10 +76,6 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     return tensor
 
 
-def _float_dt(tensor: Tensor) -> Any:
-    return np.float64 if tensor._data.dtype == np.float64 else np.float32
-
-
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b) samples."""
     return _fill(tensor, _rng(generator).uniform(a, b, tensor._data.shape))

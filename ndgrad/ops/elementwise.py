@@ -311,15 +311,6 @@ def floor_divide(input: Tensor, other: Any) -> Tensor:
     return _int_div(input, other, np.floor)
 
 
-def _raw_binary(name: str, ufunc: Any, differentiable: bool = False) -> Any:
-    def op(input: Tensor, other: Any) -> Tensor:
-        xa, xb, dt = _prep(input, other, name)
-        return _finish(ufunc(xa, xb), dt)
-    op.__name__ = name
-    op.__doc__ = f"Elementwise {name} (no gradient)."
-    return op
-
-
 @register()
 def remainder(input: Tensor, other: Any) -> Tensor:
     """Python-style modulus (sign of the divisor); gradient 1 for input."""
@@ -807,10 +798,6 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
     if export:
         register(name, aliases=aliases)(op)
     return op
-
-
-def _sgn(x: Tensor) -> Tensor:
-    return sign(x)
 
 
 exp = _unary("exp", np.exp, lambda g, x, o: g * o.conj() if o.is_complex() else g * o, "o", "ExpBackward0",

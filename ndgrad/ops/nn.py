@@ -887,15 +887,6 @@ def _pool_pad(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, out: tuple,
     return xp
 
 
-def _pool_windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple) -> np.ndarray:
-    """(B, *Out, *K) view of the windows of a pool-padded (B, *S) array."""
-    nd = len(k)
-    eff = tuple((kk - 1) * dd + 1 for kk, dd in zip(k, d))
-    win = sliding_window_view(xp, eff, axis=tuple(range(1, 1 + nd)))
-    sl = (slice(None),) + tuple(slice(None, None, st) for st in s) + tuple(slice(None, None, dd) for dd in d)
-    return win[sl]
-
-
 # ---------------------------------------------------------------------------
 # max pooling: argmax per window (first maximum wins, NaN propagates), scatter back
 # ---------------------------------------------------------------------------
