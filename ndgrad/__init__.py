@@ -132,6 +132,8 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(".compiler", __name__).compile
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        return importlib.import_module(".func", __name__).vmap
     if name in _FUNCTIONAL:
         return getattr(importlib.import_module(".nn.functional", __name__), name)
     if name in ("sparse_coo_tensor", "sparse_coo", "spmm"):  # torch.<name> aliases of torch.sparse
@@ -144,5 +146,6 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | {n for n in _submodules() if not n.startswith("_")} | {"save", "load", "compile"}
+    return sorted(set(globals()) | {n for n in _submodules() if not n.startswith("_")}
+                  | {"save", "load", "compile", "vmap"}
                   | set(_FUNCTIONAL) | set(_AMP) | {"sparse_coo_tensor", "sparse_coo", "spmm"})

@@ -141,26 +141,44 @@ def _out_dtype(dtype: Any, out: Tensor | None, default: D.dtype) -> D.dtype:
     return dt if dt is not None else out._dtype if out is not None else default
 
 
+def _vmap_batch(shape: tuple) -> tuple:
+    """Inside vmap: (the levels a sample is drawn per example for, the shape with their batch sizes in
+    front); PyTorch's error in randomness='error' mode."""
+    from .autograd.grad_mode import vmap_levels
+    if not vmap_levels:
+        return (), shape
+    from .ops._core import VMAP
+    lv = VMAP["random_levels"]()
+    return lv, (VMAP["sizes"](lv) + tuple(shape) if lv else shape)
+
+
+def _vmap_out(t: Tensor, levels: tuple) -> Tensor:
+    if not levels:
+        return t
+    from .ops._core import VMAP
+    return VMAP["wrap"](t, levels)
+
+
 def rand(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Tensor | None = None, layout: Any = None, pin_memory: bool = False,
          size: Any = None) -> Tensor:
     """Uniform samples on [0, 1); sizes as varargs, one sequence or size=."""
-    shape = _factory_size("rand", args, size)
+    lv, shape = _vmap_batch(_factory_size("rand", args, size))
     check_device(device)
     dt = _float_dtype(_out_dtype(dtype, out, D.get_default_dtype()))
     arr = _rng(generator).random(shape, dtype=np.float64 if dt is D.float64 else np.float32)
-    return _out(arr, dt, requires_grad, out)
+    return _vmap_out(_out(arr, dt, requires_grad, out), lv)
 
 
 def randn(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Tensor | None = None, layout: Any = None, pin_memory: bool = False,
           size: Any = None) -> Tensor:
     """Standard normal samples; sizes as varargs, one sequence or size=."""
-    shape = _factory_size("randn", args, size)
+    lv, shape = _vmap_batch(_factory_size("randn", args, size))
     check_device(device)
     dt = _float_dtype(_out_dtype(dtype, out, D.get_default_dtype()), "normal_kernel_cpu")
     arr = _rng(generator).standard_normal(shape, dtype=np.float64 if dt is D.float64 else np.float32)
-    return _out(arr, dt, requires_grad, out)
+    return _vmap_out(_out(arr, dt, requires_grad, out), lv)
 
 
 def _int_arg(fn: str, name: str, pos: int | None, value: Any) -> int:
@@ -222,7 +240,8 @@ def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None, gen
             raise RuntimeError(f"from is out of bounds for {_C_TYPE[dt]}")
         if not lo <= high - 1 <= hi:
             raise RuntimeError(f"to - 1 is out of bounds for {_C_TYPE[dt]}")
-    return _out(_rng(generator).integers(low, high, shape), dt, requires_grad, out)
+    lv, shape = _vmap_batch(shape)
+    return _vmap_out(_out(_rng(generator).integers(low, high, shape), dt, requires_grad, out), lv)
 
 
 def randperm(n: Any, *, generator: Generator | None = None, dtype: Any = None, device: Any = None,

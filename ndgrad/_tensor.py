@@ -47,6 +47,7 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers to our reflected operators
     _is_sparse_coo = False  # True for ndgrad.sparse's COO tensors (a subclass)
     _fw = None  # forward-mode AD: {dual level id: tangent}, set in the instance dict only on dual tensors
+    _batched = False  # True for ndgrad.func's BatchedTensor (the tensors a function sees inside vmap)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # `ndgrad.Tensor(2, 3)` / `Tensor([1, 2])`: the legacy constructor (float32 data).

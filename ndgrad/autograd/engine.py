@@ -128,8 +128,9 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
     recording off. With create_graph=True every rule runs on Tensors and is recorded.
     """
     # raw arrays lose tangents: while a dual level is active the Tensor rules run, so that
-    # gradients carry the tangents of their inputs (forward over reverse)
-    arrays = not create_graph and not grad_mode.fw_levels
+    # gradients carry the tangents of their inputs (forward over reverse); inside vmap they run on
+    # batched gradients through the ops' batching rules
+    arrays = not create_graph and not grad_mode.fw_levels and not grad_mode.vmap_levels  # (vmap: batched grads)
     _tasks.append(accumulate and capture is None and only_inputs is None)
     try:
         return _run(roots, retain_graph, create_graph, capture, accumulate, only_inputs, arrays)
@@ -425,9 +426,10 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
         elif not create_graph:
-            fw = g._fw if grad_mode.fw_levels else None
-            g = g.detach()
-            if fw:
-                g._fw = dict(fw)  # a gradient keeps its tangent (forward over reverse)
+            if grad_mode.fw_levels:  # a gradient keeps its tangent (forward over reverse)
+                from ..ops._core import detach_keep_tangents
+                g = detach_keep_tangents(g)
+            else:
+                g = g.detach()
         out.append(g)
     return tuple(out)

@@ -24,6 +24,10 @@ state = _State()
 # While a JVP rule for level L runs, the list is cut to the levels outside L.
 fw_levels: list = []
 
+# vmap (ndgrad.func.vmap): the ids of the active vmap levels, outermost first. Empty outside vmap;
+# ops with a batching rule test it before looking at their operands' types.
+vmap_levels: list = []
+
 
 def is_grad_enabled() -> bool:
     """True when new operations record gradients."""

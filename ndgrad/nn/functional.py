@@ -21,6 +21,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..ops._core import (_fw_levels, _make, _state, autocast_op, broadcast_shapes_or_raise, has_fw, in_float32,
                          out_ref, record, tsum, upcast, wrap_dim)
+from ..ops._core import _vmap_levels, is_batched, vmap_rule
 from ..ops.elementwise import where as _where_op
 from ..ops.linalg import addmm as _addmm
 from ..ops.inplace import apply_inplace
@@ -199,6 +200,8 @@ class SoftmaxBackward0(Node):
 
 
 def _softmax_family(input: Tensor, dim: Any, dtype: Any, name: str, kernel: Any, node: type) -> Tensor:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("softmax", _softmax_family, input, dim, dtype, name, kernel, node)
     input, axis = _prep_softmax(input, dim, dtype, name)
     r = kernel(upcast(input._data), axis)  # float16/bfloat16: computed in float32, rounded once
     res = _make(r if r.dtype == input._dtype.np else r.astype(input._dtype.np), input._dtype)
@@ -551,6 +554,8 @@ def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (only when training)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("dropout", dropout, input, p, training, inplace)
     _check_input(input, "dropout")
     _check_p(p)
     if not training or p == 0.0:
@@ -848,6 +853,9 @@ def _padding_idx(padding_idx: int | None, n: int) -> int | None:
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of `weight` picked by the integer indices in `input`."""
+    if _vmap_levels and is_batched(input, weight):
+        return vmap_rule("embedding", embedding, input, weight, padding_idx, max_norm, norm_type,
+                         scale_grad_by_freq, sparse)
     _check_input(input, "embedding")
     if input._dtype not in (D.int64, D.int32):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
@@ -1080,6 +1088,8 @@ def _no_grad_arg(fn: str, arg: str, t: Any) -> None:
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (N, C, d1, ...)."""
+    if _vmap_levels and is_batched(input, target):
+        return vmap_rule("nll_loss", nll_loss, input, target, weight, size_average, ignore_index, reduce, reduction)
     _no_grad_arg("nll_loss_forward", "weight", weight)
     _check_input(input, "nll_loss")
     _check_input(target, "nll_loss", "target")
@@ -1251,6 +1261,8 @@ def _reduce_tangent(r: Tensor, reduction: str) -> Tensor:
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-(t log x + (1 - t) log(1 - x)) with logs clamped at -100."""
+    if _vmap_levels and is_batched(input, target, weight):
+        return vmap_rule("bce", binary_cross_entropy, input, target, weight, size_average, reduce, reduction)
     _no_grad_arg("binary_cross_entropy", "weight", weight)
     _check_input(input, "binary_cross_entropy")
     _check_input(target, "binary_cross_entropy", "target")
@@ -1332,6 +1344,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
     """binary_cross_entropy(sigmoid(input), target), computed stably from the logits."""
+    if _vmap_levels and is_batched(input, target, weight, pos_weight):
+        return vmap_rule("bce_logits", binary_cross_entropy_with_logits, input, target, weight, size_average,
+                         reduce, reduction, pos_weight)
     _no_grad_arg("binary_cross_entropy_with_logits", "weight", weight)
     _no_grad_arg("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     _check_input(input, "binary_cross_entropy_with_logits")

@@ -18,6 +18,7 @@ from ..autograd.graph import Node, SavedOutput
 
 _state = grad_mode.state
 _fw_levels = grad_mode.fw_levels
+_vmap_levels = grad_mode.vmap_levels
 _make = Tensor._make
 _BY_NP = D._BY_NP
 _result_dtype = D.result_dtype
@@ -137,6 +138,8 @@ def fw_of(t: Any) -> dict | None:
     """`t`'s tangents {level: tangent}. A view made before its base got a tangent (by an in-place op)
     takes the same view of the base's tangent on first use; `{}` marks a tensor that must not
     (detach(), unpack_dual's primal)."""
+    if getattr(t, "_batched", False):
+        return fw_of(t._p)  # a batched tensor's tangents live on its physical value
     d = getattr(t, "_fw", None)
     if d is None:
         base = getattr(t, "_base", None)
@@ -144,7 +147,7 @@ def fw_of(t: Any) -> dict | None:
             d = t._fw = {}
             for lv in _fw_levels:
                 bt = base._fw.get(lv)
-                if bt is not None:
+                if bt is not None and not bt._batched:
                     arr = _mirror(t._data, base._data, bt._data)
                     if arr is None:  # another layout: the values, unlinked
                         from .inplace import _view_positions
@@ -158,11 +161,15 @@ def fw_of(t: Any) -> dict | None:
 
 def tangent_at(t: Any, level: int) -> Any:
     """`t`'s tangent at a dual level (None if it has none)."""
+    if getattr(t, "_batched", False):
+        return VMAP["tangent_at"](t, level)
     d = fw_of(t)
     return d.get(level) if d else None
 
 
 def set_tangent(t: Tensor, level: int, tan: Any) -> None:
+    if t._batched:
+        return VMAP["set_tangent"](t, level, tan)
     d = t._fw
     if d is None:
         t._fw = {level: tan}
@@ -222,6 +229,9 @@ def _fit_tangent(tr: Any, out: Tensor, inputs: tuple, ts: tuple) -> Tensor:
 
 
 def _shares(a: Tensor, b: Tensor) -> bool:
+    if a is b:
+        return True
+    a, b = (a._p if a._batched else a), (b._p if b._batched else b)
     return a is b or np.may_share_memory(a._data, b._data)
 
 
@@ -238,6 +248,17 @@ def view_tangents(out: Tensor, input: Tensor, view: Callable) -> None:
                 _fw_levels[:] = keep
     finally:
         _fw_levels[:] = keep
+
+
+def detach_keep_tangents(t: Tensor) -> Tensor:
+    """t.detach(), keeping t's tangents (a gradient or a transform's result carries them on)."""
+    if t._batched:
+        return VMAP["wrap"](detach_keep_tangents(t._p), t._lv)
+    fw = t._fw
+    d = t.detach()
+    if fw:
+        d._fw = dict(fw)
+    return d
 
 
 def tsum(*terms: Any) -> Any:
@@ -315,6 +336,32 @@ def _mirror(view: np.ndarray, base: np.ndarray, other: np.ndarray) -> np.ndarray
     if off < 0 or any(s < 0 for s in view.strides):
         return None
     return np.ndarray(view.shape, view.dtype, buffer=other, offset=off, strides=view.strides)
+
+
+# ---------------------------------------------------------------------------
+# vmap: an op with a batching rule starts with
+#     if _vmap_levels and is_batched(a, b): return vmap_rule("<rule>", <op>, a, b, ...)
+# ndgrad.func fills BATCH_RULES (rule name -> rule(op, args, kwargs)) and VMAP (its hooks) when it
+# is imported, so that ops/ imports nothing above it.
+# ---------------------------------------------------------------------------
+BATCH_RULES: dict = {}
+VMAP: dict = {}
+
+
+def is_batched(*ts: Any) -> bool:
+    """Whether an operand is a BatchedTensor (a tensor inside vmap)."""
+    for t in ts:
+        if getattr(t, "_batched", False):
+            return True
+    return False
+
+
+def vmap_rule(rule: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run `fn` on batched operands through its batching rule (batched NumPy calls on the values)."""
+    r = BATCH_RULES.get(rule)
+    if r is None:
+        VMAP["no_rule"](getattr(fn, "__name__", rule))
+    return r(fn, args, kwargs)
 
 
 def out_ref(out: Tensor) -> SavedOutput:

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._core import _make, grad_needed, record, upcast
+from ._core import _vmap_levels, is_batched, vmap_rule
 
 
 def _parse(equation: str, operands: tuple) -> tuple[list[str], str]:
@@ -100,6 +101,8 @@ EinsumBackward.__name__ = "EinsumBackward0"
 
 def einsum(equation: str, operands: tuple) -> Tensor:
     """Einstein summation over `operands` as written in `equation` (with '...' and '->')."""
+    if _vmap_levels and is_batched(*operands):
+        return vmap_rule("einsum", einsum, equation, operands)
     operands = tuple(operands)
     for i, o in enumerate(operands):
         if not isinstance(o, Tensor):

@@ -17,6 +17,7 @@ from ..autograd.graph import Node
 from . import _specfun as _sf
 from ._core import (_BY_NP, _fw_levels, _make, _state, broadcast_shapes_or_raise, float_dtype_for, grad_needed,
                     has_fw, out_ref, record, register, to_tensor, tsum)
+from ._core import _vmap_levels, is_batched, vmap_rule
 
 _SCALARS = (int, float, bool, complex)
 
@@ -199,6 +200,8 @@ def _check_bool_sub(a: Any, b: Any) -> None:
 @register()
 def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other, broadcasting."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", add, input, other, alpha=alpha, out=out)
     xa, xb, dt = _prep(input, other, "add")
     if alpha != 1:
         _check_alpha(alpha, dt)
@@ -216,6 +219,8 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None)
 @register()
 def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input - alpha * other, broadcasting."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", sub, input, other, alpha=alpha, out=out)
     _check_bool_sub(input, other)
     xa, xb, dt = _prep(input, other, "sub")
     if alpha != 1:
@@ -236,6 +241,8 @@ register("subtract")(sub)
 
 def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """other - alpha * input (used for `scalar - tensor`)."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", rsub, input, other, alpha)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
     _check_bool_sub(input, other)
@@ -249,6 +256,8 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
 @register(aliases=("multiply",))
 def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
     """input * other, broadcasting."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", mul, input, other, out=out)
     xa, xb, dt = _prep(input, other, "mul")
     res = _finish(np.multiply(xa, xb), dt)
     if out is not None:
@@ -265,6 +274,8 @@ def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
 @register(aliases=("divide", "true_divide"))
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """input / other (true division; int / int gives the default float dtype)."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", div, input, other, rounding_mode=rounding_mode, out=out)
     if rounding_mode is not None:
         if rounding_mode in ("floor", "trunc"):
             res = floor_divide(input, other) if rounding_mode == "floor" else _int_div(input, other, np.trunc)
@@ -308,12 +319,16 @@ def _int_div(input: Tensor, other: Any, rounder: Any) -> Tensor:
 @register()
 def floor_divide(input: Tensor, other: Any) -> Tensor:
     """Division rounded toward minus infinity (not differentiable)."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", floor_divide, input, other)
     return _int_div(input, other, np.floor)
 
 
 @register()
 def remainder(input: Tensor, other: Any) -> Tensor:
     """Python-style modulus (sign of the divisor); gradient 1 for input."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", remainder, input, other)
     if not isinstance(input, Tensor) and isinstance(other, Tensor) and type(input) in _SCALARS:
         input = to_tensor(input, like=other)  # remainder(Number, Tensor)
     xa, xb, dt = _prep(input, other, "remainder")
@@ -330,6 +345,8 @@ def remainder(input: Tensor, other: Any) -> Tensor:
 @register()
 def fmod(input: Tensor, other: Any) -> Tensor:
     """C-style modulus (sign of the dividend); gradient 1 for input."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", fmod, input, other)
     xa, xb, dt = _prep(input, other, "fmod")
     if dt.category < 2 and np.any(np.asarray(xb) == 0):
         raise RuntimeError("ZeroDivisionError")
@@ -438,6 +455,8 @@ def _int_pow(xa: Any, xe: Any) -> np.ndarray:
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent, broadcasting; either side may be a scalar."""
     if not isinstance(input, Tensor):
+        if _vmap_levels and is_batched(input, exponent):
+            return vmap_rule("elementwise", pow, input, exponent)
         base = input
         input = to_tensor(exponent)
         xb, xe, dt = _prep(input, base, "pow")
@@ -494,6 +513,8 @@ class Atan2Backward0(Node):
 @register(aliases=("arctan2",))
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise angle of (other, input), in (-pi, pi]."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", atan2, input, other)
     other = to_tensor(other)
     xa, xb, dt = _prep(input, other, "atan2")
     if dt.category < 2:
@@ -541,6 +562,8 @@ def _pick_jvp(ins: tuple, ts: tuple, a_wins: Tensor) -> Any:
 
 
 def _minmax(input: Tensor, other: Tensor, ufunc: Any, node: type, name: str) -> Tensor:
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", _minmax, input, other, ufunc, node, name)
     if not isinstance(other, Tensor):
         raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     if input.is_complex() or other.is_complex():
@@ -583,6 +606,8 @@ def fmin(input: Tensor, other: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------
 def _compare(name: str, ufunc: Any) -> Any:
     def op(input: Tensor, other: Any) -> Tensor:
+        if _vmap_levels and is_batched(input, other):
+            return vmap_rule("elementwise", op, input, other)
         o = _operand(other)
         if o is NotImplemented:
             raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor or Number, not "
@@ -607,6 +632,8 @@ ge = register("ge", aliases=("greater_equal",))(_compare("ge", np.greater_equal)
 
 def _logical(name: str, ufunc: Any) -> Any:
     def op(input: Tensor, other: Any) -> Tensor:
+        if _vmap_levels and is_batched(input, other):
+            return vmap_rule("elementwise", op, input, other)
         o = to_tensor(other)
         broadcast_shapes_or_raise(input._data.shape, o._data.shape)
         return _make(ufunc(input._data, o._data), D.bool)
@@ -623,6 +650,8 @@ logical_xor = register("logical_xor")(_logical("logical_xor", np.logical_xor))
 @register()
 def logical_not(input: Tensor) -> Tensor:
     """Elementwise not of truth values."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", logical_not, input)
     return _make(np.logical_not(input._data), D.bool)
 
 
@@ -631,6 +660,8 @@ def _bitwise(name: str, ufunc: Any, bools: bool = True) -> Any:
     lo = 0 if bools else 1
 
     def op(input: Tensor, other: Any) -> Tensor:
+        if _vmap_levels and is_batched(input, other):
+            return vmap_rule("elementwise", op, input, other)
         xa, xb, dt = _prep(input, other, name)
         if not lo <= dt.category <= 1:
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_cap(dt)}'")
@@ -650,6 +681,8 @@ bitwise_right_shift = register("bitwise_right_shift")(_bitwise("bitwise_right_sh
 @register()
 def bitwise_not(input: Tensor) -> Tensor:
     """Elementwise bitwise not (logical not for bool)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", bitwise_not, input)
     if input._dtype.category > 1:
         raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{_cap(input._dtype)}'")
     return _make(np.invert(input._data), input._dtype)
@@ -659,6 +692,8 @@ def bitwise_not(input: Tensor) -> Tensor:
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """Elementwise |input - other| <= atol + rtol * |other|."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", isclose, input, other, rtol, atol, equal_nan)
     other = to_tensor(other)
     broadcast_shapes_or_raise(input._data.shape, other._data.shape)
     return _make(np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), D.bool)
@@ -682,6 +717,8 @@ def equal(input: Tensor, other: Tensor) -> bool:
 @register()
 def isnan(input: Tensor) -> Tensor:
     """Elementwise NaN test."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", isnan, input)
     return _make(np.isnan(input._data) if input._dtype.category >= 2 else np.zeros(input._data.shape, bool),
                  D.bool)
 
@@ -689,6 +726,8 @@ def isnan(input: Tensor) -> Tensor:
 @register()
 def isinf(input: Tensor) -> Tensor:
     """Elementwise infinity test."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", isinf, input)
     return _make(np.isinf(input._data) if input._dtype.category >= 2 else np.zeros(input._data.shape, bool),
                  D.bool)
 
@@ -696,6 +735,8 @@ def isinf(input: Tensor) -> Tensor:
 @register()
 def isfinite(input: Tensor) -> Tensor:
     """Elementwise finiteness test."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", isfinite, input)
     return _make(np.isfinite(input._data) if input._dtype.category >= 2 else np.ones(input._data.shape, bool),
                  D.bool)
 
@@ -703,6 +744,8 @@ def isfinite(input: Tensor) -> Tensor:
 @register()
 def isposinf(input: Tensor) -> Tensor:
     """Elementwise test for +inf."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", isposinf, input)
     return _make(np.isposinf(input._data) if input._dtype.category == 2 else np.zeros(input._data.shape, bool),
                  D.bool)
 
@@ -710,6 +753,8 @@ def isposinf(input: Tensor) -> Tensor:
 @register()
 def isneginf(input: Tensor) -> Tensor:
     """Elementwise test for -inf."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", isneginf, input)
     return _make(np.isneginf(input._data) if input._dtype.category == 2 else np.zeros(input._data.shape, bool),
                  D.bool)
 
@@ -717,6 +762,8 @@ def isneginf(input: Tensor) -> Tensor:
 @register()
 def signbit(input: Tensor) -> Tensor:
     """Elementwise test of the sign bit (True for -0.0 and negatives)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", signbit, input)
     return _make(np.signbit(input._data), D.bool)
 
 
@@ -768,6 +815,8 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
                                               "np_rule": staticmethod(np_rule) if np_rule else None})
 
     def op(input: Tensor) -> Tensor:
+        if _vmap_levels and is_batched(input):
+            return vmap_rule("elementwise", op, input)
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         if float_only:
@@ -905,6 +954,8 @@ square = _unary("square", np.square, lambda g, x, o: g * 2 * x, "x", "PowBackwar
 @register()
 def sign(input: Tensor) -> Tensor:
     """Elementwise sign (-1, 0, 1); zero gradient."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", sign, input)
     if input._dtype is D.bool:
         return _make(input._data.copy(), D.bool)
     res = _make(np.sign(input._data), input._dtype)
@@ -916,6 +967,8 @@ def sign(input: Tensor) -> Tensor:
 @register()
 def sgn(input: Tensor) -> Tensor:
     """sign for real tensors; z/|z| for complex ones."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", sgn, input)
     if input.is_complex():
         a = np.abs(input._data)
         res = _make(np.where(a == 0, 0, input._data / np.where(a == 0, 1, a)).astype(input._data.dtype),
@@ -968,6 +1021,8 @@ def _ZeroGrad(name: str) -> Node:
 
 def _rounding(name: str, kernel: Any, node: str) -> Any:
     def op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if _vmap_levels and is_batched(input):
+            return vmap_rule("elementwise", op, input, *args, **kwargs)
         if input._dtype is D.bool:
             raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
         if input._dtype.category < 2:
@@ -1010,6 +1065,8 @@ class FracBackward0(Node):
 @register()
 def frac(input: Tensor) -> Tensor:
     """input - trunc(input)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", frac, input)
     if input._dtype.category < 2:
         raise RuntimeError(f"\"frac_cpu\" not implemented for '{_cap(input._dtype)}'")
     res = _make(input._data - np.trunc(input._data), input._dtype)
@@ -1041,6 +1098,8 @@ class ClampBackward1(Node):
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp every element into [min, max]; gradient passes where not clamped."""
     if min is None and max is None:
+        if _vmap_levels and is_batched(input, min, max):
+            return vmap_rule("elementwise", clamp, input, min, max)
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
         if isinstance(bound, Tensor):
@@ -1083,6 +1142,8 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
 @register()
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
     """Replace NaN and infinities by finite numbers (gradient passes where finite)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", nan_to_num, input, nan, posinf, neginf)
     res = _make(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf), input._dtype)
     if grad_needed(input):
         n = _MaskGrad()
@@ -1121,6 +1182,8 @@ class WhereBackward0(Node):
 @register(method=False)
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     """Elements of input where condition holds, else of other; `where(cond)` is nonzero(as_tuple)."""
+    if _vmap_levels and is_batched(condition, input, other) and not (input is None and other is None):
+        return vmap_rule("elementwise", where, condition, input, other)
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
@@ -1228,6 +1291,8 @@ class FrexpBackward0(Node):
 @register()
 def frexp(input: Tensor) -> tuple:
     """(mantissa, exponent) with input = mantissa * 2**exponent and 0.5 <= |mantissa| < 1."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", frexp, input)
     if input._dtype.category != 2:
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = np.frexp(input._data)
@@ -1260,6 +1325,8 @@ class NextafterBackward0(Node):
 @register()
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
     """The next representable float after input in the direction of other."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", nextafter, input, other)
     input, o = _same_float_binary(input, other, "nextafter")
     dt = D.result_dtype(input, o)
     if dt.category != 2:
@@ -1273,6 +1340,8 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
 @register()
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """Step function: 0 below zero, 1 above, `values` at zero (no gradient)."""
+    if _vmap_levels and is_batched(input, values):
+        return vmap_rule("elementwise", heaviside, input, values)
     input, v = _same_float_binary(input, values, "heaviside")
     if input._dtype is not v._dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
@@ -1305,6 +1374,8 @@ class AngleBackward0(Node):
 @register()
 def angle(input: Tensor) -> Tensor:
     """Argument of complex elements; pi for negative reals, 0 otherwise (NaN stays NaN)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", angle, input)
     if input._dtype.category == 3:
         res = _make(np.angle(input._data), input._dtype.to_real())
     else:
@@ -1323,6 +1394,8 @@ def angle(input: Tensor) -> Tensor:
 
 def _xlog(input: Any, other: Any, name: str, logf: Any, node: type) -> Tensor:
     """input * logf(other), 0 where input is 0 (unless other is NaN); integer inputs in the default float dtype."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", _xlog, input, other, name, logf, node)
     input = to_tensor(input)
     other = to_tensor(other, like=input)
     xa, xb, dt = _prep(input, other, name)
@@ -1391,6 +1464,8 @@ class SpecialXlog1PyBackward0(Node):
 @register()
 def copysign(input: Tensor, other: Any) -> Tensor:
     """|input| with the sign of other."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", copysign, input, other)
     o = to_tensor(other)
     s = _make(np.where(np.signbit(o._data), -1.0, 1.0).astype(float_dtype_for(input).np), float_dtype_for(input))
     return abs(input) * s
@@ -1426,6 +1501,8 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
 @register()
 def conj(input: Tensor) -> Tensor:
     """Complex conjugate (identity for real tensors)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", conj, input)
     if input._dtype.category != 3:
         return input
     res = _make(np.conj(input._data), input._dtype)
@@ -1468,6 +1545,8 @@ def _real_imag(name: str, kernel: Any) -> Any:
     node = RealBackward0 if name == "real" else ImagBackward0
 
     def op(input: Tensor) -> Tensor:
+        if _vmap_levels and is_batched(input):
+            return vmap_rule("elementwise", op, input)
         if input._dtype.category != 3:
             if name == "imag":
                 raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._core import _fw_levels, _make, _state, grad_needed, has_fw, out_ref, record, register, wrap_dim
+from ._core import _vmap_levels, is_batched, vmap_rule
 from .shape import as_view
 
 
@@ -217,6 +218,8 @@ _ScatterZerosBackward.__name__ = "IndexPutBackward0"
 
 
 def _scatter_into_zeros(g: Tensor, key: tuple, shape: tuple, advanced: bool) -> Tensor:
+    if _vmap_levels and is_batched(g):
+        return vmap_rule("scatter_zeros", _scatter_into_zeros, g, key, shape, advanced)
     z = np.zeros(shape, g._data.dtype)
     if advanced:
         _add_at(z, key, g._data)
@@ -232,6 +235,8 @@ def _scatter_into_zeros(g: Tensor, key: tuple, shape: tuple, advanced: bool) -> 
 
 def getitem(input: Tensor, key: Any, _normed: tuple | None = None) -> Tensor:
     """input[key]: basic indexing gives a view; integer/bool tensor indexing gives a copy."""
+    if _vmap_levels and (is_batched(input) or isinstance(key, tuple) and is_batched(*key) or is_batched(key)):
+        return vmap_rule("getitem", getitem, input, key, _normed=_normed)
     nkey, advanced = _normed if _normed is not None else _norm_key(key)
     arr = input._data
     if arr.ndim == 0 and any(isinstance(k, int) for k in nkey):
@@ -353,6 +358,8 @@ def index_put(input: Tensor, indices: tuple, values: Any, accumulate: bool = Fal
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
     """self[key] = value, in place (broadcasting value; recorded for autograd)."""
+    if _vmap_levels and (is_batched(self, value) or isinstance(key, tuple) and is_batched(*key) or is_batched(key)):
+        return vmap_rule("setitem", setitem, self, key, value)
     from .inplace import apply_inplace
     nkey, advanced = _norm_key(key)
     if isinstance(value, Tensor) and value._data.ndim == 0 and not value._requires_grad and value._fw is None \
@@ -415,6 +422,8 @@ class GatherBackward0(Node):
 @register()
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """out[i][j] = input[i][index[i][j]] (for dim=1), and so on."""
+    if _vmap_levels and is_batched(input, index):
+        return vmap_rule("gather", gather, input, dim, index, sparse_grad=sparse_grad)
     d = _check_gather("gather", input, dim, index)
     if input._data.ndim == 0:
         res = _make(input._data.reshape(1)[index._data].reshape(index._data.shape), input._dtype)
@@ -486,6 +495,8 @@ def _src_block(src: Any, index: np.ndarray, dtype: D.dtype) -> np.ndarray:
 @register()
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Out-of-place: adds src values into input at index along dim (repeats accumulate)."""
+    if _vmap_levels and is_batched(input, index, src):
+        return vmap_rule("scatter", scatter_add, input, dim, index, src)
     d = _check_gather("scatter_add", input, dim, index)
     out = input._data.copy()
     np.add.at(out, _full_index(index._data, d), _src_block(src, index._data, input._dtype))
@@ -501,6 +512,8 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     """Out-of-place: writes src (or a value) into input at index along dim."""
+    if _vmap_levels and is_batched(input, index, src, value):
+        return vmap_rule("scatter", scatter, input, dim, index, src, value=value, reduce=reduce)
     if src is None:
         src = value
     d = _check_gather("scatter", input, dim, index)

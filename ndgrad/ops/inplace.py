@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node, move_retain, refresh_view
 from ._core import (_fw_levels, _make, _state, fw_inplace, fw_of, grad_needed, has_fw, record, record_graph,
                     snapshot_tangents)
+from ._core import _vmap_levels, is_batched, vmap_rule
 from .elementwise import cap_name
 
 
@@ -46,6 +47,8 @@ def _write(self: Tensor, res: Tensor) -> None:
 
 def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
     """Run `fn(self, *args)` and store its result in self's memory, keeping autograd right."""
+    if _vmap_levels and (is_batched(self, *args) or is_batched(*kwargs.values())):
+        return vmap_rule("inplace", apply_inplace, self, fn, *args, **kwargs)
     if self._extra is not None and self._extra != self._version[0]:
         refresh_view(self)
     tracking = _state.enabled and (self._requires_grad or _any_requires_grad(args, kwargs))

@@ -10,6 +10,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._core import (_fw_levels, _make, _state, autocast_op, grad_needed, has_fw, is_low_float, record, register,
                     tsum, upcast)
+from ._core import _vmap_levels, is_batched, vmap_rule
 
 
 _cap = D.scalar_name
@@ -88,6 +89,8 @@ def _bilinear_jvp(prod: Any, ins: tuple, ts: tuple) -> Any:
 @autocast_op("lower")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-d tensors."""
+    if _vmap_levels and is_batched(input, mat2):
+        return vmap_rule("matmul", mm, input, mat2)
     _check_tensor(input, "mm", 1, "input")
     _check_tensor(mat2, "mm", 2, "mat2")
     if input._is_sparse_coo or mat2._is_sparse_coo:
@@ -124,6 +127,8 @@ class MvBackward0(Node):
 @register()
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
+    if _vmap_levels and is_batched(input, vec):
+        return vmap_rule("matmul", mv, input, vec)
     _check_tensor(input, "mv", 1, "input")
     _check_tensor(vec, "mv", 2, "vec")
     if input._data.ndim != 2 or vec._data.ndim != 1:
@@ -155,6 +160,8 @@ class DotBackward0(Node):
 @register()
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-d tensors of equal length."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("matmul", dot, input, other)
     _check_tensor(input, "dot", 1, "input")
     _check_tensor(other, "dot", 2, "tensor")
     if input._data.ndim != 1 or other._data.ndim != 1:
@@ -210,6 +217,8 @@ class BmmBackward0(Node):
 @autocast_op("lower")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-d tensors with equal batch size."""
+    if _vmap_levels and is_batched(input, mat2):
+        return vmap_rule("matmul", bmm, input, mat2)
     if input._data.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._data.ndim != 3:
@@ -262,6 +271,8 @@ MatmulBackward.__name__ = "UnsafeViewBackward0"
 @autocast_op("lower")
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with NumPy/PyTorch rules: 1-d operands are vectors, batch dims broadcast."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("matmul", matmul, input, other)
     if out is not None:  # torch.matmul(a, b, out=y): computed, then written into `out` (no graph)
         from .elementwise import _write_out
         return _write_out(out, matmul(input, other))
@@ -346,6 +357,8 @@ class AddmmBackward0(Node):
 @autocast_op("lower")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
+    if _vmap_levels and is_batched(input, mat1, mat2):
+        return vmap_rule("addmm", addmm, input, mat1, mat2, beta=beta, alpha=alpha)
     if (beta == 1 and alpha == 1 and isinstance(input, Tensor) and isinstance(mat1, Tensor)
             and isinstance(mat2, Tensor) and input._dtype is mat1._dtype is mat2._dtype
             and input._dtype.category == 2 and mat1._data.ndim == 2 and mat2._data.ndim == 2
@@ -540,6 +553,8 @@ class LinalgInvExBackward0(Node):
 @autocast_op("fp32")
 def inv(A: Tensor) -> Tensor:
     """Inverse of square matrices (batched); raises for singular input."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", inv, A)
     _square(A, "inv")
     try:
         r = np.linalg.inv(A._data)
@@ -568,6 +583,8 @@ class LinalgDetBackward0(Node):
 
 def det(A: Tensor) -> Tensor:
     """Determinant of square matrices (batched)."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", det, A)
     _square(A, "det")
     res = _make(np.asarray(np.linalg.det(A._data)).astype(A._data.dtype, copy=False), A._dtype)
     if grad_needed(A):

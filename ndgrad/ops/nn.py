@@ -34,6 +34,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
 from ._core import _fw_levels, _make, _state, autocast_op, has_fw, is_float_array, record, record_many, tsum
+from ._core import _vmap_levels, is_batched, vmap_rule
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -561,6 +562,8 @@ def _check_same_dtype(x: Tensor, w: Tensor, b: Tensor | None) -> None:
 
 def _convnd(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
             dilation: Any, groups: int, fn: str) -> Tensor:
+    if _vmap_levels and is_batched(input, weight, bias):
+        return vmap_rule("conv", _convnd, nd, input, weight, bias, stride, padding, dilation, groups, fn)
     _check_input(input, fn)
     if not isinstance(weight, Tensor):
         raise TypeError(f"{fn}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
@@ -996,6 +999,9 @@ def _maxpool_flat(kidx: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, out:
 
 def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
               return_indices: bool, fn: str) -> Any:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("pool", _max_pool, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices, fn)
     _check_input(input, fn)
     k, s, p, d, out = _pool_args(nd, input, kernel_size, stride, padding, dilation, ceil_mode, fn)
     x = input._data
@@ -1193,6 +1199,9 @@ def _avg_apply(x: Tensor, geo: tuple, transpose: bool) -> Tensor:
 
 def _avg_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
               count_include_pad: bool, divisor_override: Any, fn: str) -> Tensor:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("pool", _avg_pool, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                         divisor_override, fn)
     _check_input(input, fn)
     k, s, p, _, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode, fn, avg=True)
     x = input._data
@@ -1265,6 +1274,8 @@ def _adaptive_check(x: Tensor, nd: int, fn: str) -> None:
 
 
 def _adaptive_avg(nd: int, input: Tensor, output_size: Any, fn: str) -> Tensor:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("pool", _adaptive_avg, nd, input, output_size, fn)
     _check_input(input, fn)
     _adaptive_check(input, nd, fn)
     sp = input._data.shape[-nd:]
@@ -1306,6 +1317,8 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
 
 
 def _adaptive_max(nd: int, input: Tensor, output_size: Any, return_indices: bool, fn: str) -> Any:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("pool", _adaptive_max, nd, input, output_size, return_indices, fn)
     _check_input(input, fn)
     _adaptive_check(input, nd, fn)
     x = input._data
@@ -1433,6 +1446,8 @@ def _pad_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad)//2 dims; `pad` lists (left, right) pairs starting from the LAST dim."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("pad", pad, input, pad, mode, value)
     _check_input(input, "pad")
     pad = [int(q) for q in pad]
     if len(pad) % 2:

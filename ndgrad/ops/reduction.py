@@ -16,6 +16,7 @@ from .. import _alias
 from ._core import (_fw_levels, _make, _state, has_fw, autocast_op,
                      dims_arg, in_float32, is_low_float, out_ref, record, register, upcast,
                     wrap_dim)
+from ._core import _vmap_levels, is_batched, vmap_rule
 from .elementwise import abs as _abs
 from .elementwise import exp, log, sqrt, where
 from .shape import expand, reshape, squeeze, unsqueeze
@@ -114,6 +115,8 @@ def _sum_dtype(input: Tensor, dtype: Any) -> D.dtype:
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,  # noqa: A001
         keepdims: Any = None) -> Tensor:
     """Sum of all elements, or over dim(s) (int, list or tuple; `axis` accepted)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("sum", sum, input, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
     if axis is not None or keepdims is not None:
         dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
     if input._is_sparse_coo:  # torch.sum of a sparse COO tensor (ndgrad.sparse)
@@ -164,6 +167,8 @@ class MeanBackward0(Node):
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
          keepdims: Any = None) -> Tensor:
     """Arithmetic mean of all elements or over dim(s)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("mean", mean, input, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
     dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
     if dtype is not None:
         input = input.to(dtype)
@@ -244,6 +249,8 @@ def _cat_last(a: Tensor, b: Tensor) -> Tensor:
 @autocast_op("fp32")
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product of all elements or along one dim."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("prod", prod, input, dim, keepdim, dtype=dtype)
     dt = _sum_dtype(input, dtype)
     axes = dims_arg(dim, input._data.ndim)
     if input._data.ndim == 0:
@@ -341,6 +348,8 @@ class MinBackward1(AmaxBackward0):
 
 
 def _extreme(input: Tensor, axes: tuple | None, keepdim: bool, fn: Any, node: type, name: str) -> Tensor:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("extreme", _extreme, input, axes, keepdim, fn, node, name)
     arr = input._data
     if arr.size == 0 and (axes is None or builtins.any(arr.shape[a] == 0 for a in axes)):
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
@@ -407,6 +416,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 
 
 def _arg(input: Tensor, dim: Any, keepdim: bool, fn: Any, name: str) -> Tensor:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("argmax", _arg, input, dim, keepdim, fn, name)
     arr = input._data
     if arr.size == 0 and dim is None:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -452,6 +463,8 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
 @in_float32
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over dim(s), computed stably by shifting by the max."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("logsumexp", logsumexp, input, dim, keepdim)
     if input._dtype.category < 2:
         input = input.to(D.get_default_dtype())
     axes = dims_arg(dim, input._data.ndim) or None
@@ -477,6 +490,8 @@ class CumsumBackward0(Node):
 @register()
 def cumsum(input: Tensor, dim: int | None = None, *, dtype: Any = None, axis: int | None = None) -> Tensor:
     """Running sum along dim."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("cumsum", cumsum, input, dim, dtype=dtype, axis=axis)
     if axis is not None:
         dim = axis
     if dim is None:
@@ -545,6 +560,8 @@ def _prod_range_except(x: Tensor, d: int, j: int, i: int) -> Tensor:
 @register()
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running product along dim."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("cumprod", cumprod, input, dim, dtype=dtype)
     d = wrap_dim(dim, input._data.ndim)
     dt = _sum_dtype(input, dtype)
     arr = input._data
@@ -558,6 +575,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 
 def _cum_extreme(input: Tensor, dim: int, ufunc: Any, name: str) -> tuple:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("cummax", _cum_extreme, input, dim, ufunc, name)
     d = wrap_dim(dim, input._data.ndim)
     arr = input._data
     vals = ufunc.accumulate(arr, axis=d) if arr.ndim else arr.copy()
@@ -598,6 +617,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 @register()
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether all elements (or all along dim) are true."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("all", all, input, dim, keepdim)
     axes = dims_arg(dim, input._data.ndim)
     return _make(np.asarray(np.all(input._data, axis=axes if input._data.ndim else None, keepdims=keepdim)),
                  D.bool if input._dtype is not D.uint8 else D.uint8)
@@ -606,6 +627,8 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
 @register()
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether any element (or any along dim) is true."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("any", any, input, dim, keepdim)
     axes = dims_arg(dim, input._data.ndim)
     return _make(np.asarray(np.any(input._data, axis=axes if input._data.ndim else None, keepdims=keepdim)),
                  D.bool if input._dtype is not D.uint8 else D.uint8)
@@ -614,6 +637,8 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
 @register()
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """Number of nonzero elements (over dim(s))."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("count_nonzero", count_nonzero, input, dim)
     axes = dims_arg(dim, input._data.ndim) if input._data.ndim else (dims_arg(dim, 0) and None)
     return _make(np.asarray(np.count_nonzero(input._data, axis=axes)).astype(np.int64), D.int64)
 
@@ -666,6 +691,8 @@ class LinalgVectorNormBackward0(Node):
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
                 dtype: Any = None) -> Tensor:
     """The p-norm of x (flattened, or over dim(s)); ord may be any real or +-inf."""
+    if _vmap_levels and is_batched(x):
+        return vmap_rule("vector_norm", vector_norm, x, ord, dim, keepdim, dtype=dtype)
     if not isinstance(x, Tensor):
         raise TypeError(f"linalg.vector_norm(): argument 'x' (position 1) must be Tensor, not {type(x).__name__}")
     if x._dtype.category < 2:

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._core import _fw_levels, _make, _state, dims_arg, grad_needed, has_fw, record, register, view_tangents, wrap_dim
+from ._core import _vmap_levels, is_batched, vmap_rule
 
 
 def as_view(x: Tensor, arr: np.ndarray) -> Tensor:
@@ -86,6 +87,8 @@ def _reshape_node(x: Tensor, res: Tensor, cls: type = ViewBackward0) -> Tensor:
 @register()
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """Same data with a new shape: a view when the layout allows, else a copy."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("reshape", reshape, input, *shape)
     shape = _infer_shape(_shape_args(shape), input._data.size)
     arr = input._data
     if arr.shape == shape:
@@ -102,6 +105,8 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 def view(input: Tensor, *shape: Any) -> Tensor:
     """Same data with a new shape; raises if the memory layout does not allow a view.
     `view(dtype)` reinterprets the bytes as another dtype."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("reshape", view, input, *shape)
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
         return _view_dtype(input, shape[0])
     shape = _infer_shape(_shape_args(shape), input._data.size)
@@ -191,6 +196,8 @@ class UnsqueezeBackward0(ViewBackward0):
 @register()
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """Remove dims of size 1 (all of them, or those named by dim)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("squeeze", squeeze, input, dim)
     shp = input._data.shape
     if dim is None:
         axes = tuple(i for i, s in enumerate(shp) if s == 1)
@@ -203,6 +210,8 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
 @register()
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dim of size 1 at position dim."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("unsqueeze", unsqueeze, input, dim)
     d = wrap_dim(dim, input._data.ndim + 1)
     res = as_view(input, np.expand_dims(input._data, d))
     return _reshape_node(input, res, UnsqueezeBackward0)
@@ -224,6 +233,8 @@ class TransposeBackward0(Node):
 @register(aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims (a view)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("transpose", transpose, input, dim0, dim1)
     nd = input._data.ndim
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
     if nd < 2:
@@ -271,6 +282,8 @@ class PermuteBackward0(Node):
 @register()
 def permute(input: Tensor, *dims: Any) -> Tensor:
     """Reorder dims (a view)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("permute", permute, input, *dims)
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = tuple(dims[0])
     nd = input._data.ndim
@@ -351,6 +364,8 @@ class ExpandBackward0(Node):
 @register(function=False)
 def expand(input: Tensor, *sizes: Any) -> Tensor:
     """Broadcast to a larger shape without copying (-1 keeps a dim)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("expand", expand, input, *sizes)
     sizes = _shape_args(sizes)
     shp = input._data.shape
     if len(sizes) < len(shp):
@@ -428,6 +443,8 @@ class CloneBackward0(Node):
 @register()
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     """A copy with its own memory (gradient flows through)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", clone, input)
     res = _make(input._data.copy(), input._dtype)
     if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         record(CloneBackward0(), res, (input,))
@@ -457,6 +474,8 @@ class ToCopyBackward0(Node):
 
 def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Convert dtype (and/or accept a device): `to(dtype)`, `to(device)`, `to(other)`, `to(device, dtype)`."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("to", to, input, *args, **kwargs)
     from .._backend import check_device
     from .._creation import as_dtype
     dtype = kwargs.pop("dtype", None)
@@ -569,6 +588,8 @@ def _tensor_seq(tensors: Any, fn: str) -> list:
 @register(method=False, aliases=("concat", "concatenate"))
 def cat(tensors: Sequence, dim: int = 0, *, axis: int | None = None, out: Any = None) -> Tensor:
     """Concatenate tensors along an existing dim."""
+    if _vmap_levels and isinstance(tensors, (list, tuple)) and is_batched(*tensors):
+        return vmap_rule("cat", cat, tensors, dim, axis=axis, out=out)
     if axis is not None:
         dim = axis
     ts = _tensor_seq(tensors, "cat")
@@ -611,6 +632,8 @@ class StackBackward0(Node):
 @register(method=False)
 def stack(tensors: Sequence, dim: int = 0, *, out: Any = None) -> Tensor:
     """Join tensors of equal shape along a new dim."""
+    if _vmap_levels and isinstance(tensors, (list, tuple)) and is_batched(*tensors):
+        return vmap_rule("stack", stack, tensors, dim, out=out)
     ts = _tensor_seq(tensors, "stack")
     shp = ts[0]._data.shape
     for i, t in enumerate(ts):
@@ -690,6 +713,8 @@ class SliceBackward0(Node):
 @register()
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """The slice [start, start+length) of dim (a view)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("narrow", narrow, input, dim, start, length)
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -821,6 +846,8 @@ class SelectBackward0(Node):
 @register()
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """input[..., index, ...] along dim (a view with that dim removed)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("select", select, input, dim, index)
     nd = input._data.ndim
     if nd == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -890,6 +917,8 @@ _KEEP_NODES: dict = {}
 
 
 def _masked_keep(input: Tensor, mask: np.ndarray, node_name: str) -> Tensor:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("trailing", _masked_keep, input, mask, node_name)
     res = _make(np.where(mask, input._data, np.zeros((), input._data.dtype)), input._dtype)
     if grad_needed(input):
         cls = _KEEP_NODES.get(node_name)
@@ -914,6 +943,8 @@ class FlipBackward0(Node):
 @register()
 def flip(input: Tensor, dims: Any) -> Tensor:
     """Reverse the order of elements along dims (a copy, as in PyTorch)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("flip", flip, input, dims)
     axes = dims_arg(dims, input._data.ndim) or ()
     if input._data.ndim == 0:
         axes = ()
@@ -955,6 +986,8 @@ class RollBackward0(Node):
 @register()
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements circularly along dims (flattened when dims is None)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("roll", roll, input, shifts, dims)
     if isinstance(shifts, list):
         shifts = tuple(shifts)
     if isinstance(dims, list):
@@ -1016,6 +1049,8 @@ class RepeatBackward0(Node):
 @register(function=False)
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
     """Tile the tensor: repeat it sizes[i] times along dim i."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("repeat", repeat, input, *sizes)
     reps = _shape_args(sizes)
     if len(reps) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
@@ -1082,6 +1117,8 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
 @register()
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal over dims dim1, dim2 (moved to the end)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("diagonal", diagonal, input, offset, dim1, dim2)
     nd = input._data.ndim
     d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
     from .indexing import _diag_index
@@ -1127,6 +1164,8 @@ class DiagEmbedBackward0(Node):
 @register()
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices whose `offset` diagonal (over dims dim1, dim2 of the result) holds input's last dim."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("diag_embed", diag_embed, input, offset, dim1, dim2)
     if input._data.ndim == 0:
         raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2)")
     k = input._data.shape[-1]

@@ -1,0 +1,693 @@
+"""Batching rules: how an op called on BatchedTensors runs as one call of the same op on their physical
+values (leading dims: one per vmap level, see _vmap). Each rule is `rule(op, args, kwargs)`; an op
+with a rule starts with `if _vmap_levels and is_batched(...): return vmap_rule("<rule>", op, ...)`.
+
+The kinds: elementwise ops (operands aligned: batch dims in front, logical dims broadcast on the
+right); ops with dim arguments (shifted past the batch dims); views and shape ops; matmul-like
+products (batch dims become matmul batch dims); and ops with a leading batch dim of their own
+(convolution, pooling, losses), where the vmap dims are folded into it.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, _wrap_dim
+from ..ops import _core
+from ._vmap import levels_of, phys, sizes, wrap
+
+RULES = _core.BATCH_RULES
+_SIGS: dict = {}
+
+
+def rule(*names: str) -> Callable:
+    def deco(fn: Callable) -> Callable:
+        for n in names:
+            RULES[n] = fn
+        return fn
+    return deco
+
+
+def _bind(op: Callable, args: tuple, kwargs: dict) -> inspect.BoundArguments:
+    sig = _SIGS.get(op)
+    if sig is None:
+        sig = _SIGS[op] = inspect.signature(op)
+    ba = sig.bind(*args, **kwargs)
+    ba.apply_defaults()
+    return ba
+
+
+def _call(op: Callable, ba: inspect.BoundArguments) -> Any:
+    return op(*ba.args, **ba.kwargs)
+
+
+def out(res: Any, levels: tuple) -> Any:
+    """Wrap an op's physical result(s) at `levels`."""
+    if isinstance(res, Tensor):
+        return wrap(res, levels)
+    if isinstance(res, (tuple, list)):
+        vals = [out(r, levels) for r in res]
+        return type(res)(*vals) if hasattr(res, "_fields") else type(res)(vals)
+    return res
+
+
+def _nb(t: Any) -> int:
+    return len(t._lv) if getattr(t, "_batched", False) else 0
+
+
+# ---------------------------------------------------------------------------
+# elementwise
+# ---------------------------------------------------------------------------
+@rule("elementwise")
+def elementwise(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """Every tensor operand laid out for the union of levels, logical dims right-aligned; a plain 0-d
+    tensor stays 0-d (so that it promotes like a scalar, as logically it does)."""
+    tensors = [a for a in args if isinstance(a, Tensor)] + [v for v in kwargs.values() if isinstance(v, Tensor)]
+    levels = levels_of(*tensors)
+    nd = max(t.dim() for t in tensors)
+    want = D.result_dtype(*tensors) if len(tensors) > 1 else None
+
+    def conv(a: Any) -> Any:
+        if not isinstance(a, Tensor) or (not a._batched and a.dim() == 0):
+            return a
+        if a._batched and a.dim() == 0 and want is not None and a._dtype is not want and \
+                a._dtype.category == want.category:
+            a = wrap(a._p.to(want), a._lv)  # logically 0-d: it must not promote the others
+        return phys(a, levels, nd)
+    return out(op(*[conv(a) for a in args], **{k: conv(v) for k, v in kwargs.items()}), levels)
+
+
+@rule("to")
+def to(op: Callable, args: tuple, kwargs: dict) -> Any:
+    x = args[0]
+    rest = tuple(a._dtype if isinstance(a, Tensor) else a for a in args[1:])
+    return out(op(x._p, *rest, **kwargs), x._lv)
+
+
+# ---------------------------------------------------------------------------
+# dims
+# ---------------------------------------------------------------------------
+def _shift(dim: Any, nd: int, nb: int) -> Any:
+    if isinstance(dim, (list, tuple)):
+        return type(dim)(_wrap_dim(d, nd) + nb for d in dim)
+    return _wrap_dim(int(dim), nd) + nb
+
+
+def dims_rule(names: tuple = ("dim",), none: str = "all", extra: int = 0, default_keep: bool = False) -> Callable:
+    """An op with dim arguments: shifted past the batch dims. `none` says what dim=None (or ()) means:
+    'all' the logical dims, 'flatten' the flattened logical tensor, 'keep' passed on as None.
+    `extra`: the op's result has that many more dims than its input (the dims index the result)."""
+    def r(op: Callable, args: tuple, kwargs: dict) -> Any:
+        ba = _bind(op, args, kwargs)
+        pname = next(iter(ba.arguments))
+        x = ba.arguments[pname]
+        nb, nd = _nb(x), x.dim()
+        p = x._p
+        flat = False
+        for name in names:
+            if name not in ba.arguments:
+                continue
+            dim = ba.arguments[name]
+            if name == "axis" and dim is None:
+                continue
+            if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0 and none != "keep"):
+                if none == "all":
+                    if nd == 0:
+                        p = p.unsqueeze(nb)
+                        dim = (nb,)
+                    else:
+                        dim = tuple(range(nb, nb + nd))
+                elif none == "flatten":
+                    p = p.reshape(p.shape[:nb] + (-1,))
+                    dim = nb
+                    flat = True
+                ba.arguments[name] = dim
+                continue
+            if nd + extra == 0:
+                _wrap_dim(dim if not isinstance(dim, (list, tuple)) else 0, 0)  # PyTorch's range check
+                p = p.unsqueeze(nb)
+                ba.arguments[name] = nb if not isinstance(dim, (list, tuple)) else (nb,)
+                continue
+            ba.arguments[name] = _shift(dim, nd + extra, nb)
+        ba.arguments[pname] = p
+        res = _call(op, ba)
+        if flat and ba.arguments.get("keepdim"):
+            res = out_reshape(res, x, nb)
+        if nd == 0 and not flat and any(ba.arguments.get(n) is not None for n in names) and \
+                ba.arguments.get("keepdim", False):
+            res = _squeeze_res(res, nb)
+        return out(res, x._lv)
+    return r
+
+
+def out_reshape(res: Any, x: Tensor, nb: int) -> Any:
+    """A flattened reduction kept as dims: back to one size-1 dim per logical dim."""
+    def f(t: Any) -> Any:
+        return t.reshape(t.shape[:nb] + (1,) * x.dim()) if isinstance(t, Tensor) else t
+    return type(res)(*map(f, res)) if isinstance(res, tuple) else f(res)
+
+
+def _squeeze_res(res: Any, nb: int) -> Any:
+    def f(t: Any) -> Any:
+        return t.squeeze(nb) if isinstance(t, Tensor) and t.dim() > nb else t
+    return type(res)(*map(f, res)) if isinstance(res, tuple) else f(res)
+
+
+for _n in ("sum", "mean", "prod", "amax", "amin", "all", "any", "logsumexp", "nansum", "nanmean"):
+    RULES[_n] = dims_rule(("dim", "axis"), "all")
+RULES["count_nonzero"] = dims_rule(("dim",), "all")
+RULES["extreme"] = dims_rule(("axes",), "all")
+RULES["vector_norm"] = dims_rule(("dim",), "all")
+RULES["argmax"] = dims_rule(("dim", "axis"), "flatten")
+RULES["cumsum"] = dims_rule(("dim", "axis"), "keep")
+RULES["cumprod"] = RULES["logcumsumexp"] = RULES["cummax"] = RULES["cummin"] = dims_rule(("dim",), "keep")
+RULES["sort"] = RULES["argsort"] = RULES["topk"] = RULES["kthvalue"] = dims_rule(("dim",), "keep")
+RULES["flip"] = dims_rule(("dims",), "keep")
+RULES["narrow"] = RULES["select"] = dims_rule(("dim",), "keep")
+RULES["transpose"] = dims_rule(("dim0", "dim1"), "keep")
+RULES["unsqueeze"] = dims_rule(("dim",), "keep", extra=1)
+RULES["diagonal"] = dims_rule(("dim1", "dim2"), "keep")
+RULES["diag_embed"] = dims_rule(("dim1", "dim2"), "keep", extra=1)
+RULES["glu"] = dims_rule(("dim",), "keep")
+
+
+@rule("softmax")
+def softmax(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    x = ba.arguments["input"]
+    if ba.arguments.get("dim") is None:
+        from ..nn.functional import _softmax_dim
+        ba.arguments["dim"] = _softmax_dim(x.dim())
+    return dims_rule(("dim",), "keep")(op, ba.args, ba.kwargs)
+
+
+@rule("squeeze")
+def squeeze(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    x, dim = ba.arguments["input"], ba.arguments["dim"]
+    nb, shape = _nb(x), tuple(x.shape)
+    if dim is None:
+        dims = tuple(i for i, s in enumerate(shape) if s == 1)
+    else:
+        dims = tuple(d for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        dims = tuple(_wrap_dim(d, max(len(shape), 1)) for d in dims) if shape else ()
+    return out(op(x._p, tuple(d + nb for d in dims if shape and shape[d] == 1)) if dims else x._p.view_as(x._p),
+               x._lv)
+
+
+@rule("permute")
+def permute(op: Callable, args: tuple, kwargs: dict) -> Any:
+    x, dims = args[0], args[1:]
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+        dims = tuple(dims[0])
+    nb, nd = _nb(x), x.dim()
+    if len(dims) != nd:
+        return op(x._p.select(0, 0), *dims)  # PyTorch's error, from the op itself
+    return out(op(x._p, tuple(range(nb)) + tuple(_wrap_dim(d, nd) + nb for d in dims)), x._lv)
+
+
+@rule("roll")
+def roll(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    x, dims = ba.arguments["input"], ba.arguments["dims"]
+    nb = _nb(x)
+    if dims is None:
+        flat = x._p.reshape(x._p.shape[:nb] + (-1,))
+        return out(op(flat, ba.arguments["shifts"], nb).reshape(x._p.shape), x._lv)
+    ba.arguments["dims"] = _shift(dims, x.dim(), nb)
+    ba.arguments["input"] = x._p
+    return out(_call(op, ba), x._lv)
+
+
+@rule("repeat")
+def repeat(op: Callable, args: tuple, kwargs: dict) -> Any:
+    x = args[0]
+    from ..ops.shape import _shape_args
+    reps = _shape_args(args[1:])
+    nb, nd = _nb(x), x.dim()
+    p = x._p
+    if len(reps) > nd:  # new leading logical dims go after the batch dims
+        p = p.reshape(p.shape[:nb] + (1,) * (len(reps) - nd) + p.shape[nb:])
+    return out(op(p, (1,) * nb + tuple(reps)), x._lv)
+
+
+# ---------------------------------------------------------------------------
+# views and shapes
+# ---------------------------------------------------------------------------
+@rule("reshape")
+def reshape(op: Callable, args: tuple, kwargs: dict) -> Any:
+    x = args[0]
+    if len(args) == 2 and isinstance(args[1], D.dtype):  # view(dtype)
+        return out(op(x._p, args[1]), x._lv)
+    from ..ops.shape import _infer_shape, _shape_args
+    shape = _infer_shape(_shape_args(args[1:]), x.numel())
+    return out(op(x._p, tuple(x._p.shape[:_nb(x)]) + tuple(shape)), x._lv)
+
+
+@rule("expand")
+def expand(op: Callable, args: tuple, kwargs: dict) -> Any:
+    x = args[0]
+    from ..ops.shape import _shape_args
+    sz = _shape_args(args[1:])
+    nb, nd = _nb(x), x.dim()
+    p = x._p
+    if len(sz) < nd:
+        return op(x._p.select(0, 0), *sz)  # PyTorch's error, from the op itself
+    if len(sz) > nd:
+        p = p.reshape(p.shape[:nb] + (1,) * (len(sz) - nd) + p.shape[nb:])
+    return out(op(p, tuple(p.shape[:nb]) + tuple(sz)), x._lv)
+
+
+def _cat_like(op: Callable, args: tuple, kwargs: dict, extra: int) -> Any:
+    ba = _bind(op, args, kwargs)
+    ts = list(ba.arguments["tensors"])
+    levels = levels_of(*ts)
+    nd = max(t.dim() for t in ts)
+    if ba.arguments.get("axis") is not None:
+        ba.arguments["dim"], ba.arguments["axis"] = ba.arguments["axis"], None
+    # legacy rule of cat: 1-d empty tensors are skipped
+    keep = [t for t in ts if not (t.dim() == 1 and t.shape[0] == 0)] if extra == 0 else ts
+    ts = keep or ts[:1]
+    ba.arguments["tensors"] = [phys(t, levels, expand=True) for t in ts]
+    ba.arguments["dim"] = _wrap_dim(ba.arguments["dim"], nd + extra) + len(levels)
+    return out(_call(op, ba), levels)
+
+
+RULES["cat"] = lambda op, a, k: _cat_like(op, a, k, 0)
+RULES["stack"] = lambda op, a, k: _cat_like(op, a, k, 1)
+
+
+def _key_tuple(key: Any) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
+
+
+@rule("getitem")
+def getitem(op: Callable, args: tuple, kwargs: dict) -> Any:
+    x, key = args[0], args[1]
+    if kwargs.get("_normed") is not None:  # an internal call with a normalised key
+        key = kwargs["_normed"][0]
+        key = tuple(k if not isinstance(k, np.ndarray) else _core.wrap(k) for k in key)
+    key = _key_tuple(key)
+    if any(getattr(k, "_batched", False) for k in key):
+        return _getitem_batched_index(x, key)
+    nb = _nb(x)
+    res = x._p[(slice(None),) * nb + key]
+    # advanced indices separated by a slice put their dims first (NumPy and PyTorch): batch dims back in front
+    adv = [i for i, k in enumerate(key) if isinstance(k, (Tensor, np.ndarray, list)) or
+           (isinstance(k, (bool, np.bool_)))]
+    if len(adv) > 1 and adv[-1] - adv[0] + 1 != len(adv):
+        from ..ops.indexing import _norm_key
+        shp = np.broadcast_shapes(*[np.shape(_norm_key((k,))[0][0]) for k in (key[i] for i in adv)])
+        n_adv = len(shp)
+        res = res.movedim(tuple(range(n_adv, n_adv + nb)), tuple(range(nb)))
+    return out(res, x._lv)
+
+
+def _getitem_batched_index(x: Tensor, key: tuple) -> Any:
+    """x[idx, ...] with batched integer index tensors leading the key: an index per example, read with
+    the batch positions as extra index arrays."""
+    adv = [i for i, k in enumerate(key) if isinstance(k, (Tensor, np.ndarray, list))]
+    if adv != list(range(len(adv))) or any(k is Ellipsis or k is None for k in key[:len(adv)]):
+        _core.VMAP["no_rule"]("indexing with a batched index that does not lead the key")
+    from .. import _creation as C
+    levels = levels_of(x, *key)
+    idx_nd = max(k.dim() if isinstance(k, Tensor) else np.ndim(k) for k in key[:len(adv)])
+    xp = phys(x, levels, expand=True)
+    ks = []
+    for j in range(len(levels)):
+        shape = [1] * (len(levels) + idx_nd)
+        shape[j] = sizes(levels)[j]
+        ks.append(C.arange(sizes(levels)[j]).reshape(shape))
+    for k in key[:len(adv)]:
+        k = k if isinstance(k, Tensor) else C.tensor(np.asarray(k))
+        ks.append(phys(k, levels, idx_nd))
+    return out(xp[tuple(ks) + key[len(adv):]], levels)
+
+
+def _prefixed(key: tuple, nb: int) -> tuple:
+    """A normalised key with nb full slices in front (for the batch dims)."""
+    from ..ops.indexing import _Split
+    full = (slice(None),) * nb
+    return _Split(list(full) + list(key)) if type(key) is _Split else full + tuple(key)
+
+
+def _adv_split(key: tuple) -> int:
+    """For a normalised key whose advanced indices are separated by a slice (their dims then come
+    first): the number of those dims; else 0."""
+    adv = [i for i, k in enumerate(key) if isinstance(k, np.ndarray)]
+    if len(adv) > 1 and adv[-1] - adv[0] + 1 != len(adv):
+        return len(np.broadcast_shapes(*[k.shape for k in key if isinstance(k, np.ndarray)]))
+    return 0
+
+
+@rule("scatter_zeros")
+def scatter_zeros(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """getitem's gradient (the values put back in zeros of the input's shape), per example."""
+    g, key, shape, advanced = args
+    nb = len(g._lv)
+    p = g._p
+    n_adv = _adv_split(key) if advanced else 0
+    if n_adv:  # the scatter reads the advanced dims first: batch dims after them
+        p = p.movedim(tuple(range(nb)), tuple(range(n_adv, n_adv + nb)))
+    return wrap(op(p, _prefixed(key, nb), tuple(g._p.shape[:nb]) + tuple(shape), advanced), g._lv)
+
+
+@rule("setitem")
+def setitem(op: Callable, args: tuple, kwargs: dict) -> Any:
+    self, key, value = args
+    if not self._batched:
+        raise RuntimeError("vmap: index_put_(self, *extra_args) is not possible because there exists a Tensor "
+                           "`other` in extra_args that has more elements than `self`. This happened due to "
+                           "`other` being vmapped over but `self` not being vmapped over in a vmap.")
+    if levels_of(value) and not set(levels_of(value)) <= set(self._lv):
+        raise RuntimeError("vmap: the value written into a tensor inside vmap is batched at a level the tensor "
+                           "is not")
+    key = _key_tuple(key)
+    nb = len(self._lv)
+    target = getitem(None, (self, key), {})
+    v = value
+    if isinstance(v, Tensor):
+        v = phys(v, self._lv, target.dim())
+    self._p[(slice(None),) * nb + key] = v
+
+
+@rule("inplace")
+def inplace(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """x.op_(...): the op out of place through its rule, written into x's physical value."""
+    self, fn = args[0], args[1]
+    res = fn(self, *args[2:], **kwargs)
+    if not self._batched:
+        raise RuntimeError(f"vmap: {getattr(fn, '__name__', 'inplace')}_(self, *extra_args) is not possible because "
+                           "there exists a Tensor `other` in extra_args that has more elements than `self`. This "
+                           "happened due to `other` being vmapped over but `self` not being vmapped over in a vmap.")
+    if levels_of(res) and not set(levels_of(res)) <= set(self._lv):
+        raise RuntimeError("vmap: an in-place op inside vmap would make the tensor batched at another level")
+    self._p.copy_(phys(res, self._lv, self.dim()))
+    return self
+
+
+# ---------------------------------------------------------------------------
+# products
+# ---------------------------------------------------------------------------
+def _matmul_phys(a: Tensor, b: Tensor, levels: tuple) -> tuple:
+    """a @ b as one physical matmul: vectors made matrices, logical batch dims right-aligned."""
+    va, vb = a.dim() == 1, b.dim() == 1
+    pa, pb = phys(a, levels), phys(b, levels)
+    nb = len(levels)
+    if va:
+        pa = pa.unsqueeze(nb)
+    if vb:
+        pb = pb.unsqueeze(-1)
+    ra, rb = pa.dim() - nb, pb.dim() - nb
+    r = max(ra, rb)
+    if ra < r:
+        pa = pa.reshape(pa.shape[:nb] + (1,) * (r - ra) + pa.shape[nb:])
+    if rb < r:
+        pb = pb.reshape(pb.shape[:nb] + (1,) * (r - rb) + pb.shape[nb:])
+    return pa, pb, va, vb
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    from ..ops.linalg import matmul
+    levels = levels_of(a, b)
+    pa, pb, va, vb = _matmul_phys(a, b, levels)
+    res = matmul(pa, pb)
+    if vb:
+        res = res.squeeze(-1)
+    if va:
+        res = res.squeeze(-2 if not vb else -1)
+    return wrap(res, levels)
+
+
+@rule("matmul")
+def matmul_rule(op: Callable, args: tuple, kwargs: dict) -> Any:
+    a, b = args[0], args[1]
+    if op.__name__ in ("mm", "bmm", "mv", "dot"):  # their shape checks, on the logical shapes
+        want = {"mm": (2, 2), "bmm": (3, 3), "mv": (2, 1), "dot": (1, 1)}[op.__name__]
+        if (a.dim(), b.dim()) != want:
+            return op(a._p.select(0, 0) if a._batched else a, b._p.select(0, 0) if b._batched else b)
+    return _matmul(a, b)
+
+
+@rule("addmm")
+def addmm(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    p = _matmul(a["mat1"], a["mat2"])
+    beta, alpha = a["beta"], a["alpha"]
+    inp = a["input"]
+    return (inp if beta == 1 else inp * beta) + (p if alpha == 1 else p * alpha)
+
+
+@rule("einsum")
+def einsum(op: Callable, args: tuple, kwargs: dict) -> Any:
+    equation, operands = args[0], tuple(args[1])
+    from ..ops._einsum import _parse
+    ins, outs = _parse(equation, tuple(_LogicalShape(o) for o in operands))
+    levels = levels_of(*operands)
+    used = set("".join(ins) + outs)
+    letters = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used][:len(levels)]
+    new_ins, ps = [], []
+    for s, o in zip(ins, operands):
+        own = o._lv if o._batched else ()
+        new_ins.append("".join(letters[levels.index(lv)] for lv in own) + s)
+        ps.append(o._p if o._batched else o)
+    expr = ",".join(new_ins) + "->" + "".join(letters) + outs
+    return wrap(op(expr, tuple(ps)), levels)
+
+
+class _LogicalShape:
+    """Stand-in with an operand's logical shape, for einsum's equation parser."""
+
+    def __init__(self, t: Tensor) -> None:
+        self.shape = tuple(t.shape)
+        self._data = np.broadcast_to(np.zeros((), bool), self.shape)
+
+
+# ---------------------------------------------------------------------------
+# ops with a leading batch dim of their own: vmap dims folded into it
+# ---------------------------------------------------------------------------
+def _fold(t: Tensor, levels: tuple, own_batch: bool) -> tuple:
+    """t's physical value with all batch dims (and its own leading batch dim, if it has one) merged
+    into one; returns (folded, unfold shape)."""
+    p = phys(t, levels, expand=True)
+    nb = len(levels)
+    lead = tuple(p.shape[:nb + (1 if own_batch else 0)])
+    return p.reshape((-1,) + tuple(p.shape[len(lead):])), lead
+
+
+def _unfold(res: Tensor, lead: tuple, own_batch: bool) -> Tensor:
+    return res.reshape(lead + tuple(res.shape[1:]))
+
+
+@rule("conv")
+def conv(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    nd, x, w, b = a["nd"], a["input"], a["weight"], a["bias"]
+    levels = levels_of(x, w, b)
+    own = x.dim() == nd + 2
+    if not levels_of(w, b):  # shared weights: the batch dims join the conv's own batch dim
+        xp, lead = _fold(x, levels, own)
+        if not own:
+            lead = lead + (1,)  # (placeholder for the squeezed sample dim)
+        a["input"] = xp
+        res = _call(op, ba)
+        res = res.reshape(lead + tuple(res.shape[1:]))
+        return wrap(res.squeeze(len(levels)) if not own else res, levels)
+    # one weight per example: a grouped convolution with groups * (number of examples)
+    nb = len(levels)
+    xp = phys(x, levels, expand=True)
+    if not own:
+        xp = xp.unsqueeze(nb)
+    lead = tuple(xp.shape[:nb])
+    nbt = int(np.prod(lead))
+    n, c = xp.shape[nb], xp.shape[nb + 1]
+    x2 = xp.reshape((nbt, n, c) + tuple(xp.shape[nb + 2:])).transpose(0, 1).reshape(
+        (n, nbt * c) + tuple(xp.shape[nb + 2:]))
+    wp = phys(w, levels, expand=True)
+    w2 = wp.reshape((-1,) + tuple(wp.shape[nb + 1:]))
+    b2 = phys(b, levels, expand=True).reshape(-1) if b is not None else None
+    a["input"], a["weight"], a["bias"], a["groups"] = x2, w2, b2, a["groups"] * nbt
+    res = _call(op, ba)  # (n, nbt * o, *sp)
+    o = res.shape[1] // nbt
+    res = res.reshape((n, nbt, o) + tuple(res.shape[2:])).transpose(0, 1).reshape(lead + (n, o) +
+                                                                                   tuple(res.shape[2:]))
+    return wrap(res.squeeze(nb) if not own else res, levels)
+
+
+def pool_rule(spatial_from: str = "nd") -> Callable:
+    """Pooling over the trailing `nd` dims of (N, C, *sp) or (C, *sp): every leading dim is folded."""
+    def r(op: Callable, args: tuple, kwargs: dict) -> Any:
+        ba = _bind(op, args, kwargs)
+        a = ba.arguments
+        x = a["input"]
+        nd = a[spatial_from]
+        levels = x._lv
+        p = x._p
+        lead = tuple(p.shape[:p.dim() - nd - 1])
+        a["input"] = p.reshape((-1,) + tuple(p.shape[p.dim() - nd - 1:]))
+        res = _call(op, ba)
+        unf = (lambda t: t.reshape(lead + tuple(t.shape[1:])))
+        if isinstance(res, tuple):
+            return type(res)(*(wrap(unf(t), levels) for t in res)) if hasattr(res, "_fields") else \
+                tuple(wrap(unf(t), levels) for t in res)
+        return wrap(unf(res), levels)
+    return r
+
+
+RULES["pool"] = pool_rule()
+
+
+@rule("pad")
+def pad(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    x = ba.arguments["input"]
+    if ba.arguments["mode"] == "constant":
+        ba.arguments["input"] = x._p  # pads trailing dims only
+        return wrap(_call(op, ba), x._lv)
+    npd = len(ba.arguments["pad"]) // 2  # reflect/replicate/circular read (N, C, *sp): fold the rest
+    p = x._p
+    lead = tuple(p.shape[:p.dim() - npd - 1])
+    ba.arguments["input"] = p.reshape((-1,) + tuple(p.shape[p.dim() - npd - 1:]))
+    res = _call(op, ba)
+    return wrap(res.reshape(lead + tuple(res.shape[1:])), x._lv)
+
+
+@rule("nll_loss")
+def nll_loss(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """Per-example losses from one call on the folded batch, then each example's reduction."""
+    from ..nn.functional import _reduction
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    x, t, w = a["input"], a["target"], a["weight"]
+    red = _reduction(a["size_average"], a["reduce"], a["reduction"])
+    if levels_of(w):
+        _core.VMAP["no_rule"]("nll_loss with a batched class weight")
+    levels = levels_of(x, t)
+    nb = len(levels)
+    unb = x.dim() == 1
+    xp, tp = phys(x, levels, expand=True), phys(t, levels, expand=True)
+    if unb:
+        xp, tp = xp.unsqueeze(nb), tp.reshape(tp.shape[:nb] + (1,))
+    lead = tuple(xp.shape[:nb])
+    xf = xp.reshape((int(np.prod(lead)) * xp.shape[nb],) + tuple(xp.shape[nb + 1:]))
+    tf = tp.reshape((int(np.prod(lead)) * tp.shape[nb],) + tuple(tp.shape[nb + 1:]))
+    losses = op(xf, tf, w, None, a["ignore_index"], None, "none").reshape(lead + tuple(tp.shape[nb:]))
+    if unb:
+        losses = losses.squeeze(nb)
+    if red == "none":
+        return wrap(losses, levels)
+    axes = tuple(range(nb, losses.dim()))
+    total = losses.sum(axes) if axes else losses
+    if red == "sum":
+        return wrap(total, levels)
+    valid = tp != a["ignore_index"]
+    if w is not None:
+        tsafe = tp.clamp(min=0) * valid
+        den = (w[tsafe.reshape(-1)].reshape(tsafe.shape) * valid).sum(tuple(range(nb, tp.dim())))
+    else:
+        den = valid.sum(tuple(range(nb, tp.dim()))).to(losses.dtype)
+    return wrap(total / den.to(losses.dtype), levels)
+
+
+def _per_example_loss(op: Callable, args: tuple, kwargs: dict, names: tuple) -> Any:
+    """An elementwise loss with a reduction: computed with reduction='none' on the aligned physical
+    values, then reduced over each example's logical dims."""
+    from ..nn.functional import _reduction
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    red = _reduction(a.get("size_average"), a.get("reduce"), a["reduction"])
+    ts = [a[n] for n in names if isinstance(a.get(n), Tensor)]
+    levels = levels_of(*ts)
+    nd = max(t.dim() for t in ts)
+    for n in names:
+        if isinstance(a.get(n), Tensor):
+            a[n] = phys(a[n], levels, nd, expand=n == names[0])
+    if "size_average" in a:
+        a["size_average"] = a["reduce"] = None
+    a["reduction"] = "none"
+    res = _call(op, ba)
+    nb = len(levels)
+    axes = tuple(range(nb, res.dim()))
+    if red == "sum":
+        res = res.sum(axes) if axes else res
+    elif red == "mean":
+        res = res.mean(axes) if axes else res
+    return wrap(res, levels)
+
+
+RULES["bce"] = lambda op, a, k: _per_example_loss(op, a, k, ("input", "target", "weight"))
+RULES["bce_logits"] = lambda op, a, k: _per_example_loss(op, a, k, ("input", "target", "weight", "pos_weight"))
+
+
+@rule("embedding")
+def embedding(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    idx, w = a["input"], a["weight"]
+    if not levels_of(w):
+        a["input"] = idx._p
+        return wrap(_call(op, ba), idx._lv)
+    # one table per example: the rows read with the example's index as a leading index array
+    levels = levels_of(idx, w)
+    if a["max_norm"] is not None:
+        _core.VMAP["no_rule"]("embedding with max_norm and a batched weight")
+    return _getitem_batched_index(w, (wrap(phys(idx, levels, expand=True), levels),))
+
+
+@rule("gather")
+def gather(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    x, idx = a["input"], a["index"]
+    levels = levels_of(x, idx)
+    nd = x.dim()
+    a["input"] = phys(x, levels, expand=True)
+    a["index"] = phys(idx, levels, expand=True)
+    a["dim"] = _wrap_dim(a["dim"], max(nd, 1)) + len(levels)
+    return wrap(_call(op, ba), levels)
+
+
+@rule("scatter")
+def scatter(op: Callable, args: tuple, kwargs: dict) -> Any:
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    names = [n for n in ("input", "index", "src") if isinstance(a.get(n), Tensor)]
+    levels = levels_of(*[a[n] for n in names])
+    nd = a["input"].dim()
+    for n in names:
+        a[n] = phys(a[n], levels, expand=True)
+    a["dim"] = _wrap_dim(a["dim"], max(nd, 1)) + len(levels)
+    return wrap(_call(op, ba), levels)
+
+
+@rule("trailing")
+def trailing(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """Ops that act on the trailing dims and treat leading ones as batch (tril, triu, inv, det, ...):
+    the physical values go straight in."""
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    levels = levels_of(*tensors)
+    nd = max(t.dim() for t in tensors)
+    return out(op(*[phys(a, levels, nd) if isinstance(a, Tensor) else a for a in args], **kwargs), levels)
+
+
+@rule("dropout")
+def dropout(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """dropout inside vmap: the mask is drawn per example ('different') or once ('same'), or refused."""
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    x = a["input"]
+    if not a["training"] or a["p"] == 0:
+        return x if not a.get("inplace") else x
+    levels = _core.VMAP["random_levels"]()
+    mask_levels = tuple(lv for lv in x._lv if lv in levels)
+    shape = sizes(mask_levels) + tuple(x.shape)
+    from ..nn.functional import _dropout_mask
+    mask = wrap(_dropout_mask(x._p, a["p"], shape), mask_levels) if mask_levels else _dropout_mask(x._p, a["p"],
+                                                                                                  tuple(x.shape))
+    return x * mask
+
