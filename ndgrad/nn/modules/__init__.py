@@ -21,7 +21,7 @@ from .module import Module  # noqa: F401
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,  # noqa: F401
                             InstanceNorm2d, InstanceNorm3d, LayerNorm, LazyBatchNorm1d, LazyBatchNorm2d,
                             LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d,
-                            LocalResponseNorm, RMSNorm)
+                            LocalResponseNorm, RMSNorm, SyncBatchNorm)
 from .sparse import Embedding, EmbeddingBag  # noqa: F401
 
 # classes other engineers' files provide (taken from their __all__ when they define one)

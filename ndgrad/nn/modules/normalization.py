@@ -93,8 +93,9 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    def forward(self, input: Any) -> Any:
-        self._check_input_dim(input)
+    def _step(self) -> tuple:
+        """Count this batch; (average factor, whether batch statistics normalize, running mean, running var)
+        for this call (the buffers only where they are used or updated)."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             nbt = self.num_batches_tracked
@@ -103,8 +104,12 @@ class _BatchNorm(_NormBase):
             factor = 1.0 / float(nbt._data) if self.momentum is None else self.momentum
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, bn_training, factor, self.eps)
+        return factor, bn_training, self.running_mean if track else None, self.running_var if track else None
+
+    def forward(self, input: Any) -> Any:
+        self._check_input_dim(input)
+        factor, bn_training, mean, var = self._step()
+        return F.batch_norm(input, mean, var, self.weight, self.bias, bn_training, factor, self.eps)
 
 
 class BatchNorm1d(_BatchNorm):
@@ -127,6 +132,61 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input: Any) -> None:
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization over (N, C, *) input whose training statistics span every process of
+    `process_group` (the default group when None) while ndgrad.distributed is initialized with more
+    than one process; otherwise it is plain batch normalization. Unlike PyTorch's CPU build, which
+    refuses to synchronize CPU tensors, ndgrad synchronizes over its MPI backend."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group: Any = None, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input: Any) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def forward(self, input: Any) -> Any:
+        self._check_input_dim(input)
+        if input.size(1) == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        factor, bn_training, mean, var = self._step()
+        world = 1
+        if bn_training and self.training:
+            from ... import distributed as dist
+            if dist.is_available() and dist.is_initialized():
+                group = self.process_group or dist.group.WORLD
+                world = dist.get_world_size(group)
+        if world <= 1:
+            return F.batch_norm(input, mean, var, self.weight, self.bias, bn_training, factor, self.eps)
+        from ._functions import SyncBatchNorm as _Sync
+        return _Sync.apply(input, self.weight, self.bias, mean, var, self.eps, factor, group, world)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """`module` with every BatchNorm*d inside replaced by a SyncBatchNorm sharing its parameters and
+        buffers (a new module when `module` itself is one)."""
+        out = module
+        if isinstance(module, _BatchNorm):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                      process_group, bias=module.bias is not None)
+            if module.affine:
+                out.weight = module.weight
+                out.bias = module.bias
+            out.running_mean = module.running_mean
+            out.running_var = module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+            if hasattr(module, "qconfig"):
+                out.qconfig = module.qconfig
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        del module
+        return out
 
 
 class _LazyNormBase(LazyModuleMixin, _NormBase):

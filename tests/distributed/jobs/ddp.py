@@ -38,6 +38,11 @@ def cnn():
                          nn.Flatten(), nn.Linear(6 * 2 * 2, 3))
 
 
+def bn_cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(4 * 4 * 4, 6), nn.BatchNorm1d(6), nn.Tanh(), nn.Linear(6, 3))
+
+
 def data(n, shape, seed):
     g = np.random.default_rng(seed)
     return ndgrad.tensor(g.normal(size=(n, *shape))), ndgrad.tensor(g.integers(0, 3, n))
@@ -209,6 +214,32 @@ def check_half_precision(rank, n):
             close(p.grad.double(), sum(everyone) / n, f"{dt} grad {name}", tol=2e-2)
 
 
+def check_sync_batchnorm(rank, n):
+    """SyncBatchNorm under DDP on per-rank slices == BatchNorm in one process on the global batch:
+    parameters and running statistics, step after step; eval mode uses the running statistics."""
+    ndgrad.manual_seed(5)
+    reference = bn_cnn().double()
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(copy.deepcopy(reference))
+    assert isinstance(model[1], nn.SyncBatchNorm) and isinstance(model[6], nn.SyncBatchNorm)
+    ddp = DDP(model)
+    opt, ref_opt = ndgrad.optim.SGD(ddp.parameters(), lr=0.1), ndgrad.optim.SGD(reference.parameters(), lr=0.1)
+    local = 3
+    for step in range(3):
+        x, y = data(local * n, (1, 8, 8), seed=10 + step)
+        opt.zero_grad()
+        nn.functional.cross_entropy(ddp(x[rank * local:(rank + 1) * local]), y[rank * local:(rank + 1) * local]) \
+            .backward()
+        opt.step()
+        ref_opt.zero_grad()
+        nn.functional.cross_entropy(reference(x), y).backward()
+        ref_opt.step()
+        for (name, p), q in zip(model.state_dict().items(), reference.state_dict().values()):
+            close(p, q, f"SyncBatchNorm step {step} {name}")
+    ddp.eval()
+    x = data(4, (1, 8, 8), seed=rank)[0]
+    close(ddp(x), reference.eval()(x), "SyncBatchNorm eval")
+
+
 def check_sampler(rank, n):
     ds = TensorDataset(ndgrad.arange(23))
     for shuffle in (False, True):
@@ -234,5 +265,6 @@ def run(rank, n, ckpt_dir):
     check_unused_parameters(rank, n)
     check_buffers_and_state_dict(rank, n, ckpt_dir)
     check_half_precision(rank, n)
+    check_sync_batchnorm(rank, n)
     check_sampler(rank, n)
     return checks[0]
