@@ -15,13 +15,17 @@ import ndgrad.nn as nn
 import ndgrad.nn.functional as F
 from ndgrad.autograd import gradcheck, gradgradcheck
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - the torch comparisons are skipped
-    torch = None
+from _nncheck import load_arrays, state_arrays
 
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
 RNG = np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rng() -> None:
+    """Each test draws its inputs from the same seeded stream, whatever ran before it (so the
+    PyTorch recordings match the inputs in any selection or order of tests)."""
+    global RNG
+    RNG = np.random.default_rng(1234)
 
 
 def _r(*shape: int, dtype: type = np.float32) -> np.ndarray:
@@ -32,23 +36,33 @@ def _nd(a: np.ndarray, rg: bool = True) -> ndgrad.Tensor:
     return ndgrad.tensor(np.array(a), requires_grad=rg)
 
 
-def _compare(tfn, nfn, arrays: list, tol: float = 1e-4, multi: bool = False) -> None:
-    """Forward and every input's gradient of tfn (torch) and nfn (ndgrad) agree."""
-    ts = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
-    ns = [ndgrad.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
-    to, no = tfn(*ts), nfn(*ns)
+def _run(L, fn, arrays: list, go: np.ndarray | None) -> list:
+    """fn(L, *tensors): [output, indices or None, input gradients for upstream gradient go
+    (None: shapes only)]."""
+    ts = [L.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out = fn(L, *ts)
+    out, idx = out if isinstance(out, tuple) else (out, None)
+    if go is None:
+        return [out, idx, []]
+    out.backward(L.tensor(go))
+    return [out.detach(), idx, [t.grad for t in ts]]
+
+
+def _compare(torch_ref, key: str, fn, arrays: list, tol: float = 1e-4, multi: bool = False) -> None:
+    """Forward (with the indices, multi) and every input's gradient of fn(L, *tensors) on ndgrad
+    agree with PyTorch's."""
+    shape = tuple(_run(ndgrad, fn, arrays, None)[0].shape)
+    go = RNG.standard_normal(shape).astype(arrays[0].dtype)
+    no, ni, ngrads = _run(ndgrad, fn, arrays, go)
+    to, ti, tgrads = torch_ref(key, lambda torch: _run(torch, fn, arrays, go))
     if multi:
-        (to, ti), (no, ni) = to, no
-        np.testing.assert_array_equal(ti.numpy(), ni.numpy())
+        np.testing.assert_array_equal(ni.numpy(), ti)
         assert ni.dtype is ndgrad.int64
-    assert tuple(to.shape) == tuple(no.shape)
-    np.testing.assert_allclose(no.detach().numpy(), to.detach().numpy(), rtol=tol, atol=tol)
-    go = RNG.standard_normal(tuple(to.shape)).astype(arrays[0].dtype)
-    to.backward(torch.tensor(go))
-    no.backward(ndgrad.tensor(go))
-    for t, n in zip(ts, ns):
-        if t.grad is not None:
-            np.testing.assert_allclose(n.grad.numpy(), t.grad.numpy(), rtol=tol, atol=tol)
+    assert tuple(no.shape) == to.shape
+    np.testing.assert_allclose(no.numpy(), to, rtol=tol, atol=tol)
+    for n, t in zip(ngrads, tgrads, strict=True):
+        if t is not None:
+            np.testing.assert_allclose(n.numpy(), t, rtol=tol, atol=tol)
 
 
 # ---------------------------------------------------------------------------
@@ -60,73 +74,63 @@ CONV2D_CASES = [
 ]
 
 
-@needs_torch
 @pytest.mark.parametrize("kw", CONV2D_CASES)
-def test_conv2d_matches_torch(kw: dict) -> None:
+def test_conv2d_matches_torch(kw: dict, torch_ref) -> None:
     x, w, b = _r(2, 3, 9, 8), _r(6, 3, 3, 3), _r(6)
-    _compare(lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), lambda x, w, b: F.conv2d(x, w, b, **kw),
+    _compare(torch_ref, "0", lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, **kw),
              [x, w, b])
 
 
-@needs_torch
 @pytest.mark.parametrize("shape,groups,kw", [((6, 1, 3, 2), 3, {"stride": 2, "padding": 1}),
                                              ((6, 1, 4, 4), 3, {"padding": "same"}),
                                              ((4, 3, 1, 1), 1, {}),
                                              ((6, 3, 1, 1), 1, {"stride": 2})])
-def test_conv2d_groups_even_kernels_pointwise(shape: tuple, groups: int, kw: dict) -> None:
+def test_conv2d_groups_even_kernels_pointwise(shape: tuple, groups: int, kw: dict, torch_ref) -> None:
     x, w = _r(2, 3, 9, 8), _r(*shape)
     warnings.filterwarnings("ignore", "Using padding='same'")
-    _compare(lambda x, w: torch.nn.functional.conv2d(x, w, groups=groups, **kw),
-             lambda x, w: F.conv2d(x, w, groups=groups, **kw), [x, w])
+    _compare(torch_ref, "0", lambda L, x, w: L.nn.functional.conv2d(x, w, groups=groups, **kw), [x, w])
 
 
-@needs_torch
-def test_conv1d_and_unbatched_match_torch() -> None:
+def test_conv1d_and_unbatched_match_torch(torch_ref) -> None:
     x, w, b = _r(2, 4, 11), _r(6, 2, 3), _r(6)
     kw = {"groups": 2, "stride": 2, "padding": 2, "dilation": 2}
-    _compare(lambda x, w, b: torch.nn.functional.conv1d(x, w, b, **kw), lambda x, w, b: F.conv1d(x, w, b, **kw),
+    _compare(torch_ref, "0", lambda L, x, w, b: L.nn.functional.conv1d(x, w, b, **kw),
              [x, w, b])
     x3, w3 = _r(3, 7, 6), _r(5, 3, 3, 3)
-    _compare(lambda x, w: torch.nn.functional.conv2d(x, w, padding=1), lambda x, w: F.conv2d(x, w, padding=1),
+    _compare(torch_ref, "1", lambda L, x, w: L.nn.functional.conv2d(x, w, padding=1),
              [x3, w3])
 
 
-@needs_torch
 @pytest.mark.parametrize("kw", [{}, {"stride": 2}, {"stride": 2, "padding": 1, "output_padding": 1},
                                 {"stride": (2, 3), "padding": (1, 0), "dilation": (1, 2)},
                                 {"stride": 2, "dilation": 3, "output_padding": 2},
                                 {"stride": 1, "dilation": 2, "output_padding": 1}])
-def test_conv_transpose2d_matches_torch(kw: dict) -> None:
+def test_conv_transpose2d_matches_torch(kw: dict, torch_ref) -> None:
     x, w, b = _r(2, 3, 5, 4), _r(3, 4, 3, 3), _r(4)
-    _compare(lambda x, w, b: torch.nn.functional.conv_transpose2d(x, w, b, **kw),
-             lambda x, w, b: F.conv_transpose2d(x, w, b, **kw), [x, w, b])
+    _compare(torch_ref, "0", lambda L, x, w, b: L.nn.functional.conv_transpose2d(x, w, b, **kw), [x, w, b])
 
 
-@needs_torch
-def test_conv_transpose_groups_and_1d() -> None:
+def test_conv_transpose_groups_and_1d(torch_ref) -> None:
     x, w = _r(2, 4, 5, 4), _r(4, 3, 3, 2)
-    _compare(lambda x, w: torch.nn.functional.conv_transpose2d(x, w, groups=2, stride=2),
-             lambda x, w: F.conv_transpose2d(x, w, groups=2, stride=2), [x, w])
+    _compare(torch_ref, "0", lambda L, x, w: L.nn.functional.conv_transpose2d(x, w, groups=2, stride=2), [x, w])
     x1, w1 = _r(2, 3, 6), _r(3, 2, 4)
-    _compare(lambda x, w: torch.nn.functional.conv_transpose1d(x, w, stride=3, padding=1),
-             lambda x, w: F.conv_transpose1d(x, w, stride=3, padding=1), [x1, w1])
+    _compare(torch_ref, "1", lambda L, x, w: L.nn.functional.conv_transpose1d(x, w, stride=3, padding=1), [x1, w1])
 
 
-@needs_torch
-def test_conv2d_float64_and_double_backward_match_torch() -> None:
+def test_conv2d_float64_and_double_backward_match_torch(torch_ref) -> None:
     x, w = _r(1, 2, 5, 5, dtype=np.float64), _r(3, 2, 3, 3, dtype=np.float64)
-    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-    nx, nw = _nd(x), _nd(w)
-    ty = torch.nn.functional.conv2d(tx, tw, stride=2, padding=1)
-    ny = F.conv2d(nx, nw, stride=2, padding=1)
-    assert ny.dtype is ndgrad.float64
-    tgx, tgw = torch.autograd.grad((ty ** 2).sum(), (tx, tw), create_graph=True)
-    ngx, ngw = ndgrad.autograd.grad((ny ** 2).sum(), (nx, nw), create_graph=True)
-    np.testing.assert_allclose(ngx.detach().numpy(), tgx.detach().numpy(), rtol=1e-10)
-    tg2 = torch.autograd.grad((tgx ** 2).sum() + tgw.sum(), (tx, tw))
-    ng2 = ndgrad.autograd.grad((ngx ** 2).sum() + ngw.sum(), (nx, nw))
-    for a, b in zip(ng2, tg2):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9, atol=1e-10)
+
+    def run(L):
+        tx, tw = L.tensor(x, requires_grad=True), L.tensor(w, requires_grad=True)
+        y = L.nn.functional.conv2d(tx, tw, stride=2, padding=1)
+        gx, gw = L.autograd.grad((y ** 2).sum(), (tx, tw), create_graph=True)
+        return [y.dtype, gx.detach(), list(L.autograd.grad((gx ** 2).sum() + gw.sum(), (tx, tw)))]
+
+    (dt, gx, g2), (tdt, tgx, tg2) = run(ndgrad), torch_ref("grads", run)
+    assert dt is ndgrad.float64 and tdt == "torch.float64"
+    np.testing.assert_allclose(gx.numpy(), tgx, rtol=1e-10)
+    for a, b in zip(g2, tg2, strict=True):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-9, atol=1e-10)
 
 
 # ---------------------------------------------------------------------------
@@ -141,21 +145,18 @@ MAXPOOL_CASES = [
 ]
 
 
-@needs_torch
 @pytest.mark.parametrize("kw", MAXPOOL_CASES)
-def test_max_pool2d_matches_torch(kw: dict) -> None:
+def test_max_pool2d_matches_torch(kw: dict, torch_ref) -> None:
     x = _r(2, 3, 9, 8)
-    _compare(lambda x: torch.nn.functional.max_pool2d(x, **kw), lambda x: F.max_pool2d(x, **kw), [x],
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.max_pool2d(x, **kw), [x],
              multi=kw.get("return_indices", False))
 
 
-@needs_torch
-def test_max_pool_ties_go_to_first_max_like_torch() -> None:
+def test_max_pool_ties_go_to_first_max_like_torch(torch_ref) -> None:
     x = np.round(_r(2, 2, 7, 7) * 1.5).astype(np.float32)  # many ties
-    _compare(lambda x: torch.nn.functional.max_pool2d(x, 3, 1, return_indices=True),
-             lambda x: F.max_pool2d(x, 3, 1, return_indices=True), [x], multi=True)
-    _compare(lambda x: torch.nn.functional.max_pool1d(x, 3, 2, 1, ceil_mode=True, return_indices=True),
-             lambda x: F.max_pool1d(x, 3, 2, 1, ceil_mode=True, return_indices=True), [x[0, 0]], multi=True)
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.max_pool2d(x, 3, 1, return_indices=True), [x], multi=True)
+    _compare(torch_ref, "1", lambda L, x: L.nn.functional.max_pool1d(x, 3, 2, 1, ceil_mode=True, return_indices=True),
+             [x[0, 0]], multi=True)
 
 
 AVGPOOL_CASES = [
@@ -168,61 +169,55 @@ AVGPOOL_CASES = [
 ]
 
 
-@needs_torch
 @pytest.mark.parametrize("kw", AVGPOOL_CASES)
-def test_avg_pool2d_matches_torch(kw: dict) -> None:
+def test_avg_pool2d_matches_torch(kw: dict, torch_ref) -> None:
     x = _r(2, 3, 9, 8)
-    _compare(lambda x: torch.nn.functional.avg_pool2d(x, **kw), lambda x: F.avg_pool2d(x, **kw), [x])
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.avg_pool2d(x, **kw), [x])
 
 
-@needs_torch
-def test_pool1d_and_unbatched_match_torch() -> None:
+def test_pool1d_and_unbatched_match_torch(torch_ref) -> None:
     x = _r(2, 4, 11)
-    _compare(lambda x: torch.nn.functional.avg_pool1d(x, 3, 2, 1, ceil_mode=True),
-             lambda x: F.avg_pool1d(x, 3, 2, 1, ceil_mode=True), [x])
-    _compare(lambda x: torch.nn.functional.max_pool1d(x, 2), lambda x: F.max_pool1d(x, 2), [x])
-    _compare(lambda x: torch.nn.functional.max_pool2d(x, 2), lambda x: F.max_pool2d(x, 2), [x])  # (C, H, W)
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.avg_pool1d(x, 3, 2, 1, ceil_mode=True), [x])
+    _compare(torch_ref, "1", lambda L, x: L.nn.functional.max_pool1d(x, 2), [x])
+    _compare(torch_ref, "2", lambda L, x: L.nn.functional.max_pool2d(x, 2), [x])  # (C, H, W)
 
 
-@needs_torch
 @pytest.mark.parametrize("size", [1, (3, 3), (4, 5), (2, None), (7, 6), 9])
-def test_adaptive_pools_match_torch(size: object) -> None:
+def test_adaptive_pools_match_torch(size: object, torch_ref) -> None:
     x = _r(2, 3, 9, 8)
-    _compare(lambda x: torch.nn.functional.adaptive_avg_pool2d(x, size),
-             lambda x: F.adaptive_avg_pool2d(x, size), [x])
-    _compare(lambda x: torch.nn.functional.adaptive_max_pool2d(x, size, return_indices=True),
-             lambda x: F.adaptive_max_pool2d(x, size, return_indices=True), [x], multi=True)
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.adaptive_avg_pool2d(x, size), [x])
+    _compare(torch_ref, "1", lambda L, x: L.nn.functional.adaptive_max_pool2d(x, size, return_indices=True), [x],
+             multi=True)
 
 
-@needs_torch
-def test_adaptive_1d_lp_pool_pixel_shuffle_unpool_match_torch() -> None:
+def test_adaptive_1d_lp_pool_pixel_shuffle_unpool_match_torch(torch_ref) -> None:
     x = _r(2, 3, 10)
-    _compare(lambda x: torch.nn.functional.adaptive_avg_pool1d(x, 4), lambda x: F.adaptive_avg_pool1d(x, 4), [x])
-    _compare(lambda x: torch.nn.functional.adaptive_max_pool1d(x, 4), lambda x: F.adaptive_max_pool1d(x, 4), [x])
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.adaptive_avg_pool1d(x, 4), [x])
+    _compare(torch_ref, "1", lambda L, x: L.nn.functional.adaptive_max_pool1d(x, 4), [x])
     xp = np.abs(_r(2, 3, 6, 6)) + 0.1
-    _compare(lambda x: torch.nn.functional.lp_pool2d(x, 2, 2), lambda x: F.lp_pool2d(x, 2, 2), [xp])
+    _compare(torch_ref, "2", lambda L, x: L.nn.functional.lp_pool2d(x, 2, 2), [xp])
     xs = _r(2, 8, 3, 3)
-    _compare(lambda x: torch.nn.functional.pixel_shuffle(x, 2), lambda x: F.pixel_shuffle(x, 2), [xs])
-    _compare(lambda x: torch.nn.functional.pixel_unshuffle(x, 3), lambda x: F.pixel_unshuffle(x, 3), [_r(1, 2, 6, 3)])
-    v, i = torch.nn.functional.max_pool2d(torch.tensor(xp), 2, return_indices=True)
-    t_un = torch.nn.functional.max_unpool2d(v, i, 2)
-    n_un = F.max_unpool2d(ndgrad.tensor(v.numpy()), ndgrad.tensor(i.numpy()), 2)
-    np.testing.assert_array_equal(n_un.numpy(), t_un.numpy())
+    _compare(torch_ref, "3", lambda L, x: L.nn.functional.pixel_shuffle(x, 2), [xs])
+    _compare(torch_ref, "4", lambda L, x: L.nn.functional.pixel_unshuffle(x, 3), [_r(1, 2, 6, 3)])
+
+    def unpool(L):
+        v, i = L.nn.functional.max_pool2d(L.tensor(xp), 2, return_indices=True)
+        return L.nn.functional.max_unpool2d(v, i, 2)
+    np.testing.assert_array_equal(unpool(ndgrad).numpy(), torch_ref("unpool", unpool))
 
 
 # ---------------------------------------------------------------------------
 # pad / interpolate / unfold / fold against PyTorch
 # ---------------------------------------------------------------------------
-@needs_torch
 @pytest.mark.parametrize("pad,mode", [((1, 2), "constant"), ((1, 2, 3, 0), "constant"), ((-1, 2, 1, -2), "constant"),
                                       ((1, 1, 1, 1, 1, 1), "constant"), ((2, 1, 1, 2), "reflect"),
                                       ((2, 3, 3, 1), "replicate"), ((2, 3, 3, 1), "circular"),
                                       ((2, -1, 1, 1), "circular"), ((3, 3), "reflect")])
-def test_pad_matches_torch(pad: tuple, mode: str) -> None:
+def test_pad_matches_torch(pad: tuple, mode: str, torch_ref) -> None:
     x = _r(2, 3, 5, 4)
     if len(pad) == 2 and mode != "constant":
         x = x[0]
-    _compare(lambda x: torch.nn.functional.pad(x, pad, mode), lambda x: F.pad(x, pad, mode), [x])
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.pad(x, pad, mode), [x])
 
 
 def test_pad_constant_value() -> None:
@@ -239,30 +234,24 @@ INTERP_CASES = [
 ]
 
 
-@needs_torch
 @pytest.mark.parametrize("kw", INTERP_CASES)
-def test_interpolate_matches_torch(kw: dict) -> None:
+def test_interpolate_matches_torch(kw: dict, torch_ref) -> None:
     x = _r(2, 3, 9, 8)
-    _compare(lambda x: torch.nn.functional.interpolate(x, **kw), lambda x: F.interpolate(x, **kw), [x])
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.interpolate(x, **kw), [x])
 
 
-@needs_torch
-def test_interpolate_linear_1d_matches_torch() -> None:
+def test_interpolate_linear_1d_matches_torch(torch_ref) -> None:
     x = _r(2, 3, 7)
     for kw in ({"size": 17, "mode": "linear"}, {"scale_factor": 3, "mode": "linear", "align_corners": True},
                {"scale_factor": 2}):
-        _compare(lambda x, kw=kw: torch.nn.functional.interpolate(x, **kw),
-                 lambda x, kw=kw: F.interpolate(x, **kw), [x])
+        _compare(torch_ref, str(kw), lambda L, x, kw=kw: L.nn.functional.interpolate(x, **kw), [x])
 
 
-@needs_torch
-def test_unfold_fold_match_torch() -> None:
+def test_unfold_fold_match_torch(torch_ref) -> None:
     x = _r(2, 3, 9, 8)
-    _compare(lambda x: torch.nn.functional.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=2),
-             lambda x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=2), [x])
+    _compare(torch_ref, "0", lambda L, x: L.nn.functional.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=2), [x])
     c = _r(2, 12, 20)
-    _compare(lambda c: torch.nn.functional.fold(c, (9, 8), (2, 3), padding=1, stride=2),
-             lambda c: F.fold(c, (9, 8), (2, 3), padding=1, stride=2), [c])
+    _compare(torch_ref, "1", lambda L, c: L.nn.functional.fold(c, (9, 8), (2, 3), padding=1, stride=2), [c])
 
 
 # ---------------------------------------------------------------------------
@@ -422,28 +411,43 @@ def test_lazy_conv2d_infers_in_channels() -> None:
     assert repr(m) == "Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))"
 
 
-@needs_torch
+def _seeded(m, seed: int = 0):
+    """Module m with seeded uniform weights in its default init's range (+-1/sqrt(fan_in)); the
+    same arrays are loaded into the PyTorch twin."""
+    rng = np.random.default_rng(seed)
+    with ndgrad.no_grad():
+        for _, p in sorted(m.named_parameters()):
+            fan_in = int(np.prod(p.shape[1:])) if p.dim() > 1 else p.shape[0]
+            p.copy_(ndgrad.tensor(rng.uniform(-1, 1, tuple(p.shape)) / np.sqrt(fan_in)))
+    return m
+
+
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
-def test_conv_module_padding_modes_match_torch(mode: str) -> None:
-    tm = torch.nn.Conv2d(3, 4, 3, padding=(2, 1), padding_mode=mode, stride=2)
-    nm = nn.Conv2d(3, 4, 3, padding=(2, 1), padding_mode=mode, stride=2)
-    nm.load_state_dict({k: ndgrad.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+def test_conv_module_padding_modes_match_torch(mode: str, torch_ref) -> None:
+    nm = _seeded(nn.Conv2d(3, 4, 3, padding=(2, 1), padding_mode=mode, stride=2))
+    weights = state_arrays(nm)
+    build = lambda L: load_arrays(L, L.nn.Conv2d(3, 4, 3, padding=(2, 1), padding_mode=mode, stride=2), weights)  # noqa: E731
     x = _r(2, 3, 7, 6)
-    _compare(tm, nm, [x])
-    np.testing.assert_allclose(nm.weight.grad.numpy(), tm.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(nm.bias.grad.numpy(), tm.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
+    _compare(torch_ref, "module", lambda L, x: build(L)(x), [x])
+
+    def param_grads(L):
+        m = build(L)
+        m(L.tensor(x)).sum().backward()
+        return [m.weight.grad, m.bias.grad]
+    for n, t in zip(param_grads(ndgrad), torch_ref("param_grads", param_grads), strict=True):
+        np.testing.assert_allclose(n.numpy(), t, rtol=1e-4, atol=1e-4)
 
 
-@needs_torch
-def test_conv_transpose_module_output_size() -> None:
-    tm = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
-    nm = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
-    nm.load_state_dict({k: ndgrad.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+def test_conv_transpose_module_output_size(torch_ref) -> None:
+    weights = state_arrays(_seeded(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)))
     x = _r(1, 2, 4, 4)
-    ty = tm(torch.tensor(x), output_size=[8, 8])
-    ny = nm(ndgrad.tensor(x), output_size=[8, 8])
+
+    def run(L):
+        m = load_arrays(L, L.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), weights)
+        return m(L.tensor(x), output_size=[8, 8]).detach()
+    ny = run(ndgrad)
     assert ny.shape == (1, 3, 8, 8)
-    np.testing.assert_allclose(ny.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ny.numpy(), torch_ref("out", run), rtol=1e-5, atol=1e-5)
 
 
 # ---------------------------------------------------------------------------
@@ -517,18 +521,23 @@ def _train(fw, model, X: np.ndarray, Y: np.ndarray, lr: float) -> list:
     return losses
 
 
-@needs_torch
-def test_lenet_trains_like_torch() -> None:
-    torch.manual_seed(0)
-    tm = _lenet(torch)
-    nm = _lenet(ndgrad)
-    nm.load_state_dict({k: ndgrad.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+def test_lenet_trains_like_torch(torch_ref) -> None:
+    weights = state_arrays(_seeded(_lenet(ndgrad)))
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 16, 1, 28, 28)).astype(np.float32)
     Y = rng.integers(0, 10, (30, 16)).astype(np.int64)
-    lt = _train(torch, tm, X, Y, lr=0.9)
-    ln = _train(ndgrad, nm, X, Y, lr=0.9)
+
+    def run(L):
+        m = load_arrays(L, _lenet(L), weights)
+        losses = _train(L, m, X, Y, lr=0.9)
+        # the trained weights, summarised: per tensor its sum, sum of squares and first values
+        return [losses, {k: [float(v.double().sum()), float((v.double() ** 2).sum()), v.flatten()[:6].clone()]
+                         for k, v in m.state_dict().items()}]
+
+    (ln, nsd), (lt, tsd) = run(ndgrad), torch_ref("train", run)
     np.testing.assert_allclose(ln, lt, rtol=1e-4)
     assert lt[-1] != lt[0]  # the weights really moved
-    for (k, a), (_, b) in zip(tm.state_dict().items(), nm.state_dict().items()):
-        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-3, atol=1e-4, err_msg=k)
+    assert list(nsd) == list(tsd)
+    for k in nsd:
+        np.testing.assert_allclose(nsd[k][:2], tsd[k][:2], rtol=1e-3, atol=1e-3, err_msg=k)
+        np.testing.assert_allclose(nsd[k][2].numpy(), tsd[k][2], rtol=1e-3, atol=1e-4, err_msg=k)

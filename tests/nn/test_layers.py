@@ -4,6 +4,7 @@ float64 (torch-free), and train/eval behaviour of Dropout and BatchNorm."""
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -14,23 +15,12 @@ import ndgrad.nn as nn
 import ndgrad.nn.functional as F
 from ndgrad.autograd import gradcheck, gradgradcheck
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - the torch comparisons are skipped
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+from _nncheck import load_arrays, rand, seeded_params, state_arrays
 
 
 def _nd(a: np.ndarray, requires_grad: bool = False) -> ndgrad.Tensor:
     t = ndgrad.tensor(np.array(a))
     return t.requires_grad_() if requires_grad else t
-
-
-def _copy_weights(tm, nm) -> None:
-    """Copy a torch module's parameters and buffers into the ndgrad module."""
-    sd = {k: ndgrad.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()}
-    nm.load_state_dict(sd)
 
 
 def _close(a, b, rtol=1e-5, atol=1e-6) -> None:
@@ -100,52 +90,62 @@ def _input(kind: str, shape: tuple, rng: np.random.Generator, dtype=np.float32) 
     return rng.standard_normal(shape).astype(dtype)
 
 
-@needs_torch
 @pytest.mark.parametrize("name,factory,shape,kind", LAYERS, ids=[row[0] for row in LAYERS])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_layer_matches_torch(name, factory, shape, kind, dtype):
-    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+def test_layer_matches_torch(name, factory, shape, kind, dtype, torch_ref):
+    """Output (values, dtype), input/parameter gradients, buffers, repr and state_dict keys of
+    each layer against PyTorch's with the same seeded weights."""
+    rng = np.random.default_rng(sum(map(ord, name)))
     npdt = np.dtype(dtype)
     # float64: torch uses float32 constants in a few float64 kernels (e.g. hardsigmoid's 1/6)
     tol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-7, atol=1e-9)
-    torch.manual_seed(0)
     if kind == "bilinear":
-        tm, nm = torch.nn.Bilinear(3, 4, 2), nn.Bilinear(3, 4, 2)
+        factory = lambda m: m.Bilinear(3, 4, 2)  # noqa: E731
         xs = [rng.standard_normal((5, 3)).astype(npdt), rng.standard_normal((5, 4)).astype(npdt)]
     elif kind == "pair":
-        tm, nm = torch.nn.CosineSimilarity(dim=1), nn.CosineSimilarity(dim=1)
+        factory = lambda m: m.CosineSimilarity(dim=1)  # noqa: E731
         xs = [rng.standard_normal((5, 3)).astype(npdt), rng.standard_normal((5, 3)).astype(npdt)]
     else:
-        tm, nm = factory(torch.nn), factory(nn)
         xs = [_input(kind, shape, rng, npdt)]
+    nm = factory(nn)
     if dtype == "float64":
-        tm.double()
         nm.double()
-    # give affine parameters non-trivial values so their gradients are tested
-    with torch.no_grad():
-        for p in tm.parameters():
-            p.add_(torch.randn(p.shape, dtype=p.dtype) * 0.1)
-    _copy_weights(tm, nm)
-    assert repr(nm) == repr(tm)
-    assert list(nm.state_dict()) == list(tm.state_dict())
-    txs = [torch.tensor(x, requires_grad=True) for x in xs]
+    seeded_params(nm, 0.5)  # non-trivial affine parameters, so their gradients are tested
+    weights = state_arrays(nm)
     nxs = [_nd(x, True) for x in xs]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tout = tm(*txs)
         nout = nm(*nxs)
-    _close(nout, tout, **tol)
-    assert nout.dtype.name == str(tout.dtype).replace("torch.", "")
-    g = rng.standard_normal(tuple(tout.shape)).astype(npdt)
-    tout.backward(torch.tensor(g))
+    g = rng.standard_normal(tuple(nout.shape)).astype(npdt)
+
+    def torch_side(torch):
+        tm = factory(torch.nn)
+        if dtype == "float64":
+            tm.double()
+        tm.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
+        txs = [torch.tensor(x, requires_grad=True) for x in xs]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tout = tm(*txs)
+        tout.backward(torch.tensor(g))
+        return {"repr": repr(tm), "keys": list(tm.state_dict()), "out": tout, "grads": [t.grad for t in txs],
+                "params": [[n, p.grad] for n, p in tm.named_parameters()],
+                "buffers": [b for _, b in tm.named_buffers()]}
+
+    want = torch_ref("layer", torch_side)
+    assert repr(nm) == want["repr"]
+    assert list(nm.state_dict()) == want["keys"]
+    _close(nout, want["out"], **tol)
+    assert nout.dtype.name == want["out"].dtype.name
     nout.backward(_nd(g))
-    for tx, nx in zip(txs, nxs):
-        _close(nx.grad, tx.grad, **tol)
-    for (tn, tp), (nn_, np_) in zip(tm.named_parameters(), nm.named_parameters()):
-        assert tn == nn_
-        _close(np_.grad, tp.grad, **tol)
-    for (_, tb), (_, nb) in zip(tm.named_buffers(), nm.named_buffers()):
-        _close(nb, tb, **tol)
+    for nx, w in zip(nxs, want["grads"]):
+        _close(nx.grad, w, **tol)
+    assert [n for n, _ in nm.named_parameters()] == [n for n, _ in want["params"]]
+    for (_, np_), (_, w) in zip(nm.named_parameters(), want["params"]):
+        _close(np_.grad, w, **tol)
+    assert len(list(nm.buffers())) == len(want["buffers"])
+    for nb, w in zip(nm.buffers(), want["buffers"]):
+        _close(nb, w, **tol)
 
 
 # ---------------------------------------------------------------------------
@@ -235,24 +235,32 @@ def test_embedding_padding_idx_zero_grad():
 # ---------------------------------------------------------------------------
 # embedding, one_hot, misc functional vs torch
 # ---------------------------------------------------------------------------
-@needs_torch
 @pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 2}, {"padding_idx": -1}, {"max_norm": 1.0},
                                     {"scale_grad_by_freq": True}, {"max_norm": 0.5, "norm_type": 1.0}])
-def test_embedding_matches_torch(kwargs):
-    torch.manual_seed(1)
-    tm = torch.nn.Embedding(6, 4, **kwargs)
+def test_embedding_matches_torch(kwargs, torch_ref):
     nm = nn.Embedding(6, 4, **kwargs)
-    _copy_weights(tm, nm)
-    assert repr(nm) == repr(tm)
+    w = rand(6, 4, seed=1)
+    if "padding_idx" in kwargs:
+        w[kwargs["padding_idx"]] = 0.0  # as the constructor leaves it
+    with ndgrad.no_grad():
+        nm.weight.copy_(_nd(w))
+    weights = state_arrays(nm)
     idx = np.array([[0, 2, 5], [2, 2, 1]])
-    tout = tm(torch.tensor(idx))
+    g = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+
+    def torch_side(torch):
+        tm = load_arrays(torch, torch.nn.Embedding(6, 4, **kwargs), weights)
+        tout = tm(torch.tensor(idx))
+        tout.backward(torch.tensor(g))
+        return {"repr": repr(tm), "out": tout, "grad": tm.weight.grad, "weight": tm.weight}
+
+    want = torch_ref("embedding", torch_side)
+    assert repr(nm) == want["repr"]
     nout = nm(ndgrad.tensor(idx))
-    _close(nout, tout)
-    g = np.random.default_rng(0).standard_normal(tout.shape).astype(np.float32)
-    tout.backward(torch.tensor(g))
+    _close(nout, want["out"])
     nout.backward(_nd(g))
-    _close(nm.weight.grad, tm.weight.grad)
-    _close(nm.weight, tm.weight)  # max_norm renormalises in place
+    _close(nm.weight.grad, want["grad"])
+    _close(nm.weight, want["weight"])  # max_norm renormalises in place
 
 
 def test_embedding_errors_and_from_pretrained():
@@ -281,20 +289,19 @@ def test_one_hot():
         F.one_hot(ndgrad.tensor([1.0]), 3)
 
 
-@needs_torch
-def test_distances_and_normalize_match_torch():
+def test_distances_and_normalize_match_torch(torch_ref):
     rng = np.random.default_rng(5)
     a = rng.standard_normal((4, 5)).astype(np.float32)
     b = rng.standard_normal((4, 5)).astype(np.float32)
-    ta, tb = torch.tensor(a), torch.tensor(b)
-    na, nb = _nd(a), _nd(b)
-    _close(F.cosine_similarity(na, nb), torch.nn.functional.cosine_similarity(ta, tb))
-    _close(F.cosine_similarity(na, nb, dim=0), torch.nn.functional.cosine_similarity(ta, tb, dim=0))
-    _close(F.pairwise_distance(na, nb), torch.nn.functional.pairwise_distance(ta, tb))
-    _close(F.pairwise_distance(na, nb, p=1, keepdim=True),
-           torch.nn.functional.pairwise_distance(ta, tb, p=1, keepdim=True))
-    _close(F.normalize(na, dim=0), torch.nn.functional.normalize(ta, dim=0))
-    _close(F.normalize(na, p=1), torch.nn.functional.normalize(ta, p=1))
+
+    def outs(f, L):
+        x, y = L.tensor(a), L.tensor(b)
+        return [f.cosine_similarity(x, y), f.cosine_similarity(x, y, dim=0), f.pairwise_distance(x, y),
+                f.pairwise_distance(x, y, p=1, keepdim=True), f.normalize(x, dim=0), f.normalize(x, p=1)]
+
+    want = torch_ref("outs", lambda torch: outs(torch.nn.functional, torch))
+    for got, w in zip(outs(F, ndgrad), want, strict=True):
+        _close(got, w)
 
 
 def test_softmax_stable_for_large_logits():
@@ -411,35 +418,32 @@ def test_dropout_reproducible_with_seed():
 # ---------------------------------------------------------------------------
 # batch norm running statistics
 # ---------------------------------------------------------------------------
-@needs_torch
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
 @pytest.mark.parametrize("kind", ["1d", "2d"])
-def test_batchnorm_running_stats_match_torch(momentum, kind):
-    torch.manual_seed(0)
-    if kind == "1d":
-        tm, nm, shape = torch.nn.BatchNorm1d(3, momentum=momentum), nn.BatchNorm1d(3, momentum=momentum), (6, 3)
-    else:
-        tm, nm, shape = torch.nn.BatchNorm2d(3, momentum=momentum), nn.BatchNorm2d(3, momentum=momentum), \
-            (2, 3, 4, 4)
-    _copy_weights(tm, nm)
+def test_batchnorm_running_stats_match_torch(momentum, kind, torch_ref):
+    shape = (6, 3) if kind == "1d" else (2, 3, 4, 4)
     rng = np.random.default_rng(0)
-    for _ in range(4):
-        x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
-        _close(nm(_nd(x)), tm(torch.tensor(x)), rtol=1e-4, atol=1e-5)
-    _close(nm.running_mean, tm.running_mean)
-    _close(nm.running_var, tm.running_var)
-    assert int(nm.num_batches_tracked) == int(tm.num_batches_tracked) == 4
-    nm.eval()
-    tm.eval()
-    x = rng.standard_normal(shape).astype(np.float32)
-    tx, nx = torch.tensor(x, requires_grad=True), _nd(x, True)
-    tout, nout = tm(tx), nm(nx)
-    _close(nout, tout, rtol=1e-4, atol=1e-5)
-    tout.sum().backward()
-    nout.sum().backward()
-    _close(nx.grad, tx.grad, rtol=1e-4, atol=1e-5)
-    _close(nm.weight.grad, tm.weight.grad, rtol=1e-4, atol=1e-4)
-    assert int(nm.num_batches_tracked) == 4  # eval does not count
+    xs = [(rng.standard_normal(shape) * 3 + 1).astype(np.float32) for _ in range(4)]
+    x_eval = rng.standard_normal(shape).astype(np.float32)
+
+    def run(L):
+        m = (L.nn.BatchNorm1d if kind == "1d" else L.nn.BatchNorm2d)(3, momentum=momentum)
+        outs = [m(L.tensor(x)).detach() for x in xs]
+        stats = [m.running_mean.clone(), m.running_var.clone(), int(m.num_batches_tracked)]
+        m.eval()
+        x = L.tensor(x_eval, requires_grad=True)
+        out = m(x)
+        out.sum().backward()
+        return {"outs": outs, "stats": stats, "eval": [out.detach(), x.grad, m.weight.grad],
+                "tracked": int(m.num_batches_tracked)}
+
+    got, want = run(ndgrad), torch_ref("run", run)
+    for g, w in zip(got["outs"] + got["eval"], want["outs"] + want["eval"], strict=True):
+        _close(g, w, rtol=1e-4, atol=1e-4)
+    _close(got["stats"][0], want["stats"][0])
+    _close(got["stats"][1], want["stats"][1])
+    assert got["stats"][2] == want["stats"][2] == 4
+    assert got["tracked"] == want["tracked"] == 4  # eval does not count
 
 
 def test_batchnorm_behaviour_without_torch():
@@ -558,22 +562,24 @@ def test_lazy_modules_load_state_dict_before_first_call():
     assert bn.num_features == 5 and type(bn) is nn.BatchNorm1d
 
 
-@needs_torch
 @pytest.mark.parametrize("name,kw", [("relu", {}), ("relu6", {}), ("leaky_relu", {}), ("elu", {}), ("selu", {}),
                                      ("celu", {}), ("gelu", {}), ("silu", {}), ("mish", {}), ("hardtanh", {}),
                                      ("hardsigmoid", {}), ("hardswish", {}), ("softplus", {}),
                                      ("softplus", {"beta": 2.0, "threshold": 2.0}), ("softsign", {}),
                                      ("tanhshrink", {}), ("logsigmoid", {}), ("hardshrink", {}), ("softshrink", {}),
                                      ("threshold", {"threshold": 0.5, "value": -1.0})])
-def test_activation_gradients_at_kinks_match_torch(name, kw):
+def test_activation_gradients_at_kinks_match_torch(name, kw, torch_ref):
     """At the points where an activation is not differentiable, the gradient is PyTorch's convention."""
     x = np.array([-6, -3, -1, -0.5, 0, 0.5, 1, 3, 6, 20, 21, -20, 1e4, -1e4], np.float64)
-    tx, nx = torch.tensor(x, requires_grad=True), ndgrad.tensor(x, requires_grad=True)
-    to, no = getattr(torch.nn.functional, name)(tx, **kw), getattr(F, name)(nx, **kw)
-    to.sum().backward()
-    no.sum().backward()
-    _close(no, to, rtol=1e-7, atol=1e-9)
-    _close(nx.grad, tx.grad, rtol=1e-7, atol=1e-9)
+
+    def run(L):
+        t = L.tensor(x, requires_grad=True)
+        out = getattr(L.nn.functional, name)(t, **kw)
+        out.sum().backward()
+        return [out.detach(), t.grad]
+
+    for g, w in zip(run(ndgrad), torch_ref("run", run), strict=True):
+        _close(g, w, rtol=1e-7, atol=1e-9)
 
 
 def _misc_cases():
@@ -616,23 +622,24 @@ def _misc_cases():
 
 
 def _lib(f):
-    return torch if f is torch.nn.functional else ndgrad
+    return ndgrad if f is F else sys.modules["torch"]
 
 
-@needs_torch
 @pytest.mark.parametrize("case", range(len(_misc_cases())), ids=[c[0] for c in _misc_cases()])
-def test_misc_functional_matches_torch(case):
+def test_misc_functional_matches_torch(case, torch_ref):
     name, fn, arrs = _misc_cases()[case]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrs]
-    ns = [ndgrad.tensor(a, requires_grad=True) for a in arrs]
-    to, no = fn(torch.nn.functional, *ts), fn(F, *ns)
-    _close(no, to, rtol=1e-10, atol=1e-12)
-    g = np.random.default_rng(1).standard_normal(tuple(to.shape))
-    to.backward(torch.tensor(g))
-    no.backward(ndgrad.tensor(g))
-    for t, n in zip(ts, ns):
-        if t.grad is not None:
-            _close(n.grad, t.grad, rtol=1e-9, atol=1e-11)
+
+    def run(L):
+        ts = [L.tensor(a, requires_grad=True) for a in arrs]
+        out = fn(L.nn.functional, *ts)
+        out.backward(L.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape))))
+        return [out.detach(), [t.grad for t in ts]]
+
+    got, want = run(ndgrad), torch_ref("run", run)
+    _close(got[0], want[0], rtol=1e-10, atol=1e-12)
+    for n, t in zip(got[1], want[1], strict=True):
+        if t is not None:
+            _close(n, t, rtol=1e-9, atol=1e-11)
 
 
 def test_functional_errors():

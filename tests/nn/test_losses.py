@@ -13,13 +13,6 @@ import ndgrad.nn as nn
 import ndgrad.nn.functional as F
 from ndgrad.autograd import gradcheck
 
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:  # pragma: no cover
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
 REDUCTIONS = ["mean", "sum", "none"]
 
 
@@ -29,29 +22,28 @@ def _close(a, b, rtol=1e-5, atol=1e-6):
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
-def _pair(a, requires_grad=True):
-    a = np.array(a)
-    t = torch.tensor(a, requires_grad=requires_grad and a.dtype.kind == "f")
-    n = ndgrad.tensor(a)
-    if requires_grad and a.dtype.kind == "f":
-        n.requires_grad_()
-    return t, n
-
-
-def _compare(tfn, nfn, inputs, grad_idx=(0,), rtol=1e-5, atol=1e-6):
-    """Run both losses on the same arrays; compare value and the gradients of inputs[grad_idx]."""
-    pairs = [_pair(a, i in grad_idx) if isinstance(a, np.ndarray) else (a, a) for i, a in enumerate(inputs)]
+def _run(L, fn, inputs, grad_idx):
+    """fn(L, *tensors) in library L: the loss, and the gradients of inputs[grad_idx] for a fixed
+    upstream gradient."""
+    ts = [L.tensor(a, requires_grad=i in grad_idx and a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
+          for i, a in enumerate(inputs)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tout = tfn(*[p[0] for p in pairs])
-        nout = nfn(*[p[1] for p in pairs])
+        out = fn(L, *ts)
+    g = np.random.default_rng(0).standard_normal(tuple(out.shape)) + 1.5
+    out.backward(L.tensor(g, dtype=out.dtype))
+    return [out.detach(), [ts[i].grad for i in grad_idx]]
+
+
+def _compare(torch_ref, key, fn, inputs, grad_idx=(0,), rtol=1e-5, atol=1e-6):
+    """fn(L, *tensors) on ndgrad against PyTorch on the same arrays: the value (and shape) and
+    the gradients of inputs[grad_idx]."""
+    (nout, ngrads), (tout, tgrads) = _run(ndgrad, fn, inputs, grad_idx), torch_ref(key, lambda torch: _run(
+        torch, fn, inputs, grad_idx))
     _close(nout, tout, rtol, atol)
     assert tuple(nout.shape) == tuple(tout.shape)
-    g = np.random.default_rng(0).standard_normal(tuple(tout.shape)) + 1.5
-    tout.backward(torch.tensor(g, dtype=tout.dtype))
-    nout.backward(ndgrad.tensor(g, dtype=nout.dtype))
-    for i in grad_idx:
-        _close(pairs[i][1].grad, pairs[i][0].grad, rtol, atol)
+    for n, t in zip(ngrads, tgrads, strict=True):
+        _close(n, t, rtol, atol)
     return nout
 
 
@@ -60,77 +52,73 @@ X = rng.standard_normal((6, 5)).astype(np.float32)
 Y = rng.standard_normal((6, 5)).astype(np.float32)
 
 
-@needs_torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name,targs", [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {}),
                                         ("smooth_l1_loss", {"beta": 0.3}), ("smooth_l1_loss", {"beta": 0.0}),
                                         ("huber_loss", {}), ("huber_loss", {"delta": 0.4})])
-def test_regression_losses(name, targs, reduction):
-    tfn = lambda a, b: getattr(TF, name)(a, b, reduction=reduction, **targs)  # noqa: E731
-    nfn = lambda a, b: getattr(F, name)(a, b, reduction=reduction, **targs)  # noqa: E731
-    _compare(tfn, nfn, [X, Y], grad_idx=(0, 1))
+def test_regression_losses(name, targs, reduction, torch_ref):
+    _compare(torch_ref, "loss", lambda L, a, b: getattr(L.nn.functional, name)(a, b, reduction=reduction, **targs),
+             [X, Y], grad_idx=(0, 1))
 
 
-@needs_torch
-def test_regression_loss_modules_and_broadcast_warning():
-    for tcls, ncls, kw in [(torch.nn.MSELoss, nn.MSELoss, {}), (torch.nn.L1Loss, nn.L1Loss, {"reduction": "sum"}),
-                           (torch.nn.SmoothL1Loss, nn.SmoothL1Loss, {"beta": 0.5}),
-                           (torch.nn.HuberLoss, nn.HuberLoss, {"delta": 2.0})]:
-        _compare(tcls(**kw), ncls(**kw), [X * 3, Y])
+def test_regression_loss_modules_and_broadcast_warning(torch_ref):
+    for cls, kw in [("MSELoss", {}), ("L1Loss", {"reduction": "sum"}), ("SmoothL1Loss", {"beta": 0.5}),
+                    ("HuberLoss", {"delta": 2.0})]:
+        _compare(torch_ref, cls, lambda L, a, b, cls=cls, kw=kw: getattr(L.nn, cls)(**kw)(a, b), [X * 3, Y])
     with pytest.warns(UserWarning, match="Using a target size"):
-        out = F.mse_loss(ndgrad.tensor(X[:, :1]), ndgrad.tensor(X[:, 0]))
-    with pytest.warns(UserWarning):
-        _close(out, TF.mse_loss(torch.tensor(X[:, :1]), torch.tensor(X[:, 0])))
+        F.mse_loss(ndgrad.tensor(X[:, :1]), ndgrad.tensor(X[:, 0]))
+    _compare(torch_ref, "broadcast", lambda L, a, b: L.nn.functional.mse_loss(a, b), [X[:, :1], X[:, 0]])
 
 
-@needs_torch
+def _weighted(L, kw):
+    """Options with the weight array ("w" / True) made a tensor of library L."""
+    return {k: L.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("opts", [{}, {"weight": "w"}, {"ignore_index": 1}, {"label_smoothing": 0.2},
                                   {"weight": "w", "label_smoothing": 0.1, "ignore_index": 2}])
 @pytest.mark.parametrize("shape", [(6, 5), (3, 5, 4), (2, 5, 3, 2)])
-def test_cross_entropy_class_indices(shape, opts, reduction):
+def test_cross_entropy_class_indices(shape, opts, reduction, torch_ref):
     r = np.random.default_rng(len(shape))
     x = (r.standard_normal(shape) * 2).astype(np.float32)
     t = r.integers(0, 5, (shape[0],) + shape[2:])
     kw = dict(opts)
     w = r.uniform(0.5, 2, 5).astype(np.float32)
-    tk, nk = dict(kw), dict(kw)
     if kw.get("weight") == "w":
-        tk["weight"], nk["weight"] = torch.tensor(w), ndgrad.tensor(w)
-    _compare(lambda a, b: TF.cross_entropy(a, b, reduction=reduction, **tk),
-             lambda a, b: F.cross_entropy(a, b, reduction=reduction, **nk), [x, t])
-    _compare(torch.nn.CrossEntropyLoss(reduction=reduction, **tk), nn.CrossEntropyLoss(reduction=reduction, **nk),
-             [x, t])
+        kw["weight"] = w
+    _compare(torch_ref, "functional",
+             lambda L, a, b: L.nn.functional.cross_entropy(a, b, reduction=reduction, **_weighted(L, kw)), [x, t])
+    _compare(torch_ref, "module",
+             lambda L, a, b: L.nn.CrossEntropyLoss(reduction=reduction, **_weighted(L, kw))(a, b), [x, t])
 
 
-@needs_torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("opts", [{}, {"weight": True}, {"label_smoothing": 0.3}])
-def test_cross_entropy_probabilities(opts, reduction):
+def test_cross_entropy_probabilities(opts, reduction, torch_ref):
     r = np.random.default_rng(1)
     x = r.standard_normal((4, 3, 2)).astype(np.float32)
     p = r.uniform(size=(4, 3, 2)).astype(np.float32)
     p /= p.sum(1, keepdims=True)
-    tk, nk = dict(opts), dict(opts)
+    kw = dict(opts)
     if opts.get("weight"):
-        w = np.array([0.5, 1.0, 2.0], np.float32)
-        tk["weight"], nk["weight"] = torch.tensor(w), ndgrad.tensor(w)
-    _compare(lambda a, b: TF.cross_entropy(a, b, reduction=reduction, **tk),
-             lambda a, b: F.cross_entropy(a, b, reduction=reduction, **nk), [x, p], grad_idx=(0, 1))
+        kw["weight"] = np.array([0.5, 1.0, 2.0], np.float32)
+    _compare(torch_ref, "loss",
+             lambda L, a, b: L.nn.functional.cross_entropy(a, b, reduction=reduction, **_weighted(L, kw)), [x, p],
+             grad_idx=(0, 1))
 
 
-@needs_torch
-def test_cross_entropy_unbatched_and_nll():
+def test_cross_entropy_unbatched_and_nll(torch_ref):
     x = np.array([0.3, -1.2, 2.0, 0.1], np.float32)
-    _compare(lambda a, b: TF.cross_entropy(a, b), lambda a, b: F.cross_entropy(a, b), [x, np.array(2)])
+    _compare(torch_ref, "unbatched", lambda L, a, b: L.nn.functional.cross_entropy(a, b), [x, np.array(2)])
     for reduction in REDUCTIONS:
         lp = np.log(np.random.default_rng(0).dirichlet(np.ones(5), 6)).astype(np.float32)
         t = np.array([0, 4, 1, 1, 3, 2])
-        _compare(lambda a, b, r=reduction: TF.nll_loss(a, b, reduction=r, ignore_index=1),
-                 lambda a, b, r=reduction: F.nll_loss(a, b, reduction=r, ignore_index=1), [lp, t])
+        _compare(torch_ref, f"nll_{reduction}",
+                 lambda L, a, b, r=reduction: L.nn.functional.nll_loss(a, b, reduction=r, ignore_index=1), [lp, t])
         w = np.linspace(0.5, 1.5, 5).astype(np.float32)
-        _compare(torch.nn.NLLLoss(torch.tensor(w), reduction=reduction),
-                 nn.NLLLoss(ndgrad.tensor(w), reduction=reduction), [lp, t])
+        _compare(torch_ref, f"NLLLoss_{reduction}",
+                 lambda L, a, b, r=reduction, w=w: L.nn.NLLLoss(L.tensor(w), reduction=r)(a, b), [lp, t])
 
 
 def test_cross_entropy_stable_large_logits():
@@ -197,61 +185,62 @@ def test_gradcheck_losses(reduction):
         assert gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4)
 
 
-@needs_torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_bce_losses(reduction):
+def test_bce_losses(reduction, torch_ref):
     r = np.random.default_rng(7)
     p = r.uniform(0.01, 0.99, (5, 3)).astype(np.float32)
     p[0, 0], p[1, 1] = 0.0, 1.0  # log clamped at -100, gradient finite
     t = r.uniform(0, 1, (5, 3)).astype(np.float32)
     t[0, 0], t[1, 1] = 1.0, 0.0
     w = r.uniform(0.5, 2, (5, 3)).astype(np.float32)
-    _compare(lambda a, b: TF.binary_cross_entropy(a, b, reduction=reduction),
-             lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction), [p, t], rtol=1e-4)
-    _compare(torch.nn.BCELoss(weight=torch.tensor(w), reduction=reduction),
-             nn.BCELoss(weight=ndgrad.tensor(w), reduction=reduction), [p, t], rtol=1e-4)
+    _compare(torch_ref, "bce", lambda L, a, b: L.nn.functional.binary_cross_entropy(a, b, reduction=reduction),
+             [p, t], rtol=1e-4)
+    _compare(torch_ref, "BCELoss", lambda L, a, b: L.nn.BCELoss(weight=L.tensor(w), reduction=reduction)(a, b),
+             [p, t], rtol=1e-4)
     logits = (r.standard_normal((5, 3)) * 5).astype(np.float32)
     logits[0, 0] = 0.0
     pw = np.array([1.0, 3.0, 0.5], np.float32)
-    _compare(lambda a, b: TF.binary_cross_entropy_with_logits(a, b, reduction=reduction),
-             lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction), [logits, t], (0, 1))
-    _compare(torch.nn.BCEWithLogitsLoss(weight=torch.tensor(w), pos_weight=torch.tensor(pw), reduction=reduction),
-             nn.BCEWithLogitsLoss(weight=ndgrad.tensor(w), pos_weight=ndgrad.tensor(pw), reduction=reduction),
+    _compare(torch_ref, "bce_logits",
+             lambda L, a, b: L.nn.functional.binary_cross_entropy_with_logits(a, b, reduction=reduction),
              [logits, t], (0, 1))
+    _compare(torch_ref, "BCEWithLogitsLoss",
+             lambda L, a, b: L.nn.BCEWithLogitsLoss(weight=L.tensor(w), pos_weight=L.tensor(pw),
+                                                    reduction=reduction)(a, b), [logits, t], (0, 1))
 
 
-@needs_torch
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
-def test_kl_div(reduction, log_target):
+def test_kl_div(reduction, log_target, torch_ref):
     r = np.random.default_rng(2)
     lp = np.log(r.dirichlet(np.ones(4), 3)).astype(np.float32)
     tgt = r.dirichlet(np.ones(4), 3).astype(np.float32)
     tgt[0, 0] = 0.0
     if log_target:
         tgt = np.log(tgt + 0.1).astype(np.float32)
-    _compare(lambda a, b: TF.kl_div(a, b, reduction=reduction, log_target=log_target),
-             lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target), [lp, tgt], (0, 1))
-    _compare(torch.nn.KLDivLoss(reduction=reduction, log_target=log_target),
-             nn.KLDivLoss(reduction=reduction, log_target=log_target), [lp, tgt])
+    _compare(torch_ref, "kl_div",
+             lambda L, a, b: L.nn.functional.kl_div(a, b, reduction=reduction, log_target=log_target), [lp, tgt],
+             (0, 1))
+    _compare(torch_ref, "KLDivLoss", lambda L, a, b: L.nn.KLDivLoss(reduction=reduction, log_target=log_target)(a, b),
+             [lp, tgt])
 
 
-@needs_torch
-def test_other_losses_match_torch():
+def test_other_losses_match_torch(torch_ref):
     r = np.random.default_rng(9)
     a, b = r.standard_normal((4, 3)).astype(np.float32), r.standard_normal((4, 3)).astype(np.float32)
     c = r.standard_normal((4, 3)).astype(np.float32)
     sgn = np.sign(r.standard_normal((4, 3))).astype(np.float32)
-    _compare(TF.soft_margin_loss, F.soft_margin_loss, [a, sgn])
-    _compare(lambda x, y, s: TF.margin_ranking_loss(x, y, s, margin=0.2),
-             lambda x, y, s: F.margin_ranking_loss(x, y, s, margin=0.2), [a, b, sgn], (0, 1))
-    _compare(TF.hinge_embedding_loss, F.hinge_embedding_loss, [a, sgn])
-    _compare(TF.cosine_embedding_loss, F.cosine_embedding_loss, [a, b, sgn[:, 0]], (0, 1))
-    _compare(TF.triplet_margin_loss, F.triplet_margin_loss, [a, b, c], (0, 1, 2))
-    _compare(TF.poisson_nll_loss, F.poisson_nll_loss, [a, np.abs(b)])
-    _compare(TF.gaussian_nll_loss, F.gaussian_nll_loss, [a, b, np.abs(c) + 0.1], (0, 2))
-    _compare(TF.multilabel_soft_margin_loss, F.multilabel_soft_margin_loss, [a, (sgn > 0).astype(np.float32)])
-    _compare(TF.multi_margin_loss, F.multi_margin_loss, [a, np.array([0, 2, 1, 1])])
+    for name, kw, inputs, grad_idx in [
+            ("soft_margin_loss", {}, [a, sgn], (0,)),
+            ("margin_ranking_loss", {"margin": 0.2}, [a, b, sgn], (0, 1)),
+            ("hinge_embedding_loss", {}, [a, sgn], (0,)),
+            ("cosine_embedding_loss", {}, [a, b, sgn[:, 0]], (0, 1)),
+            ("triplet_margin_loss", {}, [a, b, c], (0, 1, 2)),
+            ("poisson_nll_loss", {}, [a, np.abs(b)], (0,)),
+            ("gaussian_nll_loss", {}, [a, b, np.abs(c) + 0.1], (0, 2)),
+            ("multilabel_soft_margin_loss", {}, [a, (sgn > 0).astype(np.float32)], (0,)),
+            ("multi_margin_loss", {}, [a, np.array([0, 2, 1, 1])], (0,))]:
+        _compare(torch_ref, name, lambda L, *xs, name=name, kw=kw: getattr(L.nn.functional, name)(*xs, **kw),
+                 inputs, grad_idx)
 
 
 def test_loss_errors():
