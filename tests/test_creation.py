@@ -2,21 +2,19 @@
 from_numpy/numpy memory sharing, and reproducible random numbers.
 
 Expected values are NumPy expressions or literals recorded from PyTorch 2.13, so the tests
-run without torch; `test_live_*` repeat the factory table against torch when it is installed.
+run without torch; `test_live_*` repeat the factory table against torch (live when it is
+installed, else its recording in tests/references).
 """
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
 import ndgrad
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
 
 
 @pytest.fixture(autouse=True)
@@ -138,15 +136,18 @@ def test_factories(expr: str, dtype: str, values: object) -> None:
     check(eval(expr, {"L": ndgrad, "np": np}), dtype, values)  # noqa: S307 - literal table above
 
 
-@pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+def _dtype_and_value(t: Any) -> list:
+    return [t.dtype, t]
+
+
 @pytest.mark.parametrize("expr,dtype,values", FACTORIES, ids=[f[0] for f in FACTORIES])
-def test_live_factories(expr: str, dtype: str, values: object) -> None:
-    t = eval(expr, {"L": torch, "np": np})  # noqa: S307 - literal table above
-    n = eval(expr, {"L": ndgrad, "np": np})  # noqa: S307
-    assert str(t.dtype) == "torch." + n.dtype.name
-    assert tuple(t.shape) == tuple(n.shape)
-    np.testing.assert_allclose(n.numpy().astype(np.complex128), t.numpy().astype(np.complex128), rtol=1e-6,
-                               atol=1e-7)
+def test_live_factories(expr: str, dtype: str, values: object, torch_ref: Any) -> None:
+    """The table's expressions against PyTorch itself (live, or as recorded from it)."""
+    t_dtype, t = torch_ref("t", lambda torch: _dtype_and_value(eval(expr, {"L": torch, "np": np})))  # noqa: S307
+    n = eval(expr, {"L": ndgrad, "np": np})  # noqa: S307 - literal table above
+    assert t_dtype == "torch." + n.dtype.name
+    assert t.shape == tuple(n.shape)
+    np.testing.assert_allclose(n.numpy().astype(np.complex128), t.astype(np.complex128), rtol=1e-6, atol=1e-7)
 
 
 def test_tensor_copies_its_data() -> None:
