@@ -15,21 +15,27 @@ import ndgrad.nn as nn
 import ndgrad.nn.functional as F
 from ndgrad.autograd import gradcheck, gradgradcheck
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - the torch comparisons are skipped
-    torch = None
+from _nncheck import load_arrays, seeded_params, state_arrays
 
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
 RNG = np.random.default_rng(4321)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rng() -> None:
+    """Each test draws from the same seeded stream whatever ran before it (recordings match)."""
+    global RNG
+    RNG = np.random.default_rng(4321)
 
 
 def _r(*shape: int, dtype: type = np.float32) -> np.ndarray:
     return RNG.standard_normal(shape).astype(dtype)
 
 
-def _copy(tm, nm) -> None:
-    nm.load_state_dict({k: ndgrad.tensor(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+def _twin(build, L, weights: dict):
+    """build(L) with the given weights (a state_dict of arrays)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's nested-tensor notice)
+        return load_arrays(L, build(L), weights)
 
 
 def _flat(o) -> list:
@@ -46,59 +52,68 @@ def _to(a, fw):
     return a
 
 
-def _compare_module(tm, nm, inputs: list, tol: float = 1e-4, **kwargs) -> None:
-    """Outputs, input gradients and parameter gradients of two modules with copied weights agree."""
-    _copy(tm, nm)
-    ti, ni = [_to(a, torch) for a in inputs], [_to(a, ndgrad) for a in inputs]
-    to, no = _flat(tm(*ti, **kwargs)), _flat(nm(*ni, **kwargs))
+def _run_module(m, L, inputs: list, gs: list | None, kwargs: dict) -> list:
+    """m(*inputs): [outputs, parameter gradients (name, grad), input gradients] for upstream
+    gradients gs (None: outputs only)."""
+    ins = [_to(a, L) for a in inputs]
+    outs = _flat(m(*ins, **kwargs))
+    if gs is None:
+        return [outs, [], []]
+    L.autograd.backward(outs, [L.tensor(g) for g in gs])
+    return [[o.detach() for o in outs], [[k, p.grad] for k, p in m.named_parameters()],
+            [t.grad for t in _flat(ins) if isinstance(t, L.Tensor) and t.requires_grad]]
+
+
+def _compare_module(torch_ref, key: str, build, inputs: list, tol: float = 1e-4, **kwargs) -> None:
+    """build(L) in both libraries with the same seeded weights: outputs, input gradients and
+    parameter gradients agree (PyTorch's live or recorded)."""
+    nm = seeded_params(build(ndgrad))
+    weights = state_arrays(nm)
+    shapes = [tuple(o.shape) for o in _run_module(nm, ndgrad, inputs, None, kwargs)[0]]
+    gs = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
+    no, npg, nig = _run_module(nm, ndgrad, inputs, gs, kwargs)
+    to, tpg, tig = torch_ref(key, lambda torch: _run_module(_twin(build, torch, weights), torch, inputs, gs, kwargs))
     assert len(to) == len(no)
     for a, b in zip(to, no):
-        assert tuple(a.shape) == tuple(b.shape)
-        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=tol, atol=tol)
-    gs = [RNG.standard_normal(tuple(a.shape)).astype(np.float32) for a in to]
-    torch.autograd.backward(to, [torch.tensor(g) for g in gs])
-    ndgrad.autograd.backward(no, [ndgrad.tensor(g) for g in gs])
-    tp, np_ = dict(tm.named_parameters()), dict(nm.named_parameters())
-    assert list(tp) == list(np_)
-    for k in tp:
-        np.testing.assert_allclose(np_[k].grad.numpy(), tp[k].grad.numpy(), rtol=tol, atol=tol, err_msg=k)
-    for a, b in zip(_flat(ti), _flat(ni)):
-        if isinstance(a, torch.Tensor) and a.grad is not None:
-            np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=tol, atol=tol)
+        assert a.shape == tuple(b.shape)
+        np.testing.assert_allclose(b.numpy(), a, rtol=tol, atol=tol)
+    assert [k for k, _ in tpg] == [k for k, _ in npg]
+    for (k, a), (_, b) in zip(tpg, npg):
+        np.testing.assert_allclose(b.numpy(), a, rtol=tol, atol=tol, err_msg=k)
+    for a, b in zip(tig, nig, strict=True):
+        if a is not None:
+            np.testing.assert_allclose(b.numpy(), a, rtol=tol, atol=tol)
 
 
 RNN_OPTS = [{}, {"num_layers": 2}, {"num_layers": 2, "bidirectional": True}, {"bias": False},
             {"batch_first": True, "bidirectional": True}]
 
 
-@needs_torch
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("kw", RNN_OPTS)
-def test_recurrent_layers_match_torch(kind: str, kw: dict) -> None:
-    tm, nm = getattr(torch.nn, kind)(5, 6, **kw), getattr(nn, kind)(5, 6, **kw)
-    assert repr(tm) == repr(nm)
-    _compare_module(tm, nm, [_r(7, 4, 5)])
+def test_recurrent_layers_match_torch(kind: str, kw: dict, torch_ref) -> None:
+    want = torch_ref("repr", lambda torch: repr(getattr(torch.nn, kind)(5, 6, **kw)))
+    assert repr(getattr(nn, kind)(5, 6, **kw)) == want
+    _compare_module(torch_ref, "run", lambda L: getattr(L.nn, kind)(5, 6, **kw), [_r(7, 4, 5)])
 
 
-@needs_torch
-def test_rnn_relu_unbatched_and_initial_state_match_torch() -> None:
-    _compare_module(torch.nn.RNN(5, 6, nonlinearity="relu"), nn.RNN(5, 6, nonlinearity="relu"), [_r(7, 4, 5)])
-    _compare_module(torch.nn.GRU(5, 6, 2), nn.GRU(5, 6, 2), [_r(7, 5)])
-    _compare_module(torch.nn.LSTM(5, 6), nn.LSTM(5, 6), [_r(7, 5)])
+def test_rnn_relu_unbatched_and_initial_state_match_torch(torch_ref) -> None:
+    _compare_module(torch_ref, "rnn_relu", lambda L: L.nn.RNN(5, 6, nonlinearity="relu"), [_r(7, 4, 5)])
+    _compare_module(torch_ref, "gru_unbatched", lambda L: L.nn.GRU(5, 6, 2), [_r(7, 5)])
+    _compare_module(torch_ref, "lstm_unbatched", lambda L: L.nn.LSTM(5, 6), [_r(7, 5)])
     h0, c0 = _r(4, 3, 6), _r(4, 3, 6)
-    _compare_module(torch.nn.LSTM(5, 6, 2, bidirectional=True), nn.LSTM(5, 6, 2, bidirectional=True),
+    _compare_module(torch_ref, "lstm_h0_c0", lambda L: L.nn.LSTM(5, 6, 2, bidirectional=True),
                     [_r(7, 3, 5), (h0, c0)])
-    _compare_module(torch.nn.GRU(5, 6, batch_first=True), nn.GRU(5, 6, batch_first=True), [_r(3, 7, 5), _r(1, 3, 6)])
+    _compare_module(torch_ref, "gru_h0", lambda L: L.nn.GRU(5, 6, batch_first=True), [_r(3, 7, 5), _r(1, 3, 6)])
 
 
-@needs_torch
 @pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
-def test_cells_match_torch(kind: str) -> None:
-    _compare_module(getattr(torch.nn, kind)(5, 6), getattr(nn, kind)(5, 6), [_r(4, 5)])
-    _compare_module(getattr(torch.nn, kind)(5, 6, bias=False), getattr(nn, kind)(5, 6, bias=False), [_r(5)])
+def test_cells_match_torch(kind: str, torch_ref) -> None:
+    _compare_module(torch_ref, "batched", lambda L: getattr(L.nn, kind)(5, 6), [_r(4, 5)])
+    _compare_module(torch_ref, "unbatched_nobias", lambda L: getattr(L.nn, kind)(5, 6, bias=False), [_r(5)])
     h = _r(4, 6)
     hx = (h, _r(4, 6)) if kind == "LSTMCell" else h
-    _compare_module(getattr(torch.nn, kind)(5, 6), getattr(nn, kind)(5, 6), [_r(4, 5), hx])
+    _compare_module(torch_ref, "hx", lambda L: getattr(L.nn, kind)(5, 6), [_r(4, 5), hx])
 
 
 def test_parameter_names_shapes_and_init() -> None:
@@ -186,26 +201,25 @@ def test_gradcheck_lstm_gru_float64() -> None:
 # ---------------------------------------------------------------------------
 # attention
 # ---------------------------------------------------------------------------
-@needs_torch
-def test_scaled_dot_product_attention_matches_torch() -> None:
+def test_scaled_dot_product_attention_matches_torch(torch_ref) -> None:
     q, k, v = _r(2, 2, 5, 4), _r(2, 2, 6, 4), _r(2, 2, 6, 3)
     bmask = RNG.random((5, 6)) > 0.3
     bmask[:, 0] = True
     fmask = _r(5, 6)
-    cases = [({}, {}), ({"attn_mask": torch.tensor(bmask)}, {"attn_mask": ndgrad.tensor(bmask)}),
-             ({"attn_mask": torch.tensor(fmask), "scale": 0.3}, {"attn_mask": ndgrad.tensor(fmask), "scale": 0.3}),
-             ({"is_causal": True}, {"is_causal": True})]
-    for tk, nk in cases:
-        tq, tk_, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
-        nq, nk_, nv = (ndgrad.tensor(a, requires_grad=True) for a in (q, k, v))
-        to = torch.nn.functional.scaled_dot_product_attention(tq, tk_, tv, **tk)
-        no = F.scaled_dot_product_attention(nq, nk_, nv, **nk)
-        np.testing.assert_allclose(no.detach().numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-6)
-        g = _r(*to.shape)
-        to.backward(torch.tensor(g))
-        no.backward(ndgrad.tensor(g))
-        for a, b in ((tq, nq), (tk_, nk_), (tv, nv)):
-            np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-4, atol=1e-5)
+    cases = [{}, {"attn_mask": bmask}, {"attn_mask": fmask, "scale": 0.3}, {"is_causal": True}]
+    for i, kw in enumerate(cases):
+        g = _r(2, 2, 5, 3)
+
+        def run(L, kw=kw, g=g):
+            ts = [L.tensor(a, requires_grad=True) for a in (q, k, v)]
+            out = L.nn.functional.scaled_dot_product_attention(
+                *ts, **{n: L.tensor(a) if isinstance(a, np.ndarray) else a for n, a in kw.items()})
+            out.backward(L.tensor(g))
+            return [out.detach(), [t.grad for t in ts]]
+        (no, ngrads), (to, tgrads) = run(ndgrad), torch_ref(str(i), run)
+        np.testing.assert_allclose(no.numpy(), to, rtol=1e-5, atol=1e-6)
+        for a, b in zip(tgrads, ngrads, strict=True):
+            np.testing.assert_allclose(b.numpy(), a, rtol=1e-4, atol=1e-5)
 
 
 def test_gradcheck_sdpa_and_double_backward() -> None:
@@ -217,35 +231,32 @@ def test_gradcheck_sdpa_and_double_backward() -> None:
     assert gradgradcheck(lambda s: m(s)[0], (s,))
 
 
-@needs_torch
-def test_multihead_attention_matches_torch() -> None:
+def test_multihead_attention_matches_torch(torch_ref) -> None:
     q, k, v = _r(5, 3, 8), _r(6, 3, 8), _r(6, 3, 8)
-    _compare_module(torch.nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2), [q, k, v])
-    _compare_module(torch.nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2), [q[:, 0], k[:, 0], v[:, 0]])
-    _compare_module(torch.nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True),
-                    nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True), [q, k, v])
-    _compare_module(torch.nn.MultiheadAttention(8, 4, kdim=5, vdim=3, batch_first=True, bias=False),
-                    nn.MultiheadAttention(8, 4, kdim=5, vdim=3, batch_first=True, bias=False),
+    _compare_module(torch_ref, "batched", lambda L: L.nn.MultiheadAttention(8, 2), [q, k, v])
+    _compare_module(torch_ref, "unbatched", lambda L: L.nn.MultiheadAttention(8, 2), [q[:, 0], k[:, 0], v[:, 0]])
+    _compare_module(torch_ref, "bias_kv_zero_attn",
+                    lambda L: L.nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True), [q, k, v])
+    _compare_module(torch_ref, "kdim_vdim",
+                    lambda L: L.nn.MultiheadAttention(8, 4, kdim=5, vdim=3, batch_first=True, bias=False),
                     [_r(3, 5, 8), _r(3, 6, 5), _r(3, 6, 3)])
 
 
-@needs_torch
-def test_multihead_attention_masks_and_weights_match_torch() -> None:
+def test_multihead_attention_masks_and_weights_match_torch(torch_ref) -> None:
     q, k, v = _r(5, 3, 8), _r(6, 3, 8), _r(6, 3, 8)
     kpm = RNG.random((3, 6)) > 0.7
     kpm[:, 0] = False
     am = RNG.random((5, 6)) > 0.8
     am[:, 0] = False
+    weights = state_arrays(seeded_params(nn.MultiheadAttention(8, 2)))
     for avg in (True, False):
-        for masks in ({"key_padding_mask": kpm, "attn_mask": am}, {"attn_mask": _r(6, 5, 6)}):
-            tm, nm = torch.nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2)
-            _copy(tm, nm)
-            to = tm(torch.tensor(q), torch.tensor(k), torch.tensor(v), average_attn_weights=avg,
-                    **{n: torch.tensor(m) for n, m in masks.items()})
-            no = nm(ndgrad.tensor(q), ndgrad.tensor(k), ndgrad.tensor(v), average_attn_weights=avg,
-                    **{n: ndgrad.tensor(m) for n, m in masks.items()})
-            for a, b in zip(to, no):
-                np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-5, atol=1e-6)
+        for j, masks in enumerate(({"key_padding_mask": kpm, "attn_mask": am}, {"attn_mask": _r(6, 5, 6)})):
+            def run(L, avg=avg, masks=masks):
+                m = _twin(lambda L: L.nn.MultiheadAttention(8, 2), L, weights)
+                return list(m(L.tensor(q), L.tensor(k), L.tensor(v), average_attn_weights=avg,
+                              **{n: L.tensor(a) for n, a in masks.items()}))
+            for a, b in zip(torch_ref(f"{avg}_{j}", run), run(ndgrad), strict=True):
+                np.testing.assert_allclose(b.detach().numpy(), a, rtol=1e-5, atol=1e-6)
     _, w = nn.MultiheadAttention(8, 2)(ndgrad.tensor(q), ndgrad.tensor(k), ndgrad.tensor(v), need_weights=False)
     assert w is None
 
@@ -264,38 +275,39 @@ def test_multihead_attention_parameters_and_errors() -> None:
         m(ndgrad.zeros(5, 1, 8), ndgrad.zeros(6, 1, 8), ndgrad.zeros(6, 1, 8), attn_mask=ndgrad.zeros(5, 5))
 
 
-@needs_torch
 @pytest.mark.parametrize("kw", [{}, {"norm_first": True, "activation": "gelu"}, {"batch_first": True}])
-def test_transformer_encoder_layer_matches_torch(kw: dict) -> None:
-    tl = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kw)
-    nl = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kw)
-    assert [n for n, _ in tl.named_parameters()] == [n for n, _ in nl.named_parameters()]
-    _compare_module(tl, nl, [_r(5, 3, 8)])
+def test_transformer_encoder_layer_matches_torch(kw: dict, torch_ref) -> None:
+    build = lambda L: L.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kw)  # noqa: E731
+    assert [n for n, _ in build(ndgrad).named_parameters()] == torch_ref(
+        "names", lambda torch: [n for n, _ in build(torch).named_parameters()])
+    _compare_module(torch_ref, "run", build, [_r(5, 3, 8)])
     kpm = np.zeros((3, 5), bool)
     kpm[:, -1] = True
     x = _r(3, 5, 8) if kw.get("batch_first") else _r(5, 3, 8)
-    _copy(tl, nl)
-    to = tl(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm))
-    no = nl(ndgrad.tensor(x), src_key_padding_mask=ndgrad.tensor(kpm))
-    np.testing.assert_allclose(no.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5)
+    weights = state_arrays(seeded_params(build(ndgrad)))
+
+    def run(L):
+        return _twin(build, L, weights)(L.tensor(x), src_key_padding_mask=L.tensor(kpm)).detach()
+    np.testing.assert_allclose(run(ndgrad).numpy(), torch_ref("padding_mask", run), rtol=1e-4, atol=1e-5)
 
 
-@needs_torch
-def test_transformer_encoder_deep_copies_and_matches_torch() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        te = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2,
-                                         norm=torch.nn.LayerNorm(8), enable_nested_tensor=False)
+def test_transformer_encoder_deep_copies_and_matches_torch(torch_ref) -> None:
+    def build(L):
+        return L.nn.TransformerEncoder(L.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2,
+                                       norm=L.nn.LayerNorm(8), enable_nested_tensor=False)
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
     ne = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8))
     assert ne.layers[0] is not layer and ne.layers[0].linear1.weight is not ne.layers[1].linear1.weight
     np.testing.assert_array_equal(ne.layers[0].linear1.weight.detach().numpy(),
                                   ne.layers[1].linear1.weight.detach().numpy())
     mask = np.triu(np.full((5, 5), -np.inf, np.float32), 1)
-    _compare_module(te, ne, [_r(5, 3, 8)])
-    _copy(te, ne)
-    to = te(torch.tensor(_r(5, 3, 8)), mask=torch.tensor(mask))
-    assert to.shape == ne(ndgrad.tensor(_r(5, 3, 8)), mask=ndgrad.tensor(mask)).shape
+    _compare_module(torch_ref, "run", build, [_r(5, 3, 8)])
+    weights = state_arrays(seeded_params(build(ndgrad)))
+    x = _r(5, 3, 8)
+
+    def run(L):
+        return _twin(build, L, weights)(L.tensor(x), mask=L.tensor(mask)).detach()
+    np.testing.assert_allclose(run(ndgrad).numpy(), torch_ref("mask", run), rtol=1e-4, atol=1e-5)
 
 
 # ---------------------------------------------------------------------------
@@ -315,16 +327,14 @@ def _model(fw):
     return Net()
 
 
-@needs_torch
-def test_lstm_model_trains_like_torch() -> None:
-    torch.manual_seed(0)
-    tm, nm = _model(torch), _model(ndgrad)
-    _copy(tm, nm)
+def test_lstm_model_trains_like_torch(torch_ref) -> None:
+    weights = state_arrays(seeded_params(_model(ndgrad), 0.3))
     rng = np.random.default_rng(0)
     X = rng.integers(0, 12, (30, 10, 4)).astype(np.int64)  # (steps, time, batch)
     Y = rng.integers(0, 12, (30, 40)).astype(np.int64)
-    losses = {}
-    for fw, m in ((torch, tm), (ndgrad, nm)):
+
+    def train(fw):
+        m = load_arrays(fw, _model(fw), weights)
         ls = []
         for x, y in zip(X, Y):
             for p in m.parameters():
@@ -335,9 +345,10 @@ def test_lstm_model_trains_like_torch() -> None:
                 for p in m.parameters():
                     p -= 0.5 * p.grad
             ls.append(float(loss.detach().numpy()))
-        losses[fw.__name__] = ls
-    np.testing.assert_allclose(losses["ndgrad"], losses["torch"], rtol=1e-4)
-    assert losses["torch"][-1] < losses["torch"][0]
+        return ls
+    want = torch_ref("losses", train)
+    np.testing.assert_allclose(train(ndgrad), want, rtol=1e-4)
+    assert want[-1] < want[0]
 
 
 def test_multi_head_attention_forward_out_proj_changes_width(torch_ref):
