@@ -11,12 +11,6 @@ import ndgrad
 import ndgrad.nn as nn
 from ndgrad.nn import init
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
 
 
 def test_calculate_gain_values():
@@ -136,20 +130,18 @@ def test_layer_default_initialisation():
     assert np.all(ln.weight.detach().numpy() == 1)
 
 
-@needs_torch
-def test_default_init_distributions_match_torch_bounds():
-    torch.manual_seed(0)
-    ndgrad.manual_seed(0)
-    for tm, nm, bound in [(torch.nn.Linear(30, 500), nn.Linear(30, 500), 1 / math.sqrt(30)),
-                          (torch.nn.Bilinear(6, 4, 300), nn.Bilinear(6, 4, 300), 1 / math.sqrt(6)),
-                          (torch.nn.LazyLinear(400), nn.LazyLinear(400), 1 / math.sqrt(12))]:
-        x = np.ones((2, 12), np.float32)
-        if isinstance(tm, torch.nn.LazyLinear):
-            tm(torch.tensor(x))
-            nm(ndgrad.tensor(x))
-        for (k, tp), (_, np_) in zip(tm.named_parameters(), nm.named_parameters()):
-            # both sample U(-bound, bound): same support, same spread
-            tb = tp.detach().abs().max().item()
-            nb = float(np.abs(np_.detach().numpy()).max())
-            assert 0.95 * bound < tb <= bound and 0.95 * bound < nb <= bound, k
-            assert abs(np_.detach().numpy().std() - tp.detach().numpy().std()) < 0.1 * bound, k
+def test_default_init_distributions_match_torch_bounds(torch_ref):
+    """Both libraries sample the layers' defaults from U(-bound, bound): same support, same spread."""
+    def stats(L):
+        L.manual_seed(0)
+        out = []
+        for m in (L.nn.Linear(30, 500), L.nn.Bilinear(6, 4, 300), L.nn.LazyLinear(400)):
+            if isinstance(m, L.nn.LazyLinear):
+                m(L.ones(2, 12))
+            out += [[k, float(p.detach().abs().max()), float(p.detach().std())] for k, p in m.named_parameters()]
+        return out
+    bounds = [1 / math.sqrt(30)] * 2 + [1 / math.sqrt(6)] * 2 + [1 / math.sqrt(12)] * 2
+    for (k, nb, ns), (tk, tb, ts), bound in zip(stats(ndgrad), torch_ref("stats", stats), bounds, strict=True):
+        assert k == tk
+        assert 0.95 * bound < tb <= bound and 0.95 * bound < nb <= bound, k
+        assert abs(ns - ts) < 0.1 * bound, k
