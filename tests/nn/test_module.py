@@ -1,6 +1,7 @@
 """nn.Module and nn.Parameter: registration, traversal, state_dict round trips and
 PyTorch's errors, modes, dtype conversion, hooks, and printed reprs of 18 models
-(recorded from PyTorch as literals, and compared live when torch is installed)."""
+(recorded from PyTorch as literals, and compared with PyTorch: live when torch is installed,
+else its recording in tests/references)."""
 from __future__ import annotations
 
 import copy
@@ -14,12 +15,7 @@ import ndgrad
 import ndgrad.nn as nn
 import ndgrad.nn.functional as F
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+from _nncheck import load_arrays, seeded_params, state_arrays
 
 
 
@@ -351,22 +347,29 @@ def test_model_repr_and_keys(name):
     assert [n for n, _ in m.named_parameters()] == pnames
 
 
-@needs_torch
+def _structure(m) -> dict:
+    """What a model looks like from outside: repr, state_dict entries (name, shape, dtype; None
+    for a lazy module's uninitialised parameter), buffers, modules, parameters."""
+    def entry(k, v):
+        lazy = type(v).__name__.startswith("Uninitialized")
+        return [k, None if lazy else list(v.shape), None if lazy else str(v.dtype).replace("ndgrad.", "torch.")]
+    return {"repr": repr(m), "state": [entry(k, v) for k, v in m.state_dict().items()],
+            "buffers": [k for k, _ in m.named_buffers()], "modules": [k for k, _ in m.named_modules()],
+            "params": [k for k, _ in m.named_parameters(remove_duplicate=False)]}
+
+
 @pytest.mark.parametrize("name", list(EXPECTED))
-def test_model_repr_and_keys_live_torch(name):
-    t = build_models(torch.nn)[name]()
+def test_model_repr_and_keys_live_torch(name, torch_ref):
     n = build_models(nn)[name]()
-    assert repr(n) == repr(t)
-    assert list(n.state_dict()) == list(t.state_dict())
-    assert [k for k, _ in n.named_buffers()] == [k for k, _ in t.named_buffers()]
-    assert [k for k, _ in n.named_modules()] == [k for k, _ in t.named_modules()]
-    assert [k for k, _ in n.named_parameters(remove_duplicate=False)] == \
-        [k for k, _ in t.named_parameters(remove_duplicate=False)]
-    tsd = t.state_dict()
-    if not any(isinstance(v, torch.nn.parameter.UninitializedParameter) for v in tsd.values()):
-        n.load_state_dict({k: ndgrad.tensor(v.numpy().copy()) for k, v in tsd.items()})
-        for (k, a), (_, b) in zip(n.state_dict().items(), tsd.items()):
-            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    got, want = _structure(n), torch_ref("structure", lambda torch: _structure(build_models(torch.nn)[name]()))
+    lazy = {k for k, shape, _ in want["state"] if shape is None}  # (ndgrad's placeholders have shape (0,))
+    got["state"] = [[k, None, None] if k in lazy else [k, shape, dt] for k, shape, dt in got["state"]]
+    assert got == want
+    if all(shape is not None for _, shape, _ in want["state"]):  # a state_dict loads back unchanged
+        arrays = state_arrays(seeded_params(build_models(nn)[name]()))
+        n.load_state_dict({k: ndgrad.tensor(v) for k, v in arrays.items()})
+        for (k, a), b in zip(n.state_dict().items(), arrays.values()):
+            np.testing.assert_array_equal(a.numpy(), b, err_msg=k)
 
 
 def test_parameter_list_and_dict_repr():
@@ -696,19 +699,18 @@ def test_full_backward_hook():
     assert lin2.weight.grad is not None
 
 
-@needs_torch
-def test_full_backward_hook_matches_torch():
-    tl = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh())
-    nl = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
-    nl.load_state_dict({k: ndgrad.tensor(v.numpy()) for k, v in tl.state_dict().items()})
-    rec = {}
-    tl[1].register_full_backward_hook(lambda m, gi, go: rec.__setitem__("t", (gi[0].clone(), go[0].clone())))
-    nl[1].register_full_backward_hook(lambda m, gi, go: rec.__setitem__("n", (gi[0].clone(), go[0].clone())))
+def test_full_backward_hook_matches_torch(torch_ref):
+    weights = state_arrays(seeded_params(nn.Sequential(nn.Linear(3, 4), nn.Tanh())))
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    (tl(torch.tensor(x, requires_grad=True)) ** 2).sum().backward()
-    (nl(ndgrad.tensor(x, requires_grad=True)) ** 2).sum().backward()
-    for a, b in zip(rec["n"], rec["t"]):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+    def run(L):
+        m = load_arrays(L, L.nn.Sequential(L.nn.Linear(3, 4), L.nn.Tanh()), weights)
+        rec = []
+        m[1].register_full_backward_hook(lambda m, gi, go: rec.extend([gi[0].clone(), go[0].clone()]))
+        (m(L.tensor(x, requires_grad=True)) ** 2).sum().backward()
+        return rec
+    for a, b in zip(run(ndgrad), torch_ref("hook", run), strict=True):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------
@@ -725,15 +727,14 @@ def _train(lib, net, loss_fn, X, y, steps, lr):
     return loss
 
 
-@needs_torch
 @pytest.mark.parametrize("kind", ["linreg", "softmax", "mlp"])
-def test_training_matches_torch(kind):
+def test_training_matches_torch(kind, torch_ref):
     rng = np.random.default_rng(0)
     if kind == "linreg":
         X = rng.standard_normal((64, 2)).astype(np.float32)
         y = (X @ np.array([[2.0], [-3.4]], np.float32) + 4.2).astype(np.float32)
         build = lambda m: m.Sequential(m.Linear(2, 1))  # noqa: E731
-        losses = (torch.nn.MSELoss(), nn.MSELoss())
+        loss = "MSELoss"
     else:
         X = rng.standard_normal((64, 1, 4, 4)).astype(np.float32)
         y = rng.integers(0, 10, 64)
@@ -741,15 +742,18 @@ def test_training_matches_torch(kind):
             build = lambda m: m.Sequential(m.Flatten(), m.Linear(16, 10))  # noqa: E731
         else:
             build = lambda m: m.Sequential(m.Flatten(), m.Linear(16, 32), m.ReLU(), m.Linear(32, 10))  # noqa: E731
-        losses = (torch.nn.CrossEntropyLoss(), nn.CrossEntropyLoss())
-    torch.manual_seed(0)
-    tn, nnet = build(torch.nn), build(nn)
-    nnet.load_state_dict({k: ndgrad.tensor(v.numpy().copy()) for k, v in tn.state_dict().items()})
-    tl = _train(torch, tn, losses[0], torch.tensor(X), torch.tensor(y), 20, 0.1)
-    nl = _train(ndgrad, nnet, losses[1], ndgrad.tensor(X), ndgrad.tensor(y), 20, 0.1)
-    np.testing.assert_allclose(nl.item(), tl.item(), rtol=1e-4)
-    for (k, a), (_, b) in zip(nnet.state_dict().items(), tn.state_dict().items()):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=k)
+        loss = "CrossEntropyLoss"
+    weights = state_arrays(seeded_params(build(nn), 0.3))
+
+    def run(L):
+        net = load_arrays(L, build(L.nn), weights)
+        final = _train(L, net, getattr(L.nn, loss)(), L.tensor(X), L.tensor(y), 20, 0.1)
+        return [final.item(), dict(net.state_dict())]
+    (nl, nsd), (tl, tsd) = run(ndgrad), torch_ref("train", run)
+    np.testing.assert_allclose(nl, tl, rtol=1e-4)
+    assert list(nsd) == list(tsd)
+    for k, a in nsd.items():
+        np.testing.assert_allclose(a.numpy(), tsd[k], rtol=1e-4, atol=1e-5, err_msg=k)
 
 
 # ---------------------------------------------------------------------------
@@ -812,20 +816,23 @@ def test_clip_grad_value_and_vector_conversion():
         nn.utils.vector_to_parameters([1.0], [p])
 
 
-@needs_torch
-def test_clip_grad_norm_matches_torch():
-    tnet = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
-    nnet = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
-    nnet.load_state_dict({k: ndgrad.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+def test_clip_grad_norm_matches_torch(torch_ref):
+    build = lambda L: L.nn.Sequential(L.nn.Linear(3, 4), L.nn.Tanh(), L.nn.Linear(4, 2))  # noqa: E731
+    weights = state_arrays(seeded_params(build(ndgrad)))
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    (tnet(torch.tensor(x)) ** 2).sum().backward()
-    (nnet(ndgrad.tensor(x)) ** 2).sum().backward()
-    for nt in (2.0, float("inf"), 1.5):
-        tt = torch.nn.utils.clip_grad_norm_(tnet.parameters(), 0.3, norm_type=nt)
-        nt_ = nn.utils.clip_grad_norm_(nnet.parameters(), 0.3, norm_type=nt)
-        np.testing.assert_allclose(nt_.item(), tt.item(), rtol=1e-5)
-        for a, b in zip(nnet.parameters(), tnet.parameters()):
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+    def run(L):
+        net = load_arrays(L, build(L), weights)
+        (net(L.tensor(x)) ** 2).sum().backward()
+        out = []
+        for nt in (2.0, float("inf"), 1.5):
+            total = L.nn.utils.clip_grad_norm_(net.parameters(), 0.3, norm_type=nt)
+            out.append([total.item(), [p.grad.clone() for p in net.parameters()]])
+        return out
+    for (n_total, n_grads), (t_total, t_grads) in zip(run(ndgrad), torch_ref("clip", run), strict=True):
+        np.testing.assert_allclose(n_total, t_total, rtol=1e-5)
+        for a, b in zip(n_grads, t_grads, strict=True):
+            np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-7)
 
 
 def test_device_arguments():
