@@ -98,12 +98,11 @@ def test_random_split_sizes_disjoint_reproducible():
     assert any("Length of split at index 1 is 0" in str(x.message) for x in w)
 
 
-def test_random_split_sizes_match_torch():
-    torch = pytest.importorskip("torch")
-    for n, lengths in [(10, [0.33, 0.33, 0.34]), (17, [0.1, 0.2, 0.3, 0.4]), (7, [0.5, 0.5]), (100, [0.8, 0.2])]:
-        ours = [len(p) for p in random_split(range(n), lengths)]
-        theirs = [len(p) for p in torch.utils.data.random_split(range(n), lengths)]
-        assert ours == theirs
+def test_random_split_sizes_match_torch(torch_ref):
+    cases = [(10, [0.33, 0.33, 0.34]), (17, [0.1, 0.2, 0.3, 0.4]), (7, [0.5, 0.5]), (100, [0.8, 0.2])]
+    theirs = torch_ref("sizes", lambda torch: [[len(p) for p in torch.utils.data.random_split(range(n), lengths)]
+                                               for n, lengths in cases])
+    assert [[len(p) for p in random_split(range(n), lengths)] for n, lengths in cases] == theirs
 
 
 # -- samplers --------------------------------------------------------------------------------------
@@ -183,9 +182,7 @@ def test_default_collate():
     assert isinstance(conv[0], ndgrad.Tensor) and conv[1][0] == 1 and isinstance(conv[1][1], ndgrad.Tensor)
 
 
-def test_default_collate_matches_torch():
-    pytest.importorskip("torch")
-    from torch.utils.data import default_collate as tcollate
+def test_default_collate_matches_torch(torch_ref):
     batches = [
         [(1, 2.0, np.float32(3), np.int16(2)), (3, 4.0, np.float32(1), np.int16(5))],
         [{"a": np.arange(3, dtype=np.int32), "b": (1.5, 2)}, {"a": np.arange(3, dtype=np.int32) + 1, "b": (2.5, 3)}],
@@ -197,10 +194,10 @@ def test_default_collate_matches_torch():
             return [(k, flat(v)) for k, v in x.items()]
         if isinstance(x, (list, tuple)):
             return [type(x).__name__] + [flat(v) for v in x]
-        return (str(x.dtype).split(".")[-1], tuple(x.shape), x.numpy().tolist())
+        return [str(x.dtype).split(".")[-1], list(x.shape), x.numpy().tolist()]
 
-    for b in batches:
-        assert flat(default_collate(b)) == flat(tcollate(b))
+    want = torch_ref("collated", lambda torch: [flat(torch.utils.data.default_collate(b)) for b in batches])
+    assert [flat(default_collate(b)) for b in batches] == want
 
 
 # -- DataLoader ------------------------------------------------------------------------------------------

@@ -26,11 +26,14 @@ def test_notebook_results_equal_pytorch_output():
     assert ours == SEED.read_text()
 
 
-def test_notebook_results_equal_live_torch():
-    torch = pytest.importorskip("torch")
+def _torch_results(torch) -> str:
     buf = io.StringIO()
     run(torch, results_only=True, out=buf)
-    assert re.sub(r"\bndgrad\.", "torch.", _results_only()) == buf.getvalue()
+    return buf.getvalue()
+
+
+def test_notebook_results_equal_live_torch(torch_ref):
+    assert re.sub(r"\bndgrad\.", "torch.", _results_only()) == torch_ref("results", _torch_results)
 
 
 def test_notebook_shows_code_and_titles():

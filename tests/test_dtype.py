@@ -258,39 +258,43 @@ def test_set_default_dtype_rejects_non_float(bad: str) -> None:
     assert ndgrad.get_default_dtype() is ndgrad.float32
 
 
-# --- live comparison with PyTorch ------------------------------------------------
-def _torch():
-    return pytest.importorskip("torch")
-
-
+# --- comparison with PyTorch (live, or recorded in tests/references) --------------------
 def _tn(d) -> str:  # noqa: ANN001
-    name = str(d).replace("torch.", "")
+    name = str(d).replace("torch.", "").replace("ndgrad.", "")
     return "complex64" if name == "complex32" else name
 
 
-def test_live_promotion_tables() -> None:
-    torch = _torch()
-    for a in NAMES:
-        for b in NAMES:
-            ta, tb = getattr(torch, a), getattr(torch, b)
-            assert ndgrad.promote_types(dt(a), dt(b)).name == _tn(torch.promote_types(ta, tb))
-            assert ndgrad.can_cast(dt(a), dt(b)) == torch.can_cast(ta, tb)
-            for sa, sb in (((2,), ()), ((), (2,)), ((), ()), ((2,), (2,))):
-                want = torch.result_type(torch.zeros(sa, dtype=ta), torch.zeros(sb, dtype=tb))
-                got = ndgrad.result_type(ndgrad.zeros(sa, dtype=dt(a)), ndgrad.zeros(sb, dtype=dt(b)))
-                assert got.name == _tn(want), (a, b, sa, sb)
-        for s in SCALARS:
-            for shape in ((2,), ()):
-                want = torch.result_type(torch.zeros(shape, dtype=getattr(torch, a)), s)
-                assert ndgrad.result_type(ndgrad.zeros(shape, dtype=dt(a)), s).name == _tn(want), (a, s)
+SHAPE_PAIRS = (((2,), ()), ((), (2,)), ((), ()), ((2,), (2,)))
 
 
-def test_live_key_cases() -> None:
-    torch = _torch()
+def _promotion_tables(L) -> dict:  # noqa: ANN001
+    """promote_types, can_cast and result_type (tensor shapes x dtypes, and with Python scalars)
+    over every pair of dtypes, as names, in library L."""
+    def d(name):  # noqa: ANN001, ANN202
+        return getattr(L, name)
+    return {
+        "promote": [[_tn(L.promote_types(d(a), d(b))) for b in NAMES] for a in NAMES],
+        "can_cast": [[bool(L.can_cast(d(a), d(b))) for b in NAMES] for a in NAMES],
+        "result": [[[_tn(L.result_type(L.zeros(sa, dtype=d(a)), L.zeros(sb, dtype=d(b)))) for sa, sb in SHAPE_PAIRS]
+                    for b in NAMES] for a in NAMES],
+        "scalar": [[[_tn(L.result_type(L.zeros(shape, dtype=d(a)), s)) for shape in ((2,), ())] for s in SCALARS]
+                   for a in NAMES],
+    }
+
+
+def test_live_promotion_tables(torch_ref) -> None:  # noqa: ANN001
+    got, want = _promotion_tables(ndgrad), torch_ref("tables", _promotion_tables)
+    for what in want:
+        for a, g_row, w_row in zip(NAMES, got[what], want[what], strict=True):
+            assert g_row == w_row, (what, a)
+
+
+def test_live_key_cases(torch_ref) -> None:  # noqa: ANN001
     import inspect
     import re
-    for case, want in KEY_CASES:
-        src = inspect.getsource(case).strip()
-        expr = re.search(r"lambda: (.*), \"\w+\"\),?$", src).group(1)
-        got = eval(expr.replace("ndgrad.", "torch."), {"torch": torch})  # noqa: S307 - our own literals
-        assert _tn(got.dtype) == want, expr
+    exprs = [re.search(r"lambda: (.*), \"\w+\"\),?$", inspect.getsource(case).strip()).group(1)
+             for case, _ in KEY_CASES]
+    got = torch_ref("dtypes", lambda torch: [_tn(eval(e.replace("ndgrad.", "torch."), {"torch": torch}).dtype)
+                                             for e in exprs])  # noqa: S307 - our own literals
+    for expr, (_, want), g in zip(exprs, KEY_CASES, got, strict=True):
+        assert g == want, expr
