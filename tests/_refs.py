@@ -22,6 +22,7 @@ scalars, Python numbers, strings, None, torch dtypes/sizes, and lists/tuples/dic
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import os
@@ -110,6 +111,12 @@ def decode(v: Any) -> Any:
         if "__complex__" in v:
             return complex(*v["__complex__"])
     return v
+
+
+def digest(text: str) -> str:
+    """A short fingerprint of a long text compared for equality (printed tensors): the recording
+    keeps 16 hex digits instead of the text."""
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def same(a: Any, b: Any, rtol: float, atol: float, scaled: bool = False) -> bool:

@@ -15,6 +15,8 @@ import pytest
 import ndgrad
 from ndgrad import _printing
 
+from _refs import digest
+
 nan = float("nan")
 inf = float("inf")
 
@@ -753,25 +755,28 @@ OPTION_SETS = [
 ]
 
 
-def test_random_arrays_match_torch():
-    torch = pytest.importorskip("torch")
+def _reprs(L, arrays: list, default: str, options: dict) -> list[str]:
+    """repr of every array as a tensor of library L under the default dtype and print options."""
+    L.set_default_dtype(getattr(L, default))
+    L.set_printoptions(profile="default")
+    L.set_printoptions(**options)
+    try:
+        return [repr(L.tensor(a, requires_grad=a.dtype.kind in "fc" and i % 5 == 0)) for i, a in enumerate(arrays)]
+    finally:
+        L.set_printoptions(profile="default")
+        L.set_default_dtype(L.float32)
+
+
+def test_random_arrays_match_torch(torch_ref):
+    """602 arrays (every dtype, shapes up to summarised sizes, special values) under 8 option sets
+    print as PyTorch prints them (its texts recorded as digests: tests/_refs.digest)."""
     rng = np.random.default_rng(20240613)
     with np.errstate(over="ignore"):  # float16 casts of huge values become inf, on purpose
         arrays = _random_arrays(rng)
-    try:
-        for default, option_sets in (("float32", OPTION_SETS), ("float64", OPTION_SETS[:2])):
-            torch.set_default_dtype(getattr(torch, default))
-            ndgrad.set_default_dtype(getattr(ndgrad, default))
-            for options in option_sets:
-                torch.set_printoptions(profile="default")
-                ndgrad.set_printoptions(profile="default")
-                torch.set_printoptions(**options)
-                ndgrad.set_printoptions(**options)
-                for i, arr in enumerate(arrays):
-                    requires_grad = arr.dtype.kind in "fc" and i % 5 == 0
-                    expected = repr(torch.tensor(arr, requires_grad=requires_grad))
-                    got = repr(ndgrad.tensor(arr, requires_grad=requires_grad))
-                    assert got == expected.replace("torch.", "ndgrad."), (default, options, arr.dtype, arr.shape)
-    finally:
-        torch.set_printoptions(profile="default")
-        torch.set_default_dtype(torch.float32)
+    for default, option_sets in (("float32", OPTION_SETS), ("float64", OPTION_SETS[:2])):
+        for k, options in enumerate(option_sets):
+            want = torch_ref(f"{default}-{k}", lambda torch, d=default, o=options: [
+                digest(r.replace("torch.", "ndgrad.")) for r in _reprs(torch, arrays, d, o)])
+            for arr, got, w in zip(arrays, _reprs(ndgrad, arrays, default, options), want, strict=True):
+                assert digest(got) == w, (f"{default}, {options}, {arr.dtype} {arr.shape}: PyTorch prints otherwise "
+                                          f"than\n{got}")
