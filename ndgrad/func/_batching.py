@@ -179,7 +179,7 @@ def softmax(op: Callable, args: tuple, kwargs: dict) -> Any:
     ba = _bind(op, args, kwargs)
     x = ba.arguments["input"]
     if ba.arguments.get("dim") is None:
-        from ..nn.functional import _softmax_dim
+        from ..ops.activation import _softmax_dim
         ba.arguments["dim"] = _softmax_dim(x.dim())
     return dims_rule(("dim",), "keep")(op, ba.args, ba.kwargs)
 

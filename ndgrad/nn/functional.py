@@ -20,11 +20,12 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..ops._core import (_fw_levels, _make, _state, autocast_op, broadcast_shapes_or_raise, has_fw, in_float32,
-                         out_ref, record, tsum, upcast, wrap_dim)
+                         record, tsum, wrap_dim)
 from ..ops._core import _vmap_levels, is_batched, vmap_rule
 from ..ops.elementwise import where as _where_op
 from ..ops.linalg import addmm as _addmm
 from ..ops.inplace import apply_inplace
+from ..ops import activation as _act
 
 # kernels owned by ndgrad.ops.nn, re-exported lazily (module __getattr__ below)
 _OPS_NN = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
@@ -111,138 +112,19 @@ def _where(cond: Tensor, a: Any, b: Any) -> Tensor:
 
 
 # ---------------------------------------------------------------------------
-# softmax family (fused primitives)
+# softmax family (one node each, defined in ndgrad.ops.activation)
 # ---------------------------------------------------------------------------
-def _softmax_dim(ndim: int) -> int:
-    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include "
-                  "dim=X as an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def _prep_softmax(input: Tensor, dim: Any, dtype: Any, fn: str) -> tuple:
-    _check_input(input, fn)
-    if dtype is not None:
-        input = input.to(dtype)
-    if input._dtype.category < 2:
-        raise NotImplementedError(f'"{fn}_lastdim_kernel_impl" not implemented for '
-                                  f"'{_scalar_name(input._dtype)}'")
-    if dim is None:
-        dim = _softmax_dim(input._data.ndim)
-    axis = wrap_dim(dim, input._data.ndim)
-    return input, axis
-
-
-def _np_log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    if x.ndim == 0:
-        return np.zeros_like(x)
-    m = x.max(axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
-    s = x - m
-    lse = np.log(np.exp(s).sum(axis=axis, keepdims=True))
-    return s - lse
-
-
-def _np_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    if x.ndim == 0:
-        return np.ones_like(x)
-    m = x.max(axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
-    e = np.exp(x - m)
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-
-
-class LogSoftmaxBackward0(Node):
-    """Fused because log(softmax(x)) underflows to -inf for large logits; computing
-    x - max - log(sum(exp(x - max))) in one step keeps it finite, and the gradient
-    g - softmax * sum(g) needs only the saved output."""
-
-    __slots__ = ("dim",)
-
-    def backward(self, g: Tensor) -> tuple:
-        (out,) = self.saved()
-        if out._data.ndim == 0:
-            return (g * 0,)
-        return (g - out.exp() * g.sum(self.dim, keepdim=True),)
-
-    def fast(self, g: np.ndarray) -> tuple:
-        out = self.saved()[0]._data
-        if out.ndim == 0:
-            return (g * 0,)
-        return (g - np.exp(out) * g.sum(self.dim, keepdims=True),)
-
-    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
-        t = ts[0]  # t - sum(softmax * t)
-        return t * 0 if out._data.ndim == 0 else t - (out.exp() * t).sum(self.dim, keepdim=True)
-
-
-class SoftmaxBackward0(Node):
-    """Fused for the same stability reason as log_softmax (shifted by the max), and
-    because its gradient out * (g - sum(g * out)) needs only the saved output."""
-
-    __slots__ = ("dim",)
-
-    def backward(self, g: Tensor) -> tuple:
-        (out,) = self.saved()
-        if out._data.ndim == 0:
-            return (g * 0,)
-        return (out * (g - (g * out).sum(self.dim, keepdim=True)),)
-
-    def fast(self, g: np.ndarray) -> tuple:
-        out = self.saved()[0]._data
-        if out.ndim == 0:
-            return (g * 0,)
-        return (out * (g - (g * out).sum(self.dim, keepdims=True)),)
-
-    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
-        t = ts[0]  # the Jacobian is symmetric: the same expression as the gradient
-        return t * 0 if out._data.ndim == 0 else out * (t - (t * out).sum(self.dim, keepdim=True))
-
-
-def _softmax_family(input: Tensor, dim: Any, dtype: Any, name: str, kernel: Any, node: type) -> Tensor:
-    if _vmap_levels and is_batched(input):
-        return vmap_rule("softmax", _softmax_family, input, dim, dtype, name, kernel, node)
-    input, axis = _prep_softmax(input, dim, dtype, name)
-    r = kernel(upcast(input._data), axis)  # float16/bfloat16: computed in float32, rounded once
-    res = _make(r if r.dtype == input._dtype.np else r.astype(input._dtype.np), input._dtype)
-    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
-        n = node()
-        n.dim = axis
-        n.save(out_ref(res))
-        record(n, res, (input,))
-    return res
-
-
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """log(softmax(input)) along dim, computed stably."""
-    return _softmax_family(input, dim, dtype, "log_softmax", _np_log_softmax, LogSoftmaxBackward0)
+    return _act.log_softmax(input, dim, dtype)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """exp(input) normalised to sum to 1 along dim."""
-    return _softmax_family(input, dim, dtype, "softmax", _np_softmax, SoftmaxBackward0)
+    return _act.softmax(input, dim, dtype)
 
 
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    """softmax(-input) along dim."""
-    _check_input(input, "softmin")
-    if dim is None:
-        dim = _softmax_dim(input._data.ndim)
-    return softmax(-input, dim, dtype=dtype)
-
-
-# methods PyTorch has on Tensor (and as torch.softmax / torch.log_softmax)
-def _tensor_softmax(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    return softmax(self, dim, dtype=dtype)
-
-
-def _tensor_log_softmax(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    return log_softmax(self, dim, dtype=dtype)
-
-
-for _n, _f in (("softmax", _tensor_softmax), ("log_softmax", _tensor_log_softmax)):
-    if not hasattr(Tensor, _n):
-        setattr(Tensor, _n, _f)
+softmin = _act.softmin
 
 
 # ---------------------------------------------------------------------------
@@ -364,20 +246,7 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     return celu(input, alpha, inplace=True)
 
 
-_SQRT1_2 = 0.7071067811865476
-_SQRT_2_PI = 0.7978845608028654
-
-
-@in_float32
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """x * Phi(x) (exact, with erf) or its tanh approximation."""
-    _check_input(input, "gelu")
-    if approximate == "none":
-        return input * ((input * _SQRT1_2).erf() + 1.0) * 0.5
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * _SQRT_2_PI
-        return input * (inner.tanh() + 1.0) * 0.5
-    raise RuntimeError("approximate argument must be either none or tanh.")
+gelu = _act.gelu
 
 
 @in_float32
@@ -510,8 +379,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows = int(np.prod(input._data.shape[:-1])) if input._data.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input._data.shape[-1]} and "
                            f"{weight._data.shape[1]}x{weight._data.shape[0]})")
-    if bias is not None and input._data.ndim == 2 and weight._data.ndim == 2:
-        return _addmm(bias, input, weight.t())  # one AddmmBackward0 node, as PyTorch records
+    if bias is not None and input._data.ndim >= 2 and weight._data.ndim == 2:
+        if input._data.ndim == 2:
+            return _addmm(bias, input, weight.t())  # one AddmmBackward0 node, as PyTorch records
+        # leading dims folded into one GEMM: ViewBackward0 <- AddmmBackward0, as PyTorch records
+        lead = input._data.shape[:-1]
+        return _addmm(bias, input.reshape(-1, input._data.shape[-1]), weight.t()).view(*lead, weight._data.shape[0])
     out = input.matmul(weight.t()) if weight._data.ndim == 2 else input.matmul(weight)
     if bias is not None:
         out = out + bias

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
-from . import complex, construct, counting, decomp, elementwise, indexing, inplace, linalg, reduction, shape, special  # noqa: F401
+from . import (activation, complex, construct, counting, decomp, elementwise, indexing, inplace, linalg,  # noqa: F401
+               reduction, shape, special)
 from ._core import REGISTRY
 from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq,
                           floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)
@@ -152,20 +153,6 @@ Tensor.__ixor__ = _iop("bitwise_xor_")
 Tensor.__ilshift__ = _iop("bitwise_left_shift_")
 Tensor.__irshift__ = _iop("bitwise_right_shift_")
 Tensor.__imatmul__ = lambda self, other: NotImplemented
-
-
-def _functional_method(name: str) -> Any:
-    """A Tensor method served by nn.functional, imported on first call (keeps `import ndgrad` light)."""
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        from ..nn import functional
-        return getattr(functional, name)(self, *args, **kwargs)
-    method.__name__ = name
-    return method
-
-
-for _name in ("softmax", "log_softmax"):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _functional_method(_name))
 
 
 def _to_sparse(self: Tensor, *args: Any, **kwargs: Any) -> Any:

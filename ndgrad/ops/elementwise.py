@@ -911,7 +911,12 @@ def f64_kernel(fn: Any) -> Any:
     return kernel
 
 
-erf = _unary("erf", f64_kernel(_sf.erf), lambda g, x, o: g * (2 / math.sqrt(math.pi)) * exp(-x * x), "x",
+def _erf_kernel(a: np.ndarray) -> np.ndarray:
+    # float32 (and float16/bfloat16, computed in float32) results need only the cheaper fit
+    return _sf.erf(a, single=a.dtype.itemsize <= 4).astype(a.dtype, copy=False)
+
+
+erf = _unary("erf", _erf_kernel, lambda g, x, o: g * (2 / math.sqrt(math.pi)) * exp(-x * x), "x",
              "ErfBackward0")
 erfc = _unary("erfc", f64_kernel(_sf.erfc),
               lambda g, x, o: g * (-2 / math.sqrt(math.pi)) * exp(-x * x), "x", "ErfcBackward0")

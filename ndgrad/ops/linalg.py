@@ -304,6 +304,13 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     if input._dtype is not other._dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {c_name(input._dtype)} != "
                            f"{c_name(other._dtype)}")
+    if nb == 2 and na > 2:
+        # (..., n, k) @ (k, m): one GEMM on the rows folded together (NumPy would loop one small GEMM per
+        # leading index, and the weight's gradient would sum as many products); PyTorch's graph too:
+        # UnsafeViewBackward0 <- MmBackward0 <- (ViewBackward0 of the input, the matrix)
+        from .shape import UnsafeViewBackward0, _reshape_node, reshape
+        r = mm(reshape(input, -1, ka), other)
+        return _reshape_node(r, _make(r._data.reshape(sa[:-1] + (sb[-1],)), r._dtype), UnsafeViewBackward0)
     try:
         out = _matmul(input._data, other._data, input._dtype)
     except ValueError:

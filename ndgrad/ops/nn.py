@@ -35,6 +35,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
 from ._core import _fw_levels, _make, _state, autocast_op, has_fw, is_float_array, record, record_many, tsum
 from ._core import _vmap_levels, is_batched, vmap_rule
+from .activation import softmax
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -1706,19 +1707,6 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
 # ---------------------------------------------------------------------------
 # attention
 # ---------------------------------------------------------------------------
-def _softmax(x: Tensor, dim: int) -> Tensor:
-    try:
-        from ..nn.functional import softmax
-    except ImportError:  # pragma: no cover - nn not importable: composite fallback
-        softmax = None
-    if softmax is not None:
-        return softmax(x, dim=dim)
-    m = x.amax(dim=dim, keepdim=True).detach()
-    m = m.masked_fill(m.isinf(), 0.0)
-    e = (x - m).exp()
-    return e / e.sum(dim=dim, keepdim=True)
-
-
 @autocast_op("lower")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
@@ -1751,7 +1739,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
         else:
             scores = scores + attn_mask
-    attn = _softmax(scores, -1)
+    attn = softmax(scores, -1)
     if dropout_p > 0.0:
         from ..nn import functional as F
         attn = F.dropout(attn, dropout_p, training=True)

@@ -435,6 +435,22 @@ row("logsumexp", gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {"keepdim": Tr
                      ([(((0, 1),), {})] if len(s[0]) > 1 else [])),
     lambda a, dim, keepdim=False: np.log(np.sum(np.exp(a), axis=dim, keepdims=keepdim)), atol=1e-5,
     dtypes=FLOAT + ("float16", "bfloat16"))
+def _np_softmax(a: np.ndarray, dim: int) -> np.ndarray:
+    e = np.exp(a - a.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+# activations PyTorch runs as one kernel (ndgrad/ops/activation.py)
+row("softmax", gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {})]), _np_softmax,
+    dtypes=FLOAT + ("float16", "bfloat16"))
+row("log_softmax", gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {})]),
+    lambda a, d: np.log(_np_softmax(a, d)), dtypes=FLOAT + ("float16", "bfloat16"))
+row("softmax", gen([((2, 3),)], [((1,), {"dtype": "float64"})]), lambda a, d, dtype: _np_softmax(a.astype(dtype), d),
+    variant="dtype", keeps_float32=False, call=lambda L, a, d, dtype: a.softmax(d, getattr(L, dtype)))
+row("gelu", gen(U_SHAPES, [((), {}), ((), {"approximate": "tanh"})]),
+    lambda a, approximate="none": (a * 0.5 * (1 + _erf(a / math.sqrt(2))) if approximate == "none" else
+                                   0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)))),
+    call=lambda L, a, **k: L.nn.functional.gelu(a, **k), dtypes=FLOAT + ("float16", "bfloat16"))
 for _n, _f in (("cumsum", np.cumsum), ("cumprod", np.cumprod)):
     row(_n, gen(R_SHAPES[1:], lambda s: [((0,), {}), ((-1,), {})]),
         lambda a, d, _f=_f: _f(a, axis=d, dtype=_sum_dtype(a)), dtypes=NUM + ("bool", "float16", "bfloat16"),
