@@ -333,11 +333,33 @@ def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = 
 
 
 # --- in-place samplers on tensors (no gradient; allowed on leaves under no_grad) ---
-def _fill_random(self: Tensor, arr: np.ndarray) -> Tensor:
+def _affine_draw(dst: np.ndarray, draw: Any, loc: float, scale: float) -> np.ndarray:
+    """loc + scale * draw() samples shaped like `dst`, drawn in float32 (float64 for a float64 `dst`) and
+    straight into `dst`'s memory when it has that dtype and is contiguous (no float64 temporary: a VGG
+    classifier's 100M weights initialise in a fraction of the time)."""
+    wide = np.float64 if dst.dtype == np.float64 else np.float32
+    if dst.dtype == wide and dst.flags.c_contiguous:
+        buf = draw(dtype=wide, out=dst)
+    else:
+        buf = draw(dst.shape, dtype=wide)
+    if scale != 1:
+        buf *= wide(scale)
+    if loc != 0:
+        buf += wide(loc)
+    return buf
+
+
+def _writable(self: Tensor) -> Tensor:
     from .autograd.grad_mode import state
     if state.enabled and self._requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    np.copyto(self._data, arr, casting="unsafe")
+    return self
+
+
+def _fill_random(self: Tensor, arr: np.ndarray) -> Tensor:
+    _writable(self)
+    if arr is not self._data:
+        np.copyto(self._data, arr, casting="unsafe")
     self._version[0] += 1
     return self
 
@@ -346,14 +368,14 @@ def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Genera
     _float_dtype(self._dtype)
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    return _fill_random(self, _rng(generator).uniform(a, b, self._data.shape))
+    return _fill_random(self, _affine_draw(_writable(self)._data, _rng(generator).random, a, b - a))
 
 
 def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     _float_dtype(self._dtype, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill_random(self, _rng(generator).normal(mean, std, self._data.shape))
+    return _fill_random(self, _affine_draw(_writable(self)._data, _rng(generator).standard_normal, mean, std))
 
 
 def _bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:

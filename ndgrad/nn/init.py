@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd import grad_mode
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -77,13 +78,15 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with U(a, b) samples."""
-    return _fill(tensor, _rng(generator).uniform(a, b, tensor._data.shape))
+    """Fill with U(a, b) samples (Tensor.uniform_ without recording a graph)."""
+    with grad_mode.no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with N(mean, std^2) samples."""
-    return _fill(tensor, _rng(generator).normal(mean, std, tensor._data.shape))
+    """Fill with N(mean, std^2) samples (Tensor.normal_ without recording a graph)."""
+    with grad_mode.no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
