@@ -189,11 +189,12 @@ def test_modern_cnn_learns_with_dropout():
     for run in (out, out["bn_scratch"], out["bn_concise"]):
         steps = run["steps"]
         assert np.mean(steps[-5:]) < 0.7 * np.mean(steps[:5])
-        # train accuracy (eval mode lags: running stats); after 2 epochs the plain dropout net sits
-        # at 0.44-0.49 depending on the shuffle stream (each pass draws a worker base seed, as in
-        # PyTorch), so the bar is 4x chance
-        assert max(e[1] for e in run["epochs"]) > 0.4
-    assert out["epochs"][-1][2] > 0.5
+    # after 2 epochs the dropout net's train accuracy depends on the random streams: over seeds 0-3 it
+    # ends at 0.31-0.53 under PyTorch and 0.36-0.53 under ndgrad (test accuracy 0.30-0.77 and
+    # 0.30-0.74), so its bar is 3x chance; the batch-normalized nets learn fast whatever the seed
+    assert out["epochs"][-1][1] > 0.3 and out["epochs"][-1][2] > 0.25
+    for run in (out["bn_scratch"], out["bn_concise"]):
+        assert run["epochs"][-1][1] > 0.8
 
 
 # ---------------------------------------------------------------- character-level RNN / GRU / LSTM (d2l 9.5-10.1)
