@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._sums import fsum
 from . import grad_mode
 from .graph import AccumulateGrad, Node
 
@@ -99,8 +100,12 @@ def _sum_to_array(a: Any, shape: tuple) -> Any:
     if lead < 0:
         return a.reshape(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and ashape[i + lead] != 1)
-    if axes:
-        a = a.sum(axis=axes, keepdims=True)
+    if axes:  # summed as the `sum` op sums (float16/bfloat16 in float32, long axes folded)
+        dt = a.dtype
+        low = dt.char in "eE"
+        a = fsum(a, axes, True, np.float32 if low else None)
+        if low:
+            a = a.astype(dt)
     return a.reshape(shape) if a.shape != shape else a
 
 

@@ -317,7 +317,7 @@ NODE_NAMES: dict = {
     "split": _split_name,
     "chunk": "SplitBackward0",
     "unbind": "UnbindBackward0",
-    "var": "VarBackward0", "std": "StdBackward0", "logsumexp": "LogsumexpBackward0",
+    "logsumexp": "LogsumexpBackward0",
     "index_select": "IndexSelectBackward0", "masked_fill": "MaskedFillBackward0",
     "masked_select": "MaskedSelectBackward0", "take": "TakeBackward0", "index_add": "IndexAddBackward0",
     "addmm": "AddmmBackward0", "addcmul": "AddcmulBackward0", "addcdiv": "AddcdivBackward0",

@@ -17,8 +17,9 @@ from ._core import (_fw_levels, _make, _state, has_fw, autocast_op,
                      dims_arg, in_float32, is_low_float, out_ref, record, register, upcast,
                     wrap_dim)
 from ._core import _vmap_levels, is_batched, vmap_rule
+from .._sums import fsum
 from .elementwise import abs as _abs
-from .elementwise import exp, log, sqrt, where
+from .elementwise import exp, log, where
 from .shape import expand, reshape, squeeze, unsqueeze
 
 
@@ -129,9 +130,9 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     if arr.ndim == 0:
         axes = None
     if is_low_float(dt):  # float16/bfloat16 accumulate in float32, rounded once (PyTorch's CPU kernels)
-        r = np.asarray(np.add.reduce(arr, axis=axes, dtype=np.float32, keepdims=keepdim)).astype(dt.np)
+        r = np.asarray(fsum(arr, axes, keepdim, np.float32)).astype(dt.np)
     else:
-        r = np.add.reduce(arr, axis=axes, dtype=dt.np, keepdims=keepdim)
+        r = fsum(arr, axes, keepdim, dt.np)
     res = _make(r if type(r) is np.ndarray else np.asarray(r), dt)
     if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         if axes is None and not keepdim:
@@ -181,8 +182,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     arr = input._data
     if arr.ndim == 0:
         axes = None
-    if arr.size:
-        m = np.mean(upcast(arr), axis=axes, keepdims=keepdim)
+    if arr.size:  # the sum accumulates as `sum` does (float32 for float16/bfloat16)
+        total = fsum(arr, axes, keepdim, np.float32 if is_low_float(input._dtype) else None)
+        m = total / (arr.size // builtins.max(np.size(total), 1))
     else:  # NaN for an empty reduction, without NumPy's "Mean of empty slice" warning
         m = np.sum(arr, axis=axes, keepdims=keepdim) / np.asarray(0, arr.dtype)
     res = _make(np.asarray(m).astype(arr.dtype, copy=False), input._dtype)
@@ -272,35 +274,108 @@ def _correction(unbiased: Any, correction: Any) -> float:
     return 1 if unbiased else 0
 
 
-@register()
-@in_float32
-def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-    """Variance (Bessel-corrected by default; `correction`/`unbiased` choose)."""
+def _var_kernel(arr: np.ndarray, axes: tuple | None, correction: float, take_sqrt: bool) -> np.ndarray:
+    """var/std as PyTorch's CPU kernels compute them: in float64 (complex: the variances of the real
+    and imaginary parts added). A reduction to one value of a float32/float64 input centres on
+    the mean rounded to the input's dtype (PyTorch's all-reduce path); others on the exact mean."""
+    if arr.dtype.kind == "c":
+        v = _var_kernel(arr.real, axes, correction, False) + _var_kernel(arr.imag, axes, correction, False)
+        return np.sqrt(v) if take_sqrt else v
+    x = arr.astype(np.float64)
+    n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+    if n == 0:
+        m = np.full(_keep_shape(x.shape, axes), np.nan)
+    elif x.size == n and arr.dtype in (np.float32, np.float64):
+        m = np.asarray(fsum(arr, axes, True) / arr.dtype.type(n), np.float64)
+    else:
+        m = np.add.reduce(x, axis=axes, keepdims=True) / n
+    d = x - m
+    d *= d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.add.reduce(d, axis=axes) / builtins.max(n - correction, 0)
+    return np.sqrt(v) if take_sqrt else v
+
+
+def _dof_factor(dof: float) -> float:
+    return 2.0 / dof if dof > 0 else math.inf
+
+
+class VarBackward0(Node):
+    """d var / d x = 2 (x - mean) / (n - correction)."""
+    __slots__ = ("axes", "keepdim", "dof")
+
+    def _centered(self, x: Tensor) -> Tensor:
+        return x - mean(x, self.axes, keepdim=True)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved()
+        return (_expand_back(g, x._data.shape, self.axes, self.keepdim) * self._centered(x) * _dof_factor(self.dof),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        xc = self._centered(ins[0])
+        prod = (xc.conj() * ts[0]).real if xc.is_complex() else xc * ts[0]
+        return sum(prod, self.axes, self.keepdim) * _dof_factor(self.dof)
+
+
+class StdBackward0(VarBackward0):
+    """d std / d x = (x - mean) / ((n - correction) std), zero where std is zero (as PyTorch)."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        shape = x._data.shape
+        half = where(out == 0, 0.0, g / (2 * out))
+        return (_expand_back(half, shape, self.axes, self.keepdim) * self._centered(x) * _dof_factor(self.dof),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        tv = VarBackward0.jvp(self, ins, out, ts)
+        return where(out == 0, 0.0, tv / (2 * out))
+
+
+def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, axis: Any, keepdims: Any,
+             take_sqrt: bool) -> Tensor:
+    name = "std" if take_sqrt else "var"
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
     if input._dtype.category < 2:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
-    axes = dims_arg(dim, input._data.ndim)
-    if input._data.ndim == 0 or axes == ():
+    arr = input._data
+    axes = dims_arg(dim, arr.ndim)
+    if arr.ndim == 0 or axes == ():
         axes = None  # an empty dim list reduces over all dims, as PyTorch does
-    n = input._data.size if axes is None else math.prod(input._data.shape[a] for a in axes)
-    centered = input - mean(input, axes, keepdim=True)
-    sq = centered * centered.conj() if input.is_complex() else centered * centered
-    total = sum(sq, axes, keepdim)
-    if input.is_complex():
-        total = total.real
-    return total / builtins.max(n - c, 0)
+    n = arr.size if axes is None else math.prod(arr.shape[a] for a in axes)
+    if n - c <= 0 and arr.size:
+        import warnings
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    v = _var_kernel(arr, axes, c, take_sqrt)
+    out_dt = input._dtype.to_real()
+    res = _make(np.asarray(v.reshape(_keep_shape(arr.shape, axes)) if keepdim else v).astype(out_dt.np), out_dt)
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
+        node = StdBackward0() if take_sqrt else VarBackward0()
+        node.axes, node.keepdim, node.dof = axes, keepdim, builtins.max(n - c, 0)
+        if take_sqrt:
+            node.save(input, out_ref(res))
+        else:
+            node.save(input)
+        record(node, res, (input,))
+    return res
 
 
 @register()
-@in_float32
+def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """Variance (Bessel-corrected by default; `correction`/`unbiased` choose)."""
+    return _var_std(input, dim, unbiased, keepdim, correction, axis, keepdims, False)
+
+
+@register()
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-    """Standard deviation: sqrt of var."""
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+    """Standard deviation (the square root of var, computed as one op)."""
+    return _var_std(input, dim, unbiased, keepdim, correction, axis, keepdims, True)
 
 
 @register()
@@ -477,6 +552,14 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     return r if keepdim else (squeeze(r, axes) if axes is not None else r.reshape(()))
 
 
+def _scan_acc(dt: D.dtype) -> Any:
+    """The accumulation dtype of PyTorch's CPU cumsum/cumprod: float16/bfloat16 in float32,
+    float32 (complex64) in float64 (complex128): `ones(10**5) * .1` sums to 10000.0."""
+    if is_low_float(dt):
+        return np.float32
+    return np.float64 if dt is D.float32 else np.complex128 if dt is D.complex64 else dt.np
+
+
 class CumsumBackward0(Node):
     __slots__ = ("dim",)
 
@@ -499,7 +582,7 @@ def cumsum(input: Tensor, dim: int | None = None, *, dtype: Any = None, axis: in
     d = wrap_dim(dim, input._data.ndim)
     dt = _sum_dtype(input, dtype)
     arr = input._data
-    acc = np.float32 if is_low_float(dt) else dt.np  # float16/bfloat16 accumulate in float32
+    acc = _scan_acc(dt)
     res = _make(np.cumsum(arr, axis=d, dtype=acc).astype(dt.np, copy=False) if arr.ndim else arr.astype(dt.np), dt)
     if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = CumsumBackward0()
@@ -565,7 +648,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     d = wrap_dim(dim, input._data.ndim)
     dt = _sum_dtype(input, dtype)
     arr = input._data
-    res = _make(np.cumprod(arr, axis=d, dtype=dt.np) if arr.ndim else arr.astype(dt.np), dt)
+    res = _make(np.cumprod(arr, axis=d, dtype=_scan_acc(dt)).astype(dt.np, copy=False) if arr.ndim
+                else arr.astype(dt.np), dt)
     if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = CumprodBackward0()
         n.dim = d
@@ -708,7 +792,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         axes = None
     p = float(ord)
     if p == 2:
-        r = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
+        r = np.sqrt(fsum(a * a, axes, keepdim))
     elif p == math.inf:
         r = np.max(a, axis=axes, keepdims=keepdim) if a.size else np.zeros(())
     elif p == -math.inf:
@@ -716,9 +800,9 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     elif p == 0:
         r = np.sum(a != 0, axis=axes, keepdims=keepdim)
     elif p == 1:
-        r = np.sum(a, axis=axes, keepdims=keepdim)
+        r = fsum(a, axes, keepdim)
     else:
-        r = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        r = fsum(a ** p, axes, keepdim) ** (1.0 / p)
     out_dt = x._dtype.to_real()
     res = _make(np.asarray(r).astype(out_dt.np), out_dt)
     if _state.enabled and x._requires_grad or _fw_levels and has_fw(x):
