@@ -415,10 +415,28 @@ class AminBackward0(AmaxBackward0):
 
 
 class MaxBackward1(AmaxBackward0):
+    """max() / min() / median() of all elements: the gradient is split evenly among the elements
+    equal to the result, a NaN result among the NaNs (PyTorch's rule for these, not for amax)."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        shape = x._data.shape
+        oe = _expand_back(out, shape, self.axes, self.keepdim)
+        hit = (x == oe) | (x.isnan() & oe.isnan()) if x.is_floating_point() else x == oe
+        mask = hit.to(g._dtype)
+        return (_expand_back(g, shape, self.axes, self.keepdim) * mask / sum(mask, self.axes, keepdim=True),)
+
+
+class MinBackward1(MaxBackward1):
     __slots__ = ()
 
 
-class MinBackward1(AmaxBackward0):
+class MedianBackward0(MaxBackward1):
+    __slots__ = ()
+
+
+class NanmedianBackward0(MaxBackward1):
     __slots__ = ()
 
 
@@ -960,10 +978,16 @@ def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
         pick = np.take(order, [(n - 1) // 2], axis=d) if arr.ndim else order
         if isn is not None and arr.ndim:
             pick = np.where(isn.any(axis=d, keepdims=True), np.argmax(isn, axis=d, keepdims=True), pick)
+    if flat:  # the value alone; its gradient is split among the tied elements (MedianBackward0)
+        res = _make(np.asarray(arr[int(np.asarray(pick).reshape(-1)[0])]), input._dtype)
+        if _state.enabled and input._requires_grad:
+            n = NanmedianBackward0() if skip_nan else MedianBackward0()
+            n.axes, n.keepdim = None, False
+            n.save(input, out_ref(res))
+            record(n, res, (input,))
+        return res
     idx = _make(np.asarray(pick).astype(np.int64), D.int64)
     vals = gather(x, d, idx)
-    if flat:
-        return vals.reshape(())
     if not keepdim:
         vals, idx = squeeze(vals, d), squeeze(idx, d)
     return vals, idx
@@ -981,6 +1005,38 @@ def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """median ignoring NaN values (NaN only for an all-NaN slice)."""
     res = _median(input, dim, keepdim, True)
     return res if dim is None else return_type("nanmedian")(*res)
+
+
+@register()
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
+    """The most frequent value of each slice along dim (the smallest one among equally frequent
+    values) and the index of its last occurrence, as PyTorch's CPU kernel reports them."""
+    from .indexing import gather
+    if input._dtype.category == 3:
+        raise NotImplementedError(f"\"mode_cpu\" not implemented for '{_cap(input._dtype)}'")
+    arr = input._data
+    if arr.ndim == 0:
+        return return_type("mode")(input.clone(), _make(np.zeros((), np.int64), D.int64))
+    d = wrap_dim(dim, arr.ndim)
+    n = arr.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    order = np.moveaxis(np.argsort(arr, axis=d, kind="stable"), d, -1)
+    srt = np.take_along_axis(np.moveaxis(arr, d, -1), order, -1)
+    pos = np.arange(n)
+    starts = np.ones(srt.shape, bool)
+    starts[..., 1:] = srt[..., 1:] != srt[..., :-1]  # a new run of equal values (each NaN its own)
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
+    ends = np.ones(srt.shape, bool)
+    ends[..., :-1] = starts[..., 1:]
+    length = np.where(ends, pos - first + 1, 0)
+    last = np.argmax(length, axis=-1)[..., None]  # the first (smallest) longest run: its last element
+    idx = np.moveaxis(np.take_along_axis(order, last, -1), -1, d).astype(np.int64)
+    it = _make(idx, D.int64)
+    vals = gather(input, d, it)
+    if not keepdim:
+        vals, it = squeeze(vals, d), squeeze(it, d)
+    return return_type("mode")(vals, it)
 
 
 @register()
@@ -1196,7 +1252,7 @@ def _accept_numpy_aliases(names: tuple) -> None:
         REGISTRY[name] = (wrapper, is_method, is_function)
 
 
-_accept_numpy_aliases(("amax", "amin", "max", "min", "prod", "all", "any", "logsumexp", "median", "count_nonzero",
-                       "nansum", "nanmean", "cumprod", "quantile", "nanquantile", "aminmax", "sort", "argsort",
-                       "topk", "kthvalue", "squeeze", "unsqueeze", "cummax", "cummin", "logcumsumexp", "argmax",
-                       "argmin", "cumsum", "var_mean", "std_mean"))
+_accept_numpy_aliases(("amax", "amin", "max", "min", "prod", "all", "any", "logsumexp", "median", "mode",
+                       "count_nonzero", "nansum", "nanmean", "cumprod", "quantile", "nanquantile", "aminmax", "sort",
+                       "argsort", "topk", "kthvalue", "squeeze", "unsqueeze", "cummax", "cummin", "logcumsumexp",
+                       "argmax", "argmin", "cumsum", "var_mean", "std_mean"))

@@ -418,6 +418,10 @@ row("median", gen(R_SHAPES), _median_ref, dtypes=NUM)
 row("median", gen([((4, 5),), ((3, 4),)], [((0,), {}), ((1,), {"keepdim": True})]),
     lambda a, d, keepdim=False: _median_ref(a, d, keepdim), dtypes=FLOAT, variant="dim",
     call=lambda L, a, *args, **k: L.median(a, *args, **k)[0])
+row("mode", fixed(lambda d, r: [((r.integers(0, 4, (3, 7)).astype(d[0]),), {}),
+                                 ((r.integers(0, 3, (5, 4)).astype(d[0]), 0), {"keepdim": True}),
+                                 ((np.array([2, 2, 1, 1, 0], d[0]),), {}), ((np.array(3, d[0]),), {})]),
+    None, dtypes=NUM + ("int8", "uint8", "bool", "float16"), call=lambda L, *a, **k: tuple(L.mode(*a, **k)))
 row("quantile", gen([((7,),), ((3, 5),)], [((0.3,), {}), ((0.5,), {"dim": -1}),
                                           ((0.9,), {"dim": 0, "keepdim": True})]),
     lambda a, q, dim=None, keepdim=False: np.quantile(a, q, axis=dim, keepdims=keepdim), atol=1e-5)
