@@ -6,6 +6,7 @@ attached to the class when ndgrad.ops is imported.
 """
 from __future__ import annotations
 
+import os as _os
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -442,6 +443,25 @@ class Tensor:
 
 _new = object.__new__
 _alias.set_module("ndgrad", Tensor, Size)
+
+
+def _check_dtypes() -> None:
+    """Debug mode (NDGRAD_CHECK_DTYPES=1, read at import; the test suite sets it): each time a
+    tensor's dtype is assigned, its array must be a NumPy array holding that dtype. Off, nothing is
+    wrapped and nothing costs."""
+    slot = Tensor.__dict__["_dtype"]
+
+    def set_dtype(self: Tensor, dt: D.dtype) -> None:
+        slot.__set__(self, dt)
+        arr = getattr(self, "_data", None)
+        if arr is not None and not self._is_sparse_coo and (type(arr) is not np.ndarray or arr.dtype != dt.np):
+            raise AssertionError(f"a tensor declared {dt.name} stores a {type(arr).__name__} of dtype "
+                                 f"{getattr(arr, 'dtype', None)}")
+    Tensor._dtype = property(slot.__get__, set_dtype)
+
+
+if _os.environ.get("NDGRAD_CHECK_DTYPES") == "1":
+    _check_dtypes()
 
 
 from .autograd import graph as _graph  # noqa: E402

@@ -191,10 +191,15 @@ def _check_alpha(alpha: Any, dt: D.dtype) -> None:
 
 
 def _check_bool_sub(a: Any, b: Any) -> None:
-    if (getattr(a, "_dtype", None) is D.bool or type(a) is bool) and \
-            (getattr(b, "_dtype", None) is D.bool or type(b) is bool):
+    """PyTorch refuses subtraction with a bool operand (tensor or, beside a bool tensor, Python bool)."""
+    ba = getattr(a, "_dtype", None) is D.bool or type(a) is bool
+    bb = getattr(b, "_dtype", None) is D.bool or type(b) is bool
+    if ba and bb:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
+    if ba or bb:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 @register()

@@ -419,13 +419,18 @@ class MaxBackward1(AmaxBackward0):
     equal to the result, a NaN result among the NaNs (PyTorch's rule for these, not for amax)."""
     __slots__ = ()
 
+    def _mask(self, x: Tensor, out: Tensor, dt: D.dtype) -> Tensor:
+        oe = _expand_back(out, x._data.shape, self.axes, self.keepdim)
+        return ((x == oe) | (x.isnan() & oe.isnan()) if x.is_floating_point() else x == oe).to(dt)
+
     def backward(self, g: Tensor) -> tuple:
         x, out = self.saved()
-        shape = x._data.shape
-        oe = _expand_back(out, shape, self.axes, self.keepdim)
-        hit = (x == oe) | (x.isnan() & oe.isnan()) if x.is_floating_point() else x == oe
-        mask = hit.to(g._dtype)
-        return (_expand_back(g, shape, self.axes, self.keepdim) * mask / sum(mask, self.axes, keepdim=True),)
+        mask = self._mask(x, out, g._dtype)
+        return (_expand_back(g, x._data.shape, self.axes, self.keepdim) * mask / sum(mask, self.axes, keepdim=True),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        mask = self._mask(ins[0], out, ts[0]._dtype)  # the mean of the tied elements' tangents
+        return sum(ts[0] * mask, self.axes, self.keepdim) / sum(mask, self.axes, self.keepdim)
 
 
 class MinBackward1(MaxBackward1):
@@ -980,7 +985,7 @@ def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
             pick = np.where(isn.any(axis=d, keepdims=True), np.argmax(isn, axis=d, keepdims=True), pick)
     if flat:  # the value alone; its gradient is split among the tied elements (MedianBackward0)
         res = _make(np.asarray(arr[int(np.asarray(pick).reshape(-1)[0])]), input._dtype)
-        if _state.enabled and input._requires_grad:
+        if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
             n = NanmedianBackward0() if skip_nan else MedianBackward0()
             n.axes, n.keepdim = None, False
             n.save(input, out_ref(res))

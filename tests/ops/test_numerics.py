@@ -78,12 +78,12 @@ def test_sum_over_an_outer_axis_adds_in_pytorchs_order(torch_ref, dtype):
     differs = 0
     for n, c in SUM_CASES:
         x = (rng.standard_normal((n, c)) * 0.1 + 3).astype(dtype)
-        want = torch_ref(f"sum0_{n}x{c}", lambda torch: torch.from_numpy(x).sum(0))
+        want = torch_ref(f"sum0_{n}x{c}", lambda torch, x=x: torch.from_numpy(x).sum(0))
         np.testing.assert_array_equal(ndgrad.from_numpy(x).sum(0).numpy(), want)
         differs += not np.array_equal(x.sum(0), want)
         x3 = x.reshape(1, n, c)  # a middle axis, and the mean
         np.testing.assert_array_equal(ndgrad.from_numpy(x3).mean(1).numpy()[0],
-                                      torch_ref(f"mean1_{n}x{c}", lambda torch: torch.from_numpy(x3).mean(1)[0]))
+                                      torch_ref(f"mean1_{n}x{c}", lambda torch, x3=x3: torch.from_numpy(x3).mean(1)[0]))
     assert differs >= 6  # (the cases where NumPy alone adds in another order)
     h = rng.standard_normal((1000, 70)).astype(np.float16)
     np.testing.assert_array_equal(ndgrad.from_numpy(h).sum(0).numpy(),
