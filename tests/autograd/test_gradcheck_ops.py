@@ -643,6 +643,7 @@ TABLE_FD_SKIP: dict[str, str] = {
     "xlogy[zeros]": "samples hold x = y = 0, where PyTorch defines d/dx as 0 (see test_nonsmooth_*)",
     "special.xlog1py[zeros]": "samples hold x = 0, y = -1, where PyTorch defines d/dx as 0",
     "cummax[indices]": "samples hold ties on purpose: the selected index takes the gradient, FD splits it",
+    "mode": "samples hold ties on purpose: the reported occurrence takes the gradient, FD splits it",
     "sort[stable_nan]": "samples hold ties on purpose: each sorted slot takes its element's gradient",
     "unique": "the output's shape depends on the values",
     "quantile[tensor_q]": "q = 0.5 of 7 values lands exactly on an order statistic: a kink in q",

@@ -18,7 +18,7 @@ EPS = 1e-6
 # Rows whose samples sit where the function is not differentiable, so that the finite difference
 # means nothing (the JVP is still checked against the VJP there).
 NO_FD = {"round[half_even]", "cummax[indices]", "sort[stable_nan]", "linalg.pinv",
-         "quantile[tensor_q]"}  # samples at ties, kinks (q (n-1) whole) or rank deficiency, on purpose
+         "quantile[tensor_q]", "mode"}  # samples at ties, kinks (q (n-1) whole) or rank deficiency, on purpose
 
 
 def _to64(dt: Any) -> str | None:
