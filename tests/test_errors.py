@@ -245,6 +245,23 @@ CASES = [
      "\"round_cpu\" not implemented for 'Long'"),
     ("L.take_along_dim(L.ones(3, 4), L.tensor(1), dim=1)", RuntimeError,
      "input and indices should have the same number of dimensions"),
+    # convolutions with empty weights (a model whose width rounds to 0 channels)
+    ("L.nn.functional.conv2d(L.ones(1, 16, 4, 4), L.ones(0, 16, 1, 1))", RuntimeError,
+     "Given groups=1, expected weight to be at least 1 at dimension 0, but got weight of size [0, 16, 1, 1] instead"),
+    ("L.nn.functional.conv2d(L.ones(1, 4, 4, 4), L.ones(3, 2, 1, 1), groups=2)", RuntimeError,
+     "Given groups=2, expected weight to be divisible by 2 at dimension 0, but got weight of size [[3, 2, 1, 1]] "
+     "instead"),
+    ("L.nn.functional.conv1d(L.ones(1, 2, 4), L.ones(3, 2, 0))", RuntimeError,
+     "kernel size should be greater than zero, but got kernel_height: 1 kernel_width: 0"),
+    ("L.nn.functional.conv3d(L.ones(1, 2, 4, 4, 4), L.ones(3, 2, 1, 0, 1))", RuntimeError,
+     "kernel size should be greater than zero, but got: 1 x 0 x 1 (TxHxW)"),
+    ("L.nn.functional.conv_transpose1d(L.ones(1, 16, 4), L.ones(16, 0, 1))", RuntimeError,
+     "non-empty 2D or 4D weight tensor expected, but got: [16, 0, 1, 1]"),
+    ("L.nn.functional.conv_transpose3d(L.ones(1, 16, 2, 2, 2), L.ones(16, 0, 1, 1, 1))", RuntimeError,
+     "non-empty 5D (n_output_plane x n_input_plane x kernel_depth x kernel_height x kernel_width) tensor expected "
+     "for weight, but got: [16, 0, 1, 1, 1]"),
+    ("L.nn.functional.conv_transpose2d(L.ones(1, 0, 4, 4), L.ones(0, 2, 1, 1))", RuntimeError,
+     "Given groups=1, expected weight to be at least 1 at dimension 0, but got weight of size [0, 2, 1, 1] instead"),
 ]
 
 IDS = [c[0] for c in CASES]

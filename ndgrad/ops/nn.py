@@ -561,6 +561,28 @@ def _check_same_dtype(x: Tensor, w: Tensor, b: Tensor | None) -> None:
                            f"({nm.get(b._dtype.name, b._dtype.name)}) should be the same")
 
 
+def _check_kernel(weight: Tensor, groups: int, nd: int, transposed: bool = False) -> None:
+    """PyTorch's errors for a weight with fewer output (input, when transposed) channels than groups, no
+    channels on its second dimension (transposed), or an empty kernel. 1-d convolutions report the 2-d
+    kernel PyTorch runs them as."""
+    shape = weight._data.shape
+    if shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {_shape_str(shape)} instead")
+    if transposed and shape[1] == 0:
+        if nd == 3:
+            raise RuntimeError("non-empty 5D (n_output_plane x n_input_plane x kernel_depth x kernel_height x "
+                               f"kernel_width) tensor expected for weight, but got: {_shape_str(shape)}")
+        raise RuntimeError("non-empty 2D or 4D weight tensor expected, but got: "
+                           f"{_shape_str(shape[:2] + (1,) * (2 - nd) + shape[2:])}")
+    k = shape[2:]
+    if any(kk <= 0 for kk in k):
+        if nd == 3:
+            raise RuntimeError(f"kernel size should be greater than zero, but got: {k[0]} x {k[1]} x {k[2]} (TxHxW)")
+        kh, kw = ((1,) + tuple(k))[-2:]
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}")
+
+
 def _convnd(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
             dilation: Any, groups: int, fn: str) -> Tensor:
     if _vmap_levels and is_batched(input, weight, bias):
@@ -602,10 +624,11 @@ def _convnd(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride:
         if any(q < 0 for q in pd):
             raise RuntimeError("negative padding is not supported")
         pads = tuple((q, q) for q in pd)
+    _check_kernel(weight, groups, nd)
     O = weight._data.shape[0]
     if O % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
-                           f"got weight of size [{_shape_str(weight._data.shape)}] instead")
+                           f"got weight of size [{_shape_str(weight._data.shape)}] instead")  # doubled, as PyTorch
     C = x._data.shape[1]
     if C != weight._data.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {_shape_str(weight._data.shape)}, expected "
@@ -673,6 +696,7 @@ def _conv_transposend(nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
             parts += " " + " ".join(f"stride_{names[j]}: {stride[j]}" for j in range(nd))
             parts += " " + " ".join(f"dilation_{names[j]}: {dil[j]}" for j in range(nd))
             raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {parts}")
+    _check_kernel(weight, groups, nd, transposed=True)
     Cin = weight._data.shape[0]
     if x._data.shape[1] != Cin:
         raise RuntimeError(f"Given transposed=1, weight of size {_shape_str(weight._data.shape)}, expected "
@@ -680,7 +704,7 @@ def _conv_transposend(nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
                            "channels instead")
     if Cin % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
-                           f"got weight of size [{_shape_str(weight._data.shape)}] instead")
+                           f"got weight of size [{_shape_str(weight._data.shape)}] instead")  # doubled, as PyTorch
     Cout = weight._data.shape[1] * groups
     if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != Cout):
         raise RuntimeError(f"Given transposed=1, weight of size {_shape_str(weight._data.shape)}, expected bias to "
