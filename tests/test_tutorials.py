@@ -3,10 +3,11 @@ with `import ndgrad as torch`.
 
 Each tutorial is a function of the library module; what it prints is captured. With PyTorch
 installed, the same code runs under torch and the printed text must agree (module names
-normalised, numbers to float32 rounding). Without PyTorch, the printed text is checked against
-lines and numbers recorded from PyTorch 2.13. Randomness: weights and data come from NumPy, so
-both libraries start from identical values. FashionMNIST downloads are replaced by small
-in-memory data; torch.save of a whole model is out of scope (ndgrad.load is weights_only).
+normalised, numbers to float32 rounding); without PyTorch the text PyTorch printed is the recording
+in tests/references/. Further tests check lines and numbers recorded from PyTorch 2.13.
+Randomness: weights and data come from NumPy, so both libraries start from identical values.
+FashionMNIST downloads are replaced by small in-memory data; torch.save of a whole model is out
+of scope (ndgrad.load is weights_only).
 """
 from __future__ import annotations
 
@@ -554,10 +555,11 @@ def assert_prints_match(ref: str, got: str, rtol: float = 2e-4, atol: float = 2e
 
 
 @pytest.mark.parametrize("name", list(TUTORIALS))
-def test_tutorial_prints_like_torch(name: str) -> None:
-    torch = pytest.importorskip("torch")
-    with torch.random.fork_rng():
-        ref = capture(TUTORIALS[name], torch)
+def test_tutorial_prints_like_torch(name: str, torch_ref) -> None:
+    def under_torch(torch):
+        with torch.random.fork_rng():
+            return capture(TUTORIALS[name], torch)
+    ref = torch_ref("printed", under_torch)
     got = capture(TUTORIALS[name], ndgrad)
     if name in ("tensors", "data", "autograd", "cifar", "misc"):
         assert got == ref  # no float arithmetic that could round differently: the same text

@@ -2,7 +2,7 @@
 
 Every test takes the library as a parameter: it runs on ndgrad always and on torch
 when installed, so the closed-form expectations are checked against
-torch.autograd.functional live; test_matches_torch_* compare the two directly.
+torch.autograd.functional live; test_matches_torch compares with PyTorch (live or recorded).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 import ndgrad
 
-from _libs import LIBS, arr, needs_torch, torch  # noqa: E402 (tests/autograd/_libs.py)
+from _libs import LIBS, arr  # noqa: E402 (tests/autograd/_libs.py)
 
 X = np.array([0.5, -1.2, 2.0])
 Y = np.array([0.3, 0.7, -0.4])
@@ -192,23 +192,21 @@ def _nonsymmetric_case(M: Any) -> tuple:
     return A, (lambda t: (A @ t).tanh().sum() * t.sum()), T(M, X), T(M, V)
 
 
-@needs_torch
-@pytest.mark.parametrize("fn", ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"])
-def test_matches_torch(fn: str) -> None:
-    res = []
-    for M in (ndgrad, torch):
-        _, f, x, v = _nonsymmetric_case(M)
-        F = getattr(M.autograd.functional, fn)
+def _nonsymmetric_result(M: Any, fn: str) -> Any:
+    """autograd.functional.`fn` of library M on the nonsymmetric case."""
+    _, f, x, v = _nonsymmetric_case(M)
+    F = getattr(M.autograd.functional, fn)
 
-        def g(t: Any, f: Any = f) -> Any:
-            return (t * f(t)).cos()
-        if fn == "jacobian":
-            r = F(g, x)
-        elif fn == "hessian":
-            r = F(f, x)
-        elif fn in ("vjp", "jvp"):
-            r = F(g, x, v)[1]
-        else:
-            r = F(f, x, v)[1]
-        res.append(arr(r))
-    np.testing.assert_allclose(res[0], res[1], rtol=1e-10, atol=1e-12)
+    def g(t: Any) -> Any:
+        return (t * f(t)).cos()
+    if fn == "jacobian":
+        return F(g, x)
+    if fn == "hessian":
+        return F(f, x)
+    return F(g, x, v)[1] if fn in ("vjp", "jvp") else F(f, x, v)[1]
+
+
+@pytest.mark.parametrize("fn", ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"])
+def test_matches_torch(fn: str, torch_ref: Any) -> None:
+    want = torch_ref("r", lambda torch: _nonsymmetric_result(torch, fn))
+    np.testing.assert_allclose(arr(_nonsymmetric_result(ndgrad, fn)), want, rtol=1e-10, atol=1e-12)
