@@ -20,6 +20,11 @@ from .autograd.graph import AccumulateGrad
 _state = grad_mode.state
 
 
+def size_str(shape: Any) -> str:
+    """A shape as PyTorch's messages print it: `torch.Size([2, 3])`."""
+    return f"torch.Size({[int(n) for n in shape]})"
+
+
 class Size(tuple):
     """The shape of a tensor: a tuple of ints that prints as `ndgrad.Size([2, 3])`."""
 

@@ -56,6 +56,7 @@ def sum_to(g: Any, shape: tuple) -> Any:
 def _make_roots(tensors: Sequence, grads: Sequence | None, fn_name: str) -> list:
     Tensor = _tensor_cls()
     from .._creation import ones_like
+    from .._tensor import size_str
     if grads is None:
         grads = [None] * len(tensors)
     if len(grads) != len(tensors):
@@ -79,18 +80,14 @@ def _make_roots(tensors: Sequence, grads: Sequence | None, fn_name: str) -> list
                 g = tensor(g, dtype=t._dtype)
             if g._data.shape != t._data.shape:
                 raise RuntimeError(
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {_size(g._data.shape)} and output[{i}] "
-                    f"has a shape of {_size(t._data.shape)}.")
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {size_str(g._data.shape)} and output[{i}] "
+                    f"has a shape of {size_str(t._data.shape)}.")
             if g._dtype.category != t._dtype.category:
                 raise RuntimeError(f"For complex Tensors, both grad_output and output are required to "
                                    f"have the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
                                    f"{g._dtype.name} and output[{i}] has a dtype of {t._dtype.name}.")
         roots.append((t._grad_edge(), g))
     return roots
-
-
-def _size(shape: tuple) -> str:
-    return f"torch.Size({list(shape)})"
 
 
 def _sum_to_array(a: Any, shape: tuple) -> Any:

@@ -38,8 +38,8 @@ def _check_v(vs: tuple, like: tuple) -> None:
         raise RuntimeError(f"v is a tuple of invalid length: should be {len(like)} but got {len(vs)}.")
     for vv, o in zip(vs, like):
         if vv is not None and tuple(vv.shape) != tuple(o.shape):
-            raise RuntimeError(f"v has invalid size: should be torch.Size({list(o.shape)}) but got "
-                               f"torch.Size({list(vv.shape)}).")
+            from .._tensor import size_str
+            raise RuntimeError(f"v has invalid size: should be {size_str(o.shape)} but got {size_str(vv.shape)}.")
 
 
 def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:

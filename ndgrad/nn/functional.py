@@ -17,10 +17,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Tensor
+from .._tensor import Tensor, size_str
 from ..autograd.graph import Node
-from ..ops._core import (_fw_levels, _make, _state, autocast_op, broadcast_shapes_or_raise, has_fw, in_float32,
-                         record, tsum, wrap_dim)
+from ..ops._core import (_fw_levels, _make, _state, autocast_op, broadcast_shapes_or_raise, check_tensor, has_fw,
+                         in_float32, record, tsum, wrap_dim)
 from ..ops._core import _vmap_levels, is_batched, vmap_rule
 from ..ops.elementwise import where as _where_op
 from ..ops.linalg import addmm as _addmm
@@ -62,16 +62,6 @@ def __dir__() -> list:
 # helpers
 # ---------------------------------------------------------------------------
 _scalar_name = D.scalar_name
-
-
-def _size_str(shape: Sequence) -> str:
-    return f"torch.Size({list(shape)})"
-
-
-def _check_input(x: Any, fn: str, arg: str = "input") -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
-    return x
 
 
 def _const(arr: np.ndarray, dt: D.dtype) -> Tensor:
@@ -132,7 +122,7 @@ softmin = _act.softmin
 # ---------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(input, 0)."""
-    _check_input(input, "relu")
+    check_tensor(input, "relu")
     if inplace:
         return input.relu_()
     return input.relu()
@@ -145,7 +135,7 @@ def relu_(input: Tensor) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """input where input > threshold, else value."""
-    _check_input(input, "threshold")
+    check_tensor(input, "threshold")
     return _maybe_inplace(input, inplace, lambda x: _where(x > threshold, x, value))
 
 
@@ -156,7 +146,7 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """Clamp to [min_val, max_val]; the gradient is zero at and beyond the bounds."""
-    _check_input(input, "hardtanh")
+    check_tensor(input, "hardtanh")
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
 
@@ -178,7 +168,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """input where positive, negative_slope * input elsewhere."""
-    _check_input(input, "leaky_relu")
+    check_tensor(input, "leaky_relu")
     return _maybe_inplace(input, inplace, lambda x: _where(x > 0, x, x * negative_slope))
 
 
@@ -190,7 +180,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 @autocast_op("lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """leaky_relu with a learned slope per channel (dim 1) or one shared slope."""
-    _check_input(input, "prelu")
+    check_tensor(input, "prelu")
     n = weight.numel()
     if n != 1:
         if input._data.ndim < 2 and input._data.ndim != 1:
@@ -206,7 +196,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """input where positive, alpha * (exp(input) - 1) elsewhere."""
-    _check_input(input, "elu")
+    check_tensor(input, "elu")
     # the negative branch sees min(x, 0) so exp never overflows in the branch not taken
     return _maybe_inplace(input, inplace, lambda x: _where(x > 0, x, x.clamp(max=0).expm1() * alpha))
 
@@ -222,14 +212,14 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(input, alpha) with the self-normalising constants."""
-    _check_input(input, "selu")
+    check_tensor(input, "selu")
     return _maybe_inplace(input, inplace, lambda x: _where(x > 0, x * _SELU_SCALE,
                                                            x.clamp(max=0).expm1() * (_SELU_ALPHA * _SELU_SCALE)))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
-    _check_input(input, "celu")
+    check_tensor(input, "celu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     return _maybe_inplace(input, inplace,
@@ -252,14 +242,14 @@ gelu = _act.gelu
 @in_float32
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
-    _check_input(input, "silu")
+    check_tensor(input, "silu")
     return _maybe_inplace(input, inplace, lambda x: x * x.sigmoid())
 
 
 @in_float32
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
-    _check_input(input, "mish")
+    check_tensor(input, "mish")
     return _maybe_inplace(input, inplace, lambda x: x * softplus(x).tanh())
 
 
@@ -275,13 +265,13 @@ def tanh(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6."""
-    _check_input(input, "hardsigmoid")
+    check_tensor(input, "hardsigmoid")
     return _maybe_inplace(input, inplace, lambda x: hardtanh(x + 3.0, 0.0, 6.0) / 6.0)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6."""
-    _check_input(input, "hardswish")
+    check_tensor(input, "hardswish")
 
     def f(x: Tensor) -> Tensor:
         mid = x * (x + 3.0) / 6.0
@@ -291,7 +281,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta, linear above threshold."""
-    _check_input(input, "softplus")
+    check_tensor(input, "softplus")
     bx = input * beta if beta != 1 else input
     safe = bx.clamp(max=threshold)
     soft = safe.exp().log1p()
@@ -312,7 +302,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), stable for large |x|."""
-    _check_input(input, "logsigmoid")
+    check_tensor(input, "logsigmoid")
     return -softplus(-input)
 
 
@@ -328,7 +318,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """First half of input along dim times sigmoid of the second half."""
-    _check_input(input, "glu")
+    check_tensor(input, "glu")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     if n % 2:
@@ -373,8 +363,8 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
 @autocast_op("lower")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
-    _check_input(input, "linear")
-    _check_input(weight, "linear", "weight")
+    check_tensor(input, "linear")
+    check_tensor(weight, "linear", "weight")
     if weight._data.ndim == 2 and input._data.ndim >= 1 and input._data.shape[-1] != weight._data.shape[1]:
         rows = int(np.prod(input._data.shape[:-1])) if input._data.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input._data.shape[-1]} and "
@@ -429,7 +419,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     """Zero each element with probability p and scale the rest by 1/(1-p) (only when training)."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("dropout", dropout, input, p, training, inplace)
-    _check_input(input, "dropout")
+    check_tensor(input, "dropout")
     _check_p(p)
     if not training or p == 0.0:
         return input
@@ -441,7 +431,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched_ndim: int,
                      name: str) -> Tensor:
-    _check_input(input, name)
+    check_tensor(input, name)
     _check_p(p)
     nd = input._data.ndim
     spatial = batched_ndim - 2
@@ -526,7 +516,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float | None = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (dim 1) by batch statistics (training) or running ones (eval)."""
-    _check_input(input, "batch_norm")
+    check_tensor(input, "batch_norm")
     x = input
     nd = x._data.ndim
     C = x._data.shape[1] if nd >= 2 else 0
@@ -542,7 +532,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         count = x._data.size // C
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{_size_str(x._data.shape)}")
+                             f"{size_str(x._data.shape)}")
         mean = x.mean(axes, keepdim=True)
         xc = x - mean
         var = (xc * xc).mean(axes, keepdim=True)
@@ -567,7 +557,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing `normalized_shape` dimensions."""
-    _check_input(input, "layer_norm")
+    check_tensor(input, "layer_norm")
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     ns = tuple(int(s) for s in normalized_shape)
@@ -606,7 +596,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | No
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over groups of channels (dim 1) and the spatial dimensions."""
-    _check_input(input, "group_norm")
+    check_tensor(input, "group_norm")
     shape = input._data.shape
     if len(shape) < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(shape)}")
@@ -642,7 +632,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     axes = tuple(range(2, len(shape)))
     count = math.prod(shape[2:])
     if count <= 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size {_size_str(shape)}")
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size_str(shape)}")
     mean = input.mean(axes, keepdim=True)
     xc = input - mean
     var = (xc * xc).mean(axes, keepdim=True)
@@ -680,7 +670,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
     """input / max(||input||_p along dim, eps)."""
-    _check_input(input, "normalize")
+    check_tensor(input, "normalize")
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps)
     return input / denom
 
@@ -729,7 +719,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if _vmap_levels and is_batched(input, weight):
         return vmap_rule("embedding", embedding, input, weight, padding_idx, max_norm, norm_type,
                          scale_grad_by_freq, sparse)
-    _check_input(input, "embedding")
+    check_tensor(input, "embedding")
     if input._dtype not in (D.int64, D.int32):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{_scalar_name(input._dtype)}Tensor instead (while checking "
@@ -785,7 +775,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding along a new last dimension."""
-    _check_input(tensor, "one_hot", "self")
+    check_tensor(tensor, "one_hot", "self")
     if tensor._dtype is not D.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     idx = tensor._data
@@ -807,7 +797,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 # ---------------------------------------------------------------------------
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Cosine of the angle between x1 and x2 along dim (broadcasting)."""
-    _check_input(x1, "cosine_similarity", "x1")
+    check_tensor(x1, "cosine_similarity", "x1")
     n1 = x1.norm(2, dim, keepdim=True).clamp_min(eps)
     n2 = x2.norm(2, dim, keepdim=True).clamp_min(eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
@@ -815,7 +805,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p along the last dimension."""
-    _check_input(x1, "pairwise_distance", "x1")
+    check_tensor(x1, "pairwise_distance", "x1")
     d = x1 - x2 + eps
     nd = max(x1._data.ndim, x2._data.ndim)
     if nd == 0:
@@ -835,16 +825,16 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
 # ---------------------------------------------------------------------------
 def _warn_size(input: Tensor, target: Tensor) -> None:
     if input._data.shape != target._data.shape:
-        warnings.warn(f"Using a target size ({_size_str(target._data.shape)}) that is different to the input "
-                      f"size ({_size_str(input._data.shape)}). This will likely lead to incorrect results due "
+        warnings.warn(f"Using a target size ({size_str(target._data.shape)}) that is different to the input "
+                      f"size ({size_str(input._data.shape)}). This will likely lead to incorrect results due "
                       "to broadcasting. Please ensure they have the same size.", stacklevel=3)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean squared error."""
-    _check_input(input, "mse_loss")
-    _check_input(target, "mse_loss", "target")
+    check_tensor(input, "mse_loss")
+    check_tensor(target, "mse_loss", "target")
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target)
     if weight is None and reduction in ("mean", "sum", "none") and _state.enabled and (
@@ -886,8 +876,8 @@ class MseLossBackward0(Node):
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error."""
-    _check_input(input, "l1_loss")
-    _check_input(target, "l1_loss", "target")
+    check_tensor(input, "l1_loss")
+    check_tensor(target, "l1_loss", "target")
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target)
     loss = (input - target).abs()
@@ -899,7 +889,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Squared error below beta, absolute error (shifted) above."""
-    _check_input(input, "smooth_l1_loss")
+    check_tensor(input, "smooth_l1_loss")
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -915,7 +905,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """Squared error below delta, delta-scaled absolute error above."""
-    _check_input(input, "huber_loss")
+    check_tensor(input, "huber_loss")
     reduction = _reduction(None, None, reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
@@ -964,8 +954,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if _vmap_levels and is_batched(input, target):
         return vmap_rule("nll_loss", nll_loss, input, target, weight, size_average, ignore_index, reduce, reduction)
     _no_grad_arg("nll_loss_forward", "weight", weight)
-    _check_input(input, "nll_loss")
-    _check_input(target, "nll_loss", "target")
+    check_tensor(input, "nll_loss")
+    check_tensor(target, "nll_loss", "target")
     reduction = _reduction(size_average, reduce, reduction)
     x = input._data
     t = target._data
@@ -1048,8 +1038,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                   label_smoothing: float = 0.0) -> Tensor:
     """log_softmax over classes (dim 1, or 0 for unbatched input) followed by nll_loss, or
     the cross entropy against class probabilities when target is floating and input-shaped."""
-    _check_input(input, "cross_entropy")
-    _check_input(target, "cross_entropy", "target")
+    check_tensor(input, "cross_entropy")
+    check_tensor(target, "cross_entropy", "target")
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -1137,12 +1127,12 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if _vmap_levels and is_batched(input, target, weight):
         return vmap_rule("bce", binary_cross_entropy, input, target, weight, size_average, reduce, reduction)
     _no_grad_arg("binary_cross_entropy", "weight", weight)
-    _check_input(input, "binary_cross_entropy")
-    _check_input(target, "binary_cross_entropy", "target")
+    check_tensor(input, "binary_cross_entropy")
+    check_tensor(target, "binary_cross_entropy", "target")
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
-        raise ValueError(f"Using a target size ({_size_str(target._data.shape)}) that is different to the input "
-                         f"size ({_size_str(input._data.shape)}) is deprecated. Please ensure they have the "
+        raise ValueError(f"Using a target size ({size_str(target._data.shape)}) that is different to the input "
+                         f"size ({size_str(input._data.shape)}) is deprecated. Please ensure they have the "
                          "same size.")
     x = input._data
     if np.any((x < 0) | (x > 1)):
@@ -1222,12 +1212,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                          reduce, reduction, pos_weight)
     _no_grad_arg("binary_cross_entropy_with_logits", "weight", weight)
     _no_grad_arg("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
-    _check_input(input, "binary_cross_entropy_with_logits")
-    _check_input(target, "binary_cross_entropy_with_logits", "target")
+    check_tensor(input, "binary_cross_entropy_with_logits")
+    check_tensor(target, "binary_cross_entropy_with_logits", "target")
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
-        raise ValueError(f"Target size ({_size_str(target._data.shape)}) must be the same as input size "
-                         f"({_size_str(input._data.shape)})")
+        raise ValueError(f"Target size ({size_str(target._data.shape)}) must be the same as input size "
+                         f"({size_str(input._data.shape)})")
     dt = input._dtype
     x = input._data
     for extra in (weight, pos_weight):
@@ -1262,7 +1252,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence with `input` given as log-probabilities."""
-    _check_input(input, "kl_div")
+    check_tensor(input, "kl_div")
     if reduction == "batchmean":
         red = "batchmean"
     else:
@@ -1382,7 +1372,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     """Connectionist temporal classification loss of (T, N, C) (or unbatched (T, C)) log-probabilities;
     targets are (N, S) padded or all concatenated. 'mean' divides each loss by its target length."""
     from ..ops.nn import ctc_loss_raw
-    _check_input(log_probs, "ctc_loss")
+    check_tensor(log_probs, "ctc_loss")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     unbatched = log_probs._data.ndim == 2
@@ -1404,7 +1394,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     """Hinge loss between each target class (indices, ended by the first -1) and every other class,
     summed and divided by the number of classes."""
     reduction = _reduction(size_average, reduce, reduction)
-    _check_input(input, "multilabel_margin_loss")
+    check_tensor(input, "multilabel_margin_loss")
     if target._dtype is not D.int64:
         raise RuntimeError(f"expected scalar type Long but found {_scalar_name(target._dtype)}")
     if tuple(target._data.shape) != tuple(input._data.shape) or input._data.ndim > 2:

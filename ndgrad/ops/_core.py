@@ -379,10 +379,10 @@ def to_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     return tensor(x)
 
 
-def check_tensor(x: Any, fn: str, arg: str = "input") -> Tensor:
-    """`x` if it is a Tensor, else PyTorch's TypeError naming `fn` and the argument."""
+def check_tensor(x: Any, fn: str, arg: str = "input", pos: int = 1) -> Tensor:
+    """`x` if it is a Tensor, else PyTorch's TypeError naming `fn`, the argument and its position."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
     return x
 
 

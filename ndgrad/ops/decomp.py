@@ -14,9 +14,9 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, SavedOutput, rename_grad_fn
-from ._core import _make, grad_needed, record, record_many, register, tsum
+from ._core import _make, check_tensor, grad_needed, record, record_many, register, tsum
 from .elementwise import where
-from .linalg import LinAlgError, _check_tensor, _square, matmul
+from .linalg import LinAlgError, _square, matmul
 from .reduction import return_type
 from .shape import diag_embed, diagonal, tril, triu
 
@@ -74,7 +74,7 @@ class LinalgSolveTriangularBackward0(Node):
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
     """Solve A X = B (X A = B when left=False) for triangular A, reading only its triangle."""
     _square(A, "solve_triangular")
-    _check_tensor(B, "linalg_solve_triangular", 2, "B")
+    check_tensor(B, "linalg_solve_triangular", "B", 2)
     if B._data.ndim < 2:
         raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
     if A._dtype is not B._dtype:
@@ -595,7 +595,7 @@ class LinalgPinvBackward0(Node):
 
 def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
     """Moore-Penrose pseudo-inverse; singular values below max(atol, rtol * largest) count as zero."""
-    _check_tensor(A, "linalg_pinv", 1, "input")
+    check_tensor(A, "linalg_pinv", "input", 1)
     if A._data.ndim < 2 or A._dtype.category < 2:
         raise RuntimeError(f"linalg.pinv({_type_str(A)}): expected a tensor with 2 or more dimensions of float, "
                            "double, cfloat or cdouble types")
@@ -635,7 +635,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     """Least-squares solution of A X = B: (solution, residuals, rank, singular_values) as PyTorch fills
     them on the CPU for each driver ('gelsy' by default: residuals and singular values empty)."""
     _square(A, "lstsq", square=False)
-    _check_tensor(B, "linalg_lstsq", 2, "b")
+    check_tensor(B, "linalg_lstsq", "b", 2)
     if driver is None:
         driver = "gelsy"
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):

@@ -15,8 +15,8 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _specfun as _sf
-from ._core import (_BY_NP, _fw_levels, _make, _state, broadcast_shapes_or_raise, float_dtype_for, grad_needed,
-                    has_fw, out_ref, record, register, to_tensor, tsum)
+from ._core import (_BY_NP, _fw_levels, _make, _state, broadcast_shapes_or_raise, check_tensor, float_dtype_for,
+                    grad_needed, has_fw, out_ref, record, register, to_tensor, tsum)
 from ._core import _vmap_levels, is_batched, vmap_rule
 
 _SCALARS = (int, float, bool, complex)
@@ -569,8 +569,7 @@ def _pick_jvp(ins: tuple, ts: tuple, a_wins: Tensor) -> Any:
 def _minmax(input: Tensor, other: Tensor, ufunc: Any, node: type, name: str) -> Tensor:
     if _vmap_levels and is_batched(input, other):
         return vmap_rule("elementwise", _minmax, input, other, ufunc, node, name)
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    check_tensor(other, name, "other", 2)
     if input.is_complex() or other.is_complex():
         raise RuntimeError(f"{name} not implemented for complex tensors.")
     xa, xb, dt = _prep(input, other, name)
@@ -823,7 +822,7 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
         if _vmap_levels and is_batched(input):
             return vmap_rule("elementwise", op, input)
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            check_tensor(input, name)
         if float_only:
             dt = input._dtype if input._dtype.category >= 2 else D.get_default_dtype()
             arr = input._data if input._dtype is dt else input._data.astype(dt.np)

@@ -8,8 +8,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import (_fw_levels, _make, _state, autocast_op, grad_needed, has_fw, is_low_float, record, register,
-                    tsum, upcast)
+from ._core import (_fw_levels, _make, _state, autocast_op, check_tensor, grad_needed, has_fw, is_low_float, record,
+                    register, tsum, upcast)
 from ._core import _vmap_levels, is_batched, vmap_rule
 
 
@@ -49,11 +49,6 @@ def _wrap(d: int, nd: int) -> int:
     return wrap_dim(d, nd)
 
 
-def _check_tensor(x: Any, name: str, pos: int, arg: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
-
-
 def _sparse_mm(a: Tensor, b: Tensor) -> Tensor:
     """A product with a sparse COO operand (ndgrad.sparse, imported on first use)."""
     from ..sparse._coo import mm as sparse_mm
@@ -91,8 +86,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-d tensors."""
     if _vmap_levels and is_batched(input, mat2):
         return vmap_rule("matmul", mm, input, mat2)
-    _check_tensor(input, "mm", 1, "input")
-    _check_tensor(mat2, "mm", 2, "mat2")
+    check_tensor(input, "mm", "input", 1)
+    check_tensor(mat2, "mm", "mat2", 2)
     if input._is_sparse_coo or mat2._is_sparse_coo:
         return _sparse_mm(input, mat2)
     if input._data.ndim != 2:
@@ -129,8 +124,8 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
     if _vmap_levels and is_batched(input, vec):
         return vmap_rule("matmul", mv, input, vec)
-    _check_tensor(input, "mv", 1, "input")
-    _check_tensor(vec, "mv", 2, "vec")
+    check_tensor(input, "mv", "input", 1)
+    check_tensor(vec, "mv", "vec", 2)
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
     if input._data.shape[1] != vec._data.shape[0]:
@@ -162,8 +157,8 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-d tensors of equal length."""
     if _vmap_levels and is_batched(input, other):
         return vmap_rule("matmul", dot, input, other)
-    _check_tensor(input, "dot", 1, "input")
-    _check_tensor(other, "dot", 2, "tensor")
+    check_tensor(input, "dot", "input", 1)
+    check_tensor(other, "dot", "tensor", 2)
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     if input._data.shape[0] != other._data.shape[0]:
@@ -182,8 +177,8 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 @register()
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dim of both; shape input.shape[:-1] + other.shape[:-1]."""
-    _check_tensor(input, "inner", 1, "input")
-    _check_tensor(other, "inner", 2, "other")
+    check_tensor(input, "inner", "input", 1)
+    check_tensor(other, "inner", "other", 2)
     if input._data.ndim == 0 or other._data.ndim == 0:
         return input * other
     if input._data.shape[-1] != other._data.shape[-1]:
@@ -278,8 +273,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         return _write_out(out, matmul(input, other))
     if getattr(input, "_is_sparse_coo", False) or getattr(other, "_is_sparse_coo", False):
         return _sparse_mm(input, other)
-    _check_tensor(input, "matmul", 1, "input")
-    _check_tensor(other, "matmul", 2, "other")
+    check_tensor(input, "matmul", "input", 1)
+    check_tensor(other, "matmul", "other", 2)
     na, nb = input._data.ndim, other._data.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
@@ -534,7 +529,7 @@ LinAlgError.__module__, LinAlgError.__name__, LinAlgError.__qualname__ = "ndgrad
 
 def _square(A: Tensor, name: str, square: bool = True) -> None:
     # PyTorch's argument checks for a linalg function of (batches of) floating matrices
-    _check_tensor(A, f"linalg_{name}", 1, "A")
+    check_tensor(A, f"linalg_{name}", "A", 1)
     if A._data.ndim < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     if square and A._data.shape[-1] != A._data.shape[-2]:
@@ -623,7 +618,7 @@ class LinalgSolveExBackward0(Node):
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """Solve A X = B for X (batched; B may be a vector)."""
     _square(A, "solve")
-    _check_tensor(B, "linalg_solve", 2, "B")
+    check_tensor(B, "linalg_solve", "B", 2)
     if B._data.ndim == 0:
         raise RuntimeError("linalg.solve: The input tensor B must have at least 2 dimensions.")
     if A._dtype is not B._dtype:

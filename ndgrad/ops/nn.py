@@ -33,7 +33,8 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
-from ._core import _fw_levels, _make, _state, autocast_op, has_fw, is_float_array, record, record_many, tsum
+from ._core import (_fw_levels, _make, _state, autocast_op, check_tensor, has_fw, is_float_array, record, record_many,
+                    tsum)
 from ._core import _vmap_levels, is_batched, vmap_rule
 from .activation import softmax
 
@@ -84,12 +85,6 @@ def _shape_str(s: Sequence) -> str:
 def _dtype_name(t: Tensor) -> str:
     return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
             "int64": "Long", "int32": "Int"}.get(t._dtype.name, t._dtype.name)
-
-
-def _check_input(x: Any, fn: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-    return x
 
 
 # ---------------------------------------------------------------------------
@@ -587,9 +582,8 @@ def _convnd(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride:
             dilation: Any, groups: int, fn: str) -> Tensor:
     if _vmap_levels and is_batched(input, weight, bias):
         return vmap_rule("conv", _convnd, nd, input, weight, bias, stride, padding, dilation, groups, fn)
-    _check_input(input, fn)
-    if not isinstance(weight, Tensor):
-        raise TypeError(f"{fn}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
+    check_tensor(input, fn)
+    check_tensor(weight, fn, "weight", 2)
     if weight._data.ndim != nd + 2:
         raise RuntimeError("weight should have at least three dimensions" if weight._data.ndim < 3 else
                            f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
@@ -674,7 +668,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 def _conv_transposend(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
                       output_padding: Any, groups: int, dilation: Any, fn: str) -> Tensor:
-    _check_input(input, fn)
+    check_tensor(input, fn)
     x, unbatched = _batchify(input, nd, fn)
     stride = _ntuple(stride, nd, "stride", "conv")
     pd = _ntuple(padding, nd, "padding", "conv")
@@ -807,7 +801,7 @@ def _fold_raw(g: Tensor, out_sp: tuple, k: tuple, dil: tuple, pads: tuple, strid
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Sliding local blocks of a (N, C, H, W) tensor as columns (N, C*kH*kW, L)."""
-    _check_input(input, "unfold")
+    check_tensor(input, "unfold")
     x, unbatched = _batchify(input, 2, "unfold", "Input Error: Only 3D or 4D input Tensors are supported (got "
                                                  f"{input._data.ndim}D)")
     k = _ntuple(kernel_size, 2, "kernel_size", "unfold")
@@ -820,7 +814,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
          stride: Any = 1) -> Tensor:
     """Sum columns (N, C*kH*kW, L) back into a (N, C, H, W) tensor: the adjoint of unfold."""
-    _check_input(input, "fold")
+    check_tensor(input, "fold")
     unbatched = input._data.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     if x._data.ndim != 3:
@@ -1027,7 +1021,7 @@ def _max_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
     if _vmap_levels and is_batched(input):
         return vmap_rule("pool", _max_pool, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
                          return_indices, fn)
-    _check_input(input, fn)
+    check_tensor(input, fn)
     k, s, p, d, out = _pool_args(nd, input, kernel_size, stride, padding, dilation, ceil_mode, fn)
     x = input._data
     lead = x.shape[:-nd]
@@ -1227,7 +1221,7 @@ def _avg_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
     if _vmap_levels and is_batched(input):
         return vmap_rule("pool", _avg_pool, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                          divisor_override, fn)
-    _check_input(input, fn)
+    check_tensor(input, fn)
     k, s, p, _, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode, fn, avg=True)
     x = input._data
     if not is_float_array(x):
@@ -1301,7 +1295,7 @@ def _adaptive_check(x: Tensor, nd: int, fn: str) -> None:
 def _adaptive_avg(nd: int, input: Tensor, output_size: Any, fn: str) -> Tensor:
     if _vmap_levels and is_batched(input):
         return vmap_rule("pool", _adaptive_avg, nd, input, output_size, fn)
-    _check_input(input, fn)
+    check_tensor(input, fn)
     _adaptive_check(input, nd, fn)
     sp = input._data.shape[-nd:]
     out = _adaptive_size(output_size, sp, nd)
@@ -1344,7 +1338,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
 def _adaptive_max(nd: int, input: Tensor, output_size: Any, return_indices: bool, fn: str) -> Any:
     if _vmap_levels and is_batched(input):
         return vmap_rule("pool", _adaptive_max, nd, input, output_size, return_indices, fn)
-    _check_input(input, fn)
+    check_tensor(input, fn)
     _adaptive_check(input, nd, fn)
     x = input._data
     sp = x.shape[-nd:]
@@ -1473,7 +1467,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     """Pad the last len(pad)//2 dims; `pad` lists (left, right) pairs starting from the LAST dim."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("pad", pad, input, pad, mode, value)
-    _check_input(input, "pad")
+    check_tensor(input, "pad")
     pad = [int(q) for q in pad]
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -1548,7 +1542,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
     """Resize the spatial dims of (N, C, *S) input: nearest, nearest-exact, (bi/tri)linear, bicubic, area."""
-    _check_input(input, "interpolate")
+    check_tensor(input, "interpolate")
     nd = input._data.ndim - 2
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -1804,7 +1798,7 @@ def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
 
 
 def _shuffle_check(input: Tensor, r: int, fn: str, arg: str) -> tuple:
-    _check_input(input, fn)
+    check_tensor(input, fn)
     if input._data.ndim < 3:
         raise RuntimeError(f"{fn} expects input to have at least 3 dimensions, but got input with "
                            f"{input._data.ndim} dimension(s)")
@@ -1865,9 +1859,8 @@ def _unpool_size(nd: int, sp: tuple, k: tuple, s: tuple, p: tuple, output_size: 
 
 def _max_unpool(nd: int, input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, padding: Any,
                 output_size: Any, fn: str) -> Tensor:
-    _check_input(input, fn)
-    if not isinstance(indices, Tensor):
-        raise TypeError(f"{fn}(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
+    check_tensor(input, fn)
+    check_tensor(indices, fn, "indices", 2)
     k = _ntuple(kernel_size, nd, "kernel_size", fn)
     s = k if stride is None else _ntuple(stride, nd, "stride", fn)
     p = _ntuple(padding, nd, "padding", fn)
@@ -1939,7 +1932,7 @@ def _fractional_starts(u: np.ndarray, n_in: int, n_out: int, k: int) -> np.ndarr
 
 def _fractional_max(nd: int, input: Tensor, kernel_size: Any, output_size: Any, output_ratio: Any,
                     return_indices: bool, samples: Tensor | None, fn: str) -> Any:
-    _check_input(input, fn)
+    check_tensor(input, fn)
     x = input._data
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(x.shape)}")
@@ -2052,7 +2045,7 @@ def _base_coords(n: int, align_corners: bool, dtype: Any) -> np.ndarray:
 
 def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
     """Sampling grid (N, *spatial, nd) of the affine maps theta (N, nd, nd+1) over an output of `size`."""
-    _check_input(theta, "affine_grid")
+    check_tensor(theta, "affine_grid")
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
@@ -2135,7 +2128,7 @@ def _tap_index(i: np.ndarray, n: int, padding_mode: str, align_corners: bool) ->
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample input (N, C, *S) at the points of grid (N, *out, nd) given in [-1, 1] (x along the last dim)."""
-    _check_input(input, "grid_sample")
+    check_tensor(input, "grid_sample")
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
                          f"but got: '{mode}'")

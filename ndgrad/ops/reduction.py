@@ -13,7 +13,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from .. import _alias
-from ._core import (_fw_levels, _make, _state, has_fw, autocast_op,
+from ._core import (_fw_levels, _make, _state, has_fw, autocast_op, check_tensor,
                      dims_arg, in_float32, is_low_float, out_ref, record, register, upcast,
                     wrap_dim)
 from ._core import _vmap_levels, is_batched, vmap_rule
@@ -800,8 +800,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     """The p-norm of x (flattened, or over dim(s)); ord may be any real or +-inf."""
     if _vmap_levels and is_batched(x):
         return vmap_rule("vector_norm", vector_norm, x, ord, dim, keepdim, dtype=dtype)
-    if not isinstance(x, Tensor):
-        raise TypeError(f"linalg.vector_norm(): argument 'x' (position 1) must be Tensor, not {type(x).__name__}")
+    check_tensor(x, "linalg.vector_norm", "x")
     if x._dtype.category < 2:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{_cap(x._dtype)}")

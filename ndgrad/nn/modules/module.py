@@ -13,7 +13,7 @@ from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator, Mapping
 
 from ... import _dtype as D
-from ..._tensor import Tensor, _typename
+from ..._tensor import Tensor, _typename, size_str
 from ...autograd import grad_mode
 from ..parameter import Buffer, Parameter, is_lazy
 
@@ -22,10 +22,6 @@ __all__ = ["Module", "RemovableHandle"]
 _NOT_INIT = "cannot assign {} before Module.__init__() call"
 
 
-
-
-def _size_str(shape: Any) -> str:
-    return f"torch.Size({list(shape)})"
 
 
 def _addindent(s: str, n: int) -> str:
@@ -674,8 +670,8 @@ class Module:
                 param.materialize(value._data.shape, dtype=param._dtype)
             elif value._data.shape != param._data.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{_size_str(value._data.shape)} from checkpoint, the shape in current model "
-                                  f"is {_size_str(param._data.shape)}.")
+                                  f"{size_str(value._data.shape)} from checkpoint, the shape in current model "
+                                  f"is {size_str(param._data.shape)}.")
                 continue
             try:
                 if assign:
@@ -689,8 +685,8 @@ class Module:
                         param.copy_(value)
             except Exception as ex:  # noqa: BLE001 - reported with the key, as PyTorch does
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model '
-                                  f"are {_size_str(param._data.shape)} and whose dimensions in the checkpoint "
-                                  f"are {_size_str(value._data.shape)}, an exception occurred : {ex.args}.")
+                                  f"are {size_str(param._data.shape)} and whose dimensions in the checkpoint "
+                                  f"are {size_str(value._data.shape)}, an exception occurred : {ex.args}.")
         extra = type(self).set_extra_state is not Module.set_extra_state
         if extra:
             if prefix + _EXTRA_STATE in state_dict:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import _kernels as K
+from ..._tensor import size_str
 
 __all__ = [
     "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
@@ -254,7 +255,7 @@ def normalize(tensor: Any, mean: Sequence[float], std: Sequence[float],
         raise TypeError(f"Input tensor should be a float tensor. Got {_dtype_name(arr.dtype)}.")
     if arr.ndim < 3:
         raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got "
-                         f"tensor.size() = {_size_repr(arr.shape)}")
+                         f"tensor.size() = {size_str(arr.shape)}")
     mean_a = np.asarray(mean, dtype=arr.dtype).reshape(-1)
     std_a = np.asarray(std, dtype=arr.dtype).reshape(-1)
     if (std_a == 0).any():
@@ -278,10 +279,6 @@ def normalize(tensor: Any, mean: Sequence[float], std: Sequence[float],
 
 def _dtype_name(dtype: np.dtype) -> str:
     return f"torch.{np.dtype(dtype).name}"
-
-
-def _size_repr(shape: Sequence[int]) -> str:
-    return f"torch.Size([{', '.join(str(int(s)) for s in shape)}])"
 
 
 # -- geometry ------------------------------------------------------------------------------
