@@ -5,7 +5,7 @@ Most functions are compositions of differentiable ndgrad ops, so their gradients
 their own Node, each for a stated reason (stability, or a gradient PyTorch
 defines differently from the naive composition): log_softmax, softmax,
 nll_loss, binary_cross_entropy, binary_cross_entropy_with_logits, embedding.
-Convolution, pooling, padding, interpolation and attention kernels live in
+Convolution, pooling, padding, interpolation, dropout and attention kernels live in
 ndgrad.ops.nn and are re-exported here.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..ops._core import (_fw_levels, _make, _state, autocast_op, broadcast_shape
 from ..ops._core import _vmap_levels, is_batched, vmap_rule
 from ..ops.elementwise import where as _where_op
 from ..ops.linalg import addmm as _addmm
+from ..ops.nn import _check_p, _dropout_mask, dropout  # noqa: F401 - nn.functional.dropout
 from ..ops.inplace import apply_inplace
 from ..ops import activation as _act
 
@@ -401,34 +402,6 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # ---------------------------------------------------------------------------
 # dropout
 # ---------------------------------------------------------------------------
-def _check_p(p: float) -> None:
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-
-
-def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
-    from .._random import _rng
-    dt = input._dtype
-    keep = _rng(None).random(shape, dtype=np.float64 if dt is D.float64 else np.float32) >= p
-    if p == 1.0:
-        return _make(np.zeros(shape, dt.np), dt)
-    return _make(keep.astype(dt.np) * dt.np.type(1.0 / (1.0 - p)), dt)
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1/(1-p) (only when training)."""
-    if _vmap_levels and is_batched(input):
-        return vmap_rule("dropout", dropout, input, p, training, inplace)
-    check_tensor(input, "dropout")
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    mask = _dropout_mask(input, p, input._data.shape)
-    if inplace:
-        return apply_inplace(input, lambda x: x * mask)
-    return input * mask
-
-
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched_ndim: int,
                      name: str) -> Tensor:
     check_tensor(input, name)

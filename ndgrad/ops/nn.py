@@ -1,4 +1,4 @@
-"""Neural-network kernels: convolution, pooling, padding, interpolation, attention.
+"""Neural-network kernels: convolution, pooling, padding, interpolation, dropout, attention.
 
 Convolution and pooling are fused primitives, for speed: one im2col copy
 (`sliding_window_view`, or for stride 1 a strided view of the flat padded input whose
@@ -31,12 +31,15 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from .. import _dtype as D
+from .._creation import zeros
 from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
 from ._core import (_fw_levels, _make, _state, autocast_op, check_tensor, has_fw, is_float_array, record, record_many,
                     tsum)
 from ._core import _vmap_levels, is_batched, vmap_rule
 from .activation import softmax
+from .inplace import apply_inplace
+from .shape import cat
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
@@ -47,8 +50,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "upsample_bilinear", "scaled_dot_product_attention", "unfold", "fold", "lp_pool1d", "lp_pool2d",
            "lp_pool3d", "pixel_shuffle", "pixel_unshuffle", "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
-           "fractional_max_pool3d_with_indices", "multi_head_attention_forward", "ctc_loss_raw", "affine_grid",
-           "grid_sample"]
+           "fractional_max_pool3d_with_indices", "multi_head_attention_forward", "dropout", "ctc_loss_raw",
+           "affine_grid", "grid_sample"]
 
 
 # ---------------------------------------------------------------------------
@@ -1723,6 +1726,37 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
 
 
 # ---------------------------------------------------------------------------
+# dropout (here because attention uses it; nn.functional re-exports it)
+# ---------------------------------------------------------------------------
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Tensor:
+    from .._random import _rng
+    dt = input._dtype
+    keep = _rng(None).random(shape, dtype=np.float64 if dt is D.float64 else np.float32) >= p
+    if p == 1.0:
+        return _make(np.zeros(shape, dt.np), dt)
+    return _make(keep.astype(dt.np) * dt.np.type(1.0 / (1.0 - p)), dt)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (only when training)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("dropout", dropout, input, p, training, inplace)
+    check_tensor(input, "dropout")
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    mask = _dropout_mask(input, p, input._data.shape)
+    if inplace:
+        return apply_inplace(input, lambda x: x * mask)
+    return input * mask
+
+
+# ---------------------------------------------------------------------------
 # attention
 # ---------------------------------------------------------------------------
 @autocast_op("lower")
@@ -1759,15 +1793,146 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             scores = scores + attn_mask
     attn = softmax(scores, -1)
     if dropout_p > 0.0:
-        from ..nn import functional as F
-        attn = F.dropout(attn, dropout_p, training=True)
+        attn = dropout(attn, dropout_p, training=True)
     return attn.matmul(value)
 
 
-def multi_head_attention_forward(*args: Any, **kwargs: Any) -> tuple:
-    """F.multi_head_attention_forward (defined with MultiheadAttention in nn.modules.transformer)."""
-    from ..nn.modules.transformer import multi_head_attention_forward as f
-    return f(*args, **kwargs)
+def _mask_to_float(mask: Tensor | None, name: str, dtype: D.dtype) -> Tensor | None:
+    if mask is None:
+        return None
+    if mask._dtype is D.bool:
+        arr = np.where(mask._data, np.asarray(-np.inf, dtype.np), np.asarray(0, dtype.np))
+        return _make(arr.astype(dtype.np), dtype)
+    if mask._dtype.category != 2:
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    return mask
+
+
+def _lin(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+    y = x.matmul(w.t())
+    return y + b if b is not None else y
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int,
+                                 num_heads: int, in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
+                                 bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
+                                 dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None,
+                                 training: bool = True, key_padding_mask: Tensor | None = None,
+                                 need_weights: bool = True, attn_mask: Tensor | None = None,
+                                 use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
+                                 k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
+                                 static_k: Tensor | None = None, static_v: Tensor | None = None,
+                                 average_attn_weights: bool = True, is_causal: bool = False) -> tuple:
+    """Multi-head attention on (L, N, E) inputs (or unbatched (L, E)); returns (output, weights or None)."""
+    batched = query.dim() == 3
+    if not batched:
+        if query.dim() != 2:
+            raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D "
+                                 "query tensor")
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    L, N, E = query.shape
+    S = key.shape[0]
+    if E != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
+    H = num_heads
+    hd = E // H
+    if hd * H != E:
+        raise AssertionError(f"embed_dim {E} not divisible by num_heads {H}")
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    # input projections
+    if not use_separate_proj_weight:
+        if key.shape != value.shape:
+            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+        wq, wk, wv = in_proj_weight.chunk(3)
+        bq, bk, bv = in_proj_bias.chunk(3) if in_proj_bias is not None else (None, None, None)
+    else:
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+        bq, bk, bv = in_proj_bias.chunk(3) if in_proj_bias is not None else (None, None, None)
+    q = _lin(query, wq, bq)
+    k = _lin(key, wk, bk)
+    v = _lin(value, wv, bv)
+    dt = q._dtype
+    # PyTorch trusts the is_causal hint when nothing else needs the mask: it then masks causally
+    # itself and ignores attn_mask
+    causal = is_causal and key_padding_mask is None and not need_weights
+    if causal:
+        attn_mask = None
+    attn_mask = _mask_to_float(attn_mask, "attn_mask", dt)
+    key_padding_mask = _mask_to_float(key_padding_mask, "key_padding_mask", dt)
+    if attn_mask is not None:
+        if attn_mask.dim() == 2:
+            if tuple(attn_mask.shape) != (L, S):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(L, S)}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask.dim() == 3:
+            if tuple(attn_mask.shape) != (N * H, L, S):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                                   f"{(N * H, L, S)}.")
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
+    if bias_k is not None and bias_v is not None:
+        k = cat([k, bias_k.expand(1, N, E)])
+        v = cat([v, bias_v.expand(1, N, E)])
+        if attn_mask is not None:
+            attn_mask = cat([attn_mask, zeros((attn_mask.shape[0], L, 1), dtype=dt)], 2)
+        if key_padding_mask is not None:
+            key_padding_mask = cat([key_padding_mask, zeros((N, 1), dtype=dt)], 1)
+    # heads: (L, N, E) -> (N*H, L, hd)
+    q = q.reshape(L, N * H, hd).transpose(0, 1)
+    k = (static_k if static_k is not None else k.reshape(k.shape[0], N * H, hd).transpose(0, 1))
+    v = (static_v if static_v is not None else v.reshape(v.shape[0], N * H, hd).transpose(0, 1))
+    if add_zero_attn:
+        k = cat([k, zeros((N * H, 1, hd), dtype=dt)], 1)
+        v = cat([v, zeros((N * H, 1, hd), dtype=dt)], 1)
+        if attn_mask is not None:
+            attn_mask = cat([attn_mask, zeros((attn_mask.shape[0], L, 1), dtype=dt)], 2)
+        if key_padding_mask is not None:
+            key_padding_mask = cat([key_padding_mask, zeros((N, 1), dtype=dt)], 1)
+    S2 = k.shape[1]
+    if key_padding_mask is not None:
+        for i, want in enumerate((N, S2)):
+            if key_padding_mask.shape[i] != want:
+                raise AssertionError(f"Expected key_padded_mask.shape[{i}] to be {want}, but got "
+                                     f"{key_padding_mask.shape[i]}")
+        kpm = key_padding_mask.reshape(N, 1, 1, S2).expand(N, H, 1, S2).reshape(N * H, 1, S2)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+    scores = (q * math.sqrt(1.0 / hd)).matmul(k.transpose(1, 2))
+    if causal:
+        attn_mask = generate_square_subsequent_mask(max(L, S2), dtype=dt)[:L, :S2]
+    if attn_mask is not None:
+        scores = scores + attn_mask
+    w = softmax(scores, -1)
+    if dropout_p > 0.0:
+        w_used = dropout(w, p=dropout_p, training=True)
+    else:
+        w_used = w
+    out = w_used.matmul(v)  # (N*H, L, hd)
+    out = out.transpose(0, 1).reshape(L * N, E)
+    out = _lin(out, out_proj_weight, out_proj_bias)
+    out = out.reshape(L, N, out.shape[-1])  # the output projection may change the width: (out, E) weights
+    weights = None
+    if need_weights:
+        weights = w_used.reshape(N, H, L, S2)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+        if not batched:
+            weights = weights.squeeze(0)
+    if not batched:
+        out = out.squeeze(1)
+    return out, weights
+
+
+def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+    """(sz, sz) float mask: -inf above the diagonal, 0 elsewhere."""
+    dt = dtype or D.get_default_dtype()
+    arr = np.triu(np.full((sz, sz), -np.inf, dt.np), 1)
+    return _make(arr, dt)
 
 
 # ---------------------------------------------------------------------------

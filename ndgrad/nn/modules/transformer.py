@@ -1,13 +1,13 @@
 """MultiheadAttention and the Transformer family: encoder and decoder layers and stacks, Transformer.
 
-Compositions of differentiable ops (matmul, softmax, masked_fill): the math and the
-parameter names follow PyTorch (in_proj_weight / in_proj_bias / out_proj, or
-q/k/v_proj_weight when kdim/vdim differ from embed_dim), so state dicts load both ways.
+Compositions of differentiable ops (matmul, softmax, masked_fill); the attention arithmetic itself,
+`multi_head_attention_forward`, is in ndgrad.ops.nn. The math and the parameter names follow PyTorch
+(in_proj_weight / in_proj_bias / out_proj, or q/k/v_proj_weight when kdim/vdim differ from embed_dim),
+so state dicts load both ways.
 """
 from __future__ import annotations
 
 import copy
-import math
 import warnings
 from typing import Any, Callable
 
@@ -18,7 +18,7 @@ from ... import _dtype as D
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ...ops._core import _make
-from ...ops.shape import cat
+from ...ops.nn import generate_square_subsequent_mask, multi_head_attention_forward
 from ..parameter import Parameter
 from . import activation, linear
 from .linear import Linear
@@ -37,148 +37,11 @@ def _out_proj(embed_dim: int, bias: bool, dtype: Any) -> Module:
     return NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
 
 
-def _softmax(x: Tensor, dim: int) -> Tensor:
-    from .. import functional as F
-    return F.softmax(x, dim=dim)
-
-
-def _mask_to_float(mask: Tensor | None, name: str, dtype: D.dtype) -> Tensor | None:
-    if mask is None:
-        return None
-    if mask._dtype is D.bool:
-        arr = np.where(mask._data, np.asarray(-np.inf, dtype.np), np.asarray(0, dtype.np))
-        return _make(arr.astype(dtype.np), dtype)
-    if mask._dtype.category != 2:
-        raise AssertionError(f"only bool and floating types of {name} are supported")
-    return mask
-
-
 def _warn_mismatch(mask: Tensor | None, name: str, other: Tensor | None, other_name: str) -> None:
     """PyTorch's deprecation warning when a padding mask and an attention mask differ in type."""
     if mask is not None and other is not None and mask.dtype != other.dtype:
         warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
                       "instead.", stacklevel=3)
-
-
-def _lin(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-    y = x.matmul(w.t())
-    return y + b if b is not None else y
-
-
-def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int,
-                                 num_heads: int, in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
-                                 bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
-                                 dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None,
-                                 training: bool = True, key_padding_mask: Tensor | None = None,
-                                 need_weights: bool = True, attn_mask: Tensor | None = None,
-                                 use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
-                                 k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
-                                 static_k: Tensor | None = None, static_v: Tensor | None = None,
-                                 average_attn_weights: bool = True, is_causal: bool = False) -> tuple:
-    """Multi-head attention on (L, N, E) inputs (or unbatched (L, E)); returns (output, weights or None)."""
-    batched = query.dim() == 3
-    if not batched:
-        if query.dim() != 2:
-            raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D "
-                                 "query tensor")
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-        if key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
-    L, N, E = query.shape
-    S = key.shape[0]
-    if E != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
-    H = num_heads
-    hd = E // H
-    if hd * H != E:
-        raise AssertionError(f"embed_dim {E} not divisible by num_heads {H}")
-    if is_causal and attn_mask is None:
-        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
-                           "method `generate_square_subsequent_mask` to create this mask.")
-    # input projections
-    if not use_separate_proj_weight:
-        if key.shape != value.shape:
-            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
-        wq, wk, wv = in_proj_weight.chunk(3)
-        bq, bk, bv = in_proj_bias.chunk(3) if in_proj_bias is not None else (None, None, None)
-    else:
-        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
-        bq, bk, bv = in_proj_bias.chunk(3) if in_proj_bias is not None else (None, None, None)
-    q = _lin(query, wq, bq)
-    k = _lin(key, wk, bk)
-    v = _lin(value, wv, bv)
-    dt = q._dtype
-    # PyTorch trusts the is_causal hint when nothing else needs the mask: it then masks causally
-    # itself and ignores attn_mask
-    causal = is_causal and key_padding_mask is None and not need_weights
-    if causal:
-        attn_mask = None
-    attn_mask = _mask_to_float(attn_mask, "attn_mask", dt)
-    key_padding_mask = _mask_to_float(key_padding_mask, "key_padding_mask", dt)
-    if attn_mask is not None:
-        if attn_mask.dim() == 2:
-            if tuple(attn_mask.shape) != (L, S):
-                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(L, S)}.")
-            attn_mask = attn_mask.unsqueeze(0)
-        elif attn_mask.dim() == 3:
-            if tuple(attn_mask.shape) != (N * H, L, S):
-                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
-                                   f"{(N * H, L, S)}.")
-        else:
-            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
-    if bias_k is not None and bias_v is not None:
-        k = cat([k, bias_k.expand(1, N, E)])
-        v = cat([v, bias_v.expand(1, N, E)])
-        if attn_mask is not None:
-            attn_mask = cat([attn_mask, _creation.zeros((attn_mask.shape[0], L, 1), dtype=dt)], 2)
-        if key_padding_mask is not None:
-            key_padding_mask = cat([key_padding_mask, _creation.zeros((N, 1), dtype=dt)], 1)
-    # heads: (L, N, E) -> (N*H, L, hd)
-    q = q.reshape(L, N * H, hd).transpose(0, 1)
-    k = (static_k if static_k is not None else k.reshape(k.shape[0], N * H, hd).transpose(0, 1))
-    v = (static_v if static_v is not None else v.reshape(v.shape[0], N * H, hd).transpose(0, 1))
-    if add_zero_attn:
-        k = cat([k, _creation.zeros((N * H, 1, hd), dtype=dt)], 1)
-        v = cat([v, _creation.zeros((N * H, 1, hd), dtype=dt)], 1)
-        if attn_mask is not None:
-            attn_mask = cat([attn_mask, _creation.zeros((attn_mask.shape[0], L, 1), dtype=dt)], 2)
-        if key_padding_mask is not None:
-            key_padding_mask = cat([key_padding_mask, _creation.zeros((N, 1), dtype=dt)], 1)
-    S2 = k.shape[1]
-    if key_padding_mask is not None:
-        for i, want in enumerate((N, S2)):
-            if key_padding_mask.shape[i] != want:
-                raise AssertionError(f"Expected key_padded_mask.shape[{i}] to be {want}, but got "
-                                     f"{key_padding_mask.shape[i]}")
-        kpm = key_padding_mask.reshape(N, 1, 1, S2).expand(N, H, 1, S2).reshape(N * H, 1, S2)
-        attn_mask = kpm if attn_mask is None else attn_mask + kpm
-    if not training:
-        dropout_p = 0.0
-    scores = (q * math.sqrt(1.0 / hd)).matmul(k.transpose(1, 2))
-    if causal:
-        attn_mask = generate_square_subsequent_mask(max(L, S2), dtype=dt)[:L, :S2]
-    if attn_mask is not None:
-        scores = scores + attn_mask
-    w = _softmax(scores, -1)
-    if dropout_p > 0.0:
-        from .. import functional as F
-        w_used = F.dropout(w, p=dropout_p, training=True)
-    else:
-        w_used = w
-    out = w_used.matmul(v)  # (N*H, L, hd)
-    out = out.transpose(0, 1).reshape(L * N, E)
-    out = _lin(out, out_proj_weight, out_proj_bias)
-    out = out.reshape(L, N, out.shape[-1])  # the output projection may change the width: (out, E) weights
-    weights = None
-    if need_weights:
-        weights = w_used.reshape(N, H, L, S2)
-        if average_attn_weights:
-            weights = weights.mean(dim=1)
-        if not batched:
-            weights = weights.squeeze(0)
-    if not batched:
-        out = out.squeeze(1)
-    return out, weights
 
 
 class MultiheadAttention(Module):
@@ -576,10 +439,3 @@ class Transformer(Module):
         for p in self.parameters():
             if p.dim() > 1:
                 init.xavier_uniform_(p)
-
-
-def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
-    """(sz, sz) float mask: -inf above the diagonal, 0 elsewhere."""
-    dt = dtype or D.get_default_dtype()
-    arr = np.triu(np.full((sz, sz), -np.inf, dt.np), 1)
-    return _make(arr, dt)
