@@ -7,14 +7,13 @@ from typing import Any
 from .._tensor import Tensor
 from . import (activation, complex, construct, counting, decomp, elementwise, indexing, inplace, linalg,  # noqa: F401
                reduction, shape, special)
-from ._core import REGISTRY
+from ._core import INPLACE, REGISTRY, name_outputs
 from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq,
                           floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)
-from .inplace import make_inplace
+from .inplace import make_inplace, make_view_inplace
 from .linalg import matmul
-from ..autograd.graph import with_node_names
 
-with_node_names(REGISTRY)  # composite ops' outputs get PyTorch's grad_fn names
+name_outputs()  # ops declared with a node_name: their outputs get PyTorch's grad_fn names
 for _name, (_fn, _is_method, _) in list(REGISTRY.items()):
     if _is_method and not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
@@ -86,48 +85,9 @@ Tensor.__gt__ = _binary_dunder(gt)
 Tensor.__ge__ = _binary_dunder(ge)
 Tensor.__hash__ = lambda self: id(self)
 
-# in-place forms: every op below gets `name_` and the matching augmented operator
-_INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "exp2", "expm1", "log", "log2", "log10",
-            "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
-            "sigmoid", "relu", "clamp", "clamp_min", "clamp_max", "floor", "ceil", "trunc", "round", "frac",
-            "fmod", "remainder", "floor_divide", "reciprocal", "sign", "square", "lerp", "addcmul", "addcdiv",
-            "masked_fill", "index_fill", "index_add", "index_copy", "scatter", "scatter_add", "scatter_reduce",
-            "index_put", "tril", "triu", "nan_to_num", "erf", "erfinv", "atan2", "hypot", "logit", "copysign",
-            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
-            "logical_and", "logical_or",
-            "logical_not", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum",
-            "xlogy", "sgn", "deg2rad", "rad2deg", "float_power", "masked_scatter", "fix", "t",
-            "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "clip", "arctan2",
-            "arcsin", "arccos", "arctan", "sinc", "erfc", "asinh", "acosh", "atanh", "lgamma", "digamma", "i0",
-            "mvlgamma", "ldexp", "nextafter", "heaviside", "gcd", "lcm", "renorm", "igamma", "igammac",
-            "conj_physical"]
-for _name in _INPLACE:
-    _fn = REGISTRY.get(_name, (None,))[0]
-    if _fn is not None:
-        setattr(Tensor, _name + "_", make_inplace(_fn, _name + "_"))
-
-
-def _metadata_inplace(name: str) -> Any:
-    """`t_`, `transpose_`, `squeeze_`, `unsqueeze_`: self takes the shape of the out-of-place
-    view (a metadata change: no data is written, so the version counter stays)."""
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        if self._requires_grad and self.grad_fn is None and elementwise._state.enabled:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        res = REGISTRY[name][0](self, *args, **kwargs)
-        self._data = res._data
-        if res._fw is not None:
-            self._fw = res._fw
-        if res.grad_fn is not None:
-            self.grad_fn, self._output_nr = res.grad_fn, res._output_nr
-        return self
-    method.__name__ = name + "_"
-    return method
-
-
-Tensor.polygamma_ = make_inplace(special._polygamma_method, "polygamma_")
-
-for _name in ("t", "transpose", "squeeze", "unsqueeze"):
-    setattr(Tensor, _name + "_", _metadata_inplace(_name))
+# in-place forms, as each op declared them (register(inplace=...)); the augmented operators below use them
+for _name, (_op, _how) in INPLACE.items():
+    setattr(Tensor, _name, make_inplace(REGISTRY[_op][0], _name) if _how == "write" else make_view_inplace(_op))
 
 
 def _iop(name: str) -> Any:

@@ -23,18 +23,64 @@ _make = Tensor._make
 _BY_NP = D._BY_NP
 _result_dtype = D.result_dtype
 
+# An op's declaration, filled by `register` and read by ops/__init__.py once every family is imported:
 # name -> (function, is_method, is_function)
 REGISTRY: dict[str, tuple[Callable, bool, bool]] = {}
+# in-place method name -> (the registered op it runs, how): "write" runs the op and writes the result
+# into self's memory through apply_inplace (`add_`); "view" makes self the op's view (`t_`, `squeeze_`)
+INPLACE: dict[str, tuple[str, str]] = {}
+# op name -> PyTorch's node name for the op's outputs, where the node the op's own code records ends
+# up with another class: a string, or fn(args, kwargs) -> name (None: keep the recorded one)
+NODE_NAMES: dict[str, Any] = {}
 
 
-def register(name: str | None = None, *, method: bool = True, function: bool = True,
-             aliases: tuple = ()) -> Callable:
-    """Export an op as `ndgrad.<name>` and/or `Tensor.<name>` (and aliases)."""
+def register(name: str | None = None, *, method: bool = True, function: bool = True, aliases: tuple = (),
+             inplace: bool | str = False, node_name: Any = None) -> Callable:
+    """Declare an op: export it as `ndgrad.<name>` and/or `Tensor.<name>` (and its aliases).
+
+    `inplace=True` also gives `Tensor.<name>_` for the name and each alias, run through
+    apply_inplace; `inplace="view"` gives the metadata form (self becomes the op's view).
+    `node_name`: PyTorch's grad_fn name for the outputs (a string, or fn(args, kwargs) -> name)."""
     def deco(fn: Callable) -> Callable:
-        for n in (name or fn.__name__,) + tuple(aliases):
+        names = (name or fn.__name__,) + tuple(aliases)
+        for n in names:
             REGISTRY[n] = (fn, method, function)
+            if inplace:
+                INPLACE[n + "_"] = (n, "view" if inplace == "view" else "write")
+        if node_name is not None:
+            NODE_NAMES[names[0]] = node_name
         return fn
     return deco
+
+
+def name_outputs() -> None:
+    """Wrap each op declared with a `node_name` so that its outputs' grad_fn carry that name (see
+    autograd.graph.rename_grad_fn); run once, after every op is registered."""
+    import functools
+
+    from ..autograd.graph import rename_grad_fn
+    for op, namer in NODE_NAMES.items():
+        entry = REGISTRY.get(op)
+        if entry is None:
+            continue
+        fn = entry[0]
+
+        def named(*args: Any, _fn: Any = fn, _namer: Any = namer, **kwargs: Any) -> Any:
+            res = _fn(*args, **kwargs)
+            name = _namer if isinstance(_namer, str) else _namer(args, kwargs)
+            if name is not None:
+                for t in (res if isinstance(res, (tuple, list)) else (res,)):
+                    rename_grad_fn(t, name)
+            return res
+        functools.update_wrapper(named, fn)
+        for alias, (f, is_method, is_function) in list(REGISTRY.items()):
+            if f is fn:
+                REGISTRY[alias] = (named, is_method, is_function)
+
+
+def dim_given(args: tuple, kwargs: dict, pos: int = 1) -> bool:
+    """Whether a call passed a `dim` (by keyword or at position `pos`): for node names that depend on it."""
+    return kwargs.get("dim", args[pos] if len(args) > pos else None) is not None
 
 
 def wrap(arr: Any, dtype: D.dtype | None = None) -> Tensor:

@@ -136,7 +136,7 @@ def is_conj(input: Tensor) -> bool:
     return False
 
 
-@register()
+@register(inplace=True)
 def conj_physical(input: Tensor) -> Tensor:
     """The complex conjugate, computed (the same as conj in ndgrad)."""
     from .elementwise import conj

@@ -31,7 +31,7 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     return stack([g.reshape(-1) for g in grids], 1)
 
 
-@register(method=False)
+@register(method=False, node_name="StackBackward0")
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """Rows of r elements of a 1-d tensor, in itertools.combinations order."""
     _check_1d(input, "combinations")
@@ -45,7 +45,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     return index_select(input, 0, _make(idx.reshape(-1), D.int64)).reshape(-1, r)
 
 
-@register(method=False)
+@register(method=False, node_name="BlockDiagBackward0")
 def block_diag(*tensors: Tensor) -> Tensor:
     """A block-diagonal matrix from 0-, 1- and 2-d tensors (1-d ones are rows)."""
     from .._creation import zeros

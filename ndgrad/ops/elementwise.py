@@ -202,7 +202,7 @@ def _check_bool_sub(a: Any, b: Any) -> None:
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
-@register()
+@register(inplace=True)
 def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other, broadcasting."""
     if _vmap_levels and is_batched(input, other):
@@ -221,7 +221,7 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None)
     return res
 
 
-@register()
+@register(inplace=True)
 def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input - alpha * other, broadcasting."""
     if _vmap_levels and is_batched(input, other):
@@ -241,7 +241,7 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None)
     return res
 
 
-register("subtract")(sub)
+register("subtract", inplace=True)(sub)
 
 
 def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
@@ -258,7 +258,7 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     return res
 
 
-@register(aliases=("multiply",))
+@register(aliases=("multiply",), inplace=True)
 def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
     """input * other, broadcasting."""
     if _vmap_levels and is_batched(input, other):
@@ -276,7 +276,7 @@ def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
     return res
 
 
-@register(aliases=("divide", "true_divide"))
+@register(aliases=("divide", "true_divide"), inplace=True)
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """input / other (true division; int / int gives the default float dtype)."""
     if _vmap_levels and is_batched(input, other):
@@ -321,7 +321,7 @@ def _int_div(input: Tensor, other: Any, rounder: Any) -> Tensor:
     return _finish(rounder(np.true_divide(xa, xb)), dt)
 
 
-@register()
+@register(inplace=True)
 def floor_divide(input: Tensor, other: Any) -> Tensor:
     """Division rounded toward minus infinity (not differentiable)."""
     if _vmap_levels and is_batched(input, other):
@@ -329,7 +329,7 @@ def floor_divide(input: Tensor, other: Any) -> Tensor:
     return _int_div(input, other, np.floor)
 
 
-@register()
+@register(inplace=True)
 def remainder(input: Tensor, other: Any) -> Tensor:
     """Python-style modulus (sign of the divisor); gradient 1 for input."""
     if _vmap_levels and is_batched(input, other):
@@ -347,7 +347,7 @@ def remainder(input: Tensor, other: Any) -> Tensor:
     return res
 
 
-@register()
+@register(inplace=True)
 def fmod(input: Tensor, other: Any) -> Tensor:
     """C-style modulus (sign of the dividend); gradient 1 for input."""
     if _vmap_levels and is_batched(input, other):
@@ -456,7 +456,7 @@ def _int_pow(xa: Any, xe: Any) -> np.ndarray:
     return np.where(xe < 0, special, raw)
 
 
-@register()
+@register(inplace=True)
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent, broadcasting; either side may be a scalar."""
     if not isinstance(input, Tensor):
@@ -494,7 +494,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     return res
 
 
-@register()
+@register(inplace=True)
 def float_power(input: Tensor, exponent: Any) -> Tensor:
     """pow computed in float64 (complex128 for complex)."""
     t = input.to(D.complex128 if input.is_complex() else D.float64) if isinstance(input, Tensor) else input
@@ -515,7 +515,7 @@ class Atan2Backward0(Node):
         return tsum(None if ta is None else ta * b, None if tb is None else -(tb * a)) / (a * a + b * b)
 
 
-@register(aliases=("arctan2",))
+@register(aliases=("arctan2",), inplace=True)
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise angle of (other, input), in (-pi, pi]."""
     if _vmap_levels and is_batched(input, other):
@@ -581,13 +581,13 @@ def _minmax(input: Tensor, other: Tensor, ufunc: Any, node: type, name: str) -> 
     return res
 
 
-@register()
+@register(inplace=True)
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise maximum (NaN propagates)."""
     return _minmax(input, other, np.maximum, MaximumBackward0, "maximum")
 
 
-@register()
+@register(inplace=True)
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise minimum (NaN propagates)."""
     return _minmax(input, other, np.minimum, MinimumBackward0, "minimum")
@@ -626,12 +626,12 @@ def _compare(name: str, ufunc: Any) -> Any:
     return op
 
 
-eq = register("eq")(_compare("eq", np.equal))
-ne = register("ne", aliases=("not_equal",))(_compare("ne", np.not_equal))
-lt = register("lt", aliases=("less",))(_compare("lt", np.less))
-le = register("le", aliases=("less_equal",))(_compare("le", np.less_equal))
-gt = register("gt", aliases=("greater",))(_compare("gt", np.greater))
-ge = register("ge", aliases=("greater_equal",))(_compare("ge", np.greater_equal))
+eq = register("eq", inplace=True)(_compare("eq", np.equal))
+ne = register("ne", aliases=("not_equal",), inplace=True)(_compare("ne", np.not_equal))
+lt = register("lt", aliases=("less",), inplace=True)(_compare("lt", np.less))
+le = register("le", aliases=("less_equal",), inplace=True)(_compare("le", np.less_equal))
+gt = register("gt", aliases=("greater",), inplace=True)(_compare("gt", np.greater))
+ge = register("ge", aliases=("greater_equal",), inplace=True)(_compare("ge", np.greater_equal))
 
 
 def _logical(name: str, ufunc: Any) -> Any:
@@ -646,12 +646,12 @@ def _logical(name: str, ufunc: Any) -> Any:
     return op
 
 
-logical_and = register("logical_and")(_logical("logical_and", np.logical_and))
-logical_or = register("logical_or")(_logical("logical_or", np.logical_or))
-logical_xor = register("logical_xor")(_logical("logical_xor", np.logical_xor))
+logical_and = register("logical_and", inplace=True)(_logical("logical_and", np.logical_and))
+logical_or = register("logical_or", inplace=True)(_logical("logical_or", np.logical_or))
+logical_xor = register("logical_xor", inplace=True)(_logical("logical_xor", np.logical_xor))
 
 
-@register()
+@register(inplace=True)
 def logical_not(input: Tensor) -> Tensor:
     """Elementwise not of truth values."""
     if _vmap_levels and is_batched(input):
@@ -675,14 +675,14 @@ def _bitwise(name: str, ufunc: Any, bools: bool = True) -> Any:
     return op
 
 
-bitwise_and = register("bitwise_and")(_bitwise("bitwise_and", np.bitwise_and))
-bitwise_or = register("bitwise_or")(_bitwise("bitwise_or", np.bitwise_or))
-bitwise_xor = register("bitwise_xor")(_bitwise("bitwise_xor", np.bitwise_xor))
-bitwise_left_shift = register("bitwise_left_shift")(_bitwise("bitwise_left_shift", np.left_shift))
-bitwise_right_shift = register("bitwise_right_shift")(_bitwise("bitwise_right_shift", np.right_shift))
+bitwise_and = register("bitwise_and", inplace=True)(_bitwise("bitwise_and", np.bitwise_and))
+bitwise_or = register("bitwise_or", inplace=True)(_bitwise("bitwise_or", np.bitwise_or))
+bitwise_xor = register("bitwise_xor", inplace=True)(_bitwise("bitwise_xor", np.bitwise_xor))
+bitwise_left_shift = register("bitwise_left_shift", inplace=True)(_bitwise("bitwise_left_shift", np.left_shift))
+bitwise_right_shift = register("bitwise_right_shift", inplace=True)(_bitwise("bitwise_right_shift", np.right_shift))
 
 
-@register()
+@register(inplace=True)
 def bitwise_not(input: Tensor) -> Tensor:
     """Elementwise bitwise not (logical not for bool)."""
     if _vmap_levels and is_batched(input):
@@ -812,8 +812,11 @@ def _unwrap1(res: tuple) -> tuple:
 
 
 def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_only: bool = True,
-           aliases: tuple = (), np_rule: Any = None, export: bool = True) -> Any:
-    """One-input op from a kernel and a gradient rule; `export=False` leaves it out of the registry
+           aliases: tuple = (), np_rule: Any = None, export: bool = True, inplace: bool = True) -> Any:
+    """Declare a one-input op from a kernel and a gradient rule `rule(g, x, out)`: builds its Node class
+    (`node_name`, saving what `uses` names: "x" the input, "o" the output), its function, and registers
+    both with the in-place form (`name_`). The same rule gives the JVP and, written with operators only
+    or given as `np_rule`, the first-order rule on arrays. `export=False` leaves it out of the registry
     (for functions only a namespace such as ndgrad.special offers)."""
     node_cls = type(node_name, (UnaryNode,), {"__slots__": (), "rule": staticmethod(rule), "uses": uses,
                                               "np_rule": staticmethod(np_rule) if np_rule else None})
@@ -849,7 +852,7 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}."
     if export:
-        register(name, aliases=aliases)(op)
+        register(name, aliases=aliases, inplace=inplace)(op)
     return op
 
 
@@ -960,7 +963,7 @@ square = _unary("square", np.square, lambda g, x, o: g * 2 * x, "x", "PowBackwar
                 np_rule=lambda g, x, o: g * (2 * x))
 
 
-@register()
+@register(inplace=True)
 def sign(input: Tensor) -> Tensor:
     """Elementwise sign (-1, 0, 1); zero gradient."""
     if _vmap_levels and is_batched(input):
@@ -973,7 +976,7 @@ def sign(input: Tensor) -> Tensor:
     return res
 
 
-@register()
+@register(inplace=True)
 def sgn(input: Tensor) -> Tensor:
     """sign for real tensors; z/|z| for complex ones."""
     if _vmap_levels and is_batched(input):
@@ -1044,14 +1047,14 @@ def _rounding(name: str, kernel: Any, node: str) -> Any:
         return res
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; zero gradient."
-    register(name)(op)
+    register(name, inplace=True)(op)
     return op
 
 
 floor = _rounding("floor", np.floor, "FloorBackward0")
 ceil = _rounding("ceil", np.ceil, "CeilBackward0")
 trunc = _rounding("trunc", np.trunc, "TruncBackward0")
-register("fix")(trunc)
+register("fix", inplace=True)(trunc)
 
 
 def _round_kernel(a: np.ndarray, decimals: int = 0) -> np.ndarray:
@@ -1071,7 +1074,7 @@ class FracBackward0(Node):
         return ts[0]
 
 
-@register()
+@register(inplace=True)
 def frac(input: Tensor) -> Tensor:
     """input - trunc(input)."""
     if _vmap_levels and is_batched(input):
@@ -1103,7 +1106,7 @@ class ClampBackward1(Node):
         return ts[0] * self._mask(ts[0].dtype)
 
 
-@register(aliases=("clip",))
+@register(aliases=("clip",), inplace=True)
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp every element into [min, max]; gradient passes where not clamped."""
     if min is None and max is None:
@@ -1136,19 +1139,19 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     return res
 
 
-@register()
+@register(inplace=True)
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
     """clamp with a lower bound only."""
     return clamp(input, min=min)
 
 
-@register()
+@register(inplace=True)
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
     """clamp with an upper bound only."""
     return clamp(input, max=max)
 
 
-@register()
+@register(inplace=True)
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
     """Replace NaN and infinities by finite numbers (gradient passes where finite)."""
     if _vmap_levels and is_batched(input):
@@ -1225,7 +1228,11 @@ _where_method.__name__ = "where"
 Tensor.where = _where_method
 
 
-@register()
+def _lerp_name(a: tuple, k: dict) -> str:
+    return "LerpBackward1" if hasattr(k.get("weight", a[2] if len(a) > 2 else None), "_data") else "LerpBackward0"
+
+
+@register(inplace=True, node_name=_lerp_name)
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """input + weight * (end - input)."""
     for arg, t in (("end", end), ("weight", weight)):
@@ -1235,13 +1242,13 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     return input + weight * (end - input)
 
 
-@register()
+@register(inplace=True, node_name="AddcmulBackward0")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """input + value * tensor1 * tensor2."""
     return input + value * tensor1 * tensor2
 
 
-@register()
+@register(inplace=True, node_name="AddcdivBackward0")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """input + value * tensor1 / tensor2."""
     if all(isinstance(t, Tensor) and t._dtype.category < 2 for t in (tensor1, tensor2)):
@@ -1254,7 +1261,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     return input + value * tensor1 / tensor2
 
 
-@register()
+@register(inplace=True)
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """sqrt(input**2 + other**2)."""
     return sqrt(input * input + other * other)
@@ -1277,7 +1284,7 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     return res
 
 
-@register()
+@register(inplace=True)
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """input * 2**other."""
     from ..autograd.graph import rename_grad_fn
@@ -1331,7 +1338,7 @@ class NextafterBackward0(Node):
         return ts[0]
 
 
-@register()
+@register(inplace=True)
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
     """The next representable float after input in the direction of other."""
     if _vmap_levels and is_batched(input, other):
@@ -1346,7 +1353,7 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     return res
 
 
-@register()
+@register(inplace=True)
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """Step function: 0 below zero, 1 above, `values` at zero (no gradient)."""
     if _vmap_levels and is_batched(input, values):
@@ -1359,8 +1366,8 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
     return _make(np.asarray(np.heaviside(input._data, v._data)).astype(input._data.dtype), input._dtype)
 
 
-gcd = register("gcd")(_bitwise("gcd", np.gcd, bools=False))
-lcm = register("lcm")(_bitwise("lcm", np.lcm, bools=False))
+gcd = register("gcd", inplace=True)(_bitwise("gcd", np.gcd, bools=False))
+lcm = register("lcm", inplace=True)(_bitwise("lcm", np.lcm, bools=False))
 
 
 class AngleBackward0(Node):
@@ -1421,7 +1428,7 @@ def _xlog(input: Any, other: Any, name: str, logf: Any, node: type) -> Tensor:
     return res
 
 
-@register()
+@register(inplace=True)
 def xlogy(input: Any, other: Any) -> Tensor:
     """input * log(other), 0 where input is 0."""
     return _xlog(input, other, "xlogy", np.log, XlogyBackward0)
@@ -1470,7 +1477,7 @@ class SpecialXlog1PyBackward0(Node):
                     None if ty is None else ty * x / (y + 1))
 
 
-@register()
+@register(inplace=True)
 def copysign(input: Tensor, other: Any) -> Tensor:
     """|input| with the sign of other."""
     if _vmap_levels and is_batched(input, other):
@@ -1480,19 +1487,19 @@ def copysign(input: Tensor, other: Any) -> Tensor:
     return abs(input) * s
 
 
-@register()
+@register(inplace=True)
 def deg2rad(input: Tensor) -> Tensor:
     """Degrees to radians."""
     return input * (math.pi / 180)
 
 
-@register()
+@register(inplace=True)
 def rad2deg(input: Tensor) -> Tensor:
     """Radians to degrees."""
     return input * (180 / math.pi)
 
 
-@register()
+@register(inplace=True)
 def sinc(input: Tensor) -> Tensor:
     """sin(pi x) / (pi x), 1 at 0."""
     px = input * math.pi
@@ -1500,7 +1507,7 @@ def sinc(input: Tensor) -> Tensor:
     return where(px == 0, 1.0, sin(safe) / safe)
 
 
-@register()
+@register(inplace=True)
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
     x = input if eps is None else clamp(input, eps, 1 - eps)

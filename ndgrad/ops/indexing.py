@@ -345,7 +345,7 @@ def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accum
     return res
 
 
-@register()
+@register(inplace=True)
 def index_put(input: Tensor, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
     """Out-of-place input[indices] = values (or += with accumulate)."""
     if isinstance(values, Tensor) and values._dtype is not input._dtype:
@@ -492,7 +492,7 @@ def _src_block(src: Any, index: np.ndarray, dtype: D.dtype) -> np.ndarray:
     return np.full(index.shape, src, dtype.np)
 
 
-@register()
+@register(inplace=True)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Out-of-place: adds src values into input at index along dim (repeats accumulate)."""
     if _vmap_levels and is_batched(input, index, src):
@@ -508,7 +508,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return res
 
 
-@register()
+@register(inplace=True)
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     """Out-of-place: writes src (or a value) into input at index along dim."""
@@ -536,7 +536,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     return res
 
 
-@register()
+@register(inplace=True)
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """Reduce src into input at index with 'sum', 'prod', 'mean', 'amax' or 'amin'."""
@@ -619,7 +619,7 @@ class ScatterReduceBackward0(Node):
         return r * scatter_add(where(own, tx / x, tx * 0), d, idx, tblock / block)  # prod
 
 
-@register()
+@register(node_name="IndexSelectBackward0")
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Entries along dim at the given 1-d indices."""
     if not isinstance(index, Tensor) or index._dtype.category != 1:
@@ -653,7 +653,7 @@ def _check_index_vector(name: str, index: Any) -> None:
 _cap_name = D.scalar_name
 
 
-@register()
+@register(inplace=True, node_name="IndexAddBackward0")
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """Out-of-place: input with alpha * source added at the indices along dim."""
     _check_index_vector("index_add_", index)
@@ -665,7 +665,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     return index_put_key(input, key, True, source * alpha if alpha != 1 else source, accumulate=True)
 
 
-@register()
+@register(inplace=True)
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """Out-of-place: input with value at the indices along dim."""
     _check_index_vector("index_fill_", index)
@@ -674,7 +674,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     return index_put_key(input, key, True, value)
 
 
-@register()
+@register(inplace=True)
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """Out-of-place: input with source's slices copied to the indices along dim."""
     _check_index_vector("index_copy_", index)
@@ -686,7 +686,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     return index_put_key(input, key, True, source)
 
 
-@register()
+@register(inplace=True, node_name="MaskedFillBackward0")
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """input with value where mask (broadcast) is true."""
     from .elementwise import where
@@ -705,7 +705,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     return where(mask, v, input)
 
 
-@register()
+@register(node_name="MaskedSelectBackward0")
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """1-d tensor of the elements where mask (broadcast) is true."""
     from .shape import broadcast_tensors
@@ -715,7 +715,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return getitem(x, m)
 
 
-@register()
+@register(inplace=True)
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """input with the elements where mask is true taken, in order, from source."""
     if not isinstance(mask, Tensor) or mask._dtype is not D.bool:
@@ -757,7 +757,7 @@ def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
 
 
-@register()
+@register(node_name="TakeBackward0")
 def take(input: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened input at index (result has index's shape)."""
     if not isinstance(index, Tensor) or index._dtype is not D.int64:

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, move_retain, refresh_view
-from ._core import (_fw_levels, _make, _state, fw_inplace, fw_of, grad_needed, has_fw, record, record_graph,
+from ._core import (REGISTRY, _fw_levels, _make, _state, fw_inplace, fw_of, grad_needed, has_fw, record, record_graph,
                     snapshot_tangents)
 from ._core import _vmap_levels, is_batched, vmap_rule
 from .elementwise import cap_name
@@ -178,6 +178,23 @@ def make_inplace(fn: Callable, name: str) -> Callable:
         return apply_inplace(self, fn, *args, **kwargs)
     method.__name__ = name
     method.__doc__ = f"In-place version of {fn.__name__}."
+    return method
+
+
+def make_view_inplace(name: str) -> Callable:
+    """`t_`, `transpose_`, `squeeze_`, `unsqueeze_`: self takes the shape of the registered view op `name`
+    (a metadata change: no data is written, so the version counter stays)."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if self._requires_grad and self.grad_fn is None and _state.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        res = REGISTRY[name][0](self, *args, **kwargs)
+        self._data = res._data
+        if res._fw is not None:
+            self._fw = res._fw
+        if res.grad_fn is not None:
+            self.grad_fn, self._output_nr = res.grad_fn, res._output_nr
+        return self
+    method.__name__ = name + "_"
     return method
 
 

@@ -355,7 +355,7 @@ class AddmmBackward0(Node):
         return tsum(ts[0], _bilinear_jvp(mm, ins[1:], ts[1:]))
 
 
-@register()
+@register(node_name="AddmmBackward0")
 @autocast_op("lower")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
@@ -452,7 +452,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return mm(am, bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
 
 
-@register()
+@register(node_name="TraceBackward0")
 def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-d tensor."""
     if input._data.ndim != 2:

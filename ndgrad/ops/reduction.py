@@ -13,7 +13,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from .. import _alias
-from ._core import (_fw_levels, _make, _state, has_fw, autocast_op, check_tensor,
+from ._core import (dim_given, _fw_levels, _make, _state, has_fw, autocast_op, check_tensor,
                      dims_arg, in_float32, is_low_float, out_ref, record, register, upcast,
                     wrap_dim)
 from ._core import _vmap_levels, is_batched, vmap_rule
@@ -21,6 +21,11 @@ from .._sums import fsum
 from .elementwise import abs as _abs
 from .elementwise import exp, log, where
 from .shape import expand, reshape, squeeze, unsqueeze
+
+
+def _dim_is_tensor(args: tuple, kwargs: dict) -> bool:
+    """max(input, other) / min(input, other): the binary form, whose node keeps its own name."""
+    return hasattr(kwargs["dim"] if "dim" in kwargs else args[1], "_data")
 
 
 class _ReturnType(tuple):
@@ -164,7 +169,7 @@ class MeanBackward0(Node):
         return sum(ts[0], self.axes, self.keepdim) / self.count
 
 
-@register()
+@register(node_name=lambda a, k: "MeanBackward1" if dim_given(a, k) else None)
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
          keepdims: Any = None) -> Tensor:
     """Arithmetic mean of all elements or over dim(s)."""
@@ -247,7 +252,7 @@ def _cat_last(a: Tensor, b: Tensor) -> Tensor:
     return cat([a, b], -1)
 
 
-@register()
+@register(node_name=lambda a, k: "ProdBackward1" if dim_given(a, k) else None)
 @autocast_op("fp32")
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product of all elements or along one dim."""
@@ -499,14 +504,14 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, other_fn: Any, reduce: Any,
     return return_type(name)(values, idx)
 
 
-@register()
+@register(node_name=lambda a, k: "MaxBackward0" if dim_given(a, k) and not _dim_is_tensor(a, k) else None)
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Largest element; with dim, (values, indices) along it; with a tensor, elementwise maximum."""
     from .elementwise import maximum
     return _max_min(input, dim, keepdim, maximum, np.max, argmax, MaxBackward1, "max")
 
 
-@register()
+@register(node_name=lambda a, k: "MinBackward0" if dim_given(a, k) and not _dim_is_tensor(a, k) else None)
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Smallest element; with dim, (values, indices) along it; with a tensor, elementwise minimum."""
     from .elementwise import minimum
@@ -557,7 +562,7 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
     return return_type("aminmax", ("min", "max"))(amin(input, dims, keepdim), amax(input, dims, keepdim))
 
 
-@register()
+@register(node_name="LogsumexpBackward0")
 @in_float32
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over dim(s), computed stably by shifting by the max."""
@@ -698,13 +703,13 @@ def _cum_extreme(input: Tensor, dim: int, ufunc: Any, name: str) -> tuple:
     return return_type(name)(values, it)
 
 
-@register()
+@register(node_name="CummaxBackward0")
 def cummax(input: Tensor, dim: int) -> tuple:
     """Running maximum along dim, with the index of each."""
     return _cum_extreme(input, dim, np.maximum, "cummax")
 
 
-@register()
+@register(node_name="CumminBackward0")
 def cummin(input: Tensor, dim: int) -> tuple:
     """Running minimum along dim, with the index of each."""
     return _cum_extreme(input, dim, np.minimum, "cummin")
@@ -903,7 +908,7 @@ def _sort_idx(arr: np.ndarray, d: int, descending: bool, stable: bool) -> np.nda
     return np.argsort(arr, axis=d, kind="stable")
 
 
-@register()
+@register(node_name="SortBackward0")
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple:
     """Sorted values and their original indices along dim."""
     from .indexing import gather
@@ -927,7 +932,7 @@ def msort(input: Tensor) -> Tensor:
     return sort(input, 0)[0]
 
 
-@register()
+@register(node_name="TopkBackward0")
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:  # noqa: A002
     """The k largest (or smallest) values along dim and their indices."""
     from .indexing import gather
@@ -997,21 +1002,21 @@ def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
     return vals, idx
 
 
-@register()
+@register(node_name=lambda a, k: "MedianBackward1" if dim_given(a, k) else None)
 def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The lower median (of all elements, or (values, indices) along dim); NaN propagates."""
     res = _median(input, dim, keepdim, False)
     return res if dim is None else return_type("median")(*res)
 
 
-@register()
+@register(node_name=lambda a, k: "NanmedianBackward1" if dim_given(a, k) else None)
 def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """median ignoring NaN values (NaN only for an all-NaN slice)."""
     res = _median(input, dim, keepdim, True)
     return res if dim is None else return_type("nanmedian")(*res)
 
 
-@register()
+@register(node_name="ModeBackward0")
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
     """The most frequent value of each slice along dim (the smallest one among equally frequent
     values) and the index of its last occurrence, as PyTorch's CPU kernel reports them."""
@@ -1100,7 +1105,7 @@ def corrcoef(input: Tensor) -> Tensor:
     return c.clamp(-1, 1) if not c.is_complex() else c
 
 
-@register()
+@register(inplace=True)
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Rescale each slice along `dim` whose p-norm exceeds maxnorm to norm maxnorm."""
     from ..autograd.graph import rename_grad_fn

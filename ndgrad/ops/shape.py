@@ -14,6 +14,17 @@ from ._core import _fw_levels, _make, _state, dims_arg, grad_needed, has_fw, rec
 from ._core import _vmap_levels, is_batched, vmap_rule
 
 
+def _squeeze_name(a: tuple, k: dict) -> str:
+    dim = k.get("dim", a[1] if len(a) > 1 else None)
+    return "SqueezeBackward0" if dim is None else (
+        "SqueezeBackward2" if isinstance(dim, (tuple, list)) else "SqueezeBackward1")
+
+
+def _split_name(a: tuple, k: dict) -> str:
+    s = k.get("split_size_or_sections", a[1] if len(a) > 1 else None)
+    return "SplitWithSizesBackward0" if isinstance(s, (list, tuple)) else "SplitBackward0"
+
+
 def as_view(x: Tensor, arr: np.ndarray) -> Tensor:
     """A tensor over `arr`, a NumPy view of x's memory: shares x's version counter and base."""
     out = _make(arr, x._dtype)
@@ -193,7 +204,7 @@ class UnsqueezeBackward0(ViewBackward0):
     __slots__ = ()
 
 
-@register()
+@register(inplace="view", node_name=_squeeze_name)
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """Remove dims of size 1 (all of them, or those named by dim)."""
     if _vmap_levels and is_batched(input):
@@ -207,7 +218,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     return _reshape_node(input, res, SqueezeBackward0)
 
 
-@register()
+@register(inplace="view")
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dim of size 1 at position dim."""
     if _vmap_levels and is_batched(input):
@@ -230,7 +241,7 @@ class TransposeBackward0(Node):
         return transpose(ts[0], self.d0, self.d1)
 
 
-@register(aliases=("swapaxes", "swapdims"))
+@register(aliases=("swapaxes", "swapdims"), inplace="view")
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims (a view)."""
     if _vmap_levels and is_batched(input):
@@ -248,7 +259,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return res
 
 
-@register()
+@register(inplace="view")
 def t(input: Tensor) -> Tensor:
     """Transpose of a tensor with at most 2 dims."""
     if input._data.ndim > 2:
@@ -737,7 +748,7 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     return res
 
 
-@register()
+@register(node_name=_split_name)
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Split into chunks of a given size, or of the listed sizes."""
     if tensor._data.ndim == 0:
@@ -810,13 +821,13 @@ def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
     return _split_along(input, indices_or_sections, 2, "dsplit", 3)
 
 
-@register()
+@register(node_name="NarrowCopyBackward0")
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """narrow, as a new tensor rather than a view."""
     return narrow(input, dim, start, length).clone()
 
 
-@register()
+@register(node_name="SplitBackward0")
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into `chunks` nearly equal pieces (the last may be smaller)."""
     if chunks <= 0:
@@ -876,7 +887,7 @@ class UnbindBackward0(Node):
     jvp = SelectBackward0.jvp
 
 
-@register()
+@register(node_name="UnbindBackward0")
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along dim, as a tuple of views."""
     if input._data.ndim == 0:
@@ -885,7 +896,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     return tuple(select(input, d, i) for i in range(input._data.shape[d]))
 
 
-@register()
+@register(inplace=True)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """Lower triangle of the last two dims; the rest zeroed."""
     if input._data.ndim < 2:
@@ -894,7 +905,7 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return _masked_keep(input, mask, "TrilBackward0")
 
 
-@register()
+@register(inplace=True)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """Upper triangle of the last two dims; the rest zeroed."""
     if input._data.ndim < 2:
@@ -1114,7 +1125,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     return index_select(input, d, _tensor(idx, dtype=D.int64))
 
 
-@register()
+@register(node_name="DiagonalBackward0")
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal over dims dim1, dim2 (moved to the end)."""
     if _vmap_levels and is_batched(input):

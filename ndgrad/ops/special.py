@@ -15,6 +15,7 @@ from ..autograd.graph import Node, rename_grad_fn
 from . import _specfun as _sf
 from ._core import _make, check_tensor, float_dtype_for, grad_needed, record, register, to_tensor
 from .elementwise import _unary, exp, f64_kernel, log, sgn, where
+from .inplace import make_inplace
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 _2_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -107,9 +108,10 @@ def _polygamma_method(self: Tensor, n: int) -> Tensor:
 
 
 Tensor.polygamma = _polygamma_method
+Tensor.polygamma_ = make_inplace(_polygamma_method, "polygamma_")
 
 
-@register()
+@register(inplace=True)
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     """Multivariate log-gamma of dimension p: sum_j lgamma(x - j/2) + p(p-1)/4 log(pi)."""
     check_tensor(input, "mvlgamma", "input")
@@ -214,13 +216,13 @@ def _igamma(input: Any, other: Any, upper: bool) -> Tensor:
     return res
 
 
-@register()
+@register(inplace=True)
 def igamma(input: Tensor, other: Any) -> Tensor:
     """Regularized lower incomplete gamma function P(input, other) (torch.special.gammainc)."""
     return _igamma(input, other, False)
 
 
-@register()
+@register(inplace=True)
 def igammac(input: Tensor, other: Any) -> Tensor:
     """Regularized upper incomplete gamma function Q(input, other) = 1 - P (torch.special.gammaincc)."""
     return _igamma(input, other, True)

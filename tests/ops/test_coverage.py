@@ -1,6 +1,8 @@
 """Every op registered in ndgrad.ops._core.REGISTRY has a row in the op table."""
 from __future__ import annotations
 
+from typing import Any
+
 import ndgrad  # noqa: F401 - importing registers every op
 from ndgrad.ops._core import REGISTRY
 
@@ -46,3 +48,15 @@ def test_every_row_has_samples_and_dtypes() -> None:
         assert r.dtypes, r.id
         dts = r.dtypes[0] if isinstance(r.dtypes[0], tuple) else (r.dtypes[0],)
         assert r.samples(dts, np.random.default_rng(0)), r.id
+
+
+def test_declared_inplace_forms_are_methods_pytorch_has(torch_ref: Any) -> None:
+    """Each op's in-place form, declared with the op (register(inplace=...)), is a Tensor method, and
+    PyTorch has it too (ndgrad's two extras named)."""
+    from ndgrad.ops._core import INPLACE
+    for name, (op, how) in INPLACE.items():
+        assert name == op + "_" and how in ("write", "view"), name
+        assert callable(getattr(ndgrad.Tensor, name, None)), name
+    torch_has = set(torch_ref("inplace_methods", lambda torch: sorted(
+        n for n in dir(torch.Tensor) if n.endswith("_") and not n.startswith("_"))))
+    assert sorted(set(INPLACE) - torch_has) == ["maximum_", "minimum_"]
