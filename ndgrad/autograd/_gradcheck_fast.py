@@ -88,7 +88,7 @@ def batched_check(fn: Callable, inputs: tuple, diff_idx: list, atol: float, rtol
         for b in range(3):
             single = vjp_fn(tuple(c[b] for c in cts))
             for k, (gb, gs) in enumerate(zip(batched, single)):
-                if not np.allclose(gb[b]._data, gs._data, rtol=rtol, atol=atol):
+                if not np.allclose(gb[b]._data, gs._data, rtol=rtol, atol=atol, equal_nan=True):
                     return (f"While computing batched gradients, got: batched grad {b} for input {diff_idx[k]} "
                             f"differs from the unbatched one:\n{gb[b]}\n{gs}")
     if batched_forward:
@@ -97,7 +97,7 @@ def batched_check(fn: Callable, inputs: tuple, diff_idx: list, atol: float, rtol
         for b in range(3):
             single = func.jvp(f, primals, tuple(t[b] for t in tans))[1]
             for k, (tb, tsg) in enumerate(zip(batched, single)):
-                if not np.allclose(tb[b]._data, tsg._data, rtol=rtol, atol=atol):
+                if not np.allclose(tb[b]._data, tsg._data, rtol=rtol, atol=atol, equal_nan=True):
                     return (f"While computing batched forward gradients, got: batched tangent {b} of output {k} "
                             f"differs from the unbatched one:\n{tb[b]}\n{tsg}")
     return True

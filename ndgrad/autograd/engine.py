@@ -145,8 +145,25 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | Non
 _tasks: list = []
 
 
+def _batched_backward(node: Node, grads: tuple) -> Any:
+    """node.backward inside vmap. A rule written on raw arrays cannot take batched gradients: it is
+    then run once per example (ndgrad.func's fallback loop, with a warning)."""
+    from ..ops._core import VMAP, NoBatchingRule
+    try:
+        return node.backward(*grads)
+    except NoBatchingRule:
+        if not any(getattr(g, "_batched", False) for g in grads):
+            raise
+
+    def per_example(*gs: Any) -> Any:
+        return node.backward(*gs)
+    per_example.__name__ = type(node).__name__
+    return VMAP["loop"](per_example, grads)
+
+
 def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | None, accumulate: bool,
          only_inputs: set | None, arrays: bool) -> list | None:
+    _vmap_on = bool(grad_mode.vmap_levels)  # inside vmap: rules may get batched gradients
     # 1. dependency counting (iterative DFS over next_functions)
     # deps doubles as the visited set: every reached node has an entry
     stack = [edge[0] for edge, _ in roots if edge[0] is not None]
@@ -232,10 +249,10 @@ def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | No
                         elif arrays:
                             in_grads = _unwrap_grads(node.backward(_wrap_grads(grads)[0]))
                         else:
-                            in_grads = node.backward(g0)
+                            in_grads = node.backward(g0) if not _vmap_on else _batched_backward(node, (g0,))
                 elif any(g is not None for g in grads):
                     in_grads = (_unwrap_grads(node.backward(*_wrap_grads(grads))) if arrays
-                                else node.backward(*grads))
+                                else node.backward(*grads) if not _vmap_on else _batched_backward(node, grads))
                 if not retain_graph and node._saved:
                     node.release()
                 if node._hooks and in_grads:

@@ -10,6 +10,7 @@ products (batch dims become matmul batch dims); and ops with a leading batch dim
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
 from ..ops import _core
+from ._tree import tree_flatten, tree_unflatten
 from ._vmap import levels_of, phys, sizes, wrap
 
 RULES = _core.BATCH_RULES
@@ -56,6 +58,50 @@ def out(res: Any, levels: tuple) -> Any:
 
 def _nb(t: Any) -> int:
     return len(t._lv) if getattr(t, "_batched", False) else 0
+
+
+# ---------------------------------------------------------------------------
+# the fallback: one call per example
+# ---------------------------------------------------------------------------
+def _op_label(op: Callable) -> str:
+    return getattr(op, "__name__", "this operation").lstrip("_")
+
+
+@rule("loop")
+def loop(op: Callable, args: tuple, kwargs: dict, warn: bool = True) -> Any:
+    """An op without a batching rule: called once per example (a Python loop over the batch, with a
+    warning), the results stacked. Autograd and forward-mode AD see through the loop."""
+    name = _op_label(op)
+    if warn:
+        warnings.warn(f"vmap: {name} has no batching rule, so it runs once per example in a Python loop "
+                      "(correct, but slower than a batched call)", UserWarning, stacklevel=4)
+    leaves, spec = tree_flatten((args, kwargs))
+    levels = levels_of(*leaves)
+    lead = sizes(levels)
+    n = int(np.prod(lead))
+    if n == 0:
+        raise RuntimeError(f"vmap: {name} has no batching rule and cannot run on an empty batch")
+    flat = [phys(x, levels, expand=True).reshape((n,) + tuple(x.shape)) if getattr(x, "_batched", False) else None
+            for x in leaves]
+    results = []
+    for i in range(n):
+        a, k = tree_unflatten([x if f is None else f.select(0, i) for x, f in zip(leaves, flat)], spec)
+        results.append(tree_flatten(op(*a, **k)))
+    out_spec = results[0][1]
+    cols = []
+    from ..ops.shape import stack
+    for j, first in enumerate(results[0][0]):
+        col = [r[0][j] for r in results]
+        if not isinstance(first, Tensor):
+            if any(c != first for c in col[1:]):
+                raise RuntimeError(f"vmap: {name} returned different non-tensor values for different examples")
+            cols.append(first)
+            continue
+        if any(tuple(c.shape) != tuple(first.shape) for c in col[1:]):
+            raise RuntimeError(f"vmap: {name} returns tensors of different shapes for different examples (a shape "
+                               "that depends on the data), so it cannot be batched")
+        cols.append(wrap(stack(col).reshape(lead + tuple(first.shape)), levels))
+    return tree_unflatten(cols, out_spec)
 
 
 # ---------------------------------------------------------------------------
@@ -106,7 +152,7 @@ def dims_rule(names: tuple = ("dim",), none: str = "all", extra: int = 0, defaul
         x = ba.arguments[pname]
         nb, nd = _nb(x), x.dim()
         p = x._p
-        flat = False
+        flat = added = False
         for name in names:
             if name not in ba.arguments:
                 continue
@@ -118,6 +164,7 @@ def dims_rule(names: tuple = ("dim",), none: str = "all", extra: int = 0, defaul
                     if nd == 0:
                         p = p.unsqueeze(nb)
                         dim = (nb,)
+                        added = True
                     else:
                         dim = tuple(range(nb, nb + nd))
                 elif none == "flatten":
@@ -128,7 +175,9 @@ def dims_rule(names: tuple = ("dim",), none: str = "all", extra: int = 0, defaul
                 continue
             if nd + extra == 0:
                 _wrap_dim(dim if not isinstance(dim, (list, tuple)) else 0, 0)  # PyTorch's range check
-                p = p.unsqueeze(nb)
+                if not added:
+                    p = p.unsqueeze(nb)
+                    added = True
                 ba.arguments[name] = nb if not isinstance(dim, (list, tuple)) else (nb,)
                 continue
             ba.arguments[name] = _shift(dim, nd + extra, nb)
@@ -136,24 +185,27 @@ def dims_rule(names: tuple = ("dim",), none: str = "all", extra: int = 0, defaul
         res = _call(op, ba)
         if flat and ba.arguments.get("keepdim"):
             res = out_reshape(res, x, nb)
-        if nd == 0 and not flat and any(ba.arguments.get(n) is not None for n in names) and \
-                ba.arguments.get("keepdim", False):
+        if added:  # a 0-d input was given a dim of size 1 for the op: drop it where it survived
             res = _squeeze_res(res, nb)
         return out(res, x._lv)
     return r
 
 
+def _each(f: Callable, res: Any) -> Any:
+    """f applied to a result, or to each member of a tuple (or named tuple) of results."""
+    if not isinstance(res, tuple):
+        return f(res)
+    vals = [f(t) for t in res]
+    return type(res)(*vals) if hasattr(res, "_fields") else type(res)(vals)
+
+
 def out_reshape(res: Any, x: Tensor, nb: int) -> Any:
     """A flattened reduction kept as dims: back to one size-1 dim per logical dim."""
-    def f(t: Any) -> Any:
-        return t.reshape(t.shape[:nb] + (1,) * x.dim()) if isinstance(t, Tensor) else t
-    return type(res)(*map(f, res)) if isinstance(res, tuple) else f(res)
+    return _each(lambda t: t.reshape(t.shape[:nb] + (1,) * x.dim()) if isinstance(t, Tensor) else t, res)
 
 
 def _squeeze_res(res: Any, nb: int) -> Any:
-    def f(t: Any) -> Any:
-        return t.squeeze(nb) if isinstance(t, Tensor) and t.dim() > nb else t
-    return type(res)(*map(f, res)) if isinstance(res, tuple) else f(res)
+    return _each(lambda t: t.squeeze(nb) if isinstance(t, Tensor) and t.dim() > nb else t, res)
 
 
 for _n in ("sum", "mean", "prod", "amax", "amin", "all", "any", "logsumexp", "nansum", "nanmean"):
@@ -172,6 +224,57 @@ RULES["unsqueeze"] = dims_rule(("dim",), "keep", extra=1)
 RULES["diagonal"] = dims_rule(("dim1", "dim2"), "keep")
 RULES["diag_embed"] = dims_rule(("dim1", "dim2"), "keep", extra=1)
 RULES["glu"] = dims_rule(("dim",), "keep")
+RULES["fft_dims"] = dims_rule(("dims",), "keep")
+RULES["fft_dim"] = dims_rule(("dim",), "keep")
+
+
+@rule("median")
+def median(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """_median(input, dim, keepdim, skip_nan): over all logical dims, or one dim."""
+    x, dim = args[0], args[1]
+    if dim is not None:
+        return dims_rule(("dim",), "keep")(op, args, kwargs)
+    nb, p = _nb(x), x._p
+    flat = p.reshape(tuple(p.shape[:nb]) + (-1,))
+    if flat.shape[-1] == 0:
+        return loop(op, args, kwargs)
+    return wrap(op(flat, nb, False, args[3])[0], x._lv)
+
+
+@rule("quantile")
+def quantile(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """_quantile(input, q, dim, keepdim, interpolation, fn): a 1-d tensor q puts its dim first in the
+    result, so it is moved behind the batch dims."""
+    x, q, dim, keepdim = args[:4]
+    if levels_of(q) or x.dim() == 0:
+        return loop(op, args, kwargs)
+    nb, nd, p = _nb(x), x.dim(), x._p
+    if dim is None:
+        p = p.reshape(tuple(p.shape[:nb]) + (-1,))
+        d = nb
+    else:
+        d = _wrap_dim(dim, nd) + nb
+    res = op(p, q, d, keepdim, *args[4:])
+    qd = q.dim() if isinstance(q, Tensor) else 0
+    if qd:
+        res = res.movedim(0, nb)
+    if dim is None and keepdim:
+        res = res.reshape(tuple(res.shape[:nb + qd]) + (1,) * nd)
+    return wrap(res, x._lv)
+
+
+@rule("diag")
+def diag(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """diag(input, diagonal): a vector becomes a diagonal matrix, a matrix gives its diagonal."""
+    x, k = args[0], args[1] if len(args) > 1 else kwargs.get("diagonal", 0)
+    nb = _nb(x)
+    if x.dim() == 1:
+        from ..ops.shape import diag_embed
+        return wrap(diag_embed(x._p, k, -2, -1), x._lv)
+    if x.dim() == 2:
+        from ..ops.shape import diagonal
+        return wrap(diagonal(x._p, k, nb, nb + 1), x._lv)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.dim()}D")
 
 
 @rule("softmax")
@@ -287,11 +390,15 @@ def _key_tuple(key: Any) -> tuple:
 @rule("getitem")
 def getitem(op: Callable, args: tuple, kwargs: dict) -> Any:
     x, key = args[0], args[1]
+    given = key
     if kwargs.get("_normed") is not None:  # an internal call with a normalised key
         key = kwargs["_normed"][0]
         key = tuple(k if not isinstance(k, np.ndarray) else _core.wrap(k) for k in key)
     key = _key_tuple(key)
     if any(getattr(k, "_batched", False) for k in key):
+        if any(getattr(k, "_batched", False) and k._dtype is D.bool for k in key):  # a batched mask: the
+            # result's shape depends on the data
+            return loop(op or _getitem_op(), (x, given), {})
         return _getitem_batched_index(x, key)
     nb = _nb(x)
     res = x._p[(slice(None),) * nb + key]
@@ -311,7 +418,7 @@ def _getitem_batched_index(x: Tensor, key: tuple) -> Any:
     the batch positions as extra index arrays."""
     adv = [i for i, k in enumerate(key) if isinstance(k, (Tensor, np.ndarray, list))]
     if adv != list(range(len(adv))) or any(k is Ellipsis or k is None for k in key[:len(adv)]):
-        _core.VMAP["no_rule"]("indexing with a batched index that does not lead the key")
+        return loop(_getitem_op(), (x, key), {})
     from .. import _creation as C
     levels = levels_of(x, *key)
     idx_nd = max(k.dim() if isinstance(k, Tensor) else np.ndim(k) for k in key[:len(adv)])
@@ -325,6 +432,11 @@ def _getitem_batched_index(x: Tensor, key: tuple) -> Any:
         k = k if isinstance(k, Tensor) else C.tensor(np.asarray(k))
         ks.append(phys(k, levels, idx_nd))
     return out(xp[tuple(ks) + key[len(adv):]], levels)
+
+
+def _getitem_op() -> Callable:
+    from ..ops.indexing import getitem as op
+    return op
 
 
 def _prefixed(key: tuple, nb: int) -> tuple:
@@ -376,15 +488,16 @@ def setitem(op: Callable, args: tuple, kwargs: dict) -> Any:
 
 @rule("inplace")
 def inplace(op: Callable, args: tuple, kwargs: dict) -> Any:
-    """x.op_(...): the op out of place through its rule, written into x's physical value."""
+    """x.op_(...): the op out of place through its rule, written into x's physical value. As in
+    PyTorch, x must be batched at every level its operands are."""
     self, fn = args[0], args[1]
+    others = levels_of(*args[2:], *kwargs.values())
+    if not set(others) <= set(levels_of(self)):
+        raise RuntimeError("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor "
+                           "`other` in extra_args that has more elements than `self`. This happened due to `other` "
+                           "being vmapped over but `self` not being vmapped over in a vmap. Please try to use "
+                           "out-of-place operators instead of inplace arithmetic.")
     res = fn(self, *args[2:], **kwargs)
-    if not self._batched:
-        raise RuntimeError(f"vmap: {getattr(fn, '__name__', 'inplace')}_(self, *extra_args) is not possible because "
-                           "there exists a Tensor `other` in extra_args that has more elements than `self`. This "
-                           "happened due to `other` being vmapped over but `self` not being vmapped over in a vmap.")
-    if levels_of(res) and not set(levels_of(res)) <= set(self._lv):
-        raise RuntimeError("vmap: an in-place op inside vmap would make the tensor batched at another level")
     self._p.copy_(phys(res, self._lv, self.dim()))
     return self
 
@@ -464,6 +577,7 @@ class _LogicalShape:
 
     def __init__(self, t: Tensor) -> None:
         self.shape = tuple(t.shape)
+        self.dim = lambda: len(self.shape)
         self._data = np.broadcast_to(np.zeros((), bool), self.shape)
 
 
@@ -542,6 +656,22 @@ def pool_rule(spatial_from: str = "nd") -> Callable:
 RULES["pool"] = pool_rule()
 
 
+def _lead_fold(k: int) -> Callable:
+    """An op on (N, *k trailing dims) or (*k trailing dims) input: every dim before the last k is
+    folded into its N."""
+    def r(op: Callable, args: tuple, kwargs: dict) -> Any:
+        x = args[0]
+        p = x._p
+        lead = tuple(p.shape[:p.dim() - k])
+        res = op(p.reshape((-1,) + tuple(p.shape[p.dim() - k:])), *args[1:], **kwargs)
+        return wrap(res.reshape(lead + tuple(res.shape[1:])), x._lv)
+    return r
+
+
+RULES["fold3"] = _lead_fold(3)  # unfold: (N, C, H, W)
+RULES["fold2"] = _lead_fold(2)  # fold: (N, C * kH * kW, L)
+
+
 @rule("pad")
 def pad(op: Callable, args: tuple, kwargs: dict) -> Any:
     ba = _bind(op, args, kwargs)
@@ -566,7 +696,7 @@ def nll_loss(op: Callable, args: tuple, kwargs: dict) -> Any:
     x, t, w = a["input"], a["target"], a["weight"]
     red = _reduction(a["size_average"], a["reduce"], a["reduction"])
     if levels_of(w):
-        _core.VMAP["no_rule"]("nll_loss with a batched class weight")
+        return loop(op, args, kwargs)
     levels = levels_of(x, t)
     nb = len(levels)
     unb = x.dim() == 1
@@ -635,7 +765,7 @@ def embedding(op: Callable, args: tuple, kwargs: dict) -> Any:
     # one table per example: the rows read with the example's index as a leading index array
     levels = levels_of(idx, w)
     if a["max_norm"] is not None:
-        _core.VMAP["no_rule"]("embedding with max_norm and a batched weight")
+        return loop(op, args, kwargs)
     return _getitem_batched_index(w, (wrap(phys(idx, levels, expand=True), levels),))
 
 
@@ -665,6 +795,47 @@ def scatter(op: Callable, args: tuple, kwargs: dict) -> Any:
     return wrap(_call(op, ba), levels)
 
 
+@rule("index_dim")
+def index_dim(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """index_add / index_copy / index_fill(input, dim, index, source or value): one index shared by
+    the batch (the dim shifted past the batch dims); a batched index loops."""
+    ba = _bind(op, args, kwargs)
+    a = ba.arguments
+    x, idx = a["input"], a["index"]
+    other = "source" if "source" in a else "value" if "value" in a else None
+    v = a[other] if other else None
+    if levels_of(idx) or x.dim() == 0:
+        return loop(op, args, kwargs)
+    levels = levels_of(x, v)
+    a["input"] = phys(x, levels, expand=True)
+    if isinstance(v, Tensor) and (other == "source" or v.dim()):
+        a[other] = phys(v, levels, expand=True)
+    elif levels_of(v):  # a batched 0-d fill value
+        return loop(op, args, kwargs)
+    a["dim"] = _wrap_dim(a["dim"], x.dim()) + len(levels)
+    return wrap(_call(op, ba), levels)
+
+
+@rule("take")
+def take(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """take(input, index): each example's input flattened, read at one shared index."""
+    x, idx = args
+    if levels_of(idx):
+        return loop(op, args, kwargs)
+    nb, p = _nb(x), x._p
+    flat = p.reshape(tuple(p.shape[:nb]) + (-1,))
+    return wrap(flat[(slice(None),) * nb + (idx,)], x._lv)
+
+
+@rule("pinv")
+def pinv(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """Pseudo-inverse over the trailing two dims; tolerances given as tensors loop."""
+    if isinstance(kwargs.get("atol"), Tensor) or isinstance(kwargs.get("rtol"), Tensor):
+        return loop(op, args, kwargs)
+    x = args[0]
+    return wrap(op(x._p, **kwargs), x._lv)
+
+
 @rule("trailing")
 def trailing(op: Callable, args: tuple, kwargs: dict) -> Any:
     """Ops that act on the trailing dims and treat leading ones as batch (tril, triu, inv, det, ...):
@@ -672,7 +843,26 @@ def trailing(op: Callable, args: tuple, kwargs: dict) -> Any:
     tensors = [a for a in args if isinstance(a, Tensor)]
     levels = levels_of(*tensors)
     nd = max(t.dim() for t in tensors)
-    return out(op(*[phys(a, levels, nd) if isinstance(a, Tensor) else a for a in args], **kwargs), levels)
+    res = op(*[phys(a, levels, nd) if isinstance(a, Tensor) else a for a in args], **kwargs)
+    if isinstance(res, tuple):  # an empty placeholder result (qr's Q with mode='r') gets the batch dims too
+        fixed = [r.reshape(sizes(levels) + tuple(r.shape)) if isinstance(r, Tensor) and r.numel() == 0 and
+                 r.dim() < len(levels) + 1 else r for r in res]
+        res = type(res)(*fixed) if hasattr(res, "_fields") else type(res)(fixed)
+    return out(res, levels)
+
+
+@rule("solve")
+def solve(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """linalg.solve(A, B, left=): a right-hand side that is a vector (by PyTorch's rule, on the logical
+    shapes) is solved as a one-column matrix, so the batch dims cannot change how B is read."""
+    A, B = args
+    left = kwargs.get("left", True)
+    if B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1])):
+        d = -1 if left else -2
+        return op(A, B.unsqueeze(d), left=left).squeeze(d)
+    levels = levels_of(A, B)
+    nd = max(A.dim(), B.dim())
+    return wrap(op(phys(A, levels, nd), phys(B, levels, nd), left=left), levels)
 
 
 @rule("dropout")

@@ -50,32 +50,81 @@ def _op_name() -> str:
 
 def no_rule(name: str | None = None) -> None:
     name = name or _op_name()
-    raise RuntimeError(f"vmap: there is no batching rule for {name}, so it cannot run inside vmap yet "
-                       "(ndgrad.func._batching lists the rules). Call it outside vmap or loop over the batch.")
+    raise _core.NoBatchingRule(f"vmap: there is no batching rule for {name}, so it cannot run on a batched tensor "
+                               "inside vmap. Call it outside vmap, or loop over the examples.")
 
 
-class _Meta(np.ndarray):
-    """Shape, dtype and strides of a BatchedTensor's logical value; computing with it raises."""
+class _Flags:
+    c_contiguous = True
+    writeable = False
+    owndata = False
+
+    def __init__(self, nd: int) -> None:
+        self.f_contiguous = nd <= 1
+
+
+class _Meta:
+    """Stands in for a BatchedTensor's `_data`: the shape, dtype and (contiguous) strides of its
+    logical value, and nothing else. It is not an array: NumPy cannot read values from it, so a
+    kernel handed a batched tensor by an op without a batching rule raises (naming the op) instead
+    of computing garbage."""
+
+    __slots__ = ("shape", "dtype")
+    __array_priority__ = 10000
+
+    def __init__(self, shape: tuple, dtype: Any) -> None:
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    itemsize = property(lambda self: self.dtype.itemsize)
+    nbytes = property(lambda self: self.size * self.dtype.itemsize)
+    flags = property(lambda self: _Flags(len(self.shape)))
+
+    @property
+    def strides(self) -> tuple:
+        out, acc = [], self.dtype.itemsize
+        for n in reversed(self.shape):
+            out.append(acc)
+            acc *= max(n, 1)
+        return tuple(reversed(out))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func is np.shape:
+            return self.shape
+        if func is np.ndim:
+            return len(self.shape)
+        if func is np.size and len(args) == 1 and not kwargs:
+            return self.size
+        no_rule()
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        no_rule()
 
     def __array_ufunc__(self, *args: Any, **kwargs: Any) -> Any:
         no_rule()
 
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in (np.shape, np.ndim, np.size, np.result_type):
-            return func._implementation(*args, **kwargs) if hasattr(func, "_implementation") else \
-                super().__array_function__(func, types, args, kwargs)
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
         no_rule()
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         no_rule()
 
-    __getitem__ = __setitem__ = astype = copy = reshape = view = item = tolist = ravel = flatten = _refuse
-    transpose = swapaxes = fill = __iter__ = __bool__ = __float__ = __int__ = __index__ = tobytes = _refuse
+    __getitem__ = __setitem__ = __iter__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _refuse
+    __neg__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __and__ = __or__ = __xor__ = __invert__ = __abs__ = __floordiv__ = __mod__ = __eq__ = __ne__ = _refuse
 
 
 def _meta(shape: tuple, dtype: Any) -> _Meta:
-    fill = np.nan if np.dtype(dtype).kind in "fc" else np.iinfo(dtype).min if np.dtype(dtype).kind in "iu" else True
-    return np.broadcast_to(np.asarray(fill, dtype), shape).view(_Meta)
+    return _Meta(shape, dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -253,6 +302,11 @@ def absol(t: Any, S: tuple) -> Any:
 # ---------------------------------------------------------------------------
 # hooks for ops/_core, forward-mode AD, the reverse transforms and random sampling
 # ---------------------------------------------------------------------------
+def _loop(op: Callable, args: tuple) -> Any:
+    from ._batching import loop
+    return loop(op, args, {})
+
+
 def _tangent_at(t: Any, level: int) -> Any:
     pt = _core.tangent_at(t._p, level)
     return None if pt is None else absol(pt, t._lv)
@@ -272,8 +326,8 @@ def random_levels() -> tuple:
     return tuple(lv for lv in _levels if _INFO[lv][1] == "different")
 
 
-_core.VMAP.update(no_rule=no_rule, tangent_at=_tangent_at, set_tangent=_set_tangent, wrap=wrap, sizes=sizes,
-                  random_levels=random_levels)
+_core.VMAP.update(no_rule=no_rule, loop=_loop, tangent_at=_tangent_at, set_tangent=_set_tangent, wrap=wrap,
+                  sizes=sizes, random_levels=random_levels)
 
 
 # ---------------------------------------------------------------------------

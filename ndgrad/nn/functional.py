@@ -748,6 +748,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding along a new last dimension."""
+    if _vmap_levels and is_batched(tensor):
+        return vmap_rule("trailing" if num_classes >= 0 else "loop", one_hot, tensor, num_classes)
     check_tensor(tensor, "one_hot", "self")
     if tensor._dtype is not D.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -1045,18 +1047,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         wshape = (C,) + (1,) * (input._data.ndim - class_dim - 1)
         lp = lp * weight.reshape(wshape)
     smooth = -lp.sum(class_dim)
-    t = target._data
-    ignore = t == ignore_index
-    if ignore.any():
-        smooth = smooth * _make((~ignore).astype(input._dtype.np), input._dtype)
+    # with tensor ops (not the raw target), so that it also runs batched inside vmap
+    keep = (target != ignore_index).to(input._dtype)
+    smooth = smooth * keep
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":
-        if weight is not None:
-            ts = np.where(ignore, 0, t).astype(np.int64)
-            denom = float((weight._data[ts] * ~ignore).sum())
-        else:
-            denom = float((~ignore).sum())
+        denom = (weight.detach()[target * keep.to(target._dtype)] * keep).sum() if weight is not None else keep.sum()
         smooth = smooth.sum() / denom
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / C)
 

@@ -394,6 +394,10 @@ BATCH_RULES: dict = {}
 VMAP: dict = {}
 
 
+class NoBatchingRule(RuntimeError):
+    """Raised when a batched tensor reaches a kernel that has no batching rule (inside vmap)."""
+
+
 def is_batched(*ts: Any) -> bool:
     """Whether an operand is a BatchedTensor (a tensor inside vmap)."""
     for t in ts:
@@ -405,8 +409,8 @@ def is_batched(*ts: Any) -> bool:
 def vmap_rule(rule: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """Run `fn` on batched operands through its batching rule (batched NumPy calls on the values)."""
     r = BATCH_RULES.get(rule)
-    if r is None:
-        VMAP["no_rule"](getattr(fn, "__name__", rule))
+    if r is None:  # no rule of its own: once per example, warned
+        r = BATCH_RULES["loop"]
     return r(fn, args, kwargs)
 
 

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._core import _make, broadcast_shapes_or_raise, check_tensor, grad_needed, record, register
+from ._core import _vmap_levels, is_batched, vmap_rule
 from .elementwise import cos, imag, real, sin
 
 _cap = D.scalar_name
@@ -31,6 +32,8 @@ class ComplexBackward0(Node):
 @register(method=False)
 def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
     """real + i imag from two float tensors of the same dtype (broadcasting)."""
+    if _vmap_levels and is_batched(real, imag):
+        return vmap_rule("elementwise", complex, real, imag)
     check_tensor(real, "complex", "real")
     check_tensor(imag, "complex", "imag")
     if real._dtype is not imag._dtype:
@@ -79,6 +82,8 @@ class ViewAsComplexBackward0(Node):
 @register(method=False)
 def view_as_real(input: Tensor) -> Tensor:
     """A real view (..., 2) of a complex tensor: its real and imaginary parts, sharing memory."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("trailing", view_as_real, input)
     check_tensor(input, "view_as_real")
     if input._dtype.category != 3:
         raise RuntimeError("view_as_real is only supported for complex tensors")
@@ -98,6 +103,8 @@ def view_as_real(input: Tensor) -> Tensor:
 @register(method=False)
 def view_as_complex(input: Tensor) -> Tensor:
     """A complex view of a float tensor whose last dim has size 2 (real, imaginary)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("trailing", view_as_complex, input)
     check_tensor(input, "view_as_complex")
     cdt = _TO_COMPLEX.get(input._dtype.name)
     if cdt is None:

@@ -9,6 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._core import _make, check_tensor, register, to_tensor, wrap_dim
+from ._core import _vmap_levels, is_batched, vmap_rule
 from .reduction import return_type
 
 _cap = D.scalar_name
@@ -36,6 +37,9 @@ def _index_dtype(out_int32: bool) -> D.dtype:
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Tensor | None = None) -> Tensor:
     """Indices where `input` would be inserted into the (innermost, sorted) `sorted_sequence`."""
+    if _vmap_levels and is_batched(sorted_sequence, input, sorter):
+        return vmap_rule("loop", searchsorted, sorted_sequence, input, out_int32=out_int32, right=right, side=side,
+                         sorter=sorter)
     check_tensor(sorted_sequence, "searchsorted", "sorted_sequence")
     if side is not None:
         if side not in ("left", "right"):
@@ -68,6 +72,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
 @register(method=False)
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
     """Index of the bucket of each element, given 1-d sorted `boundaries`."""
+    if _vmap_levels and is_batched(input, boundaries):
+        return vmap_rule("loop", bucketize, input, boundaries, out_int32=out_int32, right=right)
     check_tensor(boundaries, "bucketize", "boundaries")
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
@@ -81,6 +87,8 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right:
 def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tensor | None = None,  # noqa: A002
               density: bool = False) -> tuple:
     """(hist, bin_edges): counts (or weights, or a density) over equal-width bins or given edges."""
+    if _vmap_levels and is_batched(input, weight):
+        return vmap_rule("loop", histogram, input, bins, range=range, weight=weight, density=density)
     check_tensor(input, "histogram")
     if input._dtype.category != 2:
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{_cap(input._dtype)}'")
@@ -124,6 +132,8 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tens
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None) -> Any:
     """Collapse runs of equal consecutive elements (or slices along dim) to one."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("loop", unique_consecutive, input, return_inverse, return_counts, dim)
     check_tensor(input, "unique_consecutive")
     if dim is None:
         flat = input._data.reshape(-1)
@@ -155,6 +165,8 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
 @register(method=False)
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
     """Whether each element of `elements` occurs in `test_elements`."""
+    if _vmap_levels and is_batched(elements, test_elements):
+        return vmap_rule("loop", isin, elements, test_elements, assume_unique=assume_unique, invert=invert)
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin() received an invalid combination of arguments: at least one of elements and "
                         "test_elements must be a Tensor")

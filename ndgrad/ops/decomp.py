@@ -15,6 +15,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node, SavedOutput, rename_grad_fn
 from ._core import _make, check_tensor, grad_needed, record, record_many, register, tsum
+from ._core import _vmap_levels, is_batched, vmap_rule
 from .elementwise import where
 from .linalg import LinAlgError, _square, matmul
 from .reduction import return_type
@@ -73,6 +74,8 @@ class LinalgSolveTriangularBackward0(Node):
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
     """Solve A X = B (X A = B when left=False) for triangular A, reading only its triangle."""
+    if _vmap_levels and is_batched(A, B):
+        return vmap_rule("trailing", solve_triangular, A, B, upper=upper, left=left, unitriangular=unitriangular)
     _square(A, "solve_triangular")
     check_tensor(B, "linalg_solve_triangular", "B", 2)
     if B._data.ndim < 2:
@@ -169,11 +172,15 @@ def _cholesky(A: Tensor, upper: bool, check: bool, name: str) -> tuple:
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """Cholesky factor of Hermitian positive-definite matrices (lower, or upper = its conjugate transpose)."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", cholesky, A, upper=upper)
     return _cholesky(A, upper, True, "cholesky")[0]
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> tuple:
     """(L, info): cholesky without raising; info is the order of the failing minor (0 = success)."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", cholesky_ex, A, upper=upper, check_errors=check_errors)
     res = _cholesky(A, upper, check_errors, "cholesky")
     return return_type("linalg_cholesky_ex", ("L", "info"))(*res)
 
@@ -181,6 +188,8 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
 @register("cholesky")
 def torch_cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """torch.cholesky (PyTorch's older spelling of linalg.cholesky)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("trailing", torch_cholesky, input, upper)
     res = _cholesky(input, upper, True, "cholesky")[0]
     rename_grad_fn(res, "CholeskyBackward0")
     return res
@@ -277,6 +286,8 @@ def _qr_tall_grad(Q: Tensor, R: Tensor, gQ: Tensor, gR: Tensor) -> Tensor:
 
 def qr(A: Tensor, mode: str = "reduced") -> tuple:
     """Q R factorisation; mode 'reduced', 'complete', or 'r' (R only, Q empty)."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", qr, A, mode)
     _square(A, "qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
@@ -397,17 +408,23 @@ def _svd(A: Tensor, full_matrices: bool, compute_uv: bool, name: str) -> tuple:
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> tuple:
     """A = U diag(S) Vh (reduced factors when full_matrices=False)."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", svd, A, full_matrices, driver=driver)
     return return_type("linalg_svd", ("U", "S", "Vh"))(*_svd(A, full_matrices, True, "svd"))
 
 
 def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     """Singular values, in descending order."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", svdvals, A, driver=driver)
     return _svd(A, False, False, "svd")[1]
 
 
 @register("svd")
 def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> tuple:
     """torch.svd (older spelling): (U, S, V) with V, not its conjugate transpose; zero U, V without compute_uv."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("trailing", torch_svd, input, some, compute_uv)
     cls = return_type("svd", ("U", "S", "V"))
     if not compute_uv:
         m, n = input._data.shape[-2:]
@@ -461,11 +478,15 @@ def _eigh(A: Tensor, UPLO: str, vectors: bool, name: str) -> tuple:
 
 def eigh(A: Tensor, UPLO: str = "L") -> tuple:
     """Eigenvalues (ascending) and orthonormal eigenvectors of Hermitian matrices (one triangle is read)."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", eigh, A, UPLO)
     return return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))(*_eigh(A, UPLO, True, "eigh"))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """Eigenvalues (ascending) of Hermitian matrices."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", eigvalsh, A, UPLO)
     return _eigh(A, UPLO, False, "eigvalsh")[0]
 
 
@@ -521,11 +542,15 @@ def _eig(A: Tensor, vectors: bool, name: str) -> tuple:
 
 def eig(A: Tensor) -> tuple:
     """Eigenvalues and unit eigenvectors of general square matrices, as complex tensors."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", eig, A)
     return return_type("linalg_eig", ("eigenvalues", "eigenvectors"))(*_eig(A, True, "eig"))
 
 
 def eigvals(A: Tensor) -> Tensor:
     """Eigenvalues of general square matrices (complex)."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", eigvals, A)
     return _eig(A, False, "eigvals")[0]
 
 
@@ -553,6 +578,8 @@ class LinalgSlogdetBackward0(Node):
 
 def slogdet(A: Tensor) -> tuple:
     """(sign, log|det|) of square matrices (batched)."""
+    if _vmap_levels and is_batched(A):
+        return vmap_rule("trailing", slogdet, A)
     _square(A, "slogdet")
     sign, logabs = np.linalg.slogdet(A._data)
     real = A._dtype.to_real() if A._dtype.category == 3 else A._dtype
@@ -595,6 +622,8 @@ class LinalgPinvBackward0(Node):
 
 def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
     """Moore-Penrose pseudo-inverse; singular values below max(atol, rtol * largest) count as zero."""
+    if _vmap_levels and is_batched(A, atol, rtol):
+        return vmap_rule("pinv", pinv, A, atol=atol, rtol=rtol, hermitian=hermitian)
     check_tensor(A, "linalg_pinv", "input", 1)
     if A._data.ndim < 2 or A._dtype.category < 2:
         raise RuntimeError(f"linalg.pinv({_type_str(A)}): expected a tensor with 2 or more dimensions of float, "
@@ -634,6 +663,8 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> tuple:
     """Least-squares solution of A X = B: (solution, residuals, rank, singular_values) as PyTorch fills
     them on the CPU for each driver ('gelsy' by default: residuals and singular values empty)."""
+    if _vmap_levels and is_batched(A, B):
+        return vmap_rule("loop", lstsq, A, B, rcond, driver=driver)
     _square(A, "lstsq", square=False)
     check_tensor(B, "linalg_lstsq", "b", 2)
     if driver is None:
@@ -717,6 +748,8 @@ class LinalgMatrixExpBackward0(Node):
 @register()
 def matrix_exp(input: Tensor) -> Tensor:
     """The matrix exponential of (batches of) square matrices."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("trailing", matrix_exp, input)
     _square(input, "matrix_exp")
     res = _make(_expm(input._data).astype(input._data.dtype, copy=False), input._dtype)
     if grad_needed(input):

@@ -459,9 +459,9 @@ def _int_pow(xa: Any, xe: Any) -> np.ndarray:
 @register(inplace=True)
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent, broadcasting; either side may be a scalar."""
+    if _vmap_levels and is_batched(input, exponent):
+        return vmap_rule("elementwise", pow, input, exponent)
     if not isinstance(input, Tensor):
-        if _vmap_levels and is_batched(input, exponent):
-            return vmap_rule("elementwise", pow, input, exponent)
         base = input
         input = to_tensor(exponent)
         xb, xe, dt = _prep(input, base, "pow")
@@ -1109,9 +1109,9 @@ class ClampBackward1(Node):
 @register(aliases=("clip",), inplace=True)
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp every element into [min, max]; gradient passes where not clamped."""
+    if _vmap_levels and is_batched(input, min, max):
+        return vmap_rule("elementwise", clamp, input, min, max)
     if min is None and max is None:
-        if _vmap_levels and is_batched(input, min, max):
-            return vmap_rule("elementwise", clamp, input, min, max)
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
         if isinstance(bound, Tensor):

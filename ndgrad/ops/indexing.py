@@ -305,6 +305,8 @@ def _put_value(g: Tensor, key: tuple, advanced: bool, value: Any) -> Tensor:
 
 def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accumulate: bool = False) -> Tensor:
     """A copy of `input` with `values` written (or added, with accumulate) at a normalised key; differentiable."""
+    if _vmap_levels and is_batched(input, values):
+        return vmap_rule("loop", index_put_key, input, nkey, advanced, values, accumulate)
     arr = input._data
     _check_key(arr, nkey)
     if isinstance(values, Tensor):
@@ -348,6 +350,8 @@ def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accum
 @register(inplace=True)
 def index_put(input: Tensor, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
     """Out-of-place input[indices] = values (or += with accumulate)."""
+    if _vmap_levels and is_batched(input, values, *indices):
+        return vmap_rule("loop", index_put, input, indices, values, accumulate)
     if isinstance(values, Tensor) and values._dtype is not input._dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{_cap_name(input._dtype)} for the destination and {_cap_name(values._dtype)} for the "
@@ -540,6 +544,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """Reduce src into input at index with 'sum', 'prod', 'mean', 'amax' or 'amin'."""
+    if _vmap_levels and is_batched(input, index, src):
+        return vmap_rule("scatter", scatter_reduce, input, dim, index, src, reduce, include_self=include_self)
     d = _check_gather("scatter_reduce", input, dim, index)
     out = input._data.copy()
     key = _full_index(index._data, d)
@@ -622,6 +628,8 @@ class ScatterReduceBackward0(Node):
 @register(node_name="IndexSelectBackward0")
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Entries along dim at the given 1-d indices."""
+    if _vmap_levels and is_batched(input, index):
+        return vmap_rule("index_dim", index_select, input, dim, index)
     if not isinstance(index, Tensor) or index._dtype.category != 1:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
@@ -656,6 +664,8 @@ _cap_name = D.scalar_name
 @register(inplace=True, node_name="IndexAddBackward0")
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """Out-of-place: input with alpha * source added at the indices along dim."""
+    if _vmap_levels and is_batched(input, index, source):
+        return vmap_rule("index_dim", index_add, input, dim, index, source, alpha=alpha)
     _check_index_vector("index_add_", index)
     if isinstance(source, Tensor) and source._dtype is not input._dtype:
         raise RuntimeError(f"index_add_(): self ({_cap_name(input._dtype)}) and source ({_cap_name(source._dtype)}) "
@@ -668,6 +678,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
 @register(inplace=True)
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """Out-of-place: input with value at the indices along dim."""
+    if _vmap_levels and is_batched(input, index, value):
+        return vmap_rule("index_dim", index_fill, input, dim, index, value)
     _check_index_vector("index_fill_", index)
     d = wrap_dim(dim, input._data.ndim)
     key = (slice(None),) * d + (index._data,)
@@ -677,6 +689,8 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
 @register(inplace=True)
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """Out-of-place: input with source's slices copied to the indices along dim."""
+    if _vmap_levels and is_batched(input, index, source):
+        return vmap_rule("index_dim", index_copy, input, dim, index, source)
     _check_index_vector("index_copy_", index)
     if isinstance(source, Tensor) and source._dtype is not input._dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
@@ -718,6 +732,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 @register(inplace=True)
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """input with the elements where mask is true taken, in order, from source."""
+    if _vmap_levels and is_batched(input, mask, source):
+        return vmap_rule("loop", masked_scatter, input, mask, source)
     if not isinstance(mask, Tensor) or mask._dtype is not D.bool:
         got = _cap_name(mask._dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {got}")
@@ -743,6 +759,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 @register()
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """Indices of nonzero elements: (n, ndim) int64, or a tuple of 1-d index tensors."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("loop", nonzero, input, as_tuple=as_tuple)
     arr = input._data
     if as_tuple:
         if arr.ndim == 0:
@@ -760,6 +778,8 @@ def argwhere(input: Tensor) -> Tensor:
 @register(node_name="TakeBackward0")
 def take(input: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened input at index (result has index's shape)."""
+    if _vmap_levels and is_batched(input, index):
+        return vmap_rule("take", take, input, index)
     if not isinstance(index, Tensor) or index._dtype is not D.int64:
         got = _cap_name(index._dtype) if isinstance(index, Tensor) else type(index).__name__
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {got}")

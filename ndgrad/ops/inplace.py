@@ -199,6 +199,8 @@ def make_view_inplace(name: str) -> Callable:
 
 
 def _fill(input: Tensor, value: Any) -> Tensor:
+    if _vmap_levels and is_batched(input, value):
+        return vmap_rule("elementwise", _fill, input, value)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
@@ -225,6 +227,8 @@ _FillBackward.__name__ = "FillBackward0"
 
 
 def _zero(input: Tensor) -> Tensor:
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", _zero, input)
     res = _make(np.zeros(input._data.shape, input._dtype.np), input._dtype)
     if grad_needed(input):
         n = _FillBackward()
@@ -248,6 +252,8 @@ class CopyBackwards(Node):
 
 
 def _copy(input: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    if _vmap_levels and is_batched(input, src):
+        return vmap_rule("elementwise", _copy, input, src, non_blocking)
     if not isinstance(src, Tensor):
         from .._creation import tensor
         src = tensor(src)

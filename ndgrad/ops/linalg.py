@@ -617,6 +617,8 @@ class LinalgSolveExBackward0(Node):
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """Solve A X = B for X (batched; B may be a vector)."""
+    if _vmap_levels and is_batched(A, B):
+        return vmap_rule("solve", solve, A, B, left=left)
     _square(A, "solve")
     check_tensor(B, "linalg_solve", "B", 2)
     if B._data.ndim == 0:

@@ -671,6 +671,9 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 def _conv_transposend(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
                       output_padding: Any, groups: int, dilation: Any, fn: str) -> Tensor:
+    if _vmap_levels and is_batched(input, weight, bias):
+        return vmap_rule("conv", _conv_transposend, nd, input, weight, bias, stride, padding, output_padding, groups,
+                         dilation, fn)
     check_tensor(input, fn)
     x, unbatched = _batchify(input, nd, fn)
     stride = _ntuple(stride, nd, "stride", "conv")
@@ -804,6 +807,8 @@ def _fold_raw(g: Tensor, out_sp: tuple, k: tuple, dil: tuple, pads: tuple, strid
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Sliding local blocks of a (N, C, H, W) tensor as columns (N, C*kH*kW, L)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("fold3", unfold, input, kernel_size, dilation, padding, stride)
     check_tensor(input, "unfold")
     x, unbatched = _batchify(input, 2, "unfold", "Input Error: Only 3D or 4D input Tensors are supported (got "
                                                  f"{input._data.ndim}D)")
@@ -817,6 +822,8 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
          stride: Any = 1) -> Tensor:
     """Sum columns (N, C*kH*kW, L) back into a (N, C, H, W) tensor: the adjoint of unfold."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("fold2", fold, input, output_size, kernel_size, dilation, padding, stride)
     check_tensor(input, "fold")
     unbatched = input._data.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
@@ -1469,7 +1476,7 @@ def _pad_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad)//2 dims; `pad` lists (left, right) pairs starting from the LAST dim."""
     if _vmap_levels and is_batched(input):
-        return vmap_rule("pad", pad, input, pad, mode, value)
+        return vmap_rule("pad", _pad_op, input, pad, mode, value)
     check_tensor(input, "pad")
     pad = [int(q) for q in pad]
     if len(pad) % 2:
@@ -1533,6 +1540,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if mode != "circular":
         rename_grad_fn(x, f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{npd}DBackward0")
     return x
+
+
+_pad_op = pad  # (inside pad, the name `pad` is its argument)
 
 
 # ---------------------------------------------------------------------------

@@ -911,6 +911,8 @@ def _sort_idx(arr: np.ndarray, d: int, descending: bool, stable: bool) -> np.nda
 @register(node_name="SortBackward0")
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple:
     """Sorted values and their original indices along dim."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("sort", sort, input, dim, descending, stable)
     from .indexing import gather
     arr = input._data
     if arr.ndim == 0:
@@ -935,6 +937,8 @@ def msort(input: Tensor) -> Tensor:
 @register(node_name="TopkBackward0")
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:  # noqa: A002
     """The k largest (or smallest) values along dim and their indices."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("topk", topk, input, k, dim, largest, sorted)
     from .indexing import gather
     arr = input._data
     d = wrap_dim(dim, arr.ndim) if arr.ndim else 0
@@ -951,6 +955,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 @register()
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
     """The k-th smallest value along dim, with its index."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("kthvalue", kthvalue, input, k, dim, keepdim)
     from .indexing import gather
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
@@ -969,6 +975,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
 def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
     """The lower median of each slice: a NaN wins unless `skip_nan`, which takes the median of the
     non-NaN values (index 0 of an all-NaN slice)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("median", _median, input, dim, keepdim, skip_nan)
     from .indexing import gather
     flat = dim is None
     x = reshape(input, -1) if flat else input
@@ -1052,6 +1060,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         aweights: Tensor | None = None) -> Tensor:
     """Covariance of the variables in the rows of `input` (observations in the columns)."""
+    if _vmap_levels and is_batched(input, fweights, aweights):
+        return vmap_rule("loop", cov, input, correction=correction, fweights=fweights, aweights=aweights)
     if input._data.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
                            f"{input._data.ndim} dimensions")
@@ -1126,6 +1136,8 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 
 
 def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolation: str, fn: str) -> Tensor:
+    if _vmap_levels and is_batched(input, q):
+        return vmap_rule("quantile", _quantile, input, q, dim, keepdim, interpolation, fn)
     # quantile ignores nothing (a slice holding NaN gives NaN); nanquantile interpolates over the
     # non-NaN values of each slice (NaN only where a slice is all NaN). NaNs sort last.
     from .indexing import gather
@@ -1191,6 +1203,8 @@ def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = F
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim: int | None = None) -> Any:
     """Sorted unique elements (optionally inverse indices and counts)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("loop", unique, input, sorted, return_inverse, return_counts, dim)
     if dim is not None:
         d = wrap_dim(dim, input._data.ndim)
         vals, inv, cnt = np.unique(input._data, axis=d, return_inverse=True, return_counts=True)
@@ -1209,6 +1223,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
 @register()
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Count occurrences of each non-negative integer."""
+    if _vmap_levels and is_batched(input, weights):
+        return vmap_rule("loop", bincount, input, weights, minlength)
     if input._data.ndim != 1 or input._dtype.category != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if input._data.size and input._data.min() < 0:
@@ -1226,6 +1242,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 @register()
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """Histogram of equal-width bins over [min, max] (the data's range when both are 0)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("loop", histc, input, bins, min, max)
     if input._dtype.category != 2:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_cap(input._dtype)}'")
     if bins <= 0:

@@ -872,7 +872,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         index += size
     idx = [slice(None)] * nd
     idx[d] = index
-    res = as_view(input, input._data[tuple(idx)])
+    res = as_view(input, input._data[tuple(idx) + (Ellipsis,)])  # (the Ellipsis keeps a 0-d result an array view)
     if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         n = SelectBackward0()
         n.shape, n.dim, n.index = input._data.shape, d, index
@@ -1092,6 +1092,8 @@ def tile(input: Tensor, dims: Sequence) -> Tensor:
 def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Repeat each element `repeats` times (per element when repeats is a tensor)."""
+    if _vmap_levels and is_batched(input, repeats):
+        return vmap_rule("loop", repeat_interleave, input, repeats, dim, output_size=output_size)
     from .indexing import index_select
     from .._creation import tensor as _tensor
     if repeats is None:  # repeat_interleave(repeats_tensor)
@@ -1148,6 +1150,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 @register()
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-d input: a square matrix with it on a diagonal; 2-d input: its diagonal."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("diag", diag, input, diagonal)
     if input._data.ndim == 1:
         n = input._data.shape[0] + builtins.abs(diagonal)
         from .._creation import zeros

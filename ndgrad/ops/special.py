@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
 from . import _specfun as _sf
 from ._core import _make, check_tensor, float_dtype_for, grad_needed, record, register, to_tensor
+from ._core import _vmap_levels, is_batched, vmap_rule
 from .elementwise import _unary, exp, f64_kernel, log, sgn, where
 from .inplace import make_inplace
 
@@ -59,6 +60,8 @@ entr = _unary("entr", _entr_kernel, lambda g, x, o: g * -(log(x) + 1), "x", "Spe
 
 def _no_grad_kernel(kernel: Any, name: str) -> Any:
     def op(input: Tensor) -> Tensor:
+        if _vmap_levels and is_batched(input):
+            return vmap_rule("elementwise", op, input)
         check_tensor(input, name)
         dt = float_dtype_for(input)
         return _make(kernel(input._data.astype(np.float64)).astype(dt.np), dt)
@@ -88,6 +91,8 @@ class PolygammaBackward0(Node):
 @register(method=False)
 def polygamma(n: int, input: Tensor) -> Tensor:
     """n-th derivative of digamma (n = 0 is digamma itself)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", polygamma, n, input)
     check_tensor(input, "polygamma", "input")
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
@@ -152,6 +157,8 @@ class SpecialZetaBackward1(SpecialZetaBackward0):
 
 def zeta(input: Any, other: Any) -> Tensor:
     """Hurwitz zeta function sum_k (other + k)^-input."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", zeta, input, other)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError("zeta(): argument 'input' (position 1) must be Tensor, not " + type(input).__name__)
     like = input if isinstance(input, Tensor) else other
@@ -219,17 +226,23 @@ def _igamma(input: Any, other: Any, upper: bool) -> Tensor:
 @register(inplace=True)
 def igamma(input: Tensor, other: Any) -> Tensor:
     """Regularized lower incomplete gamma function P(input, other) (torch.special.gammainc)."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", igamma, input, other)
     return _igamma(input, other, False)
 
 
 @register(inplace=True)
 def igammac(input: Tensor, other: Any) -> Tensor:
     """Regularized upper incomplete gamma function Q(input, other) = 1 - P (torch.special.gammaincc)."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", igammac, input, other)
     return _igamma(input, other, True)
 
 
 def spherical_bessel_j0(input: Tensor) -> Tensor:
     """sin(x) / x (1 at 0); no gradient, as in PyTorch."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("elementwise", spherical_bessel_j0, input)
     check_tensor(input, "spherical_bessel_j0")
     dt = float_dtype_for(input)
     a = input._data.astype(np.float64)

@@ -20,6 +20,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._core import _make, check_tensor, grad_needed, record, wrap_dim
 
+from ._core import _vmap_levels, is_batched, vmap_rule
 _cap = D.scalar_name
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 _COMPLEX = {"float32": D.complex64, "float64": D.complex128, "complex64": D.complex64,
@@ -92,6 +93,8 @@ class FftR2CBackward0(FftC2CBackward0):
 
 def c2c(x: Tensor, s: Sequence[int] | None, dims: Sequence[int], norm: str, forward: bool) -> Tensor:
     """Complex transform over `dims` (already wrapped), after trimming/padding to sizes `s`."""
+    if _vmap_levels and is_batched(x):
+        return vmap_rule("fft_dims", c2c, x, s, dims, norm, forward)
     x = _as_float(x)
     cdt = _COMPLEX[x._dtype.name]
     fn = np.fft.fftn if forward else np.fft.ifftn
@@ -124,6 +127,8 @@ _R2CNode.__name__ = "FftR2CBackward0"
 
 def r2c(x: Tensor, n: int | None, dim: int, norm: str, name: str = "rfft") -> Tensor:
     """Half spectrum (n // 2 + 1 entries along dim) of a real tensor."""
+    if _vmap_levels and is_batched(x):
+        return vmap_rule("fft_dim", r2c, x, n, dim, norm, name)
     if x._dtype.category == 3:
         raise RuntimeError(f"{name} expects a real input tensor, but got {_cap(x._dtype)}")
     x = _as_float(x)
@@ -163,6 +168,8 @@ class FftC2RBackward0(Node):
 
 def c2r(x: Tensor, n: int | None, dim: int, norm: str) -> Tensor:
     """Real signal of length n (default 2 (m - 1)) whose half spectrum along dim is x."""
+    if _vmap_levels and is_batched(x):
+        return vmap_rule("fft_dim", c2r, x, n, dim, norm)
     x = _as_float(x)
     if x._dtype.category != 3:
         x = x.to(_COMPLEX[x._dtype.name])
