@@ -211,6 +211,8 @@ def _squeeze_res(res: Any, nb: int) -> Any:
 for _n in ("sum", "mean", "prod", "amax", "amin", "all", "any", "logsumexp", "nansum", "nanmean"):
     RULES[_n] = dims_rule(("dim", "axis"), "all")
 RULES["count_nonzero"] = dims_rule(("dim",), "all")
+RULES["var_std"] = dims_rule(("dim", "axis"), "all")
+RULES["mode"] = dims_rule(("dim",), "keep")
 RULES["extreme"] = dims_rule(("axes",), "all")
 RULES["vector_norm"] = dims_rule(("dim",), "all")
 RULES["argmax"] = dims_rule(("dim", "axis"), "flatten")

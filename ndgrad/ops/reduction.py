@@ -342,6 +342,8 @@ def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
     name = "std" if take_sqrt else "var"
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("var_std", _var_std, input, dim, unbiased, keepdim, correction, axis, keepdims, take_sqrt)
     dim, keepdim = _dim_kw(dim, axis, keepdim, keepdims)
     if input._dtype.category < 2:
         raise RuntimeError("std and var only support floating point and complex dtypes")
@@ -1028,6 +1030,8 @@ def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
     """The most frequent value of each slice along dim (the smallest one among equally frequent
     values) and the index of its last occurrence, as PyTorch's CPU kernel reports them."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("mode", mode, input, dim, keepdim)
     from .indexing import gather
     if input._dtype.category == 3:
         raise NotImplementedError(f"\"mode_cpu\" not implemented for '{_cap(input._dtype)}'")
