@@ -416,24 +416,32 @@ def getitem(op: Callable, args: tuple, kwargs: dict) -> Any:
 
 
 def _getitem_batched_index(x: Tensor, key: tuple) -> Any:
-    """x[idx, ...] with batched integer index tensors leading the key: an index per example, read with
-    the batch positions as extra index arrays."""
-    adv = [i for i, k in enumerate(key) if isinstance(k, (Tensor, np.ndarray, list))]
-    if adv != list(range(len(adv))) or any(k is Ellipsis or k is None for k in key[:len(adv)]):
-        return loop(_getitem_op(), (x, key), {})
+    """x[key] where the key holds batched integer index tensors (an index per example): read from the
+    physical value with the batch positions as extra leading index arrays. Those make every
+    advanced index of the key non-adjacent to the front, so the index dims come first; where
+    PyTorch would keep them in place (one block of advanced indices after some dims, the integers
+    applied first as selects), they are moved back there."""
     from .. import _creation as C
+    key = tuple(C.tensor(np.asarray(k)) if isinstance(k, (list, np.ndarray)) else k for k in key)
     levels = levels_of(x, *key)
-    idx_nd = max(k.dim() if isinstance(k, Tensor) else np.ndim(k) for k in key[:len(adv)])
-    xp = phys(x, levels, expand=True)
+    nb = len(levels)
+    idx = [k for k in key if isinstance(k, Tensor)]
+    idx_nd = len(np.broadcast_shapes(*[tuple(k.shape) for k in idx]))
     ks = []
-    for j in range(len(levels)):
-        shape = [1] * (len(levels) + idx_nd)
-        shape[j] = sizes(levels)[j]
-        ks.append(C.arange(sizes(levels)[j]).reshape(shape))
-    for k in key[:len(adv)]:
-        k = k if isinstance(k, Tensor) else C.tensor(np.asarray(k))
-        ks.append(phys(k, levels, idx_nd))
-    return out(xp[tuple(ks) + key[len(adv):]], levels)
+    for j, n in enumerate(sizes(levels)):
+        shape = [1] * (nb + idx_nd)
+        shape[j] = n
+        ks.append(C.arange(n).reshape(shape))
+    res = phys(x, levels, expand=True)[tuple(ks) + tuple(phys(k, levels, idx_nd) if isinstance(k, Tensor) else k
+                                                          for k in key)]
+    # where PyTorch puts the index dims: the key without its integers (selects, applied first)
+    rest = [k for k in key if not isinstance(k, (int, np.integer)) or isinstance(k, bool)]
+    pos = [i for i, k in enumerate(rest) if isinstance(k, Tensor)]
+    if pos[0] and pos[-1] - pos[0] + 1 == len(pos):  # one block, not at the front: its dims go in its place
+        used = sum(1 for k in key if k is not None and k is not Ellipsis)
+        before = sum(x.dim() - used if k is Ellipsis else 1 for k in rest[:pos[0]])
+        res = res.movedim(tuple(range(nb, nb + idx_nd)), tuple(range(nb + before, nb + before + idx_nd)))
+    return out(res, levels)
 
 
 def _getitem_op() -> Callable:

@@ -241,7 +241,8 @@ def _record_fw(node: Node, outs: tuple, inputs: tuple) -> Tensor:
         for lv in levels:
             del _fw_levels[keep.index(lv):]  # while the rule runs, only the levels outside lv propagate
             ts = tuple(tangent_at(t, lv) for t in inputs)
-            r = jvp(inputs, outs[0] if len(outs) == 1 else outs, ts)
+            r = jvp(inputs, outs[0] if len(outs) == 1 else outs, ts) if not _vmap_levels else \
+                _batched_jvp(node, jvp, inputs, outs[0] if len(outs) == 1 else outs, ts)
             for o, tr in zip(outs, (r,) if len(outs) == 1 else r):
                 if tr is not None and o is not None and o._dtype.category >= 2:
                     set_tangent(o, lv, _fit_tangent(tr, o, inputs, ts))
@@ -256,6 +257,21 @@ def _record_fw(node: Node, outs: tuple, inputs: tuple) -> Tensor:
                     if o is not None and v.data is o._data:
                         v.fw = o._fw
     return outs[0]
+
+
+def _batched_jvp(node: Node, jvp: Callable, inputs: tuple, out: Any, ts: tuple) -> Any:
+    """A JVP rule inside vmap. One written on raw arrays cannot take batched tangents: it then runs
+    once per example (vmap's fallback loop, with a warning)."""
+    try:
+        return jvp(inputs, out, ts)
+    except NoBatchingRule:
+        if not is_batched(*ts):
+            raise
+
+    def per_example(*t: Any) -> Any:
+        return jvp(inputs, out, t)
+    per_example.__name__ = f"{type(node).__name__}.jvp"
+    return VMAP["loop"](per_example, ts)
 
 
 def _fit_tangent(tr: Any, out: Tensor, inputs: tuple, ts: tuple) -> Tensor:
