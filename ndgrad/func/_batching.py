@@ -886,7 +886,7 @@ def dropout(op: Callable, args: tuple, kwargs: dict) -> Any:
     levels = _core.VMAP["random_levels"]()
     mask_levels = tuple(lv for lv in x._lv if lv in levels)
     shape = sizes(mask_levels) + tuple(x.shape)
-    from ..nn.functional import _dropout_mask
+    from ..ops.nn import _dropout_mask
     mask = wrap(_dropout_mask(x._p, a["p"], shape), mask_levels) if mask_levels else _dropout_mask(x._p, a["p"],
                                                                                                   tuple(x.shape))
     return x * mask
