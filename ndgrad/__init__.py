@@ -13,12 +13,13 @@ from ._backend import device
 from ._dtype import (bfloat16, bool, can_cast, complex64, complex128, dtype, finfo, float16, float32,  # noqa: A004
                      float64, get_default_dtype, iinfo, int8, int16, int32, int64, promote_types, result_type,
                      set_default_dtype, uint8)
-from ._tensor import Size, Tensor
+from ._tensor import Size, Tensor, layout, strided
 from . import ops as _ops  # attaches methods to Tensor
 from .ops._core import REGISTRY as _REGISTRY
-from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,  # noqa: F401
-                        full_like, linspace, logspace, ones, ones_like, range, scalar_tensor, tensor, zeros,
-                        zeros_like)
+from ._creation import (arange, as_tensor, asarray, bartlett_window, blackman_window, empty,  # noqa: F401
+                        empty_like, empty_strided, eye, from_dlpack, from_numpy, frombuffer, full, full_like,
+                        hamming_window, hann_window, kaiser_window, linspace, logspace, ones, ones_like, range,
+                        scalar_tensor, tensor, zeros, zeros_like)
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,  # noqa: F401
                       manual_seed, multinomial, normal, poisson, rand, rand_like, randint, randint_like, randn,
                       randn_like, randperm, seed, set_rng_state)
@@ -42,6 +43,7 @@ for _name, (_fn, _, _is_function) in _REGISTRY.items():
     if _is_function and _name not in globals():
         globals()[_name] = _fn
 del _name, _fn, _is_function
+Tensor.sum_to_size = autograd.sum_to_size  # the engine's reduction of broadcast gradients, as a method
 
 long = int64
 int = int32  # noqa: A001
@@ -51,7 +53,6 @@ float = float32  # noqa: A001
 double = float64
 cfloat = complex64
 cdouble = complex128
-strided = "strided"
 contiguous_format = preserve_format = channels_last = None
 pi = 3.141592653589793
 e = 2.718281828459045
@@ -111,9 +112,8 @@ def unload_ipython_extension(ipython: object) -> None:
     _alias.disable()
 
 
-# torch.<name> aliases of nn.functional
-_FUNCTIONAL = ("softmax", "log_softmax", "dropout", "layer_norm", "batch_norm", "group_norm", "embedding",
-               "cosine_similarity", "pairwise_distance", "bilinear", "selu", "celu", "prelu", "hardtanh")
+# torch.<name> aliases of nn.functional with the same arguments (more, with ATen's argument orders, in _aten)
+_FUNCTIONAL = ("hardtanh",)
 
 
 _AMP = ("autocast", "get_autocast_dtype", "set_autocast_dtype", "is_autocast_enabled", "set_autocast_enabled",
@@ -136,6 +136,9 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(".func", __name__).vmap
     if name in _FUNCTIONAL:
         return getattr(importlib.import_module(".nn.functional", __name__), name)
+    aten = importlib.import_module("._aten", __name__)
+    if name in aten.NAMES:
+        return getattr(aten, name)
     if name in ("sparse_coo_tensor", "sparse_coo", "spmm"):  # torch.<name> aliases of torch.sparse
         return getattr(importlib.import_module(".sparse", __name__), name)
     if name in _AMP:  # torch.autocast and the autocast state queries
@@ -146,6 +149,8 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list:
+    import importlib
     return sorted(set(globals()) | {n for n in _submodules() if not n.startswith("_")}
                   | {"save", "load", "compile", "vmap"}
-                  | set(_FUNCTIONAL) | set(_AMP) | {"sparse_coo_tensor", "sparse_coo", "spmm"})
+                  | set(_FUNCTIONAL) | set(_AMP) | {"sparse_coo_tensor", "sparse_coo", "spmm"}
+                  | set(importlib.import_module("._aten", __name__).NAMES))

@@ -278,6 +278,139 @@ def empty(*args: Any, out: Any = None, dtype: Any = None, layout: Any = None, de
     return _filled(None, size, dtype, device, requires_grad)
 
 
+def empty_strided(size: Sequence, stride: Sequence, *, dtype: Any = None, layout: Any = None, device: Any = None,
+                  requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """An uninitialised tensor with the given strides (in elements) over just enough memory."""
+    from .ops.shape import as_strided
+    size, stride = tuple(size), tuple(stride)
+    need = 1 + builtins.sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else 0
+    out = as_strided(_filled(None, (need,), dtype, device, False), size, stride, 0)
+    out._base = None  # it owns its memory, as a fresh tensor does
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def frombuffer(buffer: Any, *, dtype: D.dtype, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-d tensor over an object exposing the buffer protocol (bytearray, memoryview, array.array, ...),
+    sharing its memory: `count` elements of `dtype` from byte `offset` (-1: all that remain)."""
+    n = memoryview(buffer).nbytes
+    size = dtype.itemsize
+    if n <= 0:
+        raise ValueError(f"both buffer length ({n}) and count ({count}) must not be 0")
+    if not 0 <= offset < n:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({n} "
+                         "bytes) minus 1")
+    if count < 0:
+        if (n - offset) % size:
+            raise ValueError(f"buffer length ({n - offset} bytes) after offset ({offset} bytes) must be a multiple "
+                             f"of element size ({size})")
+        count = (n - offset) // size
+    elif count * size > n - offset:
+        raise ValueError(f"requested buffer length ({count} * {size} bytes) after offset ({offset} bytes) must not "
+                         f"be greater than actual buffer length ({n} bytes)")
+    arr = np.frombuffer(buffer, dtype=dtype.np, count=count, offset=offset)
+    if not arr.flags.writeable:
+        import warnings
+        warnings.warn("The given buffer is not writable: the tensor is read-only (in-place writes raise). Copy "
+                      "the buffer or make it writable to write through the tensor.", UserWarning, stacklevel=2)
+    out = _make(arr, dtype)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+class _Capsule:
+    """A DLPack capsule (from `to_dlpack`) presented as an object NumPy's from_dlpack reads."""
+
+    def __init__(self, capsule: Any) -> None:
+        self._capsule = capsule
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return self._capsule
+
+    def __dlpack_device__(self) -> tuple:
+        return (1, 0)  # kDLCPU
+
+
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A tensor sharing memory with any CPU array that speaks DLPack (`__dlpack__`: NumPy, JAX, CuPy on the
+    host, PyTorch...) or with a DLPack capsule."""
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    if type(ext_tensor).__name__ == "PyCapsule":
+        ext_tensor = _Capsule(ext_tensor)
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__ or a DLPack capsule (got "
+                        f"{type(ext_tensor).__name__})")
+    try:
+        arr = np.from_dlpack(ext_tensor)
+    except BufferError as e:  # a device NumPy cannot read
+        raise RuntimeError(f"from_dlpack: {e}") from None
+    return _make(arr, D.from_numpy_dtype(arr.dtype))
+
+
+def _dlpack(self: Tensor, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+            copy: Any = None) -> Any:
+    if self._requires_grad:
+        raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+    kw = {k: v for k, v in (("max_version", max_version), ("copy", copy)) if v is not None}
+    return self._data.__dlpack__(stream=stream, **kw)
+
+
+Tensor.__dlpack__ = _dlpack
+Tensor.__dlpack_device__ = lambda self: (1, 0)
+
+
+def _window(name: str, n: int, periodic: bool, dtype: Any, requires_grad: bool, values: Any) -> Tensor:
+    dt = dtype or D.get_default_dtype()
+    if not dt.is_floating_point:
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if n < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
+    if n <= 1:
+        w = np.ones(n)
+    else:
+        m = n + 1 if periodic else n  # a periodic window is the symmetric one a sample longer, cut
+        w = values(np.arange(m, dtype=np.float64), m)[:n]
+    out = _make(w.astype(dt.np), dt)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def hann_window(window_length: int, periodic: bool = True, *, dtype: Any = None, layout: Any = None,
+                device: Any = None, requires_grad: bool = False) -> Tensor:
+    """The Hann window 0.5 - 0.5 cos(2 pi n / (N - 1)) (periodic: computed for N + 1, last dropped)."""
+    return _window("hann_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, m: 0.5 - 0.5 * np.cos(2 * math.pi * k / (m - 1)))
+
+
+def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54, beta: float = 0.46, *,
+                   dtype: Any = None, layout: Any = None, device: Any = None, pin_memory: bool = False,
+                   requires_grad: bool = False) -> Tensor:
+    """The Hamming window alpha - beta cos(2 pi n / (N - 1))."""
+    return _window("hamming_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, m: alpha - beta * np.cos(2 * math.pi * k / (m - 1)))
+
+
+def blackman_window(window_length: int, periodic: bool = True, *, dtype: Any = None, layout: Any = None,
+                    device: Any = None, requires_grad: bool = False) -> Tensor:
+    """The Blackman window 0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    return _window("blackman_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, m: (0.42 - 0.5 * np.cos(2 * math.pi * k / (m - 1))
+                                 + 0.08 * np.cos(4 * math.pi * k / (m - 1))))
+
+
+def bartlett_window(window_length: int, periodic: bool = True, *, dtype: Any = None, layout: Any = None,
+                    device: Any = None, requires_grad: bool = False) -> Tensor:
+    """The triangular Bartlett window 1 - |2n / (N - 1) - 1|."""
+    return _window("bartlett_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, m: 1 - np.abs(2 * k / (m - 1) - 1))
+
+
+def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype: Any = None,
+                  layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """The Kaiser window I0(beta sqrt(1 - (2n / (N - 1) - 1)^2)) / I0(beta)."""
+    return _window("kaiser_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, m: np.i0(beta * np.sqrt(np.clip(1 - (2 * k / (m - 1) - 1) ** 2, 0, None))) / np.i0(beta))
+
+
 def full(size: Sequence, fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
     """A tensor filled with `fill_value`; its dtype is inferred from the value when not given."""
@@ -483,6 +616,34 @@ def _new_full(self: Tensor, size: Sequence, fill_value: Any, *, dtype: Any = Non
     return full(size, fill_value, dtype=dtype or self._dtype, requires_grad=requires_grad)
 
 
+def _legacy_new(self: Tensor, *args: Any, device: Any = None, **kwargs: Any) -> Tensor:
+    """`Tensor.new(...)`, the legacy constructor in self's dtype: no argument gives an empty tensor,
+    ints or a Size give that shape (uninitialised), a sequence or array gives its values, a tensor of
+    self's dtype is returned as it is."""
+    if kwargs:
+        got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+        raise TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        " * (*, torch.device device = None)\n * (torch.Storage storage)\n * (Tensor other)\n"
+                        " * (tuple of ints size, *, torch.device device = None)\n"
+                        " * (object data, *, torch.device device = None)\n")
+    if not args:
+        return empty(0, dtype=self._dtype)
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, Tensor):
+            if a._dtype is not self._dtype:
+                raise TypeError(f"new(): expected a tensor of dtype {self._dtype} (got {a._dtype})")
+            return a
+        if isinstance(a, Size):
+            return empty(tuple(a), dtype=self._dtype)
+        if isinstance(a, (list, tuple, np.ndarray)):
+            return tensor(a, dtype=self._dtype)
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise TypeError(f"new(): data must be a sequence (got {type(a).__name__})")
+    return empty(args, dtype=self._dtype)
+
+
+Tensor.new = _legacy_new
 Tensor.new_tensor = _new_tensor
 Tensor.new_zeros = _new_factory(0)
 Tensor.new_ones = _new_factory(1)

@@ -25,6 +25,18 @@ def size_str(shape: Any) -> str:
     return f"torch.Size({[int(n) for n in shape]})"
 
 
+class layout(str):
+    """A memory layout constant (`torch.strided`, `torch.sparse_coo`); prints as PyTorch's and equals its name."""
+
+    def __repr__(self) -> str:
+        return f"{_alias.PUBLIC}.{str.__str__(self)}"
+
+    __str__ = __repr__
+
+
+strided = layout("strided")
+
+
 class Size(tuple):
     """The shape of a tensor: a tuple of ints that prints as `ndgrad.Size([2, 3])`."""
 
@@ -138,8 +150,8 @@ class Tensor:
         return False
 
     @property
-    def layout(self) -> str:
-        return "strided"
+    def layout(self) -> layout:
+        return strided
 
     def is_floating_point(self) -> bool:
         return self._dtype.category == 2
@@ -447,7 +459,7 @@ class Tensor:
 
 
 _new = object.__new__
-_alias.set_module("ndgrad", Tensor, Size)
+_alias.set_module("ndgrad", Tensor, Size, layout)
 
 
 def _check_dtypes() -> None:

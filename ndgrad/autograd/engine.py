@@ -53,6 +53,17 @@ def sum_to(g: Any, shape: tuple) -> Any:
     return g.reshape(shape) if g._data.shape != shape else g
 
 
+def sum_to_size(self: Any, *size: Any) -> Any:
+    """`Tensor.sum_to_size`: self summed down to `size`, which must expand to self's shape."""
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        size = size[0]
+    size = tuple(int(s) for s in size)
+    shape = self._data.shape
+    if len(size) > len(shape) or any(s != 1 and s != n for s, n in zip(size[::-1], shape[::-1])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    return sum_to(self, size)
+
+
 def _make_roots(tensors: Sequence, grads: Sequence | None, fn_name: str) -> list:
     Tensor = _tensor_cls()
     from .._creation import ones_like

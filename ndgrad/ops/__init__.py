@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from .. import _dtype as D
 from .._tensor import Tensor
 from . import (activation, complex, construct, counting, decomp, elementwise, indexing, inplace, linalg,  # noqa: F401
                reduction, shape, special)
-from ._core import INPLACE, REGISTRY, name_outputs
+from ._core import INPLACE, REGISTRY, _make, name_outputs
 from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq,
                           floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)
 from .inplace import make_inplace, make_view_inplace
@@ -90,6 +93,20 @@ for _name, (_op, _how) in INPLACE.items():
     setattr(Tensor, _name, make_inplace(REGISTRY[_op][0], _name) if _how == "write" else make_view_inplace(_op))
 
 
+def _fill_diagonal(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    dims = input._data.shape
+    if len(dims) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(dims) > 2 and len(set(dims)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(dims, bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return input.masked_fill(_make(mask, D.bool), fill_value)
+
+
+Tensor.fill_diagonal_ = make_inplace(_fill_diagonal, "fill_diagonal_")
+
+
 def _iop(name: str) -> Any:
     meth = getattr(Tensor, name)
 
@@ -128,3 +145,69 @@ def _to_dense(self: Tensor, dtype: Any = None, *, masked_grad: Any = None) -> Te
 
 Tensor.to_sparse = Tensor.to_sparse_coo = _to_sparse
 Tensor.to_dense = _to_dense
+
+
+def _sparse_only(name: str, what: str) -> Any:
+    def method(self: Tensor) -> Tensor:
+        raise RuntimeError(f"{name} expected {what} layout but got Strided")
+    method.__name__ = name
+    return method
+
+
+# sparse tensors' accessors (ndgrad.sparse overrides them); a dense tensor has none, as in PyTorch
+Tensor.values = _sparse_only("values", "sparse tensor")
+Tensor.indices = _sparse_only("indices", "sparse coordinate tensor")
+
+
+def _sizes(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        size = tuple(size[0])
+    return tuple(int(n) for n in size)
+
+
+def _resize_(self: Tensor, *size: Any, memory_format: Any = None) -> Tensor:
+    """Give self the shape `size`, keeping its first elements (in order); new elements are zero."""
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    size = _sizes(size)
+    for n in size:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+    numel = int(np.prod(size, dtype=np.int64))
+    flat = self._data.reshape(-1)  # a view when self is contiguous: shrinking keeps sharing its memory
+    if numel <= flat.size:
+        self._data = flat[:numel].reshape(size)
+    else:
+        new = np.zeros(numel, self._data.dtype)
+        new[:flat.size] = flat
+        self._data = new.reshape(size)
+    return self
+
+
+def _resize_as_(self: Tensor, other: Tensor, memory_format: Any = None) -> Tensor:
+    return _resize_(self, tuple(other._data.shape))
+
+
+def _resize(self: Tensor, *size: Any) -> Tensor:
+    """Deprecated out-of-place resize: only a new shape with the same number of elements."""
+    import warnings
+    warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+    size = _sizes(size)
+    numel = int(np.prod(size, dtype=np.int64))
+    if numel != self._data.size:
+        raise RuntimeError(f"requested resize to {'x'.join(map(str, size))} ({numel} elements in total), but the "
+                           f"given tensor has a size of {'x'.join(map(str, self._data.shape))} ({self._data.size} "
+                           "elements). autograd's resize can only change the shape of a given tensor, while "
+                           "preserving the number of elements. ")
+    return self.reshape(size)
+
+
+def _resize_as(self: Tensor, other: Tensor) -> Tensor:
+    import warnings
+    warnings.warn("non-inplace resize_as is deprecated", stacklevel=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _resize(self, tuple(other._data.shape))
+
+
+Tensor.resize_, Tensor.resize_as_, Tensor.resize, Tensor.resize_as = _resize_, _resize_as_, _resize, _resize_as

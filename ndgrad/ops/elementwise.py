@@ -957,6 +957,14 @@ def _neg_kernel(a: np.ndarray) -> np.ndarray:
 
 neg = _unary("neg", _neg_kernel, lambda g, x, o: -g, "", "NegBackward0", float_only=False, aliases=("negative",),
              np_rule=lambda g, x, o: -g)
+@register()
+def positive(input: Tensor) -> Tensor:
+    """`+input`: input itself (booleans have no unary plus)."""
+    if input._dtype is D.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
 abs = _unary("abs", _abs_kernel, lambda g, x, o: g * sgn(x), "x", "AbsBackward0", float_only=False,  # noqa: A001
              aliases=("absolute",), np_rule=lambda g, x, o: g * np.sign(x))
 square = _unary("square", np.square, lambda g, x, o: g * 2 * x, "x", "PowBackward0", float_only=False,

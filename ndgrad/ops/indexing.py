@@ -821,3 +821,23 @@ def _diag_index(input: Tensor, offset: int, d1: int, d2: int) -> Tensor:
     moved = input.movedim((d1, d2), (-2, -1))
     key = (Ellipsis, rows, cols)
     return getitem(moved, None, _normed=(key, True))
+
+
+@register(method=False)
+def unravel_index(indices: Tensor, shape: Any) -> tuple:
+    """The coordinates in a tensor of `shape` of flat (row-major) `indices`, one int64 tensor per dim;
+    indices wrap around (negative ones count from the end)."""
+    if not isinstance(indices, Tensor):
+        from .._creation import tensor
+        indices = tensor(indices)
+    if indices._dtype.category != 1:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices._dtype}")
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError("'shape' cannot have negative values, but got " + str(shape))
+    flat = indices._data.astype(np.int64)
+    out = []
+    for s in reversed(shape):
+        out.append(np.mod(flat, s) if s else np.zeros_like(flat))
+        flat = np.floor_divide(flat, s) if s else flat
+    return tuple(_make(a, D.int64) for a in reversed(out))

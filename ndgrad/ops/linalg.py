@@ -355,7 +355,7 @@ class AddmmBackward0(Node):
         return tsum(ts[0], _bilinear_jvp(mm, ins[1:], ts[1:]))
 
 
-@register(node_name="AddmmBackward0")
+@register(node_name="AddmmBackward0", inplace=True)
 @autocast_op("lower")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
@@ -383,14 +383,14 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
 
 
-@register()
+@register(inplace=True)
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat @ vec)."""
     p = mv(mat, vec)
     return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
 
 
-@register()
+@register(inplace=True)
 @autocast_op("lower")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * bmm(batch1, batch2)."""
@@ -398,11 +398,18 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
     return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
 
 
-@register()
+@register(inplace=True)
 @autocast_op("lower")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * sum over the batch of bmm(batch1, batch2)."""
     p = bmm(batch1, batch2).sum(0)
+    return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
+
+
+@register(inplace=True)
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2)."""
+    p = outer(vec1, vec2)
     return (input if beta == 1 else input * beta) + (p if alpha == 1 else p * alpha)
 
 

@@ -600,7 +600,7 @@ class CumsumBackward0(Node):
         return cumsum(ts[0], self.dim)
 
 
-@register()
+@register(inplace=True)
 def cumsum(input: Tensor, dim: int | None = None, *, dtype: Any = None, axis: int | None = None) -> Tensor:
     """Running sum along dim."""
     if _vmap_levels and is_batched(input):
@@ -670,7 +670,7 @@ def _prod_range_except(x: Tensor, d: int, j: int, i: int) -> Tensor:
     return r if r is not None else narrow(x, d, 0, 1) * 0 + 1
 
 
-@register()
+@register(inplace=True)
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running product along dim."""
     if _vmap_levels and is_batched(input):
@@ -972,6 +972,58 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
     if not keepdim:
         vals, idx = squeeze(vals, d), squeeze(idx, d)
     return return_type("kthvalue")(vals, idx)
+
+
+def _trapezoid_terms(name: str, y: Tensor, x: Any, dx: Any, dim: int) -> tuple:
+    """(the mean of neighbouring samples times their spacing, the dim) for the trapezoid rules."""
+    if x is not None and not isinstance(x, Tensor) or x is not None and dx is not None:
+        got = ", ".join([type(y).__name__] + ([type(x).__name__] if x is not None else []))
+        kw = f", dx={type(dx).__name__}" if dx is not None else ""
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}{kw}), but expected "
+                        f"one of:\n * (Tensor y, Tensor x, *, int dim = -1)\n * (Tensor y, *, Number dx = 1, "
+                        f"int dim = -1)\n")
+    if y._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = wrap_dim(dim, y._data.ndim)
+    if y._dtype.category < 2:
+        y = y.to(D.get_default_dtype())
+    n = y._data.shape[d]
+    if x is not None and x._data.ndim == 1 and x._data.shape[0] != n:
+        raise RuntimeError(f"{name.replace('cumulative_', '')}: There must be one `x` value for each sample point")
+    if n == 0:
+        return y, d
+    mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) / 2
+    if x is None:
+        return mid * (1 if dx is None else dx), d
+    if x._data.ndim == 1:  # one spacing per sample along dim
+        shape = [1] * y._data.ndim
+        shape[d] = n - 1
+        spacing = x.diff().reshape(shape)
+    else:  # x broadcasts to y's shape first
+        spacing = x.broadcast_to(y.shape).diff(dim=d)
+    return mid * spacing, d
+
+
+@register(method=False)
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule along dim: samples `y` at points `x` (1-d, or broadcasting with `y`) or
+    spaced `dx` apart (default 1)."""
+    terms, d = _trapezoid_terms("trapezoid", y, x, dx, dim)
+    return terms.sum(d)
+
+
+@register(method=False)
+def trapz(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The older name of `trapezoid`."""
+    terms, d = _trapezoid_terms("trapz", y, x, dx, dim)
+    return terms.sum(d)
+
+
+@register(method=False)
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The running trapezoidal integral along dim (one element fewer than `y` along it)."""
+    terms, d = _trapezoid_terms("cumulative_trapezoid", y, x, dx, dim)
+    return terms.cumsum(d) if terms._data.shape[d] else terms
 
 
 def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:

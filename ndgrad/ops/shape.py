@@ -1127,6 +1127,156 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     return index_select(input, d, _tensor(idx, dtype=D.int64))
 
 
+class UnfoldBackward0(Node):
+    __slots__ = ("shape", "dim", "size", "step")
+
+    def backward(self, g: Tensor) -> tuple:
+        # each window's element k of window i came from position i*step + k: add them all back at once
+        from .._creation import zeros
+        from .indexing import index_add
+        d, m = self.dim, g._data.shape[self.dim] if len(self.shape) else 1
+        if not self.shape:
+            return (g.reshape(()) if self.size else zeros((), dtype=g._dtype),)
+        pieces = g.movedim(-1, d + 1).flatten(d, d + 1)
+        idx = (np.arange(m)[:, None] * self.step + np.arange(self.size)[None, :]).reshape(-1)
+        return (index_add(zeros(self.shape, dtype=g._dtype), d, _make(idx, D.int64), pieces),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return unfold(ts[0], self.dim, self.size, self.step)
+
+
+@register(function=False)
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """A view whose slices along `dimension` are the windows [i*step, i*step + size), in a new last
+    dimension of length `size` (windows may overlap)."""
+    arr = input._data
+    nd = arr.ndim
+    d = wrap_dim(dimension, max(nd, 1))
+    n = arr.shape[d] if nd else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if nd == 0:
+        view = arr.reshape(size)
+    else:
+        shape = arr.shape[:d] + ((n - size) // step + 1,) + arr.shape[d + 1:] + (size,)
+        strides = arr.strides[:d] + (arr.strides[d] * step,) + arr.strides[d + 1:] + (arr.strides[d],)
+        view = np.lib.stride_tricks.as_strided(arr, shape, strides, writeable=arr.flags.writeable)
+    res = as_view(input, view)
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
+        n_ = UnfoldBackward0()
+        n_.shape, n_.dim, n_.size, n_.step = arr.shape, d, size, step
+        record(n_, res, (input,))
+    return res
+
+
+def _scatter_into(input: Tensor, src: Tensor, view: Any, src_shape: tuple) -> Tensor:
+    """A copy of input whose `view(copy)` holds src (sizes checked as PyTorch does); differentiable in
+    both through clone and an in-place copy into the view."""
+    if tuple(src._data.shape) != tuple(src_shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src._data.shape)}, slice size = {list(src_shape)}")
+    out = clone(input)
+    view(out).copy_(src)
+    return out
+
+
+@register()
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """input with `src` written at `index` along `dim` (the out-of-place form of `x.select(dim, i).copy_(src)`)."""
+    target = select(input.detach(), dim, index)
+    return _scatter_into(input, src, lambda t: select(t, dim, index), target._data.shape)
+
+
+@register()
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None,
+                  step: int = 1) -> Tensor:
+    """input with `src` written into the slice start:end:step of `dim`."""
+    d = wrap_dim(dim, input._data.ndim)
+
+    def view(t: Tensor) -> Tensor:
+        return t[(slice(None),) * d + (slice(start, end, step),)]
+    return _scatter_into(input, src, view, view(input.detach())._data.shape)
+
+
+@register()
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """input with `src` written onto the diagonal that `diagonal(offset, dim1, dim2)` selects."""
+    target = diagonal(input.detach(), offset, dim1, dim2)
+    return _scatter_into(input, src, lambda t: diagonal(t, offset, dim1, dim2), target._data.shape)
+
+
+def _storage_of(arr: np.ndarray) -> tuple:
+    """(the array owning `arr`'s memory as a flat array, arr's offset into it in elements)."""
+    owner = arr
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if not owner.flags.c_contiguous:  # memory NumPy did not allocate in one block: arr's own elements only
+        owner = arr
+    flat = owner.reshape(-1) if owner.ndim != 1 else owner
+    start = arr.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return flat, start // arr.itemsize
+
+
+def _strided_indices(size: tuple, stride: tuple, offset: int) -> np.ndarray:
+    idx = np.full(size, offset, np.int64)
+    for d, (n, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[d] = n
+        idx = idx + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    return idx
+
+
+class AsStridedBackward0(Node):
+    __slots__ = ("storage", "in_idx", "out_idx")
+
+    def backward(self, g: Tensor) -> tuple:
+        # gradients of the storage's elements (summed where windows overlap), read back at input's elements
+        from .._creation import zeros
+        from .indexing import index_add
+        store = index_add(zeros((self.storage,), dtype=g._dtype), 0, _make(self.out_idx.reshape(-1), D.int64),
+                          g.reshape(-1))
+        return (store[_make(self.in_idx, D.int64)],)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        from .._creation import zeros
+        from .indexing import index_add
+        store = index_add(zeros((self.storage,), dtype=ts[0]._dtype), 0, _make(self.in_idx.reshape(-1), D.int64),
+                          ts[0].reshape(-1))
+        return store[_make(self.out_idx, D.int64)]
+
+
+@register(inplace="view")
+def as_strided(input: Tensor, size: Sequence, stride: Sequence, storage_offset: int | None = None) -> Tensor:
+    """A view of input's memory with the given sizes and strides (in elements), starting `storage_offset`
+    elements into the memory input is a view of (default: where input starts)."""
+    arr = input._data
+    flat, own = _storage_of(arr)
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    offset = own if storage_offset is None else int(storage_offset)
+    need = offset + 1 + builtins.sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else 0
+    if need > flat.size:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {arr.itemsize} requiring a storage size of {need * arr.itemsize} are out of "
+                           f"bounds for storage of size {flat.size * arr.itemsize}")
+    base = flat[offset:] if offset < flat.size else flat[:0]
+    view = np.lib.stride_tricks.as_strided(base, size, tuple(st * arr.itemsize for st in stride),
+                                           writeable=arr.flags.writeable)
+    res = as_view(input, view)
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
+        n_ = AsStridedBackward0()
+        n_.storage = flat.size
+        n_.in_idx = _strided_indices(arr.shape, tuple(st // arr.itemsize for st in arr.strides), own)
+        n_.out_idx = _strided_indices(size, stride, offset)
+        record(n_, res, (input,))
+    return res
+
+
 @register(node_name="DiagonalBackward0")
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal over dims dim1, dim2 (moved to the end)."""
@@ -1145,6 +1295,12 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     if res._fw is not None:  # the tangent is the same view of input's tangent
         view_tangents(out, input, lambda t: diagonal(t, offset, d1, d2))
     return out
+
+
+@register()
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """A square matrix with input's elements (flattened) on the diagonal `offset`."""
+    return diag(reshape(input, -1), offset)
 
 
 @register()

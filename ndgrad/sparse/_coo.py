@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _alias
 from .. import _dtype as D
-from .._tensor import Size, Tensor, _new
+from .._tensor import Size, Tensor, _new, layout
 from ..autograd.graph import Node
 from ..ops._core import _make, grad_needed, record, tsum, wrap_dim
 
@@ -29,16 +28,7 @@ _UNSUPPORTED = ("this operation is not supported for sparse COO tensors in ndgra
                 "matrices); call .to_dense() first")
 
 
-class _Layout(str):
-    """A layout constant that prints as PyTorch's (`torch.sparse_coo`)."""
-
-    def __repr__(self) -> str:
-        return f"{_alias.PUBLIC}.{str.__str__(self)}"
-
-    __str__ = __repr__
-
-
-sparse_coo = _Layout("sparse_coo")
+sparse_coo = layout("sparse_coo")
 
 
 class SparseCOOTensor(Tensor):
@@ -76,7 +66,7 @@ class SparseCOOTensor(Tensor):
         return self._shape[0]
 
     @property
-    def layout(self) -> str:
+    def layout(self) -> layout:
         return sparse_coo
 
     @property

@@ -1,10 +1,11 @@
-"""ndgrad.utils: data loading (data), file formats (safetensors), activation checkpointing (checkpoint)."""
+"""ndgrad.utils: data loading (data), file formats (safetensors), activation checkpointing (checkpoint),
+DLPack exchange (dlpack)."""
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-__all__ = ["checkpoint", "data", "safetensors"]
+__all__ = ["checkpoint", "data", "dlpack", "safetensors"]
 
 
 def __getattr__(name: str) -> Any:

@@ -348,6 +348,22 @@ CASES: list[tuple[str, Callable, list]] = [
     ("clamp_inplace_view", lambda M, a: _clamp_view(a), [A(3, 3)]),
     ("view_after_inplace", lambda M, a, b: _view_after_inplace(a, b), [A(2, 3), A(3)]),
     ("view_stale_after_base_inplace", lambda M, a, b: _view_stale(a, b), [A(2, 3), A(2, 1)]),
+    # --- API coverage additions: windows, strided views, scatters into views, trapezoid rules
+    ("unfold_overlap", lambda M, a: a.unfold(1, 3, 1), [A(2, 5)]),
+    ("unfold_step", lambda M, a: a.unfold(0, 2, 3) * 2, [A(7, 2)]),
+    ("unfold_twice", lambda M, a: a.unfold(0, 2, 1).unfold(1, 2, 2), [A(4, 4)]),
+    ("as_strided_overlap", lambda M, a: M.as_strided(a, (3, 3), (1, 2), 1), [A(9)]),
+    ("as_strided_of_view", lambda M, a: a[1:].as_strided((2, 2), (2, 1)), [A(3, 3)]),
+    ("select_scatter", lambda M, a, b: M.select_scatter(a, b, 0, 1), [A(3, 4), A(4)]),
+    ("slice_scatter", lambda M, a, b: M.slice_scatter(a, b, 1, 0, 4, 2), [A(3, 4), A(3, 2)]),
+    ("diagonal_scatter", lambda M, a, b: M.diagonal_scatter(a, b, -1), [A(3, 3), A(2)]),
+    ("diagflat", lambda M, a: M.diagflat(a, 1), [A(2, 2)]),
+    ("addr", lambda M, a, u, v: M.addr(a, u, v, beta=0.5, alpha=2.0), [A(3, 2), A(3), A(2)]),
+    ("trapezoid_dx", lambda M, y: M.trapezoid(y, dx=0.5), [A(2, 5)]),
+    ("trapezoid_x", lambda M, y, x: M.trapezoid(y, x, dim=0), [A(4, 2), A(4)]),
+    ("trapz_x_nd", lambda M, y, x: M.trapz(y, x), [A(2, 4), A(2, 4)]),
+    ("cumulative_trapezoid", lambda M, y, x: M.cumulative_trapezoid(y, x), [A(2, 4), A(4)]),
+    ("sum_to_size", lambda M, a: a.sum_to_size(2, 1) * a.sum_to_size(3), [A(2, 3)]),
 ]
 
 

@@ -1368,4 +1368,106 @@ row("linalg.tensorsolve", fixed(lambda d, r: [((_wellcond((6, 6), d[0], r).resha
                                                 make_array((2, 3), d[0], r)), {"dims": (0,)})]),
     lambda a, b, dims=None: np.linalg.tensorsolve(a, b, axes=dims), **LA_TOL)
 
+
+# --- API coverage additions
+def _unfold_ref(a: np.ndarray, d: int, size: int, step: int) -> np.ndarray:
+    d %= a.ndim
+    w = np.lib.stride_tricks.sliding_window_view(a, size, axis=d)
+    return np.take(w, np.arange(0, w.shape[d], step), axis=d)
+
+
+row("unfold", gen(S234 + [((7,),)], lambda s: [((0, 2, 1), {}), ((-1, 2, 2), {})] if len(s[0]) == 3 else
+                  [((0, 3, 2), {}), ((0, 7, 1), {}), ((0, 0, 3), {})]),
+    _unfold_ref, dtypes=ALL, call=meth("unfold"))
+
+
+def _trapz_ref(y: np.ndarray, x: Any = None, dx: Any = None, dim: int = -1) -> np.ndarray:
+    y = y.astype(np.float32) if y.dtype.kind in "iu" else y
+    return np.trapezoid(y, x=x, dx=1.0 if dx is None else dx, axis=dim).astype(y.dtype)
+
+
+def _cumtrapz_ref(y: np.ndarray, x: Any = None, dx: Any = None, dim: int = -1) -> np.ndarray:
+    y = y.astype(np.float32) if y.dtype.kind in "iu" else y
+    y = np.moveaxis(y, dim, -1)
+    sp = np.diff(x) if x is not None else (1.0 if dx is None else dx)
+    out = np.cumsum((y[..., 1:] + y[..., :-1]) / 2 * sp, axis=-1)
+    return np.moveaxis(out, -1, dim).astype(y.dtype)
+
+
+for _n in ("trapezoid", "trapz"):
+    row(_n, gen([((5,),), ((2, 4),), ((3, 1),)], [((), {}), ((), {"dx": 0.5}), ((), {"dim": 0})]), _trapz_ref,
+        dtypes=FLOAT + ("int64",))
+    row(_n, fixed(lambda d, r: [((make_array((2, 4), d[0], r), np.array([0.0, 0.5, 2.0, 2.5], d[0])), {}),
+                                ((make_array((4, 3), d[0], r), np.array([0.0, 1.0, 3.0, 6.0], d[0])), {"dim": 0})]),
+        _trapz_ref, variant="x")
+row("cumulative_trapezoid", gen([((5,),), ((2, 4),)], [((), {}), ((), {"dx": 2.0}), ((), {"dim": 0})]),
+    _cumtrapz_ref, dtypes=FLOAT + ("int64",))
+row("cumulative_trapezoid", fixed(lambda d, r: [((make_array((2, 4), d[0], r), np.array([0.0, 0.5, 2.0, 2.5],
+                                                                                         d[0])), {})]),
+    _cumtrapz_ref, variant="x")
+row("positive", gen(U_SHAPES), lambda a: a, dtypes=NUM)
+
+
+def _into_ref(kind: str) -> Callable:
+    def ref(a: np.ndarray, src: np.ndarray, *args: Any) -> np.ndarray:
+        out = a.copy()
+        if kind == "select":
+            dim, index = args
+            idx = [slice(None)] * a.ndim
+            idx[dim] = index
+            out[tuple(idx)] = src
+        elif kind == "slice":
+            dim, start, end, step = args
+            idx = [slice(None)] * a.ndim
+            idx[dim] = slice(start, end, step)
+            out[tuple(idx)] = src
+        else:
+            offset = args[0] if args else 0
+            n = np.diagonal(a, offset).shape[0]
+            r, c = (np.arange(n), np.arange(n) + offset) if offset >= 0 else (np.arange(n) - offset, np.arange(n))
+            out[r, c] = src
+        return out
+    return ref
+
+
+row("select_scatter", fixed(lambda d, r: [((make_array((3, 4), d[0], r), make_array((4,), d[0], r), 0, 1), {}),
+                                          ((make_array((3, 4), d[0], r), make_array((3,), d[0], r), 1, -1), {})]),
+    _into_ref("select"), dtypes=NUM)
+row("slice_scatter", fixed(lambda d, r: [((make_array((4, 3), d[0], r), make_array((2, 3), d[0], r), 0, 1, 4, 2), {}),
+                                         ((make_array((4, 3), d[0], r), make_array((4, 2), d[0], r), 1, 1, None, 1),
+                                          {})]),
+    _into_ref("slice"), dtypes=NUM)
+row("diagonal_scatter", fixed(lambda d, r: [((make_array((3, 3), d[0], r), make_array((3,), d[0], r)), {}),
+                                            ((make_array((3, 4), d[0], r), make_array((2,), d[0], r), -1), {})]),
+    _into_ref("diag"), dtypes=NUM)
+
+
+def _as_strided_ref(a: np.ndarray, size: tuple, stride: tuple, offset: int = 0) -> np.ndarray:
+    flat = np.ascontiguousarray(a).reshape(-1)
+    idx = np.full(size, offset)
+    for d, (n, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[d] = n
+        idx = idx + (np.arange(n) * st).reshape(shape)
+    return flat[idx]
+
+
+row("as_strided", gen([((9,),), ((3, 4),)], [(((2, 2), (1, 2)), {}), (((3, 2), (2, 1), 1), {}),
+                                            (((0, 2), (1, 1)), {})]),
+    _as_strided_ref, dtypes=ALL)
+row("diagflat", gen([((3,),), ((2, 2),), ((),)], [((), {}), ((1,), {}), ((-2,), {})]),
+    lambda a, offset=0: np.diagflat(a, offset), dtypes=NUM)
+row("addr", gen([((3, 2), (3,), (2,)), ((2,), (3,), (2,))], [((), {}), ((), {"beta": 0.5, "alpha": 2})]),
+    lambda c, u, v, beta=1, alpha=1: beta * c + alpha * np.outer(u, v))
+
+
+def _unravel_ref(idx: np.ndarray, shape: Any) -> tuple:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return tuple(np.asarray(c, np.int64) for c in np.unravel_index(np.mod(idx, int(np.prod(shape))), shape))
+
+
+row("unravel_index", fixed(lambda d, r: [((np.array([4, 1, 7, 8]), (3, 3)), {}), ((np.array(5), (2, 3)), {}),
+                                         ((np.array([[0, 11], [5, 6]]), (2, 3, 2)), {}), ((np.array([-1, 3]), 4), {})]),
+    _unravel_ref, dtypes=("int64",), keeps_float32=False)
+
 _ = field
