@@ -7,9 +7,14 @@ ours that points d2l's downloads at small generated files (tools/d2l_offline.py)
 ``python -m ndgrad run`` in a fresh directory whose ``../data`` holds a generated Fashion-MNIST: in a
 Jupyter kernel when the ``notebook`` extra is installed (``--keep`` keeps the executed copies).
 
-    python tools/d2l_chapters.py --book /path/to/d2l-en              # the chapters the issue names
-    python tools/d2l_chapters.py --book ... --sections lenet,resnet  # some sections only
-    python tools/d2l_chapters.py --book ... --docs docs/d2l-chapters.md   # and write the table
+    python tools/d2l_chapters.py BOOK                                  # the chapters the issue names
+    python tools/d2l_chapters.py BOOK --sections lenet,resnet          # some sections only
+    python tools/d2l_chapters.py BOOK --chapters convolutional-modern --results d2l.json
+                                         # one chapter; its results merged into d2l.json
+    python tools/d2l_chapters.py BOOK --results d2l.json --docs docs/d2l-chapters.md --report-only
+                                         # the table of everything recorded in d2l.json
+
+BOOK is a checkout of d2l-ai/d2l-en (e.g. ``git clone https://github.com/d2l-ai/d2l-en``).
 
 Needs the d2l package (``pip install --no-deps d2l==1.0.3``) and the ``d2l`` extra (what its torch
 module imports). Exit status 0 when every section ran.
@@ -30,10 +35,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(__file__).resolve().parent
-# where a checkout of d2l-ai/d2l-en is looked for when --book is not given
-BOOK_CANDIDATES = [Path(os.environ.get("D2L_BOOK", "")), *(p / "clients" / "d2l-ai+d2l-en" for p in ROOT.parents)]
-DEFAULT_BOOK = next((p for p in BOOK_CANDIDATES if str(p) != "." and p.is_dir()), BOOK_CANDIDATES[-1])
-
 # The chapters that need no GPU and no download (with the stand-ins), in the book's order.
 CHAPTERS = ["preliminaries", "linear-regression", "linear-classification", "multilayer-perceptrons",
             "builders-guide", "convolutional-neural-networks", "convolutional-modern",
@@ -183,7 +184,8 @@ def write_docs(results: list[Result], path: Path, args: argparse.Namespace, note
         "therefore not the book's; a section *runs* when all its cells execute without an error.",
         "",
         "Reproduce: `pip install --no-deps d2l==1.0.3 && pip install -e \".[d2l]\"`, then "
-        "`python tools/d2l_chapters.py --book <d2l-en checkout> --docs docs/d2l-chapters.md`.",
+        "`python tools/d2l_chapters.py <d2l-en checkout> --docs docs/d2l-chapters.md` (or chapter by chapter "
+        "with `--chapters NAME --results FILE`, then `--results FILE --docs ... --report-only`).",
         "",
         "| chapter | section | result | seconds | reason / note |",
         "|---|---|---|---:|---|",
@@ -197,7 +199,7 @@ def write_docs(results: list[Result], path: Path, args: argparse.Namespace, note
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--book", type=Path, default=DEFAULT_BOOK, help="a checkout of d2l-ai/d2l-en")
+    p.add_argument("book", type=Path, help="a checkout of d2l-ai/d2l-en")
     p.add_argument("--chapters", default=",".join(CHAPTERS), help="comma-separated chapter names")
     p.add_argument("--sections", default="", help="comma-separated section names (default: all)")
     p.add_argument("--max-epochs", type=int, default=1)
@@ -212,9 +214,13 @@ def main(argv: list[str] | None = None) -> int:
                         "when the `notebook` extra is installed)")
     p.add_argument("--docs", type=Path, default=None, help="write the markdown table here")
     p.add_argument("--notes", type=Path, default=None, help="JSON {section: note} added to the table")
+    p.add_argument("--results", type=Path, default=None,
+                   help="JSON file the results are merged into (by chapter and section), for runs chapter by "
+                        "chapter; --docs then tables everything it holds")
+    p.add_argument("--report-only", action="store_true", help="run nothing: write --docs from --results")
     args = p.parse_args(argv)
     if not args.book.is_dir():
-        p.error(f"no d2l book at {args.book} (clone d2l-ai/d2l-en and pass --book)")
+        p.error(f"no d2l book at {args.book} (clone d2l-ai/d2l-en and pass its path)")
     sys.path.insert(0, str(TOOLS))
     wanted = {s for s in args.sections.split(",") if s}
     work = args.keep or Path(tempfile.mkdtemp(prefix="d2l-chapters-"))
@@ -223,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     notes = json.loads(args.notes.read_text()) if args.notes else {}
     results = []
-    for chapter in args.chapters.split(","):
+    for chapter in ([] if args.report_only else args.chapters.split(",")):
         folder = args.book / f"chapter_{chapter}"
         order = _section_order(folder)
         for md in order:
@@ -232,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             r = run_section(md, chapter, work, args)
             results.append(r)
             print(f"{chapter:40s} {r.section:36s} {r.status:8s} {r.seconds:6.1f}s {r.reason}", flush=True)
+    if args.results:
+        results = _merge(args.results, results, args.book)
     if args.docs:
         write_docs(results, args.docs, args, notes)
     if not args.keep:
@@ -239,6 +247,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"notebooks and logs kept in {work}")
     return 0 if all(r.status in ("runs", "no code") for r in results) else 1
+
+
+def _merge(path: Path, new: list[Result], book: Path) -> list[Result]:
+    """Results stored in `path` updated with `new` (same chapter and section replaced), saved back, and
+    returned in the book's order."""
+    old = [Result(**r) for r in json.loads(path.read_text())] if path.exists() else []
+    by_key = {(r.chapter, r.section): r for r in old}
+    by_key.update({(r.chapter, r.section): r for r in new})
+    order = {(c, md.stem): (i, j) for i, c in enumerate(CHAPTERS)
+             for j, md in enumerate(_section_order(book / f"chapter_{c}"))}
+    merged = sorted(by_key.values(), key=lambda r: order.get((r.chapter, r.section), (len(CHAPTERS), 0)))
+    path.write_text(json.dumps([r.__dict__ for r in merged], indent=1))
+    return merged
 
 
 def _section_order(folder: Path) -> list[Path]:
