@@ -547,6 +547,18 @@ def _type(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kw: Any
         if key not in _TYPE_STRINGS:
             raise ValueError(f"invalid type: '{dtype}'")
         dtype = _TYPE_STRINGS[key]
+    elif isinstance(dtype, type):  # a tensor type: ndgrad.FloatTensor, ndgrad.Tensor (the default dtype)
+        if dtype is Tensor:
+            dtype = D.get_default_dtype()
+        elif isinstance(getattr(dtype, "dtype", None), D.dtype):
+            dtype = dtype.dtype
+        elif dtype.__module__.endswith("cuda") and dtype.__name__.endswith("Tensor"):
+            raise RuntimeError(f"type torch.cuda.{dtype.__name__} not available. Torch not compiled with CUDA "
+                               "enabled.")
+        else:
+            raise ValueError(f"invalid type: '{dtype.__name__}'")
+    elif not isinstance(dtype, D.dtype):
+        raise TypeError("dtype must be a type, str, or dtype object")
     return to(self, dtype)
 
 
