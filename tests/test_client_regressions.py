@@ -3,6 +3,9 @@ each test repeats, in a few lines of our own, the call a program made that faile
 with PyTorch (live when installed, else its recording in tests/references)."""
 from __future__ import annotations
 
+import struct
+import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -32,3 +35,34 @@ def test_type_with_a_tensor_type(torch_ref: Callable) -> None:
     got = ndgrad.tensor([1.5, -2.0]).type(ndgrad.LongTensor)
     np.testing.assert_array_equal(got.numpy(), torch_ref("long", lambda torch: torch.tensor([1.5, -2.0]).long()))
 
+
+def _mnist_raw(root: Path, n: int) -> None:
+    """root/MNIST/raw with n tiny images per split (extracted IDX files, as torchvision keeps them)."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix in ("train", "t10k"):
+        images = np.arange(n * 28 * 28, dtype=np.uint8).reshape(n, 28, 28)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
+
+
+def _old_names(datasets: Any, root: str) -> list:
+    out = []
+    for train in (True, False):
+        ds = datasets.MNIST(root, train=train)
+        for name in ("train_labels", "test_labels", "train_data", "test_data"):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                v = getattr(ds, name)
+            out.append((name, str(v.dtype).split(".")[-1], tuple(v.shape), int(v.sum()),
+                        [str(w.message) for w in caught if issubclass(w.category, UserWarning)]))
+    return out
+
+
+def test_mnist_old_attribute_names(tv_ref: Callable, tmp_path: Path) -> None:
+    """PyTorch-GAN's MNIST-M loader: `datasets.MNIST(...).train_labels` (renamed `targets`, with a warning)."""
+    _mnist_raw(tmp_path, 12)
+    want = tv_ref("old_names", lambda torch, tv: _old_names(tv.datasets, str(tmp_path)))
+    from ndgrad.vision import datasets
+    assert _old_names(datasets, str(tmp_path)) == want

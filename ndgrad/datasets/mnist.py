@@ -14,6 +14,7 @@ the same names in ndgrad.vision.datasets are these with PIL images as samples.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -77,6 +78,27 @@ class MNIST(ImageDataset):
         images, labels = self._load()
         self.data = from_array(images)
         self.targets = from_array(labels)
+
+    # torchvision's old names for `targets` and `data` (any split), with its deprecation warning
+    @property
+    def train_labels(self) -> Any:
+        warnings.warn("train_labels has been renamed targets", stacklevel=2)
+        return self.targets
+
+    @property
+    def test_labels(self) -> Any:
+        warnings.warn("test_labels has been renamed targets", stacklevel=2)
+        return self.targets
+
+    @property
+    def train_data(self) -> Any:
+        warnings.warn("train_data has been renamed data", stacklevel=2)
+        return self.data
+
+    @property
+    def test_data(self) -> Any:
+        warnings.warn("test_data has been renamed data", stacklevel=2)
+        return self.data
 
     # -- files -------------------------------------------------------------------------
     @property
