@@ -66,3 +66,58 @@ def test_mnist_old_attribute_names(tv_ref: Callable, tmp_path: Path) -> None:
     want = tv_ref("old_names", lambda torch, tv: _old_names(tv.datasets, str(tmp_path)))
     from ndgrad.vision import datasets
     assert _old_names(datasets, str(tmp_path)) == want
+
+
+_LEGACY = [("resnet50", "ResNet50_Weights"), ("mobilenet_v2", "MobileNet_V2_Weights"), ("vgg19", "VGG19_Weights")]
+
+
+def _legacy_warnings(call: Callable[[], Any]) -> list:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            call()
+        except Exception:  # noqa: BLE001 - torchvision's download fails offline; the warnings come first
+            pass
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)][:2]
+
+
+def _torchvision_legacy(tv: Any) -> list:
+    out = []
+    for builder, enum in _LEGACY:
+        for flag in (True, False):
+            fn = getattr(tv.models, builder)
+            out.append(_legacy_warnings(lambda fn=fn, flag=flag: fn(pretrained=flag) if not flag else
+                                        _no_download(tv, fn)))
+        out.append(getattr(tv.models, enum)["IMAGENET1K_V1"].url)
+    return out
+
+
+def _no_download(tv: Any, fn: Callable) -> Any:
+    """fn(pretrained=True) with torchvision's checkpoint loader refusing to download (no network needed)."""
+    import torchvision.models._api as api
+    saved = api.load_state_dict_from_url
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("no download in tests")
+    api.load_state_dict_from_url = refuse
+    try:
+        return fn(pretrained=True)
+    finally:
+        api.load_state_dict_from_url = saved
+
+
+def test_pretrained_flag_means_the_first_imagenet_weights(tv_ref: Callable) -> None:
+    """PyTorch-GAN's srgan/esrgan: `vgg19(pretrained=True)`; the legacy flag selects IMAGENET1K_V1 (not
+    DEFAULT, which is V2 for ResNet-50 and MobileNetV2), with torchvision's two warnings."""
+    from ndgrad.vision import models
+    from ndgrad.vision.models._utils import resolve_weights
+    want = tv_ref("legacy", lambda torch, tv: _torchvision_legacy(tv))
+    got = []
+    for _, enum in _LEGACY:
+        chosen = []
+        for flag in (True, False):
+            got.append(_legacy_warnings(lambda flag=flag, enum=enum, chosen=chosen: chosen.append(
+                resolve_weights(getattr(models, enum), None, {"pretrained": flag}))))
+        got.append(chosen[0].url)
+        assert chosen[1] is None
+    assert got == want

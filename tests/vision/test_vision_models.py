@@ -137,7 +137,8 @@ def test_resnet18_trains_like_torchvision(tv_ref: Any) -> None:
 
 def test_builder_arguments(cheap_init: None) -> None:
     assert models.resnet18(num_classes=7).fc.out_features == 7
-    with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
+    with pytest.warns(UserWarning, match="'pretrained' is deprecated"), \
+            pytest.warns(UserWarning, match="equivalent to passing `weights=None`"):
         assert models.resnet50(pretrained=False).fc.in_features == 2048
     assert models.mobilenet_v2(width_mult=0.5).features[0][0].out_channels == 16
     with pytest.raises(ValueError, match="BasicBlock only supports groups=1"):
@@ -161,7 +162,8 @@ def test_pretrained_weights_from_the_torch_cache(tmp_path: Any, monkeypatch: Any
                 {"weights": "ResNet18_Weights.IMAGENET1K_V1"}):
         model = models.resnet18(**how)
         np.testing.assert_array_equal(model.fc.weight.detach().numpy(), weights["fc.weight"])
-    with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
+    with pytest.warns(UserWarning, match="'pretrained' is deprecated"), \
+            pytest.warns(UserWarning, match="equivalent to passing `weights=ResNet18_Weights.IMAGENET1K_V1`"):
         model = models.resnet18(pretrained=True)
     np.testing.assert_array_equal(model.conv1.weight.detach().numpy(), weights["conv1.weight"])
     with pytest.raises(ValueError, match="'num_classes' expected value 1000 but got 10"):

@@ -84,8 +84,16 @@ def resolve_weights(enum: type[WeightsEnum], weights: Any, kwargs: dict[str, Any
         pretrained = kwargs.pop("pretrained")
         warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be removed in "
                       "the future, please use 'weights' instead.", UserWarning, stacklevel=3)
-        if pretrained:
-            weights = enum["DEFAULT"] if weights is None else weights
+        # the legacy flag meant the first ImageNet weights, not today's DEFAULT (ResNet-50: V1, not V2)
+        legacy = (enum["IMAGENET1K_V1"] if "IMAGENET1K_V1" in enum.__members__ else enum["DEFAULT"]) \
+            if pretrained else None
+        also = f" You can also use `weights={enum.__name__}.DEFAULT` to get the most up-to-date weights." \
+            if pretrained else ""
+        warnings.warn("Arguments other than a weight enum or `None` for 'weights' are deprecated since 0.13 and "
+                      "may be removed in the future. The current behavior is equivalent to passing "
+                      f"`weights={legacy}`.{also}", UserWarning, stacklevel=3)
+        if weights is None:
+            weights = legacy
     weights = enum.verify(weights)
     if weights is not None:
         expected = weights.meta["num_classes"]
