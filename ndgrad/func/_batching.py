@@ -332,11 +332,15 @@ def repeat(op: Callable, args: tuple, kwargs: dict) -> Any:
     x = args[0]
     from ..ops.shape import _shape_args
     reps = _shape_args(args[1:])
-    nb, nd = _nb(x), x.dim()
-    p = x._p
-    if len(reps) > nd:  # new leading logical dims go after the batch dims
-        p = p.reshape(p.shape[:nb] + (1,) * (len(reps) - nd) + p.shape[nb:])
-    return out(op(p, (1,) * nb + tuple(reps)), x._lv)
+    nb = _nb(x)
+    return out(op(_lead_ones(x, len(reps)), (1,) * nb + tuple(reps)), x._lv)
+
+
+def _lead_ones(x: Tensor, n: int) -> Tensor:
+    """x's physical value with size-1 logical dims added in front (after the batch dims) up to n
+    logical dims: where repeat/expand put the new dims."""
+    nb, nd, p = _nb(x), x.dim(), x._p
+    return p.reshape(p.shape[:nb] + (1,) * (n - nd) + p.shape[nb:]) if n > nd else p
 
 
 # ---------------------------------------------------------------------------
@@ -357,12 +361,9 @@ def expand(op: Callable, args: tuple, kwargs: dict) -> Any:
     x = args[0]
     from ..ops.shape import _shape_args
     sz = _shape_args(args[1:])
-    nb, nd = _nb(x), x.dim()
-    p = x._p
-    if len(sz) < nd:
+    if len(sz) < x.dim():
         return op(x._p.select(0, 0), *sz)  # PyTorch's error, from the op itself
-    if len(sz) > nd:
-        p = p.reshape(p.shape[:nb] + (1,) * (len(sz) - nd) + p.shape[nb:])
+    nb, p = _nb(x), _lead_ones(x, len(sz))
     return out(op(p, tuple(p.shape[:nb]) + tuple(sz)), x._lv)
 
 

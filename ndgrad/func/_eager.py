@@ -276,14 +276,23 @@ def linearize(func: Callable, *primals: Any) -> tuple:
 # ---------------------------------------------------------------------------
 # Jacobians and Hessians
 # ---------------------------------------------------------------------------
-def _basis(n: int, like: Tensor) -> Tensor:
-    return C.eye(n, dtype=like.dtype)
+def _basis_cuts(leaves: list, sizes: list) -> list:
+    """The rows of the identity of size sum(sizes), cut into one batch per leaf, each row shaped like
+    that leaf: the cotangents (jacrev) or tangents (jacfwd) that pick out one Jacobian row/column."""
+    total = sum(sizes)
+    eye = C.eye(total, dtype=leaves[0].dtype) if total else None
+    out, start = [], 0
+    for t, n in zip(leaves, sizes):
+        out.append(eye[:, start:start + n].reshape((total,) + tuple(t.shape)) if total else
+                   C.zeros((0,) + tuple(t.shape), dtype=t.dtype))
+        start += n
+    return out
 
 
-def _batched(fn: Callable, batch: list, chunk_size: int | None) -> list:
+def _batched(fn: Callable, batch: list, chunk_size: int | None, randomness: str = "error") -> list:
     """fn applied to each row of the stacked inputs, results stacked: vmap (in chunks)."""
     from ._vmap import vmap
-    return list(vmap(fn, chunk_size=chunk_size)(*batch))
+    return list(vmap(fn, chunk_size=chunk_size, randomness=randomness)(*batch))
 
 
 def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_size: int | None = None,
@@ -306,13 +315,7 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_siz
         in_flat, in_spec = tree_flatten(sel_t)
         sizes = [o.numel() for o in o_flat]
         total = sum(sizes)
-        # the rows of the identity, cut into one cotangent per output
-        eye = _basis(total, o_flat[0]) if total else None
-        cts, start = [], 0
-        for o, n in zip(o_flat, sizes):
-            cts.append(eye[:, start:start + n].reshape((total,) + tuple(o.shape)) if total else
-                       C.zeros((0,) + tuple(o.shape), dtype=o.dtype))
-            start += n
+        cts = _basis_cuts(o_flat, sizes)  # the rows of the identity, one batch of cotangents per output
         rows = _batched(lambda *c: tree_flatten(vjp_fn(tree_unflatten(list(c), o_spec)))[0], cts, chunk_size) \
             if total else [C.zeros((0,) + tuple(x.shape), dtype=x.dtype) for x in in_flat]
         jac_leaves = []
@@ -342,19 +345,14 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
             return func(*_replace(args, argnums, xs if isinstance(argnums, tuple) else xs[0]), **kwargs)
         sizes = [x.numel() for x in in_flat]
         total = sum(sizes)
-        eye = _basis(total, in_flat[0]) if total else None
-        tans, start = [], 0
-        for x, n in zip(in_flat, sizes):
-            tans.append(eye[:, start:start + n].reshape((total,) + tuple(x.shape)) if total else
-                        C.zeros((0,) + tuple(x.shape), dtype=x.dtype))
-            start += n
+        tans = _basis_cuts(in_flat, sizes)  # the rows of the identity, one batch of tangents per input
         spec_box: list = []
 
         def push(*ts: Any) -> Any:
             o_flat, o_spec = tree_flatten(jvp(f, sel_t, tree_unflatten(list(ts), in_spec), has_aux=has_aux)[1])
             spec_box.append(o_spec)
             return tuple(o_flat)
-        cols = _batched(push, tans, None) if total else None
+        cols = _batched(push, tans, None, randomness) if total else None
         if cols is None:  # no input elements: empty Jacobians
             out = f(*sel_t)
             o_flat, o_spec = tree_flatten(out[0] if has_aux else out)

@@ -13,14 +13,8 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
     tensor given for one name of a shared parameter replaces it under all its names; with strict
     every parameter and buffer must be given. (nn.utils.stateless does the swapping.)"""
     from ..nn.utils.stateless import _functional_call
-    dicts = parameter_and_buffer_dicts
-    if not isinstance(dicts, dict):
-        keys = [k for d in dicts for k in d]
-        repeated = list(dict.fromkeys(k for k in keys if keys.count(k) > 1))
-        if repeated:
-            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
-        dicts = {k: v for d in dicts for k, v in d.items()}
-    return _functional_call(module, dicts, args, kwargs, tie_weights=tie_weights, strict=strict)
+    return _functional_call(module, parameter_and_buffer_dicts, args, kwargs, tie_weights=tie_weights,
+                            strict=strict)
 
 
 def stack_module_state(models: Any) -> tuple:

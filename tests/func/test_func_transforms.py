@@ -3,12 +3,13 @@ their compositions (Hessians, forward over reverse, reverse over forward, second
 train a network)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
 import ndgrad
+from _trees import assert_tree, error_text, to_np, tree_np
 from ndgrad import func as nfunc
 
 RNG = np.random.default_rng(1)
@@ -28,31 +29,6 @@ def _net(M: Any, x: Any) -> Any:
     return M.tanh(M.tensor(W2) @ M.tanh(M.tensor(W1) @ x))
 
 
-def _np(t: Any) -> np.ndarray:
-    return np.array(t.detach().numpy()) if hasattr(t, "detach") else np.asarray(t)
-
-
-def _tree_np(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _tree_np(v) for k, v in x.items()}
-    if isinstance(x, (tuple, list)):
-        return type(x)(_tree_np(v) for v in x)
-    return _np(x)
-
-
-def _assert_tree(got: Any, want: Any, **tol: Any) -> None:
-    if isinstance(want, dict):
-        assert set(got) == set(want)
-        for k in want:
-            _assert_tree(got[k], want[k], **tol)
-    elif isinstance(want, (tuple, list)):
-        assert isinstance(got, (tuple, list)) and len(got) == len(want), (type(got), len(want))
-        for g, w in zip(got, want):
-            _assert_tree(g, w, **tol)
-    else:
-        np.testing.assert_allclose(_np(got), want, **(tol or {"rtol": 1e-10, "atol": 1e-12}))
-
-
 def _grads(M: Any) -> dict:
     F = M.func
     x, y = M.tensor(X), M.tensor(Y)
@@ -66,36 +42,28 @@ def _grads(M: Any) -> dict:
 
 
 def test_grad_and_value_match_torch(torch_ref: Any) -> None:
-    want = torch_ref("grads", lambda torch: _tree_np(_grads(torch)))
-    got = _tree_np(_grads(ndgrad))
-    _assert_tree(got, want)
-
-
-def _err(fn: Callable) -> str:
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type and message are the result
-        return f"{type(e).__name__}: {e}"
-    return "no error"
+    want = torch_ref("grads", lambda torch: tree_np(_grads(torch)))
+    got = tree_np(_grads(ndgrad))
+    assert_tree(got, want)
 
 
 def _errors(M: Any) -> dict:
     F = M.func
     x = M.tensor(X)
     return {
-        "nonscalar": _err(lambda: F.grad(lambda a: a)(x)),
-        "tuple_out": _err(lambda: F.grad(lambda a: (a, 1))(x)),
-        "argnum": _err(lambda: F.grad(lambda a: a.sum(), argnums=2)(x)),
-        "aux": _err(lambda: F.grad(lambda a: a.sum(), has_aux=True)(x)),
-        "dup": _err(lambda: F.grad(lambda a: a.sum(), argnums=(0, 0))(x)),
-        "int": _err(lambda: F.grad(lambda a: a.sum())(M.arange(3))),
-        "float": _err(lambda: F.grad(lambda a: a.sum())(3.0)),
-        "jvp_tuple": _err(lambda: F.jvp(lambda a: a, x, x)),
-        "jvp_size": _err(lambda: F.jvp(lambda a: a, (x,), (M.ones(4),))),
-        "jvp_struct": _err(lambda: F.jvp(lambda a: a, (x,), (x, x))),
-        "jvp_out": _err(lambda: F.jvp(lambda a: 3, (x,), (x,))),
-        "vjp_shape": _err(lambda: F.vjp(lambda a: a, x)[1](M.ones(4))),
-        "vjp_struct": _err(lambda: F.vjp(lambda a: a, x)[1]((M.ones(3, 4),))),
+        "nonscalar": error_text(lambda: F.grad(lambda a: a)(x)),
+        "tuple_out": error_text(lambda: F.grad(lambda a: (a, 1))(x)),
+        "argnum": error_text(lambda: F.grad(lambda a: a.sum(), argnums=2)(x)),
+        "aux": error_text(lambda: F.grad(lambda a: a.sum(), has_aux=True)(x)),
+        "dup": error_text(lambda: F.grad(lambda a: a.sum(), argnums=(0, 0))(x)),
+        "int": error_text(lambda: F.grad(lambda a: a.sum())(M.arange(3))),
+        "float": error_text(lambda: F.grad(lambda a: a.sum())(3.0)),
+        "jvp_tuple": error_text(lambda: F.jvp(lambda a: a, x, x)),
+        "jvp_size": error_text(lambda: F.jvp(lambda a: a, (x,), (M.ones(4),))),
+        "jvp_struct": error_text(lambda: F.jvp(lambda a: a, (x,), (x, x))),
+        "jvp_out": error_text(lambda: F.jvp(lambda a: 3, (x,), (x,))),
+        "vjp_shape": error_text(lambda: F.vjp(lambda a: a, x)[1](M.ones(4))),
+        "vjp_struct": error_text(lambda: F.vjp(lambda a: a, x)[1]((M.ones(3, 4),))),
     }
 
 
@@ -121,8 +89,8 @@ def _vjp_jvp(M: Any) -> dict:
 
 
 def test_vjp_jvp_linearize_match_torch(torch_ref: Any) -> None:
-    want = torch_ref("vjp_jvp", lambda torch: _tree_np(_vjp_jvp(torch)))
-    _assert_tree(_tree_np(_vjp_jvp(ndgrad)), want)
+    want = torch_ref("vjp_jvp", lambda torch: tree_np(_vjp_jvp(torch)))
+    assert_tree(tree_np(_vjp_jvp(ndgrad)), want)
 
 
 def _jacobians(M: Any) -> dict:
@@ -143,9 +111,9 @@ def _jacobians(M: Any) -> dict:
 
 
 def test_jacobians_and_hessians_match_torch(torch_ref: Any) -> None:
-    want = torch_ref("jac", lambda torch: _tree_np(_jacobians(torch)))
-    got = _tree_np(_jacobians(ndgrad))
-    _assert_tree(got, want)
+    want = torch_ref("jac", lambda torch: tree_np(_jacobians(torch)))
+    got = tree_np(_jacobians(ndgrad))
+    assert_tree(got, want)
     np.testing.assert_allclose(got["rev"], got["fwd"], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(got["hess"], got["hess_rr"], rtol=1e-10)
     # the Hessian of a small loss equals autograd.functional.hessian
@@ -215,24 +183,24 @@ def _modules(M: Any) -> dict:
     out = {"call": F.functional_call(lin, {"weight": w, "bias": b}, (x,)),
            "call2": F.functional_call(lin, ({"weight": w}, {"bias": M.zeros(3, dtype=M.float64)}), x),
            "restored": lin.weight.shape,
-           "strict": _err(lambda: F.functional_call(lin, {"weight": w}, (x,), strict=True)),
-           "dup": _err(lambda: F.functional_call(lin, ({"weight": w}, {"weight": w}), (x,))),
-           "empty": _err(lambda: F.stack_module_state([]))}
+           "strict": error_text(lambda: F.functional_call(lin, {"weight": w}, (x,), strict=True)),
+           "dup": error_text(lambda: F.functional_call(lin, ({"weight": w}, {"weight": w}), (x,))),
+           "empty": error_text(lambda: F.stack_module_state([]))}
     models = [M.nn.Linear(2, 2) for _ in range(3)]
     ps, bs = F.stack_module_state(models)
     out["stack"] = {k: (tuple(v.shape), v.requires_grad, v.is_leaf) for k, v in ps.items()}
-    out["classes"] = _err(lambda: F.stack_module_state([M.nn.Linear(2, 2), M.nn.Conv1d(2, 2, 1)]))
+    out["classes"] = error_text(lambda: F.stack_module_state([M.nn.Linear(2, 2), M.nn.Conv1d(2, 2, 1)]))
     return out
 
 
 def test_functional_call_and_stack_module_state(torch_ref: Any) -> None:
-    want = torch_ref("modules", lambda torch: {k: (_np(v) if hasattr(v, "detach") else v)
+    want = torch_ref("modules", lambda torch: {k: (to_np(v) if hasattr(v, "detach") else v)
                                                for k, v in _modules(torch).items()})
     got = _modules(ndgrad)
     for k, v in want.items():
         g = got[k]
         if isinstance(v, np.ndarray):
-            np.testing.assert_allclose(_np(g), v, rtol=1e-12)
+            np.testing.assert_allclose(to_np(g), v, rtol=1e-12)
         elif k == "restored":
             assert tuple(g) == tuple(v)
         elif k == "stack":

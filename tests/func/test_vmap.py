@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import ndgrad
+from _trees import assert_tree, error_text, tree_np
 from ndgrad import func as nfunc
 
 RNG = np.random.default_rng(7)
@@ -24,32 +25,6 @@ B1 = RNG.standard_normal(8) * 0.1
 W2 = RNG.standard_normal((3, 8)) * 0.5
 CW = RNG.standard_normal((2, 1, 3, 3)) * 0.5
 LAB = np.array([0, 2, 1, 2, 0])
-
-
-def _np(t: Any) -> Any:
-    return np.array(t.detach().numpy()) if hasattr(t, "detach") else t
-
-
-def _tree_np(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _tree_np(v) for k, v in x.items()}
-    if isinstance(x, (tuple, list)):
-        return [_tree_np(v) for v in x]
-    return _np(x)
-
-
-def _assert_tree(got: Any, want: Any, rtol: float = 1e-10, atol: float = 1e-12) -> None:
-    if isinstance(want, dict):
-        assert set(got) == set(want)
-        for k in want:
-            _assert_tree(got[k], want[k], rtol, atol)
-    elif isinstance(want, (tuple, list)):
-        assert len(got) == len(want)
-        for g, w in zip(got, want):
-            _assert_tree(g, w, rtol, atol)
-    else:
-        assert np.shape(got) == np.shape(want), (np.shape(got), np.shape(want))
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
 
 
 def _structures(M: Any) -> dict:
@@ -76,8 +51,8 @@ def _structures(M: Any) -> dict:
 
 
 def test_structures_match_torch(torch_ref: Any) -> None:
-    want = torch_ref("structures", lambda torch: _tree_np(_structures(torch)))
-    _assert_tree(_tree_np(_structures(ndgrad)), want)
+    want = torch_ref("structures", lambda torch: tree_np(_structures(torch)))
+    assert_tree(tree_np(_structures(ndgrad)), want)
 
 
 def _ops(M: Any) -> dict:
@@ -122,42 +97,34 @@ def _ops(M: Any) -> dict:
 
 
 def test_ops_match_torch(torch_ref: Any) -> None:
-    want = torch_ref("ops", lambda torch: _tree_np(_ops(torch)))
+    want = torch_ref("ops", lambda torch: tree_np(_ops(torch)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every one of these runs through a batching rule, not a loop
-        got = _tree_np(_ops(ndgrad))
-    _assert_tree(got, want)
-
-
-def _err(fn: Callable) -> str:
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type and message are the result
-        return f"{type(e).__name__}: {e}"
-    return "no error"
+        got = tree_np(_ops(ndgrad))
+    assert_tree(got, want)
 
 
 def _errors(M: Any) -> dict:
     F = M.func
     x, y = M.ones(3, 4), M.ones(5, 4)
     return {
-        "size": _err(lambda: F.vmap(lambda a, b: a + b)(x, y)),
-        "range": _err(lambda: F.vmap(lambda a: a, in_dims=2)(x)),
-        "nontensor": _err(lambda: F.vmap(lambda a, b: a, in_dims=(0, 0))(x, 3)),
-        "none": _err(lambda: F.vmap(lambda a: a, in_dims=None)(x)),
-        "struct": _err(lambda: F.vmap(lambda a, b: a, in_dims=(0, 0, 0))(x, x)),
-        "list": _err(lambda: F.vmap(lambda a: a, in_dims=[0])(x)),
-        "item": _err(lambda: F.vmap(lambda a: a.sum().item())(x)),
-        "flow": _err(lambda: F.vmap(lambda a: a if a.sum() > 0 else -a)(x)),
-        "ret": _err(lambda: F.vmap(lambda a: 3)(x)),
-        "rand": _err(lambda: F.vmap(lambda a: a + M.rand(4))(x)),
-        "dropout": _err(lambda: F.vmap(lambda a: M.nn.functional.dropout(a, 0.5))(x)),
-        "mode": _err(lambda: F.vmap(lambda a: a, randomness="bad")(x)),
-        "out_struct": _err(lambda: F.vmap(lambda a: (a, a), out_dims=(0, 0, 0))(x)),
-        "out_range": _err(lambda: F.vmap(lambda a: a, out_dims=3)(x)),
-        "chunk": _err(lambda: F.vmap(lambda a: a, chunk_size=0)(x)),
-        "inplace": _err(lambda: F.vmap(lambda a: M.zeros(4).add_(a))(x)),
-        "grad_nonscalar": _err(lambda: F.vmap(F.grad(lambda a: a * 2))(x)),
+        "size": error_text(lambda: F.vmap(lambda a, b: a + b)(x, y)),
+        "range": error_text(lambda: F.vmap(lambda a: a, in_dims=2)(x)),
+        "nontensor": error_text(lambda: F.vmap(lambda a, b: a, in_dims=(0, 0))(x, 3)),
+        "none": error_text(lambda: F.vmap(lambda a: a, in_dims=None)(x)),
+        "struct": error_text(lambda: F.vmap(lambda a, b: a, in_dims=(0, 0, 0))(x, x)),
+        "list": error_text(lambda: F.vmap(lambda a: a, in_dims=[0])(x)),
+        "item": error_text(lambda: F.vmap(lambda a: a.sum().item())(x)),
+        "flow": error_text(lambda: F.vmap(lambda a: a if a.sum() > 0 else -a)(x)),
+        "ret": error_text(lambda: F.vmap(lambda a: 3)(x)),
+        "rand": error_text(lambda: F.vmap(lambda a: a + M.rand(4))(x)),
+        "dropout": error_text(lambda: F.vmap(lambda a: M.nn.functional.dropout(a, 0.5))(x)),
+        "mode": error_text(lambda: F.vmap(lambda a: a, randomness="bad")(x)),
+        "out_struct": error_text(lambda: F.vmap(lambda a: (a, a), out_dims=(0, 0, 0))(x)),
+        "out_range": error_text(lambda: F.vmap(lambda a: a, out_dims=3)(x)),
+        "chunk": error_text(lambda: F.vmap(lambda a: a, chunk_size=0)(x)),
+        "inplace": error_text(lambda: F.vmap(lambda a: M.zeros(4).add_(a))(x)),
+        "grad_nonscalar": error_text(lambda: F.vmap(F.grad(lambda a: a * 2))(x)),
     }
 
 
@@ -247,8 +214,8 @@ def test_per_sample_gradients_equal_a_loop_and_torch(torch_ref: Any) -> None:
         ndgrad.nn.functional.cross_entropy(net(ndgrad.tensor(xs[1:2])), ndgrad.tensor(ys[1:2])).backward()
         for k, p in net.named_parameters():
             np.testing.assert_allclose(batched[k][1].numpy(), p.grad.numpy(), rtol=1e-12, atol=1e-14)
-    want = torch_ref("per_sample", lambda torch: _tree_np(_per_sample_all(torch)))
-    _assert_tree(_tree_np(_per_sample_all(ndgrad)), want)
+    want = torch_ref("per_sample", lambda torch: tree_np(_per_sample_all(torch)))
+    assert_tree(tree_np(_per_sample_all(ndgrad)), want)
 
 
 def _ensemble(M: Any) -> dict:
@@ -271,8 +238,8 @@ def _ensemble(M: Any) -> dict:
 
 
 def test_ensembling_matches_torch(torch_ref: Any) -> None:
-    want = torch_ref("ensemble", lambda torch: _tree_np(_ensemble(torch)))
-    _assert_tree(_tree_np(_ensemble(ndgrad)), want)
+    want = torch_ref("ensemble", lambda torch: tree_np(_ensemble(torch)))
+    assert_tree(tree_np(_ensemble(ndgrad)), want)
 
 
 def _jacobians(M: Any) -> dict:
@@ -286,9 +253,9 @@ def _jacobians(M: Any) -> dict:
 
 
 def test_batched_jacobians_match_torch(torch_ref: Any) -> None:
-    want = torch_ref("jacobians", lambda torch: _tree_np(_jacobians(torch)))
-    got = _tree_np(_jacobians(ndgrad))
-    _assert_tree(got, want)
+    want = torch_ref("jacobians", lambda torch: tree_np(_jacobians(torch)))
+    got = tree_np(_jacobians(ndgrad))
+    assert_tree(got, want)
     np.testing.assert_allclose(got["vmap_jacrev"], got["vmap_jacfwd"], rtol=1e-12, atol=1e-14)
 
 

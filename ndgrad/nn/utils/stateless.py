@@ -33,12 +33,14 @@ def _functional_call(module: Module, parameters_and_buffers: Any, args: Any = No
     of dicts) in place of the module's own; everything is restored afterwards."""
     if isinstance(parameters_and_buffers, (list, tuple)):
         merged: dict = {}
+        counts: dict = {}
         for d in parameters_and_buffers:
             for k in d:
-                if k in merged:
-                    raise ValueError(f"{k} appeared in multiple dictionaries; behavior of functional call is "
-                                     "ambiguous")
+                counts[k] = counts.get(k, 0) + 1
             merged.update(d)
+        repeated = [k for k, n in counts.items() if n > 1]  # in the order they first appear
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
         parameters_and_buffers = merged
     new = dict(parameters_and_buffers)
     if tie_weights:
