@@ -227,6 +227,8 @@ RULES["diagonal"] = dims_rule(("dim1", "dim2"), "keep")
 RULES["diag_embed"] = dims_rule(("dim1", "dim2"), "keep", extra=1)
 RULES["glu"] = dims_rule(("dim",), "keep")
 RULES["fft_dims"] = dims_rule(("dims",), "keep")
+_tensor_unfold = dims_rule(("dimension",), "keep")
+RULES["tensor_unfold"] = lambda op, a, k: loop(op, a, k) if a[0].dim() == 0 else _tensor_unfold(op, a, k)
 RULES["fft_dim"] = dims_rule(("dim",), "keep")
 
 

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
 from ..autograd import grad_mode
 from ..ops import _core
@@ -316,6 +317,49 @@ def _set_tangent(t: Any, level: int, tan: Any) -> None:
     _core.set_tangent(t._p, level, rel(tan, t._lv))
 
 
+def _mirror(view: Tensor, base: Tensor, level: int) -> Any:
+    """The tangent of `view` at `level` when its base's tangent there is batched: the same view of
+    every example's tangent, sharing the base tangent's memory (so that an in-place op on the view's
+    tangent shows in the base's). The base's tangent is first given a contiguous physical value
+    laid out like the base when it has another layout; where the view cannot be expressed as
+    strides (a negative stride), its values, unlinked."""
+    from ..ops.shape import as_view
+    bt = base._fw[level]
+    p, lv = bt._p, bt._lv
+    nb = len(lv)
+    b, v = base._data, view._data
+    off = v.__array_interface__["data"][0] - b.__array_interface__["data"][0]
+    linkable = b.flags.c_contiguous and off >= 0 and all(st >= 0 for st in v.strides)
+    if linkable and not (p._data.flags.c_contiguous and p._data.flags.writeable) and not p._requires_grad:
+        p = Tensor._make(np.ascontiguousarray(p._data), p._dtype)
+        base._fw[level] = bt = wrap(p, lv)
+    arr = p._data
+    if linkable and arr.flags.c_contiguous:
+        varr = np.ndarray(arr.shape[:nb] + v.shape, arr.dtype, buffer=arr, offset=off,
+                          strides=arr.strides[:nb] + v.strides)
+        return wrap(as_view(p, varr), lv)
+    from ..ops.inplace import _view_positions
+    pos = _view_positions(b, v)
+    return wrap(p.reshape(tuple(arr.shape[:nb]) + (-1,))[(slice(None),) * nb + (Tensor._make(pos, D.int64),)], lv)
+
+
+def _promote(t: Tensor, level: int, tr: Any) -> Any:
+    """t's tangent at `level`, made batched at tr's levels too (an in-place op is about to write the
+    batched tangent tr into it): the tangent of t's base (or of t) is replaced by a copy with those
+    batch dims, and t's tangent becomes the matching view of it."""
+    owner = t._base if t._base is not None else t
+    old = _core.tangent_at(owner, level)
+    if old is None:
+        old = Tensor._make(np.zeros_like(owner._data), owner._dtype)
+    levels = tuple(sorted(set(levels_of(old)) | set(tr._lv)))
+    owner._fw[level] = wrap(phys(old, levels, expand=True).clone(), levels)
+    if owner is t:
+        return owner._fw[level]
+    tan = _mirror(t, owner, level)
+    t._fw[level] = tan
+    return tan
+
+
 def random_levels() -> tuple:
     """The levels a random sample inside vmap is drawn per example for ('different'); an error in
     'error' mode, as PyTorch."""
@@ -326,8 +370,8 @@ def random_levels() -> tuple:
     return tuple(lv for lv in _levels if _INFO[lv][1] == "different")
 
 
-_core.VMAP.update(no_rule=no_rule, loop=_loop, tangent_at=_tangent_at, set_tangent=_set_tangent, wrap=wrap,
-                  sizes=sizes, random_levels=random_levels)
+_core.VMAP.update(no_rule=no_rule, loop=_loop, mirror=_mirror, promote=_promote, tangent_at=_tangent_at,
+                  set_tangent=_set_tangent, wrap=wrap, sizes=sizes, random_levels=random_levels)
 
 
 # ---------------------------------------------------------------------------

@@ -193,7 +193,9 @@ def fw_of(t: Any) -> dict | None:
             d = t._fw = {}
             for lv in _fw_levels:
                 bt = base._fw.get(lv)
-                if bt is not None and not bt._batched:
+                if bt is not None and bt._batched:  # inside vmap: the same view of each example's tangent
+                    d[lv] = VMAP["mirror"](t, base, lv)
+                elif bt is not None:
                     arr = _mirror(t._data, base._data, bt._data)
                     if arr is None:  # another layout: the values, unlinked
                         from .inplace import _view_positions
@@ -344,10 +346,12 @@ def fw_inplace(self: Tensor, res: Tensor) -> None:
             del _fw_levels[keep.index(lv):]
             if ts is None:
                 ts = _new_tangent(self, lv)
-            if ts._requires_grad and ts.grad_fn is None or not ts._data.flags.writeable:
+            if ts._requires_grad and ts.grad_fn is None or not (ts._p if ts._batched else ts)._data.flags.writeable:
                 set_tangent(self, lv, tr.clone() if tr is not None else None)  # cannot write: rebind
             elif tr is None:
                 ts.zero_()
+            elif _vmap_levels and is_batched(tr) and not set(tr._lv) <= set(ts._lv if ts._batched else ()):
+                VMAP["promote"](self, lv, tr).copy_(tr)  # the tangent becomes batched (inside vmap)
             else:
                 ts.copy_(tr)
             _fw_levels[:] = keep
@@ -378,6 +382,10 @@ def _new_tangent(t: Tensor, level: int) -> Tensor:
         if bt is None:
             bt = _make(np.zeros_like(base._data), base._dtype)
             set_tangent(base, level, bt)
+        if bt._batched:
+            tan = VMAP["mirror"](t, base, level)
+            set_tangent(t, level, tan)
+            return tan
         arr = _mirror(t._data, base._data, bt._data)
         if arr is not None:
             from .shape import as_view

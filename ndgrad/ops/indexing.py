@@ -827,6 +827,8 @@ def _diag_index(input: Tensor, offset: int, d1: int, d2: int) -> Tensor:
 def unravel_index(indices: Tensor, shape: Any) -> tuple:
     """The coordinates in a tensor of `shape` of flat (row-major) `indices`, one int64 tensor per dim;
     indices wrap around (negative ones count from the end)."""
+    if _vmap_levels and is_batched(indices):
+        return vmap_rule("trailing", unravel_index, indices, shape)
     if not isinstance(indices, Tensor):
         from .._creation import tensor
         indices = tensor(indices)

@@ -1161,6 +1161,8 @@ class UnfoldBackward0(Node):
 def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """A view whose slices along `dimension` are the windows [i*step, i*step + size), in a new last
     dimension of length `size` (windows may overlap)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("tensor_unfold", unfold, input, dimension, size, step)
     arr = input._data
     nd = arr.ndim
     d = wrap_dim(dimension, max(nd, 1))
@@ -1265,6 +1267,8 @@ class AsStridedBackward0(Node):
 def as_strided(input: Tensor, size: Sequence, stride: Sequence, storage_offset: int | None = None) -> Tensor:
     """A view of input's memory with the given sizes and strides (in elements), starting `storage_offset`
     elements into the memory input is a view of (default: where input starts)."""
+    if _vmap_levels and is_batched(input):
+        return vmap_rule("loop", as_strided, input, size, stride, storage_offset)
     arr = input._data
     flat, own = _storage_of(arr)
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)

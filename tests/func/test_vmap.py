@@ -292,6 +292,31 @@ def test_gradcheck_batched_grad_catches_an_unbatchable_backward() -> None:
         ndgrad.autograd.gradcheck(_ItemScale.apply, (x,), check_batched_grad=True)
 
 
+def _inplace_views(M: Any) -> dict:
+    """Forward mode through in-place writes into views (jacfwd runs it with batched tangents)."""
+    F = M.func
+
+    def g(x: Any) -> Any:
+        y = x.clone()
+        y[0] = x[1] * 2
+        y[1:].mul_(3)
+        y[::2].add_(x[:2].flip(0))
+        z = M.zeros(2, 3, dtype=x.dtype)
+        z.t()[1].copy_(x[1:])
+        return M.cat([y, z.reshape(-1)])
+    x = M.tensor([1.0, 2.0, 3.0], dtype=M.float64)
+    return {"fwd": F.jacfwd(g)(x), "rev": F.jacrev(g)(x),
+            "vjvp": F.vmap(lambda t: F.jvp(g, (x,), (t,))[1])(M.eye(3, dtype=M.float64))}
+
+
+def test_forward_mode_through_inplace_views_inside_vmap(torch_ref: Any) -> None:
+    want = torch_ref("inplace_views", lambda torch: tree_np(_inplace_views(torch)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the backward of a write into a view loops per example)
+        got = tree_np(_inplace_views(ndgrad))
+    assert_tree(got, want)
+
+
 def test_no_rule_loops_with_a_warning_or_names_the_op() -> None:
     x = ndgrad.tensor(RNG.standard_normal((3, 6)))
     with pytest.warns(UserWarning, match="bincount has no batching rule"):
