@@ -840,6 +840,17 @@ def take(op: Callable, args: tuple, kwargs: dict) -> Any:
     return wrap(flat[(slice(None),) * nb + (idx,)], x._lv)
 
 
+@rule("as_strided")
+def as_strided(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """as_strided inside vmap: sizes, strides and offset count within each example's own memory (a
+    contiguous copy of it, so the result does not share memory with the input)."""
+    x, size, stride, offset = args
+    levels = levels_of(x)
+    p = phys(x, levels, expand=True).clone()
+    lead = tuple(p.shape[:len(levels)])
+    return wrap(op(p, lead + tuple(size), tuple(p.stride())[:len(levels)] + tuple(stride), offset or 0), levels)
+
+
 @rule("pinv")
 def pinv(op: Callable, args: tuple, kwargs: dict) -> Any:
     """Pseudo-inverse over the trailing two dims; tolerances given as tensors loop."""

@@ -1268,7 +1268,7 @@ def as_strided(input: Tensor, size: Sequence, stride: Sequence, storage_offset: 
     """A view of input's memory with the given sizes and strides (in elements), starting `storage_offset`
     elements into the memory input is a view of (default: where input starts)."""
     if _vmap_levels and is_batched(input):
-        return vmap_rule("loop", as_strided, input, size, stride, storage_offset)
+        return vmap_rule("as_strided", as_strided, input, size, stride, storage_offset)
     arr = input._data
     flat, own = _storage_of(arr)
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
