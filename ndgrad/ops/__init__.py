@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from . import (activation, complex, construct, counting, decomp, elementwise, indexing, inplace, linalg,  # noqa: F401
-               reduction, shape, special)
+               loss, reduction, shape, special)
 from ._core import INPLACE, REGISTRY, _make, name_outputs
 from .elementwise import (_operand, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div, eq,
                           floor_divide, ge, gt, le, lt, mul, ne, neg, pow, remainder, rsub, sub)

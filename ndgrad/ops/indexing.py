@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _fw_levels, _make, _state, grad_needed, has_fw, out_ref, record, register, wrap_dim
+from ._core import _fw_levels, _make, _state, check_tensor, grad_needed, has_fw, out_ref, record, register, wrap_dim
 from ._core import _vmap_levels, is_batched, vmap_rule
 from .shape import as_view
 
@@ -843,3 +843,84 @@ def unravel_index(indices: Tensor, shape: Any) -> tuple:
         out.append(np.mod(flat, s) if s else np.zeros_like(flat))
         flat = np.floor_divide(flat, s) if s else flat
     return tuple(_make(a, D.int64) for a in reversed(out))
+
+
+# ---------------------------------------------------------------------------
+# embedding: rows of a weight matrix picked by indices (nn.functional.embedding re-exports it)
+# ---------------------------------------------------------------------------
+class EmbeddingBackward0(Node):
+    """Fused: the gradient is a scatter-add of rows into a zero matrix (never
+    materialising a one-hot), with the padding row's gradient forced to zero."""
+
+    __slots__ = ("indices", "num_weights", "padding_idx", "scale_freq")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .._creation import zeros
+        idx = self.indices.reshape(-1)
+        D_ = g._data.shape[-1]
+        g2 = g.reshape(-1, D_)
+        if self.padding_idx is not None or self.scale_freq:
+            coef = np.ones(idx.shape, g._dtype.np)
+            if self.padding_idx is not None:
+                coef[idx == self.padding_idx] = 0
+            if self.scale_freq:
+                counts = np.bincount(idx, minlength=self.num_weights)
+                coef = coef / counts[idx].astype(coef.dtype)
+            g2 = g2 * _make(coef.reshape(-1, 1), g._dtype)
+        z = zeros((self.num_weights, D_), dtype=g._dtype)
+        return (z.index_add(0, _make(idx, D.int64), g2),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0][_make(self.indices, D.int64)]  # the picked rows of the tangent (padding rows too, as PyTorch)
+
+
+def _padding_idx(padding_idx: int | None, n: int) -> int | None:
+    """padding_idx made non-negative; AssertionError (as PyTorch) when outside [-n, n)."""
+    if padding_idx is None:
+        return None
+    if not -n <= padding_idx < n:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx + n if padding_idx < 0 else padding_idx
+
+
+@register(method=False, function=False)
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of `weight` picked by the integer indices in `input`."""
+    if _vmap_levels and is_batched(input, weight):
+        return vmap_rule("embedding", embedding, input, weight, padding_idx, max_norm, norm_type,
+                         scale_grad_by_freq, sparse)
+    check_tensor(input, "embedding")
+    if input._dtype not in (D.int64, D.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{_cap_name(input._dtype)}Tensor instead (while checking "
+                           "arguments for embedding)")
+    check_tensor(weight, "embedding", "weight", 2)
+    if weight._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    n = weight._data.shape[0]
+    padding_idx = _padding_idx(padding_idx, n)
+    idx = input._data
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm(weight, idx, max_norm, norm_type)
+    res = _make(weight._data[idx], weight._dtype)
+    if _state.enabled and weight._requires_grad or _fw_levels and has_fw(weight):
+        node = EmbeddingBackward0()
+        node.indices = idx.astype(np.int64, copy=False)
+        node.num_weights = n
+        node.padding_idx = padding_idx
+        node.scale_freq = scale_grad_by_freq
+        record(node, res, (weight,))
+    return res
+
+
+def _embedding_renorm(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+    rows = np.unique(idx.reshape(-1))
+    w = weight._data
+    sel = w[rows]
+    norms = np.linalg.norm(sel.astype(np.float64), ord=norm_type, axis=1)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[rows] = (sel * scale[:, None]).astype(w.dtype)
+    weight._version[0] += 1

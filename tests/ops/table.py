@@ -1470,4 +1470,73 @@ row("unravel_index", fixed(lambda d, r: [((np.array([4, 1, 7, 8]), (3, 3)), {}),
                                          ((np.array([[0, 11], [5, 6]]), (2, 3, 2)), {}), ((np.array([-1, 3]), 4), {})]),
     _unravel_ref, dtypes=("int64",), keeps_float32=False)
 
+
+# losses PyTorch runs as one kernel (ndgrad/ops/loss.py) and embedding (ndgrad/ops/indexing.py); class
+# weights are constants (lists), as PyTorch gives them no gradient
+_W3 = [0.5, 2.0, 1.0]
+
+
+def _np_reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def _nll_ref(x: np.ndarray, t: np.ndarray, reduction: str = "mean", ignore_index: int = -100,
+             weight: list | None = None) -> np.ndarray:
+    one = x.ndim == 1  # (C,) input, 0-d target
+    xc = np.moveaxis(x[None] if one else x, 1, -1)  # (N, d..., C)
+    t = np.asarray(t).reshape(1) if one else t
+    w = np.ones(xc.shape[-1]) if weight is None else np.asarray(weight)
+    keep = t != ignore_index
+    ts = np.where(keep, t, 0)
+    wt = w[ts] * keep
+    loss = -np.take_along_axis(xc, ts[..., None], -1)[..., 0] * wt
+    if reduction == "none":
+        return (loss[0] if one else loss).astype(x.dtype)
+    return (loss.sum() / wt.sum() if reduction == "mean" else loss.sum()).astype(x.dtype)
+
+
+def _bce_ref(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    return _np_reduce(-(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100)), reduction)
+
+
+def _bce_logits_ref(x: np.ndarray, t: np.ndarray, reduction: str = "mean", pos_weight: list | None = None) -> Any:
+    pw = 1.0 if pos_weight is None else np.asarray(pos_weight, x.dtype)
+    return _np_reduce(-(pw * t * np.log(1 / (1 + np.exp(-x))) + (1 - t) * np.log(1 / (1 + np.exp(x)))), reduction)
+
+
+def _with_weight(name: str, key: str) -> Callable:
+    """call for a loss whose `key` argument arrives as a list: a tensor of the input's dtype."""
+    def call(L: Any, *a: Any, **k: Any) -> Any:
+        if k.get(key) is not None:
+            k[key] = L.tensor(k[key], dtype=a[0].dtype)
+        return getattr(L.nn.functional, name)(*a, **k)
+    return call
+
+
+_REDUCTIONS = [((), {}), ((), {"reduction": "sum"}), ((), {"reduction": "none"})]
+row("mse_loss", gen([((), ()), ((5,), (5,)), ((2, 3), (2, 3))], _REDUCTIONS),
+    lambda a, b, reduction="mean": _np_reduce((a - b) ** 2, reduction),
+    call=lambda L, *a, **k: L.nn.functional.mse_loss(*a, **k))
+row("nll_loss", fixed(lambda d, r: [((make_array((4, 3), d[0], r), np.array([0, 2, 1, 2])), kw) for _, kw in
+                                    _REDUCTIONS + [((), {"ignore_index": 1}), ((), {"weight": _W3}),
+                                                   ((), {"weight": _W3, "reduction": "none"})]] + [
+    ((make_array((3,), d[0], r), np.array(1)), {}),
+    ((make_array((2, 3, 2), d[0], r), np.array([[0, 2], [1, 1]])), {}),
+    ((make_array((2, 3, 2), d[0], r), np.array([[0, 2], [1, 1]])), {"reduction": "none"})]),
+    _nll_ref, call=_with_weight("nll_loss", "weight"))
+row("binary_cross_entropy", gen([((), ()), ((5,), (5,)), ((2, 3), (2, 3))], _REDUCTIONS, domain=(0.05, 0.95)),
+    _bce_ref, call=lambda L, *a, **k: L.nn.functional.binary_cross_entropy(*a, **k))
+row("binary_cross_entropy_with_logits",
+    fixed(lambda d, r: [((make_array(s, d[0], r), make_array(s, d[0], r, (0.0, 1.0))), kw)
+                        for s in ((), (5,), (2, 3)) for _, kw in _REDUCTIONS] + [
+        ((make_array((2, 3), d[0], r), make_array((2, 3), d[0], r, (0.0, 1.0))), {"pos_weight": _W3})]),
+    _bce_logits_ref, call=_with_weight("binary_cross_entropy_with_logits", "pos_weight"))
+# (padding_idx is left to tests/nn: PyTorch zeroes the padding row's gradient but not its tangent)
+row("embedding", fixed(lambda d, r: [((np.array([[0, 2], [4, 2]]), make_array((5, 3), d[0], r)), {}),
+                                     ((np.array([1, 3, 1]), make_array((5, 3), d[0], r)), {}),
+                                     ((np.array(2), make_array((5, 3), d[0], r)), {}),
+                                     ((np.array([], np.int64), make_array((5, 3), d[0], r)), {})]),
+    lambda i, w, padding_idx=None: w[i], call=lambda L, *a, **k: L.nn.functional.embedding(*a, **k))
+
+
 _ = field

@@ -6,6 +6,7 @@ from typing import Any
 from ... import _dtype as D
 from ..._creation import empty
 from ...autograd import grad_mode
+from ...ops.indexing import _padding_idx
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -24,7 +25,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        self.padding_idx = F._padding_idx(padding_idx, num_embeddings)
+        self.padding_idx = _padding_idx(padding_idx, num_embeddings)
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
@@ -91,7 +92,7 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        self.padding_idx = F._padding_idx(padding_idx, num_embeddings)
+        self.padding_idx = _padding_idx(padding_idx, num_embeddings)
         if _weight is None:
             self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype or D.get_default_dtype()))
             init.normal_(self.weight)
