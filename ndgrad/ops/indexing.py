@@ -440,6 +440,54 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return res
 
 
+class _PickBackward(Node):
+    """grad_fn of the values of a reduction that picks one element per slice along `dim` (max, min,
+    median, nanmedian, kthvalue, mode with a dim): one node straight on the input, as PyTorch records
+    it; the gradient goes to the picked positions (zeros elsewhere)."""
+    __slots__ = ("dim", "shape", "index", "keepdim")
+
+    def backward(self, g: Tensor) -> tuple:
+        if not self.shape:
+            return (g,)
+        from .._creation import zeros
+        if not self.keepdim:
+            g = g.unsqueeze(self.dim)
+        return (scatter_add(zeros(self.shape, dtype=g._dtype), self.dim, self.index, g),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        if not self.shape:
+            return ts[0]
+        r = gather(ts[0], self.dim, self.index)
+        return r if self.keepdim else r.squeeze(self.dim)
+
+
+_PICK_NODES: dict = {}
+
+
+def pick_along(input: Tensor, dim: int, index: Tensor, keepdim: bool, node_name: str) -> Tensor:
+    """input's elements at `index` (one per slice along dim, in keepdim shape), squeezed unless keepdim,
+    recorded as one node of class `node_name` (MaxBackward0, KthvalueBackward0, ...)."""
+    if input._data.ndim and _vmap_levels and is_batched(input, index):
+        vals = gather(input, dim, index)
+        return vals if keepdim else vals.squeeze(dim)
+    arr = input._data
+    if arr.ndim:
+        vals = np.take_along_axis(arr, index._data, dim)
+        if not keepdim:
+            vals = vals.squeeze(dim)
+    else:
+        vals = arr.copy()
+    res = _make(vals, input._dtype)
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
+        cls = _PICK_NODES.get(node_name)
+        if cls is None:
+            cls = _PICK_NODES[node_name] = type(node_name, (_PickBackward,), {"__slots__": ()})
+        n = cls()
+        n.dim, n.shape, n.index, n.keepdim = dim, arr.shape, index, keepdim
+        record(n, res, (input,))
+    return res
+
+
 class ScatterAddBackward0(Node):
     __slots__ = ("dim", "index")
 

@@ -23,11 +23,6 @@ from .elementwise import exp, log, where
 from .shape import expand, reshape, squeeze, unsqueeze
 
 
-def _dim_is_tensor(args: tuple, kwargs: dict) -> bool:
-    """max(input, other) / min(input, other): the binary form, whose node keeps its own name."""
-    return hasattr(kwargs["dim"] if "dim" in kwargs else args[1], "_data")
-
-
 class _ReturnType(tuple):
     """Named pair ((values, indices) for most ops) printed as PyTorch's torch.return_types.<name>."""
 
@@ -498,22 +493,21 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, other_fn: Any, reduce: Any,
     if input._data.ndim and input._data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     idx = arg(input, d, keepdim=True)
-    from .indexing import gather
-    values = gather(input, d, idx) if input._data.ndim else input.clone()
+    from .indexing import pick_along
+    values = pick_along(input, d, idx, keepdim, f"{name.capitalize()}Backward0")
     if not keepdim and input._data.ndim:
-        values = squeeze(values, d)
         idx = squeeze(idx, d)
     return return_type(name)(values, idx)
 
 
-@register(node_name=lambda a, k: "MaxBackward0" if dim_given(a, k) and not _dim_is_tensor(a, k) else None)
+@register()
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Largest element; with dim, (values, indices) along it; with a tensor, elementwise maximum."""
     from .elementwise import maximum
     return _max_min(input, dim, keepdim, maximum, np.max, argmax, MaxBackward1, "max")
 
 
-@register(node_name=lambda a, k: "MinBackward0" if dim_given(a, k) and not _dim_is_tensor(a, k) else None)
+@register()
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Smallest element; with dim, (values, indices) along it; with a tensor, elementwise minimum."""
     from .elementwise import minimum
@@ -959,18 +953,19 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
     """The k-th smallest value along dim, with its index."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("kthvalue", kthvalue, input, k, dim, keepdim)
-    from .indexing import gather
+    from .indexing import pick_along
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if input._data.ndim == 0:
-        return return_type("kthvalue")(input.clone(), _make(np.zeros((), np.int64), D.int64))
+        return return_type("kthvalue")(pick_along(input, 0, _make(np.zeros((), np.int64), D.int64), keepdim,
+                                                  "KthvalueBackward0"), _make(np.zeros((), np.int64), D.int64))
     order = _sort_idx(input._data, d, False, True)
     idx = _make(np.take(order, [k - 1], axis=d).astype(np.int64), D.int64)
-    vals = gather(input, d, idx)
+    vals = pick_along(input, d, idx, keepdim, "KthvalueBackward0")
     if not keepdim:
-        vals, idx = squeeze(vals, d), squeeze(idx, d)
+        idx = squeeze(idx, d)
     return return_type("kthvalue")(vals, idx)
 
 
@@ -1031,7 +1026,7 @@ def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
     non-NaN values (index 0 of an all-NaN slice)."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("median", _median, input, dim, keepdim, skip_nan)
-    from .indexing import gather
+    from .indexing import pick_along
     flat = dim is None
     x = reshape(input, -1) if flat else input
     if flat and x._data.size == 0:
@@ -1058,38 +1053,39 @@ def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
             record(n, res, (input,))
         return res
     idx = _make(np.asarray(pick).astype(np.int64), D.int64)
-    vals = gather(x, d, idx)
-    if not keepdim:
-        vals, idx = squeeze(vals, d), squeeze(idx, d)
+    vals = pick_along(x, d, idx, keepdim, "NanmedianBackward1" if skip_nan else "MedianBackward1")
+    if not keepdim and arr.ndim:
+        idx = squeeze(idx, d)
     return vals, idx
 
 
-@register(node_name=lambda a, k: "MedianBackward1" if dim_given(a, k) else None)
+@register()
 def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The lower median (of all elements, or (values, indices) along dim); NaN propagates."""
     res = _median(input, dim, keepdim, False)
     return res if dim is None else return_type("median")(*res)
 
 
-@register(node_name=lambda a, k: "NanmedianBackward1" if dim_given(a, k) else None)
+@register()
 def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """median ignoring NaN values (NaN only for an all-NaN slice)."""
     res = _median(input, dim, keepdim, True)
     return res if dim is None else return_type("nanmedian")(*res)
 
 
-@register(node_name="ModeBackward0")
+@register()
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
     """The most frequent value of each slice along dim (the smallest one among equally frequent
     values) and the index of its last occurrence, as PyTorch's CPU kernel reports them."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("mode", mode, input, dim, keepdim)
-    from .indexing import gather
+    from .indexing import pick_along
     if input._dtype.category == 3:
         raise NotImplementedError(f"\"mode_cpu\" not implemented for '{_cap(input._dtype)}'")
     arr = input._data
     if arr.ndim == 0:
-        return return_type("mode")(input.clone(), _make(np.zeros((), np.int64), D.int64))
+        it = _make(np.zeros((), np.int64), D.int64)
+        return return_type("mode")(pick_along(input, 0, it, keepdim, "ModeBackward0"), it)
     d = wrap_dim(dim, arr.ndim)
     n = arr.shape[d]
     if n == 0:
@@ -1106,9 +1102,9 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
     last = np.argmax(length, axis=-1)[..., None]  # the first (smallest) longest run: its last element
     idx = np.moveaxis(np.take_along_axis(order, last, -1), -1, d).astype(np.int64)
     it = _make(idx, D.int64)
-    vals = gather(input, d, it)
+    vals = pick_along(input, d, it, keepdim, "ModeBackward0")
     if not keepdim:
-        vals, it = squeeze(vals, d), squeeze(it, d)
+        it = squeeze(it, d)
     return return_type("mode")(vals, it)
 
 
