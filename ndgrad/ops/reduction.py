@@ -558,7 +558,24 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
     return return_type("aminmax", ("min", "max"))(amin(input, dims, keepdim), amax(input, dims, keepdim))
 
 
-@register(node_name="LogsumexpBackward0")
+class LogsumexpBackward0(Node):
+    """One node, as PyTorch: d logsumexp / dx = exp(x - out), which needs only the input and the output."""
+    __slots__ = ("axes", "keepdim")
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        shape = x._data.shape
+        out_k = out if self.keepdim else out.reshape(_keep_shape(shape, self.axes))
+        return (_expand_back(g, shape, self.axes, self.keepdim) * exp(x - out_k),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x = ins[0]
+        out_k = out if self.keepdim else out.reshape(_keep_shape(x._data.shape, self.axes))
+        r = sum(ts[0] * exp(x - out_k), self.axes, keepdim=True)
+        return r if self.keepdim else r.reshape(out.shape)
+
+
+@register()
 @in_float32
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over dim(s), computed stably by shifting by the max."""
@@ -569,11 +586,18 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     axes = dims_arg(dim, input._data.ndim) or None
     if input._data.ndim == 0:
         axes = None
-    m = _make(np.max(input._data, axis=axes, keepdims=True), input._dtype) if input._data.size else \
-        _make(np.zeros((1,) * input._data.ndim, input._data.dtype), input._dtype)
+    x = _make(input._data, input._dtype)  # the forward on a graph-free view; one node records it below
+    m = _make(np.max(x._data, axis=axes, keepdims=True), x._dtype) if x._data.size else \
+        _make(np.zeros((1,) * x._data.ndim, x._data.dtype), x._dtype)
     m = where(m.isinf(), 0.0, m)
-    r = log(sum(exp(input - m), axes, keepdim=True)) + m
-    return r if keepdim else (squeeze(r, axes) if axes is not None else r.reshape(()))
+    r = log(sum(exp(x - m), axes, keepdim=True)) + m
+    r = _make((r if keepdim else (squeeze(r, axes) if axes is not None else r.reshape(())))._data, r._dtype)
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
+        n = LogsumexpBackward0()
+        n.axes, n.keepdim = axes, keepdim
+        n.save(input, out_ref(r))
+        record(n, r, (input,))
+    return r
 
 
 def _scan_acc(dt: D.dtype) -> Any:

@@ -44,6 +44,8 @@ CASES: list[tuple[str, Callable, list]] = [
     ("mode", lambda L, x: x.mode(1)[0], [A]),
     ("var", lambda L, x: x.var(), [A]),
     ("std_dim", lambda L, x: x.std(1), [A]),
+    ("logsumexp", lambda L, x: x.logsumexp(1), [A]),
+    ("logsumexp_keepdim", lambda L, x: x.logsumexp((0, 1), keepdim=True), [A]),
     ("squeeze", lambda L, x: x.squeeze(), [S]),
     ("squeeze_dim", lambda L, x: x.squeeze(1), [S]),
     ("squeeze_dims", lambda L, x: x.squeeze((1,)), [S]),
