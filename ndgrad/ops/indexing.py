@@ -10,7 +10,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _fw_levels, _make, _state, check_tensor, grad_needed, has_fw, out_ref, record, register, wrap_dim
+from ._core import (_fw_levels, _make, _state, check_tensor, grad_needed, has_fw, out_ref, record, register, tsum,
+                    wrap_dim)
 from ._core import _vmap_levels, is_batched, vmap_rule
 from .shape import as_view
 
@@ -748,7 +749,33 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     return index_put_key(input, key, True, source)
 
 
-@register(inplace=True, node_name="MaskedFillBackward0")
+class MaskedFillBackward0(Node):
+    """input with a scalar where mask is true: one node on input (MaskedFillBackward1 when the value is a
+    tensor, with a second edge to it), as PyTorch records it."""
+    __slots__ = ("mask",)
+
+    def backward(self, g: Tensor) -> tuple:
+        from .elementwise import where
+        gx = where(self.mask, 0.0, g) if self.next_functions[0][0] is not None else None
+        if len(self.next_functions) == 1:
+            return (gx,)
+        gv = where(self.mask, g, 0.0).sum() if self.next_functions[1][0] is not None else None
+        return gx, gv
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        from .elementwise import where
+        tx, tv = ts[0], ts[1] if len(ts) > 1 else None
+        r = None if tx is None else where(self.mask, 0.0, tx)
+        if tv is not None:
+            r = tsum(r, where(self.mask, tv, 0.0))
+        return r
+
+
+class MaskedFillBackward1(MaskedFillBackward0):
+    __slots__ = ()
+
+
+@register(inplace=True)
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """input with value where mask (broadcast) is true."""
     from .elementwise import where
@@ -764,17 +791,48 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     else:
         from .._creation import tensor
         v = tensor(value, dtype=input._dtype)
-    return where(mask, v, input)
+    if _vmap_levels and is_batched(input, mask, v):
+        return where(mask, v, input)
+    res = where(mask, _make(v._data, v._dtype), _make(input._data, input._dtype))  # the values, graph-free
+    if grad_needed(input, value):
+        tensor_value = isinstance(value, Tensor)
+        n = MaskedFillBackward1() if tensor_value else MaskedFillBackward0()
+        n.mask = mask
+        record(n, res, (input, value) if tensor_value else (input,))
+    return res
 
 
-@register(node_name="MaskedSelectBackward0")
+class MaskedSelectBackward0(Node):
+    """The selected elements in mask order: one node on input; the gradient is scattered back to the
+    selected places (the engine sums it over a broadcast input)."""
+    __slots__ = ("mask", "shape")
+
+    def backward(self, g: Tensor) -> tuple:
+        flat = self.mask.reshape(-1)
+        return (_scatter_into_zeros(g, (flat,), flat.shape, False).reshape(self.shape),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return masked_select(ts[0], _make(self.mask, D.bool))
+
+
+@register()
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """1-d tensor of the elements where mask (broadcast) is true."""
     from .shape import broadcast_tensors
     if mask._dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    x, m = broadcast_tensors(input, mask)
-    return getitem(x, m)
+    if _vmap_levels and is_batched(input, mask):
+        x, m = broadcast_tensors(input, mask)
+        return getitem(x, m)
+    from .shape import broadcast_shapes
+    shape = tuple(broadcast_shapes(input._data.shape, mask._data.shape))
+    x, m = np.broadcast_to(input._data, shape), np.broadcast_to(mask._data, shape)
+    res = _make(x[m], input._dtype)
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
+        n = MaskedSelectBackward0()
+        n.mask, n.shape = np.ascontiguousarray(m), x.shape
+        record(n, res, (input,))
+    return res
 
 
 @register(inplace=True)
@@ -823,7 +881,7 @@ def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
 
 
-@register(node_name="TakeBackward0")
+@register()
 def take(input: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened input at index (result has index's shape)."""
     if _vmap_levels and is_batched(input, index):
@@ -835,15 +893,34 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)].flat[0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
-    flat = input.reshape(-1)
-    return getitem(flat, index)
+    if _vmap_levels and is_batched(input, index):
+        return getitem(input.reshape(-1), index)
+    res = _make(np.take(input._data.reshape(-1), idx), input._dtype)
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
+        node = TakeBackward0()
+        node.index, node.shape = np.where(idx < 0, idx + n, idx).reshape(-1), input._data.shape
+        record(node, res, (input,))
+    return res
+
+
+class TakeBackward0(Node):
+    """Elements of the flattened input at an index: one node on input; the gradient is added back at
+    the indices (repeated indices accumulate)."""
+    __slots__ = ("index", "shape")
+
+    def backward(self, g: Tensor) -> tuple:
+        n = int(np.prod(self.shape))
+        return (_scatter_into_zeros(g.reshape(-1), (self.index,), (n,), True).reshape(self.shape),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return take(ts[0], _make(self.index.reshape(out.shape), D.int64))
 
 
 @register()
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """Pick values along `dim` at `indices` (broadcast against input elsewhere); flattened when dim is None."""
     if dim is None:
-        return take(input, indices.reshape(-1))
+        return gather(input.reshape(-1), 0, indices.reshape(-1))  # as PyTorch: its graph, checks and errors
     if input._data.ndim != indices._data.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions "
