@@ -893,8 +893,6 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)].flat[0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
-    if _vmap_levels and is_batched(input, index):
-        return getitem(input.reshape(-1), index)
     res = _make(np.take(input._data.reshape(-1), idx), input._dtype)
     if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
         node = TakeBackward0()
