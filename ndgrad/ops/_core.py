@@ -460,6 +460,12 @@ def check_tensor(x: Any, fn: str, arg: str = "input", pos: int = 1) -> Tensor:
     return x
 
 
+def graph_free(*xs: Any) -> tuple:
+    """Tensors as new graph-free tensors over the same arrays (other values unchanged): a fused op
+    computes its values as its composite would on these, then records one node of its own."""
+    return tuple(_make(x._data, x._dtype) if isinstance(x, Tensor) else x for x in xs)
+
+
 def wrap_dim(dim: int, ndim: int) -> int:
     """Normalise a possibly negative dim against `ndim` (IndexError when out of range)."""
     return _wrap_dim(dim, ndim)

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _specfun as _sf
 from ._core import (_BY_NP, _fw_levels, _make, _state, broadcast_shapes_or_raise, check_tensor, float_dtype_for,
-                    grad_needed, has_fw, out_ref, record, register, to_tensor, tsum)
+                    graph_free, grad_needed, has_fw, out_ref, record, register, to_tensor, tsum)
 from ._core import _vmap_levels, is_batched, vmap_rule
 
 _SCALARS = (int, float, bool, complex)
@@ -1236,27 +1236,106 @@ _where_method.__name__ = "where"
 Tensor.where = _where_method
 
 
-def _lerp_name(a: tuple, k: dict) -> str:
-    return "LerpBackward1" if hasattr(k.get("weight", a[2] if len(a) > 2 else None), "_data") else "LerpBackward0"
+# lerp, addcmul, addcdiv: PyTorch runs each as one kernel and records one node; their values are the
+# composite's (computed graph-free), their gradients the closed forms below
+class LerpBackward0(Node):
+    """lerp with a scalar weight w: d/d input = 1 - w, d/d end = w."""
+    __slots__ = ("weight",)
+
+    def backward(self, g: Tensor) -> tuple:
+        w = self.weight
+        nf = self.next_functions
+        return (g * _conj(1 - w) if nf[0][0] is not None else None, g * _conj(w) if nf[1][0] is not None else None)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        w = self.weight
+        return tsum(None if ts[0] is None else ts[0] * (1 - w), None if ts[1] is None else ts[1] * w)
 
 
-@register(inplace=True, node_name=_lerp_name)
+class LerpBackward1(Node):
+    """lerp with a tensor weight W: d/d input = 1 - W, d/d end = W, d/d weight = end - input."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, e, w = self.saved()
+        nf = self.next_functions
+        return (g * _conj(1 - w) if nf[0][0] is not None else None,
+                g * _conj(w) if nf[1][0] is not None else None,
+                g * _conj(e - x) if nf[2][0] is not None else None)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        x, e, w = ins
+        return tsum(None if ts[0] is None else ts[0] * (1 - w), None if ts[1] is None else ts[1] * w,
+                    None if ts[2] is None else ts[2] * (e - x))
+
+
+@register(inplace=True)
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """input + weight * (end - input)."""
     for arg, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t._dtype is not input._dtype:
             from .linalg import c_name
             raise RuntimeError(f"expected dtype {c_name(input._dtype)} for `{arg}` but got dtype {c_name(t._dtype)}")
-    return input + weight * (end - input)
+    if not grad_needed(input, end, weight) or _vmap_levels and is_batched(input, end, weight):
+        return input + weight * (end - input)
+    x, e, w = graph_free(input, end, weight)
+    res = x + w * (e - x)
+    if isinstance(weight, Tensor):
+        n = LerpBackward1()
+        n.save(input, end, weight)
+        return record(n, res, (input, end, weight))
+    n = LerpBackward0()
+    n.weight = weight
+    return record(n, res, (input, end))
 
 
-@register(inplace=True, node_name="AddcmulBackward0")
+class AddcmulBackward0(Node):
+    """input + value * tensor1 * tensor2."""
+    __slots__ = ("value",)
+
+    def backward(self, g: Tensor) -> tuple:
+        t1, t2 = self.saved()
+        nf = self.next_functions
+        return (g if nf[0][0] is not None else None,
+                g * _conj(t2 * self.value) if nf[1][0] is not None else None,
+                g * _conj(t1 * self.value) if nf[2][0] is not None else None)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        _, t1, t2 = ins
+        return tsum(ts[0], None if ts[1] is None else ts[1] * t2 * self.value,
+                    None if ts[2] is None else t1 * ts[2] * self.value)
+
+
+@register(inplace=True)
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """input + value * tensor1 * tensor2."""
-    return input + value * tensor1 * tensor2
+    if not grad_needed(input, tensor1, tensor2) or _vmap_levels and is_batched(input, tensor1, tensor2):
+        return input + value * tensor1 * tensor2
+    x, a, b = graph_free(input, tensor1, tensor2)
+    n = AddcmulBackward0()
+    n.value = value
+    n.save(tensor1, tensor2)
+    return record(n, x + value * a * b, (input, tensor1, tensor2))
 
 
-@register(inplace=True, node_name="AddcdivBackward0")
+class AddcdivBackward0(Node):
+    """input + value * tensor1 / tensor2."""
+    __slots__ = ("value",)
+
+    def backward(self, g: Tensor) -> tuple:
+        t1, t2 = self.saved()
+        nf = self.next_functions
+        return (g if nf[0][0] is not None else None,
+                g * _conj(self.value / t2) if nf[1][0] is not None else None,
+                -g * _conj(self.value * t1 / (t2 * t2)) if nf[2][0] is not None else None)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        _, t1, t2 = ins
+        return tsum(ts[0], None if ts[1] is None else ts[1] * self.value / t2,
+                    None if ts[2] is None else -(ts[2] * self.value * t1 / (t2 * t2)))
+
+
+@register(inplace=True)
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """input + value * tensor1 / tensor2."""
     if all(isinstance(t, Tensor) and t._dtype.category < 2 for t in (tensor1, tensor2)):
@@ -1266,7 +1345,13 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
-    return input + value * tensor1 / tensor2
+    if not grad_needed(input, tensor1, tensor2) or _vmap_levels and is_batched(input, tensor1, tensor2):
+        return input + value * tensor1 / tensor2
+    x, a, b = graph_free(input, tensor1, tensor2)
+    n = AddcdivBackward0()
+    n.value = value
+    n.save(tensor1, tensor2)
+    return record(n, x + value * a / b, (input, tensor1, tensor2))
 
 
 @register(inplace=True)
