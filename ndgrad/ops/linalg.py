@@ -8,8 +8,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import (_fw_levels, _make, _state, autocast_op, check_tensor, grad_needed, has_fw, is_low_float, record,
-                    register, tsum, upcast)
+from ._core import (_fw_levels, _make, _state, autocast_op, check_tensor, grad_needed, graph_free, has_fw,
+                    is_low_float, record, register, tsum, upcast)
 from ._core import _vmap_levels, is_batched, vmap_rule
 
 
@@ -463,12 +463,30 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return mm(am, bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
 
 
-@register(node_name="TraceBackward0")
+class TraceBackward0(Node):
+    """Sum of the main diagonal: its gradient is g on the diagonal of zeros."""
+    __slots__ = ("shape",)
+
+    def backward(self, g: Tensor) -> tuple:
+        from .indexing import _scatter_into_zeros
+        k = self.shape[0] if self.shape[0] < self.shape[1] else self.shape[1]
+        return (_scatter_into_zeros(g.expand(k), (np.arange(k), np.arange(k)), self.shape, True),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return trace(ts[0])
+
+
+@register()
 def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-d tensor."""
     if input._data.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(input._data.ndim))
-    return input.diagonal().sum()
+    if not grad_needed(input) or _vmap_levels and is_batched(input):
+        return input.diagonal().sum()
+    res = graph_free(input)[0].diagonal().sum()
+    n = TraceBackward0()
+    n.shape = input._data.shape
+    return record(n, res, (input,))
 
 
 @register()

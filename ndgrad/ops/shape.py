@@ -10,7 +10,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import _fw_levels, _make, _state, dims_arg, grad_needed, has_fw, record, register, view_tangents, wrap_dim
+from ._core import (_fw_levels, _make, _state, dims_arg, grad_needed, has_fw, record, record_graph, register,
+                    view_tangents, wrap_dim)
 from ._core import _vmap_levels, is_batched, vmap_rule
 
 
@@ -1293,22 +1294,48 @@ def as_strided(input: Tensor, size: Sequence, stride: Sequence, storage_offset: 
     return res
 
 
-@register(node_name="DiagonalBackward0")
+def _diag_positions(shape: tuple, offset: int, d1: int, d2: int) -> tuple:
+    """(rows, cols) of the diagonal `offset` of dims d1, d2 of a tensor of `shape`."""
+    n1, n2 = shape[d1], shape[d2]
+    k = max(min(n1, n2 - offset), 0) if offset >= 0 else max(min(n1 + offset, n2), 0)
+    return (np.arange(k), np.arange(k) + offset) if offset >= 0 else (np.arange(k) - offset, np.arange(k))
+
+
+class DiagonalBackward0(Node):
+    """The diagonal view: its gradient is g placed on that diagonal of zeros."""
+    __slots__ = ("shape", "offset", "d1", "d2")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .indexing import _scatter_into_zeros
+        rows, cols = _diag_positions(self.shape, self.offset, self.d1, self.d2)
+        moved = tuple(n for i, n in enumerate(self.shape) if i not in (self.d1, self.d2)) + (
+            self.shape[self.d1], self.shape[self.d2])
+        z = _scatter_into_zeros(g, (Ellipsis, rows, cols), moved, True)
+        return (movedim(z, (-2, -1), (self.d1, self.d2)),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return diagonal(ts[0], self.offset, self.d1, self.d2)
+
+
+@register()
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal over dims dim1, dim2 (moved to the end)."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("diagonal", diagonal, input, offset, dim1, dim2)
     nd = input._data.ndim
     d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
-    from .indexing import _diag_index
-    res = _diag_index(input, offset, d1, d2)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     # PyTorch's diagonal is a view: writes through it (x.diagonal().zero_()) reach x
     arr = np.diagonal(input._data, offset, d1, d2)
     if input._data.flags.writeable:
         arr.flags.writeable = True
     out = as_view(input, arr)
-    out.grad_fn, out._requires_grad = res.grad_fn, res._requires_grad
-    if res._fw is not None:  # the tangent is the same view of input's tangent
+    if _state.enabled and input._requires_grad:
+        n = DiagonalBackward0()
+        n.shape, n.offset, n.d1, n.d2 = input._data.shape, offset, d1, d2
+        record_graph(n, out, (input,))
+    if _fw_levels and has_fw(input):  # the tangent is the same view of input's tangent
         view_tangents(out, input, lambda t: diagonal(t, offset, d1, d2))
     return out
 

@@ -65,6 +65,8 @@ CASES: list[tuple[str, Callable, list]] = [
     ("addcdiv", lambda L, x, y: L.addcdiv(x, y, x.exp()), [A, B]),
     ("lerp_scalar", lambda L, x, y: L.lerp(x, y, 0.3), [A, B]),
     ("lerp_tensor", lambda L, x, y: L.lerp(x, y, x.sigmoid()), [A, B]),
+    ("diagonal", lambda L, x: x.diagonal(1), [A]),
+    ("trace", lambda L, x: x.trace(), [A]),
     ("index_add", lambda L, x, y: x.index_add(0, L.tensor([0, 2, 1]), y), [A, B]),
     ("addmm", lambda L, x, y: L.addmm(L.ones(3, 5, dtype=L.float64), x, y), [A, M]),
     ("sort", lambda L, x: x.sort(1)[0], [A]),
