@@ -1368,13 +1368,32 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     return m + log(exp(input - m) + exp(other - m))
 
 
+class Logaddexp2Backward0(Node):
+    """d/da log2(2^a + 2^b) = 1 / (1 + 2^(b - a)), and symmetrically for b."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b = self.saved()
+        nf = self.next_functions
+        return (g / (1 + exp2(b - a)) if nf[0][0] is not None else None,
+                g / (1 + exp2(a - b)) if nf[1][0] is not None else None)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        a, b = ins
+        return tsum(None if ts[0] is None else ts[0] / (1 + exp2(b - a)),
+                    None if ts[1] is None else ts[1] / (1 + exp2(a - b)))
+
+
 @register()
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """log2(2**input + 2**other), computed stably."""
-    from ..autograd.graph import rename_grad_fn
-    res = logaddexp(input * math.log(2.0), other * math.log(2.0)) * (1 / math.log(2.0))
-    rename_grad_fn(res, "Logaddexp2Backward0")
-    return res
+    def f(x: Tensor, y: Tensor) -> Tensor:
+        return logaddexp(x * math.log(2.0), y * math.log(2.0)) * (1 / math.log(2.0))
+    if not grad_needed(input, other) or _vmap_levels and is_batched(input, other):
+        return f(input, other)
+    n = Logaddexp2Backward0()
+    n.save(input, other)
+    return record(n, f(*graph_free(input, other)), (input, other))
 
 
 @register(inplace=True)

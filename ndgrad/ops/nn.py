@@ -1989,12 +1989,11 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     if c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
                            f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
-    x = input.reshape(*lead, c // (r * r), r, r, h, w)
-    n = len(lead)
-    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    out = x.reshape(*lead, c // (r * r), h * r, w * r)
-    rename_grad_fn(out, "PixelShuffleBackward0")
-    return out
+    def f(t: Tensor) -> Tensor:
+        n = len(lead)
+        t = t.reshape(*lead, c // (r * r), r, r, h, w).permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+        return t.reshape(*lead, c // (r * r), h * r, w * r)
+    return _shuffle_node(input, f, PixelShuffleBackward0, r)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -2005,12 +2004,45 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         if size % r:
             raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
                                f"input.size({d})={size} is not divisible by {r}")
-    x = input.reshape(*lead, c, h // r, r, w // r, r)
-    n = len(lead)
-    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    out = x.reshape(*lead, c * r * r, h // r, w // r)
-    rename_grad_fn(out, "PixelUnshuffleBackward0")
-    return out
+    def f(t: Tensor) -> Tensor:
+        n = len(lead)
+        t = t.reshape(*lead, c, h // r, r, w // r, r).permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+        return t.reshape(*lead, c * r * r, h // r, w // r)
+    return _shuffle_node(input, f, PixelUnshuffleBackward0, r)
+
+
+class PixelShuffleBackward0(Node):
+    """pixel_shuffle is a permutation of elements: its gradient is pixel_unshuffle of g."""
+    __slots__ = ("r",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (pixel_unshuffle(g, self.r),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return pixel_shuffle(ts[0], self.r)
+
+
+class PixelUnshuffleBackward0(Node):
+    """The inverse permutation: its gradient is pixel_shuffle of g."""
+    __slots__ = ("r",)
+
+    def backward(self, g: Tensor) -> tuple:
+        return (pixel_shuffle(g, self.r),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return pixel_unshuffle(ts[0], self.r)
+
+
+def _shuffle_node(input: Tensor, f: Any, node: type, r: int) -> Tensor:
+    """f(input) (reshape/permute/reshape), recorded as one node as PyTorch does, a new tensor (not a view)."""
+    if not (_state.enabled and input._requires_grad or _fw_levels and has_fw(input)) or \
+            _vmap_levels and is_batched(input):
+        return f(input)
+    arr = f(_make(input._data, input._dtype))._data
+    res = _make(arr.copy() if np.shares_memory(arr, input._data) else arr, input._dtype)
+    n = node()
+    n.r = r
+    return record(n, res, (input,))
 
 
 def _unpool_size(nd: int, sp: tuple, k: tuple, s: tuple, p: tuple, output_size: Any) -> tuple:

@@ -10,8 +10,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._core import (_fw_levels, _make, _state, dims_arg, grad_needed, has_fw, record, record_graph, register,
-                    view_tangents, wrap_dim)
+from ._core import (_fw_levels, _make, _state, dims_arg, grad_needed, graph_free, has_fw, record, record_graph,
+                    register, view_tangents, wrap_dim)
 from ._core import _vmap_levels, is_batched, vmap_rule
 
 
@@ -834,10 +834,31 @@ def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
     return _split_along(input, indices_or_sections, 2, "dsplit", 3)
 
 
-@register(node_name="NarrowCopyBackward0")
+class NarrowCopyBackward0(Node):
+    """A copy of a slice: its gradient is g in that slice of zeros."""
+    __slots__ = ("shape", "key", "dim", "start", "length")
+
+    def backward(self, g: Tensor) -> tuple:
+        from .indexing import _scatter_into_zeros
+        return (_scatter_into_zeros(g, self.key, self.shape, False),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return narrow_copy(ts[0], self.dim, self.start, self.length)
+
+
+@register()
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """narrow, as a new tensor rather than a view."""
-    return narrow(input, dim, start, length).clone()
+    if not grad_needed(input) or _vmap_levels and is_batched(input):
+        return narrow(input, dim, start, length).clone()
+    view = narrow(graph_free(input)[0], dim, start, length)
+    res = _make(view._data.copy(), input._dtype)
+    n = NarrowCopyBackward0()
+    d = wrap_dim(dim, input._data.ndim)
+    st = int(start) + (input._data.shape[d] if int(start) < 0 else 0)
+    n.shape, n.dim, n.start, n.length = input._data.shape, d, st, int(length)
+    n.key = (slice(None),) * d + (slice(st, st + int(length)),)
+    return record(n, res, (input,))
 
 
 @register(node_name="SplitBackward0")

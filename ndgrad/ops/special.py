@@ -11,9 +11,9 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.graph import Node, rename_grad_fn
+from ..autograd.graph import Node
 from . import _specfun as _sf
-from ._core import _make, check_tensor, float_dtype_for, grad_needed, record, register, to_tensor
+from ._core import _make, check_tensor, float_dtype_for, grad_needed, graph_free, record, register, to_tensor
 from ._core import _vmap_levels, is_batched, vmap_rule
 from .elementwise import _unary, exp, f64_kernel, log, sgn, where
 from .inplace import make_inplace
@@ -126,9 +126,27 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     dt = float_dtype_for(input)
     x = input if input._dtype is dt else input.to(dt)
     offsets = arange(0, -p / 2, -0.5, dtype=dt)[:p]
-    res = lgamma(x.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
-    rename_grad_fn(res, "MvlgammaBackward0")
-    return res
+    if not grad_needed(input) or _vmap_levels and is_batched(input):
+        return lgamma(x.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+    xf = graph_free(x)[0]
+    res = lgamma(xf.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+    n = MvlgammaBackward0()
+    n.offsets = offsets
+    n.save(x)
+    return record(n, res, (input,))
+
+
+class MvlgammaBackward0(Node):
+    """d/dx sum_j lgamma(x - j/2) = sum_j digamma(x - j/2)."""
+    __slots__ = ("offsets",)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved()
+        return (g * digamma(x.unsqueeze(-1) + self.offsets).sum(-1),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (x,) = self.saved()
+        return ts[0] * digamma(x.unsqueeze(-1) + self.offsets).sum(-1)
 
 
 # ---------------------------------------------------------------------------
