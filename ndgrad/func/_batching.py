@@ -748,8 +748,8 @@ def _per_example_loss(op: Callable, args: tuple, kwargs: dict, names: tuple) -> 
     levels = levels_of(*ts)
     nd = max(t.dim() for t in ts)
     for n in names:
-        if isinstance(a.get(n), Tensor):
-            a[n] = phys(a[n], levels, nd, expand=n == names[0])
+        if isinstance(a.get(n), Tensor):  # input and target keep equal shapes (the losses require them)
+            a[n] = phys(a[n], levels, nd, expand=n in names[:2])
     if "size_average" in a:
         a["size_average"] = a["reduce"] = None
     a["reduction"] = "none"

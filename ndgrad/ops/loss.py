@@ -59,6 +59,14 @@ def _no_grad_arg(fn: str, arg: str, t: Any) -> None:
                            "This input cannot have requires_grad True.")
 
 
+def _reduce_array(loss: np.ndarray, weight: Tensor | None, reduction: str, dt: D.dtype) -> Tensor:
+    """A fused loss's elementwise values (as an array) weighted and reduced into its result tensor."""
+    if weight is not None:
+        loss = loss * weight._data.astype(dt.np, copy=False)
+    out = loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+    return _make(np.asarray(out, dt.np), dt)
+
+
 def _softplus(x: Tensor) -> Tensor:
     """log(1 + exp(x)), linear above 20: nn.functional.softplus with its defaults."""
     return where(x > 20.0, x, x.clamp(max=20.0).exp().log1p())
@@ -270,16 +278,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     with np.errstate(divide="ignore"):
         lx = np.maximum(np.log(x), -100)
         l1x = np.maximum(np.log(1 - x), -100)
-    loss = -(t * lx + (1 - t) * l1x)
-    if weight is not None:
-        loss = loss * weight._data.astype(dt.np, copy=False)
-    if reduction == "mean":
-        out = np.asarray(loss.mean(), dt.np)
-    elif reduction == "sum":
-        out = np.asarray(loss.sum(), dt.np)
-    else:
-        out = loss.astype(dt.np, copy=False)
-    res = _make(out, dt)
+    res = _reduce_array(-(t * lx + (1 - t) * l1x), weight, reduction, dt)
     if _state.enabled and (input._requires_grad or target._requires_grad) or _fw_levels and has_fw(input, target):
         n = BinaryCrossEntropyBackward0()
         n.reduction = reduction
@@ -357,15 +356,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         loss = (1 - t) * x + (1 + (pw - 1) * t) * sp
     else:
         loss = (1 - t) * x + sp
-    if weight is not None:
-        loss = loss * weight._data.astype(dt.np, copy=False)
-    if reduction == "mean":
-        out = np.asarray(loss.mean(), dt.np)
-    elif reduction == "sum":
-        out = np.asarray(loss.sum(), dt.np)
-    else:
-        out = np.asarray(loss, dt.np)
-    res = _make(out.astype(dt.np, copy=False), dt)
+    res = _reduce_array(loss, weight, reduction, dt)
     if _state.enabled and (input._requires_grad or target._requires_grad) or _fw_levels and has_fw(input, target):
         n = BinaryCrossEntropyWithLogitsBackward0()
         n.reduction = reduction
