@@ -480,6 +480,26 @@ def scatter_zeros(op: Callable, args: tuple, kwargs: dict) -> Any:
     return wrap(op(p, _prefixed(key, nb), tuple(g._p.shape[:nb]) + tuple(shape), advanced), g._lv)
 
 
+@rule("index_put_key")
+def index_put_key(op: Callable, args: tuple, kwargs: dict) -> Any:
+    """A copy of x with values written at a normalised (unbatched) key: the key behind full slices
+    for the batch dims, the values laid out like x[key]. Keys mixing integers and index arrays, or
+    with index arrays separated by slices, loop."""
+    x, nkey, advanced, values = args[:4]  # (index_put_key, or _put_value without `accumulate`)
+    from ..ops.indexing import _get, _Split
+    if type(nkey) is _Split or _adv_split(nkey):
+        return loop(op, args, kwargs)
+    levels = levels_of(x, values)
+    nb = len(levels)
+    tnd = np.ndim(_get(np.broadcast_to(np.zeros((), bool), tuple(x.shape)), nkey))
+    v = values
+    if isinstance(v, Tensor):
+        while v.dim() > tnd and v.shape[0] == 1:  # PyTorch drops a value's extra leading 1s
+            v = v.squeeze(0)
+        v = phys(v, levels, tnd)
+    return wrap(op(phys(x, levels, expand=True), _prefixed(nkey, nb), advanced, v, *args[4:]), levels)
+
+
 @rule("setitem")
 def setitem(op: Callable, args: tuple, kwargs: dict) -> Any:
     self, key, value = args

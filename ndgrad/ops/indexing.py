@@ -294,6 +294,8 @@ class CopySlices(IndexPutBackward0):
 
 def _put_value(g: Tensor, key: tuple, advanced: bool, value: Any) -> Tensor:
     """g with the indexed elements set to a constant (differentiable in g)."""
+    if _vmap_levels and is_batched(g):
+        return vmap_rule("index_put_key", _put_value, g, key, advanced, value)
     out = g._data.copy()
     _assign(out, key, value)
     res = _make(out, g._dtype)
@@ -307,7 +309,7 @@ def _put_value(g: Tensor, key: tuple, advanced: bool, value: Any) -> Tensor:
 def index_put_key(input: Tensor, nkey: tuple, advanced: bool, values: Any, accumulate: bool = False) -> Tensor:
     """A copy of `input` with `values` written (or added, with accumulate) at a normalised key; differentiable."""
     if _vmap_levels and is_batched(input, values):
-        return vmap_rule("loop", index_put_key, input, nkey, advanced, values, accumulate)
+        return vmap_rule("index_put_key", index_put_key, input, nkey, advanced, values, accumulate)
     arr = input._data
     _check_key(arr, nkey)
     if isinstance(values, Tensor):
