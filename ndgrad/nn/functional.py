@@ -468,6 +468,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float | None = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (dim 1) by batch statistics (training) or running ones (eval)."""
+    if _vmap_levels and training and is_batched(input, weight, bias) and \
+            (running_mean is not None and not is_batched(running_mean)):
+        raise RuntimeError("Batch norm got a batched tensor as input while the running_mean or running_var, which "
+                           "will be updated in place, were not batched.\nIf you are using a module and do not need "
+                           "eval mode, please set `track_running_stats` to be False.")
     check_tensor(input, "batch_norm")
     x = input
     nd = x._data.ndim

@@ -2587,6 +2587,8 @@ class SplitBackward0(Node):
 
 def split_views(x: Tensor, dim: int, sizes: Sequence[int] | None = None) -> list:
     """Views of x split along dim (sizes given) or unbound along dim (sizes None), sharing one Node."""
+    if _vmap_levels and is_batched(x):
+        return vmap_rule("split_views", split_views, x, dim, sizes)
     from .shape import as_view
     arr = x._data
     squeeze = sizes is None
