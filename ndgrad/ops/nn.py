@@ -19,6 +19,9 @@ Sum/average pooling and its transpose form the same kind of pair; max pooling
 scatters to the saved argmax indices, and its transpose gathers from them. Padding,
 interpolation, adaptive average pooling and attention are compositions of
 differentiable ops (index_select, matmul, softmax) and need no rule of their own.
+
+This module loads with ndgrad.nn, not with `import ndgrad`; its registered kernels are declared
+without a torch./Tensor. export (nn.functional re-exports them; ndgrad._aten gives the torch.* forms).
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from .._creation import zeros
 from .._tensor import Tensor
 from ..autograd.graph import Node, rename_grad_fn
 from ._core import (_fw_levels, _make, _state, autocast_op, check_tensor, has_fw, is_float_array, record, record_many,
-                    tsum)
+                    register, tsum)
 from ._core import _vmap_levels, is_batched, vmap_rule
 from .activation import softmax
 from .inplace import apply_inplace
@@ -648,6 +651,7 @@ def _convnd(nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride:
     return out.squeeze(0) if unbatched else out
 
 
+@register(method=False, function=False)
 @autocast_op("lower")
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
@@ -655,6 +659,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _convnd(1, input, weight, bias, stride, padding, dilation, groups, "conv1d")
 
 
+@register(method=False, function=False)
 @autocast_op("lower")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
@@ -723,6 +728,7 @@ def _conv_transposend(nd: int, input: Tensor, weight: Tensor, bias: Tensor | Non
     return out.squeeze(0) if unbatched else out
 
 
+@register(method=False, function=False)
 @autocast_op("lower")
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -731,6 +737,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                              "conv_transpose1d")
 
 
+@register(method=False, function=False)
 @autocast_op("lower")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -1091,12 +1098,14 @@ class AdaptiveMaxPool3DBackward0(MaxPoolBackward):
     __slots__ = ()
 
 
+@register(method=False, function=False)
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """1-d max pooling over (N, C, L) or (C, L) input."""
     return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
 
 
+@register(method=False, function=False)
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """2-d max pooling over (N, C, H, W) or (C, H, W) input; gradient goes to the first maximum."""
@@ -1256,12 +1265,14 @@ def _avg_pool(nd: int, input: Tensor, kernel_size: Any, stride: Any, padding: An
     return _avg_apply(input, geo, False)
 
 
+@register(method=False, function=False)
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """1-d average pooling over (N, C, L) or (C, L) input."""
     return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
 
 
+@register(method=False, function=False)
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """2-d average pooling over (N, C, H, W) or (C, H, W) input."""
@@ -1330,11 +1341,13 @@ def _adaptive_avg(nd: int, input: Tensor, output_size: Any, fn: str) -> Tensor:
     return y
 
 
+@register(method=False, function=False)
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """1-d adaptive average pooling to `output_size` bins."""
     return _adaptive_avg(1, input, output_size, "adaptive_avg_pool1d")
 
 
+@register(method=False, function=False)
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """2-d adaptive average pooling to `output_size` (int, or (H, W) with None keeping a size)."""
     return _adaptive_avg(2, input, output_size, "adaptive_avg_pool2d")
@@ -1402,6 +1415,7 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max(1, input, output_size, return_indices, "adaptive_max_pool1d")
 
 
+@register(method=False, function=False)
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """2-d adaptive max pooling."""
     return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")

@@ -1539,4 +1539,55 @@ row("embedding", fixed(lambda d, r: [((np.array([[0, 2], [4, 2]]), make_array((5
     lambda i, w, padding_idx=None: w[i], call=lambda L, *a, **k: L.nn.functional.embedding(*a, **k))
 
 
+# neural-network kernels (ndgrad/ops/nn.py, registered when ndgrad.nn loads), called through nn.functional;
+# inputs stay within the 40 elements finite differences may perturb
+def _F(name: str) -> Callable:
+    def call(L: Any, *a: Any, **k: Any) -> Any:
+        return getattr(L.nn.functional, name)(*a, **k)
+    call.__name__ = name
+    return call
+
+
+def _arrs(*shapes: tuple) -> Callable:
+    """One sample of arrays with the given shapes (the row's dtype), then each variant's extra args."""
+    def make(variants: list) -> Callable:
+        return fixed(lambda d, r: [(tuple(make_array(sh, d[0], r) for sh in shapes) + tuple(a), k)
+                                   for a, k in variants])
+    return make
+
+
+row("conv1d", _arrs((2, 2, 5), (3, 2, 2))([((), {}), ((), {"stride": 2, "padding": 1}), ((), {"dilation": 2})]),
+    call=_F("conv1d"))
+row("conv1d", _arrs((2, 2, 5), (4, 1, 2), (4,))([((), {"groups": 2}), ((), {"groups": 2, "padding": "same"})]),
+    variant="bias", call=_F("conv1d"))
+row("conv2d", _arrs((1, 1, 4, 4), (2, 1, 2, 2))([((), {}), ((), {"stride": 2, "padding": 1}),
+                                                 ((), {"padding": (1, 0), "dilation": (1, 2)})]), call=_F("conv2d"))
+row("conv2d", _arrs((1, 2, 3, 3), (2, 1, 2, 2), (2,))([((), {"groups": 2}), ((), {"groups": 2, "stride": (2, 1)})]),
+    variant="bias", call=_F("conv2d"))
+row("conv2d", _arrs((2, 3, 3), (1, 2, 2, 2))([((), {})]), variant="unbatched", call=_F("conv2d"))
+row("conv_transpose1d", _arrs((1, 2, 4), (2, 3, 2), (3,))([((), {}), ((), {"stride": 2, "output_padding": 1}),
+                                                          ((), {"padding": 1, "dilation": 2})]),
+    call=_F("conv_transpose1d"))
+row("conv_transpose2d", _arrs((1, 2, 3, 3), (2, 1, 2, 2))([((), {}), ((), {"stride": 2}),
+                                                           ((), {"stride": 2, "padding": 1, "output_padding": 1})]),
+    call=_F("conv_transpose2d"))
+row("max_pool1d", _arrs((2, 2, 6))([((2,), {}), ((3,), {"stride": 2, "padding": 1}), ((2,), {"ceil_mode": True,
+                                                                                             "stride": 3})]),
+    call=_F("max_pool1d"))
+row("max_pool2d", _arrs((1, 2, 4, 4))([((2,), {}), ((3,), {"stride": 2, "padding": 1}),
+                                       ((2,), {"stride": 1, "dilation": 2})]), call=_F("max_pool2d"))
+row("max_pool2d", _arrs((1, 1, 5, 5))([((2,), {"return_indices": True, "ceil_mode": True})]), variant="indices",
+    call=_F("max_pool2d"))
+row("avg_pool1d", _arrs((2, 2, 6))([((2,), {}), ((3,), {"stride": 2, "padding": 1}),
+                                   ((3,), {"padding": 1, "count_include_pad": False, "ceil_mode": True})]),
+    call=_F("avg_pool1d"))
+row("avg_pool2d", _arrs((1, 2, 4, 4))([((2,), {}), ((3,), {"stride": 2, "padding": 1}),
+                                       ((2,), {"divisor_override": 3}),
+                                       ((3,), {"padding": 1, "count_include_pad": False})]), call=_F("avg_pool2d"))
+row("adaptive_avg_pool1d", _arrs((2, 2, 7))([((3,), {}), ((1,), {}), ((7,), {})]), call=_F("adaptive_avg_pool1d"))
+row("adaptive_avg_pool2d", _arrs((1, 2, 5, 3))([((2,), {}), (((3, 2),), {}), (((None, 1),), {})]),
+    call=_F("adaptive_avg_pool2d"))
+row("adaptive_max_pool2d", _arrs((1, 2, 5, 3))([((2,), {}), (((3, 2),), {"return_indices": True})]),
+    call=_F("adaptive_max_pool2d"))
+
 _ = field

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import ndgrad  # noqa: F401 - importing registers every op
+import ndgrad.nn  # noqa: F401 - and the nn kernels of ndgrad/ops/nn.py
 from ndgrad.ops._core import REGISTRY
 
 from .table import ROWS
