@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import ndgrad
+import ndgrad.nn  # noqa: F401 - registers the nn kernels of ndgrad/ops/nn.py that rows name
 
 from .table import ROWS, OpRow
 
