@@ -667,6 +667,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _convnd(2, input, weight, bias, stride, padding, dilation, groups, "conv2d")
 
 
+@register(method=False, function=False)
 @autocast_op("lower")
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
@@ -746,6 +747,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                              "conv_transpose2d")
 
 
+@register(method=False, function=False)
 @autocast_op("lower")
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -1112,22 +1114,26 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
 
 
+@register(method=False, function=False)
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """3-d max pooling over (N, C, D, H, W) or (C, D, H, W) input."""
     return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
 
 
+@register(method=False, function=False)
 def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                             dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
     return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool1d")
 
 
+@register(method=False, function=False)
 def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                             dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool2d")
 
 
+@register(method=False, function=False)
 def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                             dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
     return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool3d")
@@ -1280,6 +1286,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      "avg_pool2d")
 
 
+@register(method=False, function=False)
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """3-d average pooling over (N, C, D, H, W) or (C, D, H, W) input."""
@@ -1353,6 +1360,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     return _adaptive_avg(2, input, output_size, "adaptive_avg_pool2d")
 
 
+@register(method=False, function=False)
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """3-d adaptive average pooling to `output_size` (int, or (D, H, W) with None keeping a size)."""
     return _adaptive_avg(3, input, output_size, "adaptive_avg_pool3d")
@@ -1410,6 +1418,7 @@ def _adaptive_max(nd: int, input: Tensor, output_size: Any, return_indices: bool
     return res
 
 
+@register(method=False, function=False)
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """1-d adaptive max pooling."""
     return _adaptive_max(1, input, output_size, return_indices, "adaptive_max_pool1d")
@@ -1421,19 +1430,23 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")
 
 
+@register(method=False, function=False)
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """3-d adaptive max pooling."""
     return _adaptive_max(3, input, output_size, return_indices, "adaptive_max_pool3d")
 
 
+@register(method=False, function=False)
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> tuple:
     return _adaptive_max(1, input, output_size, True, "adaptive_max_pool1d")
 
 
+@register(method=False, function=False)
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> tuple:
     return _adaptive_max(2, input, output_size, True, "adaptive_max_pool2d")
 
 
+@register(method=False, function=False)
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> tuple:
     return _adaptive_max(3, input, output_size, True, "adaptive_max_pool3d")
 
@@ -1487,6 +1500,7 @@ def _pad_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
     return np.where(j >= n, period - j, j)
 
 
+@register(method=False, function=False)
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad)//2 dims; `pad` lists (left, right) pairs starting from the LAST dim."""
     if _vmap_levels and is_batched(input):
@@ -1565,6 +1579,7 @@ _pad_op = pad  # (inside pad, the name `pad` is its argument)
 _LINEAR = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # mode -> spatial dims
 
 
+@register(method=False, function=False)
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -1783,6 +1798,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 # ---------------------------------------------------------------------------
 # attention
 # ---------------------------------------------------------------------------
+@register(method=False, function=False)
 @autocast_op("lower")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
@@ -1792,6 +1808,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         if not isinstance(t, Tensor):
             raise TypeError(f"scaled_dot_product_attention(): argument '{nm}' must be Tensor, not "
                             f"{type(t).__name__}")
+    if min(query._data.ndim, key._data.ndim, value._data.ndim) < 2:
+        raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+                           f"{query._data.ndim} key.dim: {key._data.ndim} and value.dim: {value._data.ndim} instead.")
     if query._data.shape[-1] != key._data.shape[-1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{_prod(key._data.shape[:-2])}, {query._data.shape[-1]}] but got: "
@@ -1968,18 +1987,21 @@ def _lp_pool(nd: int, input: Tensor, norm_type: float, kernel_size: Any, stride:
     return (out.sign() * out.abs().relu()).mul(_prod(k)).pow(1.0 / norm_type)
 
 
+@register(method=False, function=False)
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
     """1-d power-average pooling: (sum over the window of x**p) ** (1/p)."""
     return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+@register(method=False, function=False)
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
     """2-d power-average pooling: (sum over the window of x**p) ** (1/p)."""
     return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+@register(method=False, function=False)
 def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
     """3-d power-average pooling: (sum over the window of x**p) ** (1/p)."""
@@ -1996,6 +2018,7 @@ def _shuffle_check(input: Tensor, r: int, fn: str, arg: str) -> tuple:
     return input._data.shape
 
 
+@register(method=False, function=False)
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
     r = int(upscale_factor)
@@ -2010,6 +2033,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     return _shuffle_node(input, f, PixelShuffleBackward0, r)
 
 
+@register(method=False, function=False)
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
     r = int(downscale_factor)
@@ -2264,6 +2288,7 @@ def _base_coords(n: int, align_corners: bool, dtype: Any) -> np.ndarray:
     return ((np.arange(n) * 2 + 1) / n - 1).astype(dtype)
 
 
+@register(method=False, function=False)
 def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
     """Sampling grid (N, *spatial, nd) of the affine maps theta (N, nd, nd+1) over an output of `size`."""
     check_tensor(theta, "affine_grid")

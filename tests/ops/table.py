@@ -1548,10 +1548,10 @@ def _F(name: str) -> Callable:
     return call
 
 
-def _arrs(*shapes: tuple) -> Callable:
+def _arrs(*shapes: tuple, domain: tuple | None = None) -> Callable:
     """One sample of arrays with the given shapes (the row's dtype), then each variant's extra args."""
     def make(variants: list) -> Callable:
-        return fixed(lambda d, r: [(tuple(make_array(sh, d[0], r) for sh in shapes) + tuple(a), k)
+        return fixed(lambda d, r: [(tuple(make_array(sh, d[0], r, domain) for sh in shapes) + tuple(a), k)
                                    for a, k in variants])
     return make
 
@@ -1589,5 +1589,54 @@ row("adaptive_avg_pool2d", _arrs((1, 2, 5, 3))([((2,), {}), (((3, 2),), {}), (((
     call=_F("adaptive_avg_pool2d"))
 row("adaptive_max_pool2d", _arrs((1, 2, 5, 3))([((2,), {}), (((3, 2),), {"return_indices": True})]),
     call=_F("adaptive_max_pool2d"))
+
+row("conv3d", _arrs((1, 1, 3, 3, 3), (1, 1, 2, 2, 2))([((), {}), ((), {"stride": 2, "padding": 1})]),
+    call=_F("conv3d"))
+row("conv_transpose3d", _arrs((1, 1, 2, 2, 2), (1, 2, 2, 2, 2))([((), {}), ((), {"stride": 2})]),
+    call=_F("conv_transpose3d"))
+row("max_pool3d", _arrs((1, 1, 3, 3, 3))([((2,), {}), ((2,), {"stride": 1, "padding": 1})]), call=_F("max_pool3d"))
+for _n, _shape in (("max_pool1d_with_indices", (2, 2, 6)), ("max_pool2d_with_indices", (1, 2, 4, 4)),
+                   ("max_pool3d_with_indices", (1, 1, 3, 3, 3))):
+    row(_n, _arrs(_shape)([((2,), {}), ((2,), {"stride": 1, "padding": 1})]), call=_F(_n))
+row("avg_pool3d", _arrs((1, 1, 3, 3, 3))([((2,), {}), ((3,), {"padding": 1, "count_include_pad": False})]),
+    call=_F("avg_pool3d"))
+row("adaptive_avg_pool3d", _arrs((1, 1, 3, 3, 3))([((2,), {}), (((1, 2, 3),), {})]), call=_F("adaptive_avg_pool3d"))
+row("adaptive_max_pool1d", _arrs((2, 2, 7))([((3,), {}), ((2,), {"return_indices": True})]),
+    call=_F("adaptive_max_pool1d"))
+row("adaptive_max_pool3d", _arrs((1, 1, 3, 3, 3))([((2,), {}), (((1, 2, 3),), {})]), call=_F("adaptive_max_pool3d"))
+for _n, _shape in (("adaptive_max_pool1d_with_indices", (2, 2, 7)),
+                   ("adaptive_max_pool2d_with_indices", (1, 2, 5, 3)),
+                   ("adaptive_max_pool3d_with_indices", (1, 1, 3, 3, 3))):
+    row(_n, _arrs(_shape)([((2,), {})]), call=_F(_n))
+row("pad", _arrs((1, 2, 3, 3))([(((1, 1),), {}), (((1, 0, 2, 1),), {"value": 0.5}),
+                                (((1, 1, 2, 1),), {"mode": "reflect"}), (((2, 1, 0, 1),), {"mode": "replicate"}),
+                                (((1, 2, 1, 0),), {"mode": "circular"}), (((-1, 1),), {})]), call=_F("pad"))
+row("pad", _arrs((2, 5))([(((2, 1),), {"mode": "reflect"}), (((1, 3),), {"mode": "replicate"})]), variant="2d",
+    call=_F("pad"))
+row("interpolate", _arrs((1, 1, 3, 4))([((), {"size": (5, 6)}), ((), {"scale_factor": 2, "mode": "bilinear"}),
+                                        ((), {"scale_factor": 1.5, "mode": "bilinear", "align_corners": True}),
+                                        ((), {"size": (4, 5), "mode": "bicubic"}),
+                                        ((), {"size": (2, 2), "mode": "area"}),
+                                        ((), {"size": (5, 3), "mode": "nearest-exact"}),
+                                        ((), {"size": (2, 3), "mode": "bilinear", "antialias": True})]),
+    call=_F("interpolate"))
+row("interpolate", _arrs((1, 2, 5))([((), {"scale_factor": 2, "mode": "linear"}), ((), {"size": 3})]), variant="1d",
+    call=_F("interpolate"))
+row("interpolate", _arrs((1, 1, 2, 2, 3))([((), {"size": (3, 3, 4), "mode": "trilinear"})]), variant="3d",
+    call=_F("interpolate"))
+row("scaled_dot_product_attention", _arrs((1, 2, 3), (1, 3, 3), (1, 3, 2))([
+    ((), {}), ((), {"is_causal": True}), ((), {"scale": 0.5}),
+    ((), {"attn_mask": np.array([[True, False, True], [True, True, False]])})]),
+    call=_F("scaled_dot_product_attention"))
+row("lp_pool1d", _arrs((2, 2, 6), domain=(0.5, 2))([((2.0, 2), {}), ((3.0, 3), {"stride": 2})]), call=_F("lp_pool1d"))
+row("lp_pool2d", _arrs((1, 2, 4, 4), domain=(0.5, 2))([((2.0, 2), {}), ((3.0, 2), {"stride": 1})]),
+    call=_F("lp_pool2d"))
+row("lp_pool3d", _arrs((1, 1, 3, 3, 3), domain=(0.5, 2))([((2.0, 2), {})]), call=_F("lp_pool3d"))
+row("pixel_shuffle", _arrs((1, 4, 2, 3))([((2,), {})]), call=_F("pixel_shuffle"))
+row("pixel_unshuffle", _arrs((1, 1, 4, 6))([((2,), {})]), call=_F("pixel_unshuffle"))
+row("affine_grid", _arrs((1, 2, 3))([(([1, 1, 3, 4],), {"align_corners": False}),
+                                     (([1, 1, 3, 4],), {"align_corners": True})]), call=_F("affine_grid"))
+row("affine_grid", _arrs((1, 3, 4))([(([1, 1, 2, 2, 3],), {"align_corners": False})]), variant="3d",
+    call=_F("affine_grid"))
 
 _ = field
