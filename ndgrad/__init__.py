@@ -15,7 +15,10 @@ from ._dtype import (bfloat16, bool, can_cast, complex64, complex128, dtype, fin
                      set_default_dtype, uint8)
 from ._tensor import Size, Tensor, layout, strided
 from . import ops as _ops  # attaches methods to Tensor
+import inspect as _inspect
+
 from .ops._core import REGISTRY as _REGISTRY
+from .ops._core import with_out as _with_out
 from ._creation import (arange, as_tensor, asarray, bartlett_window, blackman_window, empty,  # noqa: F401
                         empty_like, empty_strided, eye, from_dlpack, from_numpy, frombuffer, full, full_like,
                         hamming_window, hann_window, kaiser_window, linspace, logspace, ones, ones_like, range,
@@ -40,8 +43,8 @@ from ._config import (are_deterministic_algorithms_enabled, get_default_device, 
 from ._tensor import _typename as typename  # noqa: F401
 
 for _name, (_fn, _, _is_function) in _REGISTRY.items():
-    if _is_function and _name not in globals():
-        globals()[_name] = _fn
+    if _is_function and _name not in globals():  # the function form takes PyTorch's out= (the method does not)
+        globals()[_name] = _fn if "out" in _inspect.signature(_fn).parameters else _with_out(_fn, _name)
 del _name, _fn, _is_function
 Tensor.sum_to_size = autograd.sum_to_size  # the engine's reduction of broadcast gradients, as a method
 

@@ -117,8 +117,8 @@ def _out(arr: np.ndarray, dt: D.dtype, requires_grad: bool, out: Tensor | None =
     arr = np.asarray(arr).astype(dt.np, copy=False)
     t = _make(arr if arr.flags.c_contiguous else arr.copy(), dt)
     if out is not None:  # written into `out` (resized to the result's shape), as PyTorch's out= does
-        from .ops.elementwise import _write_out
-        return _write_out(out, t)
+        from .ops._core import write_out
+        return write_out(out, t)
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -121,3 +121,47 @@ def test_pretrained_flag_means_the_first_imagenet_weights(tv_ref: Callable) -> N
         got.append(chosen[0].url)
         assert chosen[1] is None
     assert got == want
+
+
+def _out_cases(L: Any) -> list:
+    a, b = L.tensor([1.0, 5.0, 3.0]), L.tensor([4.0, 2.0, 6.0])
+    res = []
+
+    def run(fn: Callable[[Any], Any], out: Any) -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = _outcome(lambda: fn(out))
+        same = (got is out) if isinstance(got, L.Tensor) else (
+            [g is o for g, o in zip(got, out)] if isinstance(got, tuple) else got)
+        outs = out if isinstance(out, tuple) else (out,)
+        res.append((same, [o.tolist() if isinstance(o, L.Tensor) else o for o in outs],
+                    str(getattr(outs[0], "dtype", "-")).split(".")[-1],
+                    len([w for w in caught if "resized" in str(w.message)])))
+
+    run(lambda o: L.maximum(a, b, out=o), L.empty(3))                    # labml's AMSGrad: maximum(v_max, v, out=v_max)
+    run(lambda o: L.maximum(a, b, out=o), L.empty(0))
+    run(lambda o: L.maximum(a, b, out=o), L.zeros(2))                    # resized, with a warning
+    run(lambda o: L.maximum(a, b, out=o), L.zeros(3, dtype=L.float64))
+    run(lambda o: L.maximum(a, b, out=o), L.zeros(3, dtype=L.int64))   # can't cast
+    run(lambda o: L.neg(a, out=o), L.zeros(3))
+    run(lambda o: L.cat([a, b], out=o), L.zeros(6))                      # was ignored silently
+    run(lambda o: L.stack([a, b], out=o), L.zeros(0))
+    run(lambda o: L.add(a, b, out=o), L.zeros(3))
+    run(lambda o: L.clamp(a, 2.0, 4.0, out=o), L.zeros(3))
+    run(lambda o: L.max(L.stack([a, b]), 1, out=o), (L.zeros(0), L.zeros(0, dtype=L.int64)))
+    run(lambda o: L.max(L.stack([a, b]), 1, out=o), L.zeros(0))          # a tuple was expected
+    run(lambda o: L.neg(a, out=o), [1.0])
+    v = a.clone()
+    run(lambda o: L.maximum(o, b, out=o), v)                               # out is an input
+    g = a.clone().requires_grad_()
+    run(lambda o: L.maximum(g, b, out=o), L.zeros(3))                    # no autograd through out=
+    run(lambda o: L.add(g, b, out=o), L.zeros(3))
+    run(lambda o: L.neg(b, out=o), L.zeros(3, requires_grad=True))
+    with L.no_grad():
+        run(lambda o: L.mul(g, b, out=o), L.zeros(3))
+    return res
+
+
+def test_out_argument(torch_ref: Callable) -> None:
+    """labml_nn's AMSGrad: `torch.maximum(v_max, v, out=v_max)`; every function form takes out= as PyTorch."""
+    assert _out_cases(ndgrad) == torch_ref("out", _out_cases)

@@ -1,8 +1,8 @@
 """Run real PyTorch programs unmodified under `ndgrad run` (and under PyTorch when installed) and report.
 
-    python tools/run_clients.py /work/clients                 # every program; the markdown table on stdout
-    python tools/run_clients.py /work/clients -k mnist -v     # rows whose name has "mnist"; show their output
-    python tools/run_clients.py /work/clients --out docs/compat.md
+    python tools/run_clients.py CLIENTS_DIR                 # every program; the markdown table on stdout
+    python tools/run_clients.py CLIENTS_DIR -k mnist -v     # rows whose name has "mnist"; show their output
+    python tools/run_clients.py CLIENTS_DIR --out docs/compat.md
 
 Each row of PROGRAMS names a program in a fetched repository (a folder under the given path, e.g.
 ``pytorch+examples``), the tiny arguments it runs with, and how to make its data locally: nothing is
@@ -198,6 +198,87 @@ def prepare_chargpt(work: Path) -> None:
     (work / "input.txt").write_text(text * 30)
 
 
+# PyTorch-GAN: each script reads ../../data/<dataset> (relative to implementations/<name>)
+def _images(folder: Path, n: int, h: int, w: int, seed: int = 0, names: str = "{:06d}.jpg") -> None:
+    """n small RGB JPEGs (noise rolled by one row per image, so that they differ)."""
+    from PIL import Image
+    folder.mkdir(parents=True, exist_ok=True)
+    base = (np.random.default_rng(seed).random((h, w, 3)) * 255).astype(np.uint8)
+    for i in range(n):
+        Image.fromarray(np.roll(base, i, axis=0)).save(folder / names.format(i))
+
+
+def prepare_gan_mnist(work: Path) -> None:
+    _mnist_files(work / "data" / "mnist", train=64, test=32)
+
+
+def prepare_gan_mnistm(work: Path) -> None:
+    """MNIST, and MNIST-M as its downloader leaves it (the unzipped pickle of uint8 RGB digits, the raw and
+    processed folders); the loader reads MNIST's labels from `data/` beside the script."""
+    prepare_gan_mnist(work)
+    for name in ("cogan", "pixelda"):
+        _mnist_files(work / "implementations" / name / "data", train=64, test=32)
+    rng = np.random.default_rng(0)
+    raw = work / "data" / "mnistm" / "raw"
+    raw.mkdir(parents=True)
+    (work / "data" / "mnistm" / "processed").mkdir()
+    data = {b"train": (rng.random((64, 28, 28, 3)) * 255).astype(np.uint8),
+            b"test": (rng.random((32, 28, 28, 3)) * 255).astype(np.uint8)}
+    (raw / "keras_mnistm.pkl").write_bytes(pickle.dumps(data))
+
+
+def prepare_gan_celeba(work: Path, n: int = 8) -> None:
+    _images(work / "data" / "img_align_celeba", n, 48, 40)
+
+
+def prepare_gan_celeba_4008(work: Path) -> None:
+    """context_encoder keeps the last 4000 images for validation: 8 training images."""
+    prepare_gan_celeba(work, 4008)
+
+
+def prepare_gan_celeba_attrs(work: Path) -> None:
+    """stargan: 2004 images (the last 2000 are its validation split) and CelebA's attribute file."""
+    d = work / "data" / "img_align_celeba"
+    _images(d, 2004, 40, 40)
+    rng = np.random.default_rng(1)
+    names = ["5_o_Clock_Shadow", "Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
+    rows = [f"{i:06d}.jpg " + " ".join(rng.choice(["1", "-1"], len(names))) for i in range(2004)]
+    (d / "list_attr_celeba.txt").write_text("\n".join(["2004", " ".join(names)] + rows) + "\n")
+
+
+def prepare_gan_pairs(work: Path) -> None:
+    """Paired (side by side, width 2h) and unpaired (A/, B/) image sets under pix2pix's and cyclegan's names."""
+    for ds in ("facades", "edges2shoes"):
+        for split in ("train", "val", "test"):
+            _images(work / "data" / ds / split, 2, 64, 128, names="{}.jpg")
+    for ds in ("monet2photo", "apple2orange"):
+        for split in ("train", "test"):
+            for side in "AB":
+                _images(work / "data" / ds / split / side, 2, 64, 64, names="{}.jpg")
+
+
+def prepare_gan_vgg19(work: Path) -> None:
+    """srgan/esrgan: CelebA stand-ins and a VGG-19 checkpoint with random weights where torch.hub caches
+    torchvision's (TORCH_HOME=<work>/torch_home, see `env`): 550 MB, hence a --slow row."""
+    prepare_gan_celeba(work)
+    ckpt = work / "torch_home" / "hub" / "checkpoints"
+    ckpt.mkdir(parents=True)
+    sys.path.insert(0, str(ROOT))
+    import ndgrad
+    rng = np.random.default_rng(0)
+    shapes, cin, i = {}, 3, 0
+    for v in [64, 64, "M", 128, 128, "M"] + [256] * 4 + ["M"] + [512] * 4 + ["M"] + [512] * 4 + ["M"]:
+        if v != "M":
+            shapes[f"features.{i}.weight"], shapes[f"features.{i}.bias"], cin = (v, cin, 3, 3), (v,), v
+            i += 2
+        else:
+            i += 1
+    for j, (o, k) in zip((0, 3, 6), ((4096, 25088), (4096, 4096), (1000, 4096))):
+        shapes[f"classifier.{j}.weight"], shapes[f"classifier.{j}.bias"] = (o, k), (o,)
+    state = {k: ndgrad.from_numpy((rng.standard_normal(s, dtype=np.float32) * 0.02)) for k, s in shapes.items()}
+    ndgrad.save(state, ckpt / "vgg19-dcbb9e9d.pth")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the programs
 # ---------------------------------------------------------------------------------------------------------
@@ -224,6 +305,7 @@ class Program:
     random_before_loss: bool = True  # random numbers drawn before the first loss: exact match impossible
     total_steps: str | None = None   # regex of the number of steps run, for programs printing one loss line
     slow: bool = False               # minutes long: run only with --slow
+    env: dict[str, str] = field(default_factory=dict)  # extra environment; "{work}" is the work dir
 
 
 EX = "pytorch+examples"
@@ -306,6 +388,46 @@ PROGRAMS: list[Program] = [
             prepare=prepare_mnist_tutorials, steps_per_loss=100, needs=("torchvision",), timeout=900),
     Program("minGPT/demo.ipynb (notebook, 2000 steps)", "karpathy+minGPT", "demo.ipynb", pythonpath=".",
             loss=r"train loss ([0-9.]+)", steps_per_loss=100, timeout=2400, slow=True),
+]
+
+
+def _gan(name: str, args: list[str], prepare: Callable[[Path], None] = prepare_gan_mnist, script: str = "",
+         **kw: object) -> Program:
+    """A PyTorch-GAN training script, run from implementations/<name> (its data in ../../data)."""
+    return Program(f"PyTorch-GAN/{name}", "eriklindernoren+PyTorch-GAN",
+                   f"implementations/{name}/{script or name + '.py'}", ["--n_epochs", "1", *args],
+                   copy=f"implementations/{name}", cwd=f"implementations/{name}", prepare=prepare,
+                   needs=("torchvision",), **kw)  # type: ignore[arg-type]
+
+
+_MNIST_GAN = ["--batch_size", "16", "--sample_interval", "2"]  # 64 stand-in digits: 4 steps
+_PAIRS = ["--batch_size", "2", "--n_cpu", "0", "--sample_interval", "1"]
+PROGRAMS += [
+    *[_gan(n, _MNIST_GAN) for n in ("gan", "aae", "acgan", "began", "bgan", "cgan", "dcgan", "dragan", "ebgan",
+                                    "infogan", "lsgan", "relativistic_gan", "sgan", "softmax_gan", "wgan",
+                                    "wgan_div", "wgan_gp")],
+    _gan("cluster_gan", ["-b", "16"], script="clustergan.py", loss=r"Loss:?\s*([-+0-9.eE]+)"),
+    _gan("cogan", _MNIST_GAN, prepare_gan_mnistm),
+    _gan("pixelda", _MNIST_GAN, prepare_gan_mnistm),
+    _gan("ccgan", ["--batch_size", "4", "--img_size", "32", "--mask_size", "8", "--sample_interval", "1"],
+         prepare_gan_celeba),
+    _gan("context_encoder", ["--batch_size", "4", "--sample_interval", "1"], prepare_gan_celeba_4008),
+    _gan("pix2pix", ["--batch_size", "2", "--n_cpu", "0"], prepare_gan_pairs),
+    _gan("cyclegan", _PAIRS + ["--img_height", "32", "--img_width", "32", "--n_residual_blocks", "2",
+                               "--decay_epoch", "0"], prepare_gan_pairs),
+    _gan("discogan", _PAIRS, prepare_gan_pairs),
+    _gan("dualgan", _PAIRS, prepare_gan_pairs),
+    _gan("bicyclegan", _PAIRS + ["--img_height", "64", "--img_width", "64"], prepare_gan_pairs),
+    _gan("munit", _PAIRS + ["--decay_epoch", "0", "--dim", "16"], prepare_gan_pairs),
+    _gan("unit", _PAIRS + ["--decay_epoch", "0", "--img_height", "64", "--img_width", "64", "--dim", "16"],
+         prepare_gan_pairs),
+    _gan("stargan", _PAIRS + ["--decay_epoch", "0", "--img_height", "64", "--img_width", "64",
+                              "--residual_blocks", "1"], prepare_gan_celeba_attrs, loss=r"D adv: ([-0-9.eE+]+)"),
+    _gan("srgan", _PAIRS + ["--hr_height", "32", "--hr_width", "32"], prepare_gan_vgg19,
+         env={"TORCH_HOME": "{work}/torch_home"}, slow=True),
+    _gan("esrgan", _PAIRS + ["--hr_height", "32", "--hr_width", "32", "--residual_blocks", "1",
+                             "--warmup_batches", "1"], prepare_gan_vgg19, env={"TORCH_HOME": "{work}/torch_home"},
+         slow=True),
 ]
 
 
@@ -401,6 +523,7 @@ def run_program(p: Program, clients: Path, use_ndgrad: bool) -> Outcome:
         if p.prepare is not None:
             p.prepare(work)
         env = dict(os.environ, PYTHONUNBUFFERED="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
+        env.update({k: v.format(work=work) for k, v in p.env.items()})
         paths = [str(ROOT)] + ([str(work / p.pythonpath)] if p.pythonpath else [])
         env["PYTHONPATH"] = os.pathsep.join(paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         cwd = work / p.cwd
@@ -481,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     TORCH_PYTHON[0] = args.torch_python
     torch_ok = not args.no_torch and _available("torch")
-    have = {m: _available(m) for p in PROGRAMS for m in p.needs} if torch_ok else {}
+    have = {m: _available(m) for m in sorted({m for p in PROGRAMS for m in p.needs})} if torch_ok else {}
     rows = []
     for p in PROGRAMS:
         if args.k not in p.name or (p.slow and not args.slow):
@@ -512,7 +635,7 @@ def main(argv: list[str] | None = None) -> int:
 def render(rows: list[tuple], torch_ok: bool) -> str:
     import platform
     head = ("# Real PyTorch programs under `ndgrad run`\n\n"
-            "Made by `python tools/run_clients.py /work/clients --out docs/compat.md` (programs from fetched public "
+            "Made by `python tools/run_clients.py CLIENTS_DIR --out docs/compat.md` (programs from fetched public "
             "repositories, run unmodified with tiny settings on local stand-in data; see the tool's docstring).\n"
             f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
             f"PyTorch runs: {'yes' if torch_ok else 'no (torch not installed)'}. ms/step is measured between the "

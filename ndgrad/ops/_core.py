@@ -78,6 +78,69 @@ def name_outputs() -> None:
                 REGISTRY[alias] = (named, is_method, is_function)
 
 
+def write_out(out: Any, res: Tensor, name: str = "", inputs: tuple = ()) -> Tensor:
+    """Write an op's result into the caller's `out=` tensor (PyTorch's rules: no autograd through
+    out=, so `inputs` and out must not require grad; the result's dtype must cast safely to out's;
+    an out of another shape is resized, with PyTorch's warning unless it was empty) and return out."""
+    if inputs:
+        _check_out_grad(name, inputs, out)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if not D.can_cast(res._dtype, out._dtype):
+        raise RuntimeError(f"result type {D.scalar_name(res._dtype)} can't be cast to the desired output type "
+                           f"{D.scalar_name(out._dtype)}")
+    if out._data.shape != res._data.shape:
+        if out._data.size:
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(res.shape)}. This behavior is "
+                          "deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, "
+                          "to zero elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out._data = np.empty(res._data.shape, out._dtype.np)
+    np.copyto(out._data, res._data, casting="unsafe")
+    out._version[0] += 1
+    return out
+
+
+def _needs_grad(v: Any) -> bool:
+    if isinstance(v, Tensor):
+        return v._requires_grad
+    if isinstance(v, (list, tuple)):
+        return any(_needs_grad(x) for x in v)
+    return False
+
+
+def _check_out_grad(name: str, inputs: tuple, out: Any) -> None:
+    if _state.enabled and (_needs_grad(inputs) or _needs_grad(out)):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+
+
+def with_out(fn: Callable, name: str) -> Callable:
+    """`ndgrad.<name>` taking PyTorch's `out=` (a tensor, or a tuple of tensors for ops returning
+    several): the result is computed as without it, then written into out, which is returned. As in
+    PyTorch, out= refuses to take part in autograd."""
+    import functools
+
+    @functools.wraps(fn)
+    def op(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        _check_out_grad(name, args + tuple(kwargs.values()), out)
+        res = fn(*args, **kwargs)
+        if isinstance(res, Tensor):
+            return write_out(out, res, name)
+        if isinstance(res, tuple) and all(isinstance(r, Tensor) for r in res):
+            if not isinstance(out, (tuple, list)) or len(out) != len(res):
+                raise TypeError(f"{name}(): argument 'out' must be tuple of {len(res)} Tensors, "
+                                f"not {type(out).__name__}")
+            outs = [write_out(o, r, name) for o, r in zip(out, res)]
+            return type(res)(*outs) if hasattr(res, "_fields") else tuple(outs)
+        raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+    return op
+
+
 def dim_given(args: tuple, kwargs: dict, pos: int = 1) -> bool:
     """Whether a call passed a `dim` (by keyword or at position `pos`): for node names that depend on it."""
     return kwargs.get("dim", args[pos] if len(args) > pos else None) is not None

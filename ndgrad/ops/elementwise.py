@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _specfun as _sf
 from ._core import (_BY_NP, _fw_levels, _make, _state, broadcast_shapes_or_raise, check_tensor, float_dtype_for,
-                    graph_free, grad_needed, has_fw, out_ref, record, register, to_tensor, tsum)
+                    graph_free, grad_needed, has_fw, out_ref, record, register, to_tensor, tsum, write_out)
 from ._core import _vmap_levels, is_batched, vmap_rule
 
 _SCALARS = (int, float, bool, complex)
@@ -212,7 +212,7 @@ def add(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None)
         _check_alpha(alpha, dt)
     res = _finish(np.add(xa, xb) if alpha == 1 else xa + xb * alpha, dt)
     if out is not None:
-        return _write_out(out, res)
+        return write_out(out, res, "add", (input, other))
     if (_state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)))\
             or _fw_levels and has_fw(input, other):
         n = AddBackward0()
@@ -232,7 +232,7 @@ def sub(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None)
         _check_alpha(alpha, dt)
     res = _finish(np.subtract(xa, xb) if alpha == 1 else xa - xb * alpha, dt)
     if out is not None:
-        return _write_out(out, res)
+        return write_out(out, res, "sub", (input, other))
     if (_state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)))\
             or _fw_levels and has_fw(input, other):
         n = SubBackward0()
@@ -266,7 +266,7 @@ def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
     xa, xb, dt = _prep(input, other, "mul")
     res = _finish(np.multiply(xa, xb), dt)
     if out is not None:
-        return _write_out(out, res)
+        return write_out(out, res, "mul", (input, other))
     if (_state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)))\
             or _fw_levels and has_fw(input, other):
         n = MulBackward0()
@@ -299,7 +299,7 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
         xb = other._data.astype(dt.np) if isinstance(other, Tensor) else np.asarray(other, dtype=dt.np)
     res = _finish(np.true_divide(xa, xb), dt)
     if out is not None:
-        return _write_out(out, res)
+        return write_out(out, res, "div", (input, other))
     if (_state.enabled and (input._requires_grad or getattr(other, "_requires_grad", False)))\
             or _fw_levels and has_fw(input, other):
         n = DivBackward0()
@@ -1697,15 +1697,4 @@ Tensor.imag = property(imag)
 # ---------------------------------------------------------------------------
 # out= and in-place support
 # ---------------------------------------------------------------------------
-def _write_out(out: Tensor, res: Tensor) -> Tensor:
-    if not D.can_cast(res._dtype, out._dtype):
-        raise RuntimeError(f"result type {_cap(res._dtype)} can't be cast to the desired output type "
-                           f"{_cap(out._dtype)}")
-    if out._data.shape != res._data.shape:
-        out._data = np.empty(res._data.shape, out._dtype.np)
-    np.copyto(out._data, res._data, casting="unsafe")
-    out._version[0] += 1
-    return out
-
-
 _cap = cap_name = D.scalar_name

@@ -273,8 +273,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     if _vmap_levels and is_batched(input, other):
         return vmap_rule("matmul", matmul, input, other)
     if out is not None:  # torch.matmul(a, b, out=y): computed, then written into `out` (no graph)
-        from .elementwise import _write_out
-        return _write_out(out, matmul(input, other))
+        from ._core import write_out
+        return write_out(out, matmul(input, other), "matmul", (input, other))
     if getattr(input, "_is_sparse_coo", False) or getattr(other, "_is_sparse_coo", False):
         return _sparse_mm(input, other)
     check_tensor(input, "matmul", "input", 1)

@@ -610,10 +610,10 @@ def _tensor_seq(tensors: Any, fn: str) -> list:
 
 
 @register(method=False, aliases=("concat", "concatenate"))
-def cat(tensors: Sequence, dim: int = 0, *, axis: int | None = None, out: Any = None) -> Tensor:
+def cat(tensors: Sequence, dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Concatenate tensors along an existing dim."""
     if _vmap_levels and isinstance(tensors, (list, tuple)) and is_batched(*tensors):
-        return vmap_rule("cat", cat, tensors, dim, axis=axis, out=out)
+        return vmap_rule("cat", cat, tensors, dim, axis=axis)
     if axis is not None:
         dim = axis
     ts = _tensor_seq(tensors, "cat")
@@ -654,10 +654,10 @@ class StackBackward0(Node):
 
 
 @register(method=False)
-def stack(tensors: Sequence, dim: int = 0, *, out: Any = None) -> Tensor:
+def stack(tensors: Sequence, dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dim."""
     if _vmap_levels and isinstance(tensors, (list, tuple)) and is_batched(*tensors):
-        return vmap_rule("stack", stack, tensors, dim, out=out)
+        return vmap_rule("stack", stack, tensors, dim)
     ts = _tensor_seq(tensors, "stack")
     shp = ts[0]._data.shape
     for i, t in enumerate(ts):
