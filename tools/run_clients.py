@@ -598,6 +598,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-v", action="store_true", help="print each run's output")
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
     ap.add_argument("--out", type=Path, help="also write the report (markdown) here")
+    ap.add_argument("--merge", action="store_true",
+                    help="with --out: update the rows of the programs run (and add new ones) in the existing "
+                         "report, keeping its other rows and text")
     ap.add_argument("--slow", action="store_true", help="include the rows that take minutes")
     ap.add_argument("--torch-python", default=sys.executable,
                     help="the Python that runs the programs under PyTorch (e.g. an environment with torchvision)")
@@ -627,9 +630,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   ndgrad: {'ok' if ours.ran else ours.error}; PyTorch: {torch_note}", file=sys.stderr, flush=True)
     report = render(rows, torch_ok)
     print(report)
-    if args.out:
+    if args.out and args.merge and args.out.exists():
+        args.out.write_text(merge(args.out.read_text(), report))
+    elif args.out:
         args.out.write_text(report)
     return 0
+
+
+def merge(old: str, new: str) -> str:
+    """`old` report with the table rows of `new` replacing those of the same program (the first cell) and
+    new programs appended to the table; the rest of `old` is kept."""
+    def is_row(line: str) -> bool:
+        return line.startswith("| ") and not line.startswith("| program |")
+    fresh = {ln.split(" | ")[0]: ln for ln in new.splitlines() if is_row(ln)}
+    lines = old.splitlines()
+    out, last = [], -1
+    for ln in lines:
+        if is_row(ln):
+            ln = fresh.pop(ln.split(" | ")[0], ln)
+            last = len(out)
+        out.append(ln)
+    out[last + 1:last + 1] = list(fresh.values())
+    return "\n".join(out) + "\n"
 
 
 def render(rows: list[tuple], torch_ok: bool) -> str:
