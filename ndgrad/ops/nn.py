@@ -2104,6 +2104,8 @@ def _unpool_size(nd: int, sp: tuple, k: tuple, s: tuple, p: tuple, output_size: 
 
 def _max_unpool(nd: int, input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, padding: Any,
                 output_size: Any, fn: str) -> Tensor:
+    if _vmap_levels and is_batched(input, indices):  # no batching rule: once per example
+        return vmap_rule("loop", _max_unpool, nd, input, indices, kernel_size, stride, padding, output_size, fn)
     check_tensor(input, fn)
     check_tensor(indices, fn, "indices", 2)
     k = _ntuple(kernel_size, nd, "kernel_size", fn)
@@ -2133,18 +2135,21 @@ def _max_unpool(nd: int, input: Tensor, indices: Tensor, kernel_size: Any, strid
     return res
 
 
+@register(method=False, function=False)
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  output_size: Any = None) -> Tensor:
     """Place each value of `input` at its max_pool1d index in a zero (N, C, L) tensor."""
     return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size, "max_unpool1d")
 
 
+@register(method=False, function=False)
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  output_size: Any = None) -> Tensor:
     """Place each value of `input` at its max_pool2d index in a zero (N, C, H, W) tensor."""
     return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size, "max_unpool2d")
 
 
+@register(method=False, function=False)
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  output_size: Any = None) -> Tensor:
     """Place each value of `input` at its max_pool3d index in a zero (N, C, D, H, W) tensor."""
@@ -2371,9 +2376,12 @@ def _tap_index(i: np.ndarray, n: int, padding_mode: str, align_corners: bool) ->
     return i
 
 
+@register(method=False, function=False)
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample input (N, C, *S) at the points of grid (N, *out, nd) given in [-1, 1] (x along the last dim)."""
+    if _vmap_levels and is_batched(input, grid):  # no batching rule: once per example
+        return vmap_rule("loop", grid_sample, input, grid, mode, padding_mode, align_corners)
     check_tensor(input, "grid_sample")
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "

@@ -1639,4 +1639,16 @@ row("affine_grid", _arrs((1, 2, 3))([(([1, 1, 3, 4],), {"align_corners": False})
 row("affine_grid", _arrs((1, 3, 4))([(([1, 1, 2, 2, 3],), {"align_corners": False})]), variant="3d",
     call=_F("affine_grid"))
 
+row("max_unpool1d", _arrs((1, 2, 3))([((np.array([[[1, 2, 5], [0, 3, 4]]]), 2), {})]), call=_F("max_unpool1d"))
+row("max_unpool2d", _arrs((1, 1, 2, 2))([((np.array([[[[0, 3], [9, 14]]]]), 2), {}),
+                                         ((np.array([[[[1, 6], [8, 15]]]]), 2), {"output_size": (4, 4)})]),
+    call=_F("max_unpool2d"))
+row("max_unpool3d", _arrs((1, 1, 1, 2, 2))([((np.array([[[[[0, 3], [9, 30]]]]]), 2), {})]), call=_F("max_unpool3d"))
+row("grid_sample", fixed(lambda d, r: [((make_array((1, 1, 3, 4), d[0], r), make_array((1, 2, 2, 2), d[0], r,
+                                                                                       (-0.9, 0.9))), k)
+                                       for k in ({"align_corners": False}, {"align_corners": True},
+                                                 {"padding_mode": "border", "align_corners": False},
+                                                 {"mode": "nearest", "align_corners": False})]),
+    call=_F("grid_sample"))
+
 _ = field

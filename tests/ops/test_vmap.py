@@ -26,7 +26,8 @@ B = 3
 LOOPED = {"bincount", "bucketize", "corrcoef", "cov", "histc", "histogram", "index_put", "isin", "linalg.lstsq",
           "masked_scatter", "nanmedian", "nonzero", "quantile", "searchsorted", "unique", "unique_consecutive",
           "argwhere", "where", "masked_select", "repeat_interleave", "take", "index_add", "index_copy",
-          "index_fill", "index_select", "take_along_dim"}  # (these and take loop only for a batched index)
+          "index_fill", "index_select", "take_along_dim",  # (these and take loop only for a batched index)
+          "max_unpool1d", "max_unpool2d", "max_unpool3d", "grid_sample"}  # no batching rule yet
 
 
 # rows that vmap cannot compare with a loop: no tensor inputs, or results that are not tensors
