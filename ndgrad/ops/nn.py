@@ -814,6 +814,7 @@ def _fold_raw(g: Tensor, out_sp: tuple, k: tuple, dil: tuple, pads: tuple, strid
     return res
 
 
+@register("nn.functional.unfold", method=False, function=False)  # Tensor.unfold is another op
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Sliding local blocks of a (N, C, H, W) tensor as columns (N, C*kH*kW, L)."""
     if _vmap_levels and is_batched(input):
@@ -828,6 +829,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     return out.squeeze(0) if unbatched else out
 
 
+@register(method=False, function=False)
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
          stride: Any = 1) -> Tensor:
     """Sum columns (N, C*kH*kW, L) back into a (N, C, H, W) tensor: the adjoint of unfold."""

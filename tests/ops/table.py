@@ -1651,4 +1651,10 @@ row("grid_sample", fixed(lambda d, r: [((make_array((1, 1, 3, 4), d[0], r), make
                                                  {"mode": "nearest", "align_corners": False})]),
     call=_F("grid_sample"))
 
+row("nn.functional.unfold", _arrs((1, 2, 3, 4))([((2,), {}), (((2, 3),), {"padding": 1, "stride": 2}),
+                                                  ((2,), {"dilation": (1, 2)})]), call=_F("unfold"))
+row("fold", _arrs((1, 4, 6))([(((3, 4), 2), {})]), call=_F("fold"))
+row("fold", _arrs((1, 4, 4))([(((3, 3), 2), {"padding": 1, "stride": 2})]), variant="stride", call=_F("fold"))
+
+
 _ = field
