@@ -457,13 +457,8 @@ def _extreme(input: Tensor, axes: tuple | None, keepdim: bool, fn: Any, node: ty
                            f"{name}(): Expected reduction dim {axes[0]} to have non-zero size.")
     if arr.ndim == 0:
         axes = None
-    res = _make(np.asarray(fn(arr, axis=axes, keepdims=keepdim)), input._dtype)
-    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
-        n = node()
-        n.axes, n.keepdim = axes, keepdim
-        n.save(input, out_ref(res))
-        record(n, res, (input,))
-    return res
+    return _with_axes_node(node, input, _make(np.asarray(fn(arr, axis=axes, keepdims=keepdim)), input._dtype), axes,
+                           keepdim)
 
 
 @register()
@@ -558,6 +553,16 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
     return return_type("aminmax", ("min", "max"))(amin(input, dims, keepdim), amax(input, dims, keepdim))
 
 
+def _with_axes_node(node: type, input: Tensor, res: Tensor, axes: tuple | None, keepdim: bool) -> Tensor:
+    """res, recorded (when needed) by a reduction node over `axes` that saves the input and the output."""
+    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
+        n = node()
+        n.axes, n.keepdim = axes, keepdim
+        n.save(input, out_ref(res))
+        record(n, res, (input,))
+    return res
+
+
 class LogsumexpBackward0(Node):
     """One node, as PyTorch: d logsumexp / dx = exp(x - out), which needs only the input and the output."""
     __slots__ = ("axes", "keepdim")
@@ -592,12 +597,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     m = where(m.isinf(), 0.0, m)
     r = log(sum(exp(x - m), axes, keepdim=True)) + m
     r = _make((r if keepdim else (squeeze(r, axes) if axes is not None else r.reshape(())))._data, r._dtype)
-    if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
-        n = LogsumexpBackward0()
-        n.axes, n.keepdim = axes, keepdim
-        n.save(input, out_ref(r))
-        record(n, r, (input,))
-    return r
+    return _with_axes_node(LogsumexpBackward0, input, r, axes, keepdim)
 
 
 def _scan_acc(dt: D.dtype) -> Any:
