@@ -1,6 +1,6 @@
 """Profile ndgrad on one workload of bench_models.py with cProfile (top functions by own time).
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/profile_model.py gpt [--steps 3] [--sort tottime]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/profile_model.py gpt [--steps 3] [--sort tottime] [--cpu]
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--sort", default="tottime")
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--cpu", action="store_true", help="time with the process CPU clock (robust on a loaded machine)")
     a = ap.parse_args()
     import ndgrad as fw
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,7 +36,8 @@ def main() -> None:
     train = B.make_trainer(fw, a.kind, model)
     batches = [tuple(fw.from_numpy(x) for x in b) for b in B.make_data(a.kind, 4)]
     train(batches[0])
-    prof = cProfile.Profile()
+    import time
+    prof = cProfile.Profile(time.process_time) if a.cpu else cProfile.Profile()
     prof.enable()
     for i in range(a.steps):
         float(train(batches[(i + 1) % 4]).detach())

@@ -26,6 +26,7 @@ from ..ops.loss import (_reduce, _reduction, _warn_size, binary_cross_entropy,  
 from ..ops.nn import _check_p, _dropout_mask, dropout  # noqa: F401 - nn.functional.dropout
 from ..ops.inplace import apply_inplace
 from ..ops import activation as _act
+from ..ops import norm as _norm
 
 # kernels owned by ndgrad.ops.nn, re-exported lazily (module __getattr__ below)
 _OPS_NN = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
@@ -510,29 +511,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
-@in_float32
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise over the trailing `normalized_shape` dimensions."""
+    """Normalise over the trailing `normalized_shape` dimensions (one NativeLayerNormBackward0 node)."""
     check_tensor(input, "layer_norm")
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    ns = tuple(int(s) for s in normalized_shape)
-    k = len(ns)
-    shape = input._data.shape
-    if k == 0 or len(shape) < k or tuple(shape[-k:]) != ns:
-        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
-                           f"[*, {', '.join(str(s) for s in ns)}], but got input of size{list(shape)}")
-    axes = tuple(range(len(shape) - k, len(shape)))
-    mean = input.mean(axes, keepdim=True)
-    xc = input - mean
-    var = (xc * xc).mean(axes, keepdim=True)
-    out = xc * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return _norm.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 @in_float32

@@ -146,3 +146,82 @@ def test_matmul_folds_leading_dims(torch_ref) -> None:
     assert [_names(y1.grad_fn), _names(y1.grad_fn.next_functions[0][0])] == [n1, n1b]
     assert [_names(y2.grad_fn), _names(y2.grad_fn.next_functions[0][0])] == [n2, n2b]
     assert _names(y3.grad_fn.next_functions[0][0]) == n3
+
+
+# ---------------------------------------------------------------------------
+# layer_norm (NativeLayerNormBackward0)
+# ---------------------------------------------------------------------------
+def _jvp_fd(fn: object, primals: tuple, tangents: tuple) -> tuple:
+    """(forward-mode tangent, central difference) of fn at primals along tangents, float64."""
+    import ndgrad.autograd.forward_ad as fwAD
+    with fwAD.dual_level():
+        out = fn(*[fwAD.make_dual(p.detach(), t) for p, t in zip(primals, tangents)])
+        tan = fwAD.unpack_dual(out).tangent.numpy()
+    e = 1e-6
+    hi = fn(*[p.detach() + e * t for p, t in zip(primals, tangents)]).numpy()
+    lo = fn(*[p.detach() - e * t for p, t in zip(primals, tangents)]).numpy()
+    return tan, (hi - lo) / (2 * e)
+
+
+def _ln_composite(x: ndgrad.Tensor, k: int, w: object, b: object, eps: float = 1e-5) -> ndgrad.Tensor:
+    axes = tuple(range(x.dim() - k, x.dim()))
+    xc = x - x.mean(axes, keepdim=True)
+    out = xc * ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    return out * w + b
+
+
+@pytest.mark.parametrize("shape,ns", [((3, 4, 5), (4, 5)), ((2, 6), (6,))])
+def test_layer_norm_gradients_and_jvp(shape: tuple, ns: tuple) -> None:
+    rng = np.random.default_rng(5)
+    x, w, b = _t64(rng, *shape), _t64(rng, *ns), _t64(rng, *ns)
+    f = lambda x, w, b: F.layer_norm(x, ns, w, b)  # noqa: E731
+    assert gradcheck(f, (x, w, b)) and gradgradcheck(f, (x, w, b))
+    assert gradcheck(lambda x: F.layer_norm(x, ns), (x,)) and gradgradcheck(lambda x: F.layer_norm(x, ns), (x,))
+    tan, fd = _jvp_fd(f, (x, w, b), tuple(_t64(rng, *t.shape).detach() for t in (x, w, b)))
+    np.testing.assert_allclose(tan, fd, rtol=1e-6, atol=1e-7)
+
+
+def test_layer_norm_matches_composite_and_torch(torch_ref) -> None:
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((2, 7, 16)).astype(np.float32) * 3 + 1
+    g = rng.standard_normal((2, 7, 16)).astype(np.float32)
+    wv, bv = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    res = []
+    for fn in (lambda x, w, b: F.layer_norm(x, (16,), w, b), lambda x, w, b: _ln_composite(x, 1, w, b)):
+        x, w, b = (ndgrad.tensor(v, requires_grad=True) for v in (a, wv, bv))
+        y = fn(x, w, b)
+        y.backward(ndgrad.tensor(g))
+        res.append([y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+        assert y.dtype is ndgrad.float32 and x.grad.dtype is ndgrad.float32
+    for got, comp in zip(*res):
+        np.testing.assert_allclose(got, comp, rtol=1e-5, atol=2e-5)
+
+    def ref(torch: object) -> tuple:
+        x, w, b = (torch.tensor(v, requires_grad=True) for v in (a, wv, bv))
+        y = torch.nn.functional.layer_norm(x, (16,), w, b)
+        y.backward(torch.tensor(g))
+        yh = torch.nn.functional.layer_norm(torch.tensor(a).half(), (16,), w)
+        return y.detach(), x.grad, w.grad, b.grad, _torch_names(y.grad_fn), yh.detach().float(), str(yh.dtype)
+    *want, names, want_h, hdt = torch_ref("layer_norm", ref)
+    for got, w_ in zip(res[0], want):
+        np.testing.assert_allclose(got, w_, rtol=1e-5, atol=2e-5)
+    x, w = ndgrad.tensor(a, requires_grad=True), ndgrad.tensor(wv, requires_grad=True)
+    y = F.layer_norm(x, (16,), w, ndgrad.tensor(bv, requires_grad=True))
+    assert _names(y.grad_fn) == names == ["NativeLayerNormBackward0"] + ["AccumulateGrad"] * 3
+    assert _names(F.layer_norm(x, (16,), None, ndgrad.tensor(bv)).grad_fn) == ["NativeLayerNormBackward0",
+                                                                                "AccumulateGrad", None, None]
+    yh = F.layer_norm(ndgrad.tensor(a).half(), (16,), w)  # float16 input, float32 parameters: float16 out
+    assert str(yh.dtype) == hdt.replace("torch", "ndgrad")
+    np.testing.assert_allclose(yh.float().detach().numpy(), want_h, rtol=1e-3, atol=1e-3)
+
+
+def test_layer_norm_errors() -> None:
+    x = ndgrad.ones(2, 3)
+    with pytest.raises(RuntimeError, match="all inputs must share same datatype"):
+        F.layer_norm(x, (3,), ndgrad.ones(3, dtype=ndgrad.float64))
+    with pytest.raises(RuntimeError, match="expect parameter to have scalar type of Float"):
+        F.layer_norm(x.half(), (3,), ndgrad.ones(3, dtype=ndgrad.float64))
+    with pytest.raises(NotImplementedError, match="LayerNormKernelImpl"):
+        F.layer_norm(ndgrad.ones(2, 3, dtype=ndgrad.int64), (3,))
+    with pytest.raises(RuntimeError, match="expected input with shape"):
+        F.layer_norm(x, (4,))
