@@ -101,8 +101,34 @@ def _add_at(out: np.ndarray, key: tuple, values: Any) -> None:
     """out[key] += values, repeated indices accumulating."""
     if type(key) is _Split:
         np.add.at(out[key.k1], key.k2, values)  # out[k1] is a view: basic indexing only
+    elif type(key) is tuple and len(key) == 1 and type(key[0]) is np.ndarray and key[0].ndim == 1 \
+            and key[0].dtype.kind in "iu" and out.ndim >= 2 and getattr(values, "shape", None) == \
+            key[0].shape + out.shape[1:] and out.dtype.kind in "fc":
+        add_rows(out, key[0], values)
     else:
         np.add.at(out, key, values)
+
+
+def add_rows(out: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> None:
+    """out[idx[i]] += rows[i] for every i, repeated indices accumulating, as np.add.at (which takes a slow
+    per-element path for whole rows). Sorted by index, occurrence k of every index goes in round k, a plain
+    fancy-indexed add (its indices are distinct): the sums of np.add.at, in its order. With more than 32
+    repeats of an index, one reduceat per run of equal indices instead (its own summation order)."""
+    if idx.size == 0:
+        return
+    if idx.min() < 0:
+        idx = np.where(idx < 0, idx + out.shape[0], idx)
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    lengths = np.diff(np.append(starts, s.size))
+    if lengths.max() > 32:
+        out[s[starts]] += np.add.reduceat(rows[order], starts, axis=0).astype(out.dtype, copy=False)
+        return
+    rank = np.arange(s.size) - np.repeat(starts, lengths)  # occurrence number of each sorted entry
+    for r in range(int(lengths.max())):
+        sel = order[rank == r]
+        out[idx[sel]] += rows[sel]
 
 
 def _assign(out: np.ndarray, key: tuple, values: Any) -> None:
@@ -994,6 +1020,20 @@ class EmbeddingBackward0(Node):
             g2 = g2 * _make(coef.reshape(-1, 1), g._dtype)
         z = zeros((self.num_weights, D_), dtype=g._dtype)
         return (z.index_add(0, _make(idx, D.int64), g2),)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        idx = self.indices.reshape(-1)
+        g2 = g.reshape(-1, g.shape[-1])
+        if self.padding_idx is not None or self.scale_freq:
+            coef = np.ones(idx.shape, g.dtype)
+            if self.padding_idx is not None:
+                coef[idx == self.padding_idx] = 0
+            if self.scale_freq:
+                coef /= np.bincount(idx, minlength=self.num_weights)[idx].astype(g.dtype)
+            g2 = g2 * coef[:, None]
+        out = np.zeros((self.num_weights, g2.shape[1]), g.dtype)
+        add_rows(out, idx, g2)
+        return (out,)
 
     def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
         return ts[0][_make(self.indices, D.int64)]  # the picked rows of the tangent (padding rows too, as PyTorch)

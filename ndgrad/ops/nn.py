@@ -25,6 +25,7 @@ without a torch./Tensor. export (nn.functional re-exports them; ndgrad._aten giv
 """
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import warnings
@@ -1800,6 +1801,139 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 # ---------------------------------------------------------------------------
 # attention
 # ---------------------------------------------------------------------------
+class ScaledDotProductFlashAttentionForCpuBackward0(Node):
+    """One node for attention on 4-d q, k, v without dropout (where PyTorch's CPU kernel is one node):
+    the composite records seven nodes and keeps the scores, the masked scores and the probabilities;
+    this one saves q, k, v and the probabilities, and its backward is four batched products."""
+
+    __slots__ = ("scale", "causal")
+
+    def _probs(self, q: Tensor, k: Tensor, mask: Any) -> Tensor:
+        """The attention probabilities as a differentiable function of q and k."""
+        return _attention_probs(q.matmul(k.transpose(-2, -1)) * self.scale, mask, self.causal)
+
+    def backward(self, g: Tensor) -> tuple:
+        q, k, v, mask = self.saved()[:4]
+        p = self._probs(q, k, mask)
+        gp = g.matmul(v.transpose(-2, -1))
+        gs = p * (gp - (gp * p).sum(-1, keepdim=True)) * self.scale
+        nf = self.next_functions
+        return (gs.matmul(k) if nf[0][0] is not None else None,
+                gs.transpose(-2, -1).matmul(q) if nf[1][0] is not None else None,
+                p.transpose(-2, -1).matmul(g) if nf[2][0] is not None else None)
+
+    def fast(self, g: np.ndarray) -> tuple:
+        q, k, v, _, p = self.saved()
+        dt = q._data.dtype
+        g = upcast_arr(g)
+        qa, ka, va = upcast_arr(q._data), upcast_arr(k._data), upcast_arr(v._data)
+        nf = self.next_functions
+        gv = np.matmul(p.swapaxes(-1, -2), g) if nf[2][0] is not None else None
+        gs = np.matmul(g, va.swapaxes(-1, -2))  # dL/dp, then dL/dscores in place
+        gs -= np.einsum("...ij,...ij->...i", gs, p)[..., None]
+        gs *= p
+        gs *= self.scale
+        gq = np.matmul(gs, ka) if nf[0][0] is not None else None
+        gk = np.matmul(gs.swapaxes(-1, -2), qa) if nf[1][0] is not None else None
+        return tuple(None if r is None else r.astype(dt, copy=False) for r in (gq, gk, gv))
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        q, k, v = ins
+        tq, tk, tv = ts
+        p = self._probs(q, k, self.saved()[3])
+        ds = tsum(None if tq is None else tq.matmul(k.transpose(-2, -1)),
+                  None if tk is None else q.matmul(tk.transpose(-2, -1)))
+        dout = None
+        if ds is not None:
+            ds = ds * self.scale
+            dout = (p * (ds - (p * ds).sum(-1, keepdim=True))).matmul(v)
+        return tsum(dout, None if tv is None else p.matmul(tv))
+
+
+def upcast_arr(a: np.ndarray) -> np.ndarray:
+    """float16/bfloat16 arrays in float32 (PyTorch's accumulation type), others unchanged."""
+    return a.astype(np.float32) if a.dtype.char in "eE" else a
+
+
+def _causal(L: int, S: int) -> np.ndarray:
+    """The causal mask (query i sees keys 0..i, top-left aligned as PyTorch's is_causal)."""
+    return np.tril(np.ones((L, S), bool))
+
+
+def _attention_probs(scores: Tensor, mask: Any, causal: bool) -> Tensor:
+    """softmax over the last dim of the masked scores; a row with every key masked gives zeros, as in
+    PyTorch (its softmax of all -inf would be 0 / 0; such rows are softmaxed unmasked and then zeroed,
+    so that no NaN reaches a gradient)."""
+    if causal:
+        L, S = scores.shape[-2:]
+        scores = scores.masked_fill(_make(~_causal(L, S), D.bool), float("-inf"))
+    elif mask is not None and mask._dtype is D.bool:
+        scores = scores.masked_fill(mask.logical_not(), float("-inf"))
+    elif mask is not None:
+        scores = scores + mask
+    if _vmap_levels and is_batched(scores):  # (no data-dependent branch inside vmap)
+        d = scores.amax(-1, keepdim=True) == float("-inf")
+    else:
+        if not scores._data.size or not (scores._data.max(-1) == -np.inf).any():
+            return softmax(scores, -1)
+        d = _make(scores._data.max(-1, keepdims=True) == -np.inf, D.bool)
+    return softmax(scores.masked_fill(d, 0.0), -1).masked_fill(d, 0.0)
+
+
+@functools.lru_cache(maxsize=16)
+def _causal_add(L: int, S: int, dtype: Any) -> np.ndarray:
+    """The causal mask as an addend: 0 where a key is seen, -inf elsewhere (read-only, shared)."""
+    a = np.where(_causal(L, S), 0, -np.inf).astype(dtype)
+    a.flags.writeable = False
+    return a
+
+
+def _np_attention_probs(s: np.ndarray, mask: Any, causal: bool) -> np.ndarray:
+    """_attention_probs on arrays, in place on the scores `s` (masks added, not indexed: one pass)."""
+    L, S = s.shape[-2:]
+    if causal:
+        s += _causal_add(L, S, s.dtype)
+    elif mask is not None:
+        m = mask._data
+        if mask._dtype is D.bool:
+            np.copyto(s, -np.inf, where=~m)
+        else:
+            s += upcast_arr(m)
+    mx = s.max(-1, keepdims=True)
+    dead = mx == -np.inf
+    if dead.any():
+        mx[dead] = 0
+    s -= mx
+    np.exp(s, out=s)
+    den = np.einsum("...ij->...i", s)[..., None]  # (einsum: a row sum several times faster than sum here)
+    if dead.any():
+        den[den == 0] = 1  # rows with every key masked: exp gave zeros, and zeros they stay
+    s /= den
+    return s
+
+
+def _flash_ok(q: Tensor, k: Tensor, v: Tensor, mask: Any, dropout_p: float) -> bool:
+    """Whether PyTorch's CPU flash kernel (one node) covers the call: 4-d operands with the same batch and
+    head dims, matching head sizes, no dropout, a 2-d or 4-d mask that needs no gradient and broadcasts."""
+    sq, sk, sv = q._data.shape, k._data.shape, v._data.shape
+    if dropout_p > 0.0 or len(sq) != 4 or len(sk) != 4 or len(sv) != 4:
+        return False
+    if sq[:2] != sk[:2] or sk[:3] != sv[:3] or sq[3] != sk[3] or sv[3] != sq[3]:
+        return False
+    if not (q._dtype is k._dtype is v._dtype) or q._dtype.category != 2:
+        return False
+    if mask is not None:
+        if not isinstance(mask, Tensor) or mask._requires_grad or mask._dtype.category not in (0, 2) or \
+                mask._data.ndim not in (2, 4):
+            return False
+        try:
+            if np.broadcast_shapes(mask._data.shape, sq[:3] + (sk[2],)) != sq[:3] + (sk[2],):
+                return False
+        except ValueError:
+            return False
+    return not (_vmap_levels and is_batched(q, k, v, mask))
+
+
 @register(method=False, function=False)
 @autocast_op("lower")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
@@ -1817,29 +1951,34 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{_prod(key._data.shape[:-2])}, {query._data.shape[-1]}] but got: "
                            f"[{_prod(key._data.shape[:-2])}, {key._data.shape[-1]}].")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                           "is_causal=True")
     E = query._data.shape[-1]
-    L, S = query._data.shape[-2], key._data.shape[-2]
     sc = 1.0 / math.sqrt(E) if scale is None else scale
     if enable_gqa and query._data.ndim >= 3 and key._data.shape[-3] != query._data.shape[-3]:
         rep = query._data.shape[-3] // key._data.shape[-3]
         key = key.repeat_interleave(rep, dim=-3)
         value = value.repeat_interleave(rep, dim=-3)
-    scores = query.matmul(key.transpose(-2, -1)) * sc
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
-                               "is_causal=True")
-        causal = _make(np.tril(np.ones((L, S), bool)), D.bool)
-        scores = scores.masked_fill(causal.logical_not(), float("-inf"))
-    elif attn_mask is not None:
-        if attn_mask._dtype is D.bool:
-            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
-        else:
-            scores = scores + attn_mask
-    attn = softmax(scores, -1)
-    if dropout_p > 0.0:
-        attn = dropout(attn, dropout_p, training=True)
-    return attn.matmul(value)
+    if not _flash_ok(query, key, value, attn_mask, dropout_p):
+        attn = _attention_probs(query.matmul(key.transpose(-2, -1)) * sc, attn_mask, is_causal)
+        if dropout_p > 0.0:
+            attn = dropout(attn, dropout_p, training=True)
+        return attn.matmul(value)
+    dt = query._dtype
+    qa, ka, va = upcast_arr(query._data), upcast_arr(key._data), upcast_arr(value._data)
+    s = np.matmul(qa, ka.swapaxes(-1, -2))
+    s *= sc
+    p = _np_attention_probs(s, attn_mask, is_causal)
+    out = np.matmul(p, va)
+    res = _make(out.astype(dt.np, copy=False), dt)
+    if _state.enabled and (query._requires_grad or key._requires_grad or value._requires_grad) or \
+            _fw_levels and has_fw(query, key, value):
+        n = ScaledDotProductFlashAttentionForCpuBackward0()
+        n.scale, n.causal = sc, is_causal
+        n.save(query, key, value, attn_mask, p)
+        record(n, res, (query, key, value))
+    return res
 
 
 def _mask_to_float(mask: Tensor | None, name: str, dtype: D.dtype) -> Tensor | None:

@@ -225,3 +225,122 @@ def test_layer_norm_errors() -> None:
         F.layer_norm(ndgrad.ones(2, 3, dtype=ndgrad.int64), (3,))
     with pytest.raises(RuntimeError, match="expected input with shape"):
         F.layer_norm(x, (4,))
+
+
+# ---------------------------------------------------------------------------
+# scaled_dot_product_attention (ScaledDotProductFlashAttentionForCpuBackward0)
+# ---------------------------------------------------------------------------
+def _sdpa_cases(rng: np.random.Generator) -> list:
+    keep = rng.random((5, 6)) > 0.3
+    keep[1] = False  # a query that sees no key: zeros, as in PyTorch
+    return [("plain", {}), ("causal", {"is_causal": True}), ("bool", {"attn_mask": keep}),
+            ("float", {"attn_mask": rng.standard_normal((1, 3, 5, 6))}), ("scale", {"scale": 0.3})]
+
+
+def _sdpa_composite(q: ndgrad.Tensor, k: ndgrad.Tensor, v: ndgrad.Tensor, attn_mask: object = None,
+                    is_causal: bool = False, scale: object = None) -> ndgrad.Tensor:
+    s = q @ k.transpose(-2, -1) * (scale or q.shape[-1] ** -0.5)
+    if is_causal:
+        attn_mask = ndgrad.ones(s.shape[-2:], dtype=ndgrad.bool).tril()
+    if attn_mask is not None and attn_mask.dtype is ndgrad.bool:
+        s = s.masked_fill(~attn_mask, float("-inf"))
+    elif attn_mask is not None:
+        s = s + attn_mask
+    dead = s.max(-1, keepdim=True).values == float("-inf")
+    return s.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0) @ v
+
+
+def test_sdpa_gradients_and_jvp() -> None:
+    rng = np.random.default_rng(7)
+    q, k, v = _t64(rng, 2, 3, 5, 4), _t64(rng, 2, 3, 6, 4), _t64(rng, 2, 3, 6, 4)
+    for name, kw in _sdpa_cases(rng):
+        kw = {a: ndgrad.tensor(b) if isinstance(b, np.ndarray) else b for a, b in kw.items()}
+        f = lambda q, k, v, kw=kw: F.scaled_dot_product_attention(q, k, v, **kw)  # noqa: E731
+        assert f(q, k, v).grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0", name
+        assert gradcheck(f, (q, k, v)) and gradgradcheck(f, (q, k, v)), name
+        tan, fd = _jvp_fd(f, (q, k, v), tuple(_t64(rng, *t.shape).detach() for t in (q, k, v)))
+        np.testing.assert_allclose(tan, fd, rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+def test_sdpa_matches_composite_and_torch(torch_ref) -> None:
+    rng = np.random.default_rng(8)
+    a = [rng.standard_normal(s).astype(np.float32) for s in ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 4), (2, 3, 5, 4))]
+    cases = _sdpa_cases(rng)
+    got, kws = {}, {}
+    for name, kw in cases:
+        kw = kws[name] = {k_: ndgrad.tensor(b.astype(np.float32) if b.dtype == np.float64 else b)
+                          if isinstance(b, np.ndarray) else b for k_, b in kw.items()}
+        for fn in (F.scaled_dot_product_attention, _sdpa_composite):
+            q, k, v = (ndgrad.tensor(x, requires_grad=True) for x in a[:3])
+            y = fn(q, k, v, **kw)
+            y.backward(ndgrad.tensor(a[3]))
+            got.setdefault(name, []).append([y.detach().numpy(), q.grad.numpy(), k.grad.numpy(), v.grad.numpy()])
+        for x, c in zip(*got[name]):
+            np.testing.assert_allclose(x, c, rtol=1e-5, atol=1e-6, err_msg=name)
+
+    def ref(torch: object) -> dict:
+        out = {}
+        for name, kw in cases:
+            kw = {k_: torch.tensor(b.astype(np.float32) if b.dtype == np.float64 else b) if isinstance(b, np.ndarray)
+                  else b for k_, b in kw.items()}
+            q, k, v = (torch.tensor(x, requires_grad=True) for x in a[:3])
+            y = torch.nn.functional.scaled_dot_product_attention(q, k, v, **kw)
+            y.backward(torch.tensor(a[3]))
+            out[name] = [y.detach(), q.grad, k.grad, v.grad, _torch_names(y.grad_fn)]
+        return out
+    want = torch_ref("sdpa", ref)
+    for name, _ in cases:
+        for x, w in zip(got[name][0], want[name][:4]):
+            np.testing.assert_allclose(x, w, rtol=1e-5, atol=1e-6, err_msg=name)
+        q, k, v = (ndgrad.tensor(x, requires_grad=True) for x in a[:3])
+        assert _names(F.scaled_dot_product_attention(q, k, v, **kws[name]).grad_fn) == want[name][4]
+    assert (got["bool"][0][0][:, :, 1] == 0).all()  # the query that sees no key
+
+
+def test_sdpa_falls_back_to_the_composite() -> None:
+    """Where PyTorch takes its math path (3-d input, dropout, a 3-d mask or one that needs a gradient)."""
+    rng = np.random.default_rng(9)
+    q = _t64(rng, 2, 5, 4)
+    m = _t64(rng, 5, 5)
+    assert F.scaled_dot_product_attention(q, q, q).grad_fn.name() != "ScaledDotProductFlashAttentionForCpuBackward0"
+    q4 = q[None]
+    y = F.scaled_dot_product_attention(q4, q4, q4, attn_mask=ndgrad.zeros(2, 5, 5))
+    assert y.grad_fn.name() != "ScaledDotProductFlashAttentionForCpuBackward0"
+    assert gradcheck(lambda q, m: F.scaled_dot_product_attention(q, q, q, attn_mask=m), (q, m))  # mask gradient
+    y = F.scaled_dot_product_attention(q[None], q[None], q[None], attn_mask=m)
+    assert y.grad_fn.name() != "ScaledDotProductFlashAttentionForCpuBackward0"
+    ndgrad.manual_seed(0)
+    y = F.scaled_dot_product_attention(q[None], q[None], q[None], dropout_p=0.5)  # dropout: composite
+    assert y.grad_fn.name() != "ScaledDotProductFlashAttentionForCpuBackward0"
+    with pytest.raises(RuntimeError, match="Explicit attn_mask should not be set"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=m, is_causal=True)
+
+
+# ---------------------------------------------------------------------------
+# row scatter-add (embedding backward, index_add, x[idx] backward): np.add.at's sums without its
+# per-element path
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("n,count", [(50, 200), (3, 500)])  # few repeats (rounds) / many (reduceat)
+def test_row_scatter_add_matches_add_at(n: int, count: int, torch_ref) -> None:
+    rng = np.random.default_rng(10)
+    idx = rng.integers(0, n, count)
+    g = rng.standard_normal((count, 4)).astype(np.float32)
+    for pad, freq in ((None, False), (1, True)):
+        w = ndgrad.zeros(n, 4, requires_grad=True)
+        F.embedding(ndgrad.tensor(idx), w, padding_idx=pad, scale_grad_by_freq=freq).backward(ndgrad.tensor(g))
+        coef = np.ones(count, np.float32)
+        if pad is not None:
+            coef[idx == pad] = 0
+        if freq:
+            coef /= np.bincount(idx, minlength=n)[idx]
+        want = np.zeros((n, 4), np.float32)
+        np.add.at(want, idx, g * coef[:, None])
+        np.testing.assert_allclose(w.grad.numpy(), want, rtol=1e-5, atol=1e-5)
+    got = ndgrad.ones(n, 4).index_add(0, ndgrad.tensor(idx), ndgrad.tensor(g))
+    np.testing.assert_allclose(got.numpy(), torch_ref(f"index_add_{n}", lambda torch: torch.ones(n, 4).index_add(
+        0, torch.tensor(idx), torch.tensor(g))), rtol=1e-5, atol=1e-5)
+    x = ndgrad.zeros(n, 4, requires_grad=True)
+    x[ndgrad.tensor(idx - n)].backward(ndgrad.tensor(g))  # negative indices address the same rows
+    want = np.zeros((n, 4), np.float32)
+    np.add.at(want, idx, g)
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-5, atol=1e-5)
