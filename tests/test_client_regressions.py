@@ -165,3 +165,38 @@ def _out_cases(L: Any) -> list:
 def test_out_argument(torch_ref: Callable) -> None:
     """labml_nn's AMSGrad: `torch.maximum(v_max, v, out=v_max)`; every function form takes out= as PyTorch."""
     assert _out_cases(ndgrad) == torch_ref("out", _out_cases)
+
+
+def _blur_cases(L: Any, T: Any, F: Any) -> list:
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    x = L.from_numpy(rng.random((2, 3, 7, 9)).astype(np.float32))
+    u = L.from_numpy((rng.random((3, 6, 8)) * 255).astype(np.uint8))
+    pil = Image.fromarray((rng.random((6, 8, 3)) * 255).astype(np.uint8))
+    res: list = [F.gaussian_blur(x, 3), F.gaussian_blur(x, [3, 5], [0.7, 1.9]), F.gaussian_blur(x[0], 5, 2.0),
+                 F.gaussian_blur(x.double(), 3, 1.1), F.gaussian_blur(u, 3, 1.0),
+                 np.asarray(F.gaussian_blur(pil, 5, 1.3)), F.gaussian_blur(pil.convert("L"), 3).mode]
+    for args in [("a",), ([3, 3, 3],), (4,), (3, "x"), (3, [1.0, 2.0, 3.0]), (3, -1.0)]:
+        res.append(_outcome(lambda args=args: F.gaussian_blur(x, *args)))
+    res.append(_outcome(lambda: F.gaussian_blur(L.ones(3, 2, 2), 5)))
+    for args, kw in [((3,), {}), (((3, 5), 1.5), {}), ((2,), {}), ((3,), {"sigma": -1}), ((3,), {"sigma": (2, 1)}),
+                     ((3,), {"sigma": (1, 2, 3)}), (((3, 3, 3),), {})]:
+        res.append(_outcome(lambda args=args, kw=kw: repr(T.GaussianBlur(*args, **kw))))
+    blur = T.Compose([T.GaussianBlur(3, (0.5, 1.5))])
+    res.append(tuple(blur(x).shape))
+    return res
+
+
+def test_gaussian_blur(tv_ref: Callable) -> None:
+    """vit-pytorch's DINO/EsViT augmentations: `T.GaussianBlur((3, 3), (1.0, 2.0))` (missing before)."""
+    from ndgrad.vision import transforms
+    want = tv_ref("blur", lambda torch, tv: _blur_cases(torch, tv.transforms, tv.transforms.functional))
+    got = _blur_cases(ndgrad, transforms, transforms.functional)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        if isinstance(w, np.ndarray):
+            g = g.numpy() if isinstance(g, ndgrad.Tensor) else g
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_allclose(g.astype(np.float64), w, rtol=1e-5, atol=1e-6 if w.dtype.kind == "f" else 1)
+        else:
+            assert g == w

@@ -2,15 +2,15 @@
 v2 in :mod:`.v2`), and their functions in :mod:`.functional`."""
 from . import functional
 from .functional import InterpolationMode
-from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Grayscale, Lambda,
+from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, GaussianBlur, Grayscale, Lambda,
                          Normalize, Pad, PILToTensor, RandomAffine, RandomApply, RandomChoice,
                          RandomCrop, RandomErasing, RandomGrayscale, RandomHorizontalFlip,
                          RandomOrder, RandomResizedCrop, RandomRotation, RandomVerticalFlip,
                          Resize, ToPILImage, ToTensor)
 
 __all__ = [
-    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale", "InterpolationMode",
-    "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine", "RandomApply", "RandomChoice",
+    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur", "Grayscale",
+    "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine", "RandomApply", "RandomChoice",
     "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder",
     "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage",
     "ToTensor", "functional",

@@ -20,8 +20,8 @@ from . import functional as F
 from .functional import InterpolationMode
 
 __all__ = [
-    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "Grayscale", "InterpolationMode",
-    "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine", "RandomApply", "RandomChoice",
+    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur", "Grayscale",
+    "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine", "RandomApply", "RandomChoice",
     "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder",
     "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage",
     "ToTensor",
@@ -697,6 +697,47 @@ class RandomGrayscale(_Transform):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
+
+
+class GaussianBlur(_Transform):
+    """Blur with a Gaussian kernel of ``kernel_size`` whose sigma is drawn uniformly from ``sigma``
+    ((min, max), or one value)."""
+
+    def __init__(self, kernel_size: int | Sequence[int], sigma: float | Sequence[float] = (0.1, 2.0)) -> None:
+        super().__init__()
+        if isinstance(kernel_size, numbers.Number):
+            kernel_size = (kernel_size, kernel_size)
+        elif not (isinstance(kernel_size, Sequence) and len(kernel_size) == 2):
+            raise ValueError("Kernel size should be a tuple/list of two integers")
+        for k in kernel_size:
+            if k <= 0 or k % 2 == 0:
+                raise ValueError("Kernel size value should be an odd and positive number.")
+        if isinstance(sigma, numbers.Number):
+            if sigma <= 0:
+                raise ValueError("If sigma is a single number, it must be positive.")
+            sigma = (sigma, sigma)
+        elif isinstance(sigma, Sequence) and len(sigma) == 2:
+            if not 0.0 < sigma[0] <= sigma[1]:
+                raise ValueError("sigma values should be positive and of the form (min, max).")
+        else:
+            raise ValueError("sigma should be a single number or a list/tuple with length 2.")
+        self.kernel_size = tuple(kernel_size)
+        self.sigma = tuple(sigma)
+
+    @staticmethod
+    def get_params(sigma_min: float, sigma_max: float) -> float:
+        """The sigma of one blur, uniform in [sigma_min, sigma_max)."""
+        import ndgrad
+        return float(ndgrad.empty(1).uniform_(sigma_min, sigma_max).item())
+
+    def make_params(self, img: Any) -> dict[str, Any]:
+        return {"sigma": self.get_params(self.sigma[0], self.sigma[1])}
+
+    def apply(self, img: Any, params: dict[str, Any]) -> Any:
+        return F.gaussian_blur(img, list(self.kernel_size), [params["sigma"], params["sigma"]])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(kernel_size={self.kernel_size}, sigma={self.sigma})"
 
 
 class RandomErasing(_Transform):
