@@ -200,3 +200,16 @@ def test_gaussian_blur(tv_ref: Callable) -> None:
             np.testing.assert_allclose(g.astype(np.float64), w, rtol=1e-5, atol=1e-6 if w.dtype.kind == "f" else 1)
         else:
             assert g == w
+
+
+def test_broadcast_error_names_the_last_mismatch(torch_ref: Callable) -> None:
+    """vit-pytorch's SimMIM README example: (2, 64, 1024) + (65, 64) fails; PyTorch names dim 2, not dim 1."""
+    def errors(L: Any) -> list:
+        out = []
+        for a, b in [((2, 64, 1024), (65, 64)), ((3, 4), (5, 6)), ((2, 3, 4), (5, 3, 6)), ((7, 1, 5), (2, 4, 1, 6))]:
+            try:
+                L.ones(a) + L.ones(b)
+            except RuntimeError as e:
+                out.append(str(e))
+        return out
+    assert errors(ndgrad) == torch_ref("errors", errors)

@@ -555,14 +555,14 @@ def broadcast_shapes_or_raise(sa: tuple, sb: tuple) -> tuple:
     """PyTorch's broadcast of two shapes, with its error naming the mismatched sizes."""
     n = max(len(sa), len(sb))
     out = []
-    for i in range(-n, 0):
+    for i in range(-1, -n - 1, -1):  # from the last dim, as PyTorch reports the last mismatch
         a = sa[i] if -i <= len(sa) else 1
         b = sb[i] if -i <= len(sb) else 1
         if a != b and a != 1 and b != 1:
             raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
                                f"non-singleton dimension {i + n}")
         out.append(b if a == 1 else a)
-    return tuple(out)
+    return tuple(reversed(out))
 
 
 def float_dtype_for(t: Tensor) -> D.dtype:
