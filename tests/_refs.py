@@ -189,16 +189,25 @@ def _rel(test_file: str) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
+def _importable(module: str) -> bool:
+    import importlib.util
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def reference(test_file: str, test_name: str, key: str, fn: Callable[..., Any], *,
-              vision: bool = False) -> Any:
+              vision: bool = False, needs: str | None = None) -> Any:
     """PyTorch's value for `key`: live when torch is installed, else recorded (see module doc).
     With `vision=True` the value is torchvision's: `fn(torch, torchvision)`, live only when
-    torchvision imports."""
+    torchvision imports. `needs`: a module PyTorch's side imports besides torch (e.g. tensorboard
+    for torch.utils.tensorboard): live only where it is installed too."""
     import pytest
     store = store_for(test_file)
     full = f"{test_name}::{key}"
     lib = "torchvision" if vision else "PyTorch"
-    if torch is None or (vision and torchvision is None):
+    if torch is None or (vision and torchvision is None) or (needs and not _importable(needs)):
         try:
             return store.get(full)
         except KeyError:

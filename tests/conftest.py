@@ -11,9 +11,10 @@ import _refs
 
 @pytest.fixture
 def torch_ref(request: pytest.FixtureRequest) -> Callable[[str, Callable[[Any], Any]], Any]:
-    """`torch_ref(key, fn)`: `fn(torch)` computed live when torch is installed, else recorded."""
-    def get(key: str, fn: Callable[[Any], Any]) -> Any:
-        return _refs.reference(str(request.path), request.node.name, key, fn)
+    """`torch_ref(key, fn)`: `fn(torch)` computed live when torch is installed, else recorded;
+    `torch_ref(key, fn, needs="tensorboard")`: live only where that module is installed too."""
+    def get(key: str, fn: Callable[[Any], Any], needs: str | None = None) -> Any:
+        return _refs.reference(str(request.path), request.node.name, key, fn, needs=needs)
     return get
 
 

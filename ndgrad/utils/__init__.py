@@ -1,11 +1,11 @@
 """ndgrad.utils: data loading (data), file formats (safetensors), activation checkpointing (checkpoint),
-DLPack exchange (dlpack)."""
+DLPack exchange (dlpack), TensorBoard logging (tensorboard)."""
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-__all__ = ["checkpoint", "data", "dlpack", "safetensors"]
+__all__ = ["checkpoint", "data", "dlpack", "safetensors", "tensorboard"]
 
 
 def __getattr__(name: str) -> Any:
