@@ -97,7 +97,7 @@ def test_stuck_collective_times_out() -> None:
     start = time.monotonic()
     res = launch(2, "faults.py", "stuck", timeout=60)
     assert res.returncode != 0 and time.monotonic() - start < 30, res.returncode
-    assert "[rank 0] ndgrad.distributed: all_reduce (argument check) did not complete within 1 s" in res.stderr
+    assert "[rank 0] ndgrad.distributed: all_reduce (argument check) did not complete within 5 s" in res.stderr
 
 
 def _ndgrad(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
