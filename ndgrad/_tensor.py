@@ -464,14 +464,17 @@ _alias.set_module("ndgrad", Tensor, Size, layout)
 
 def _check_dtypes() -> None:
     """Debug mode (NDGRAD_CHECK_DTYPES=1, read at import; the test suite sets it): each time a
-    tensor's dtype is assigned, its array must be a NumPy array holding that dtype. Off, nothing is
-    wrapped and nothing costs."""
+    tensor's dtype is assigned, its array must be a NumPy array (or the NumPy scalar a ufunc gives
+    for 0-d input) holding that dtype. Off, nothing is wrapped and nothing costs."""
     slot = Tensor.__dict__["_dtype"]
 
     def set_dtype(self: Tensor, dt: D.dtype) -> None:
         slot.__set__(self, dt)
-        arr = getattr(self, "_data", None)
-        if arr is not None and not self._is_sparse_coo and (type(arr) is not np.ndarray or arr.dtype != dt.np):
+        try:  # (sparse and batched tensors keep no plain array, or not yet)
+            arr = None if self._is_sparse_coo else self._data
+        except (AttributeError, KeyError, NotImplementedError):
+            return
+        if arr is not None and (not isinstance(arr, (np.ndarray, np.generic)) or arr.dtype != dt.np):
             raise AssertionError(f"a tensor declared {dt.name} stores a {type(arr).__name__} of dtype "
                                  f"{getattr(arr, 'dtype', None)}")
     Tensor._dtype = property(slot.__get__, set_dtype)

@@ -2,7 +2,12 @@
 recorded; see tests/_refs.py)."""
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
+
+# the debug check that every tensor's array holds the dtype it declares (ndgrad/_tensor.py), read
+# when ndgrad is imported: on for the whole suite
+os.environ.setdefault("NDGRAD_CHECK_DTYPES", "1")
 
 import pytest
 

@@ -120,7 +120,8 @@ def _sum_to_array(a: Any, shape: tuple) -> Any:
 def _wrap_grads(grads: Any) -> list:
     T = _tensor_cls()
     from .._dtype import _BY_NP
-    return [T._make(g, _BY_NP[g.dtype]) if g is not None else None for g in grads]
+    return [T._make(g if type(g) is np.ndarray else np.asarray(g), _BY_NP[g.dtype]) if g is not None else None
+            for g in grads]
 
 
 def _unwrap_grads(grads: Any) -> list:
@@ -241,6 +242,8 @@ def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | No
         while heap:
             node = pop(heap)[2]
             grads = buffers.pop(node, None)
+            if arrays and grads is not None:  # rules on 0-d arrays may return NumPy scalars
+                grads = [g if g is None or type(g) is np.ndarray else np.asarray(g) for g in grads]
             in_grads = ()
             if grads is not None and (needed is None or node in needed):
                 if hooks_or_capture or node._pre_hooks or node._retain:

@@ -465,6 +465,10 @@ def _update_running(running_mean: Tensor | None, running_var: Tensor | None, bat
             run._version[0] += 1
 
 
+_LOW = (D.float16, D.bfloat16)
+
+
+@in_float32  # float16/bfloat16 input with float32 statistics and affine parameters stays float16
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float | None = 0.1, eps: float = 1e-5) -> Tensor:
@@ -484,6 +488,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                     ("bias", bias)):
         if t is not None and t.numel() != C:
             raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
+        if t is not None and t._dtype is not x._dtype and not (x._dtype is D.float32 and t._dtype in _LOW):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     if nd < 2:
         raise RuntimeError(f"batch_norm: expected input with at least 2 dimensions, got {nd}")
     if training:
@@ -991,7 +997,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         m = m * m
     if weight is not None:
         m = m * weight[target.reshape(-1)].reshape(-1, 1)
-    mask = _make(np.arange(x._data.shape[1])[None, :] != t._data, x._dtype)
+    mask = _make((np.arange(x._data.shape[1])[None, :] != t._data).astype(x._dtype.np), x._dtype)
     loss = (m * mask).sum(1) / x._data.shape[1]
     if input._data.ndim < 2:
         loss = loss.reshape(())

@@ -78,7 +78,7 @@ Tensor.__rlshift__ = _binary_dunder(elementwise.bitwise_left_shift, reflected=Tr
 Tensor.__rshift__ = _binary_dunder(elementwise.bitwise_right_shift)
 Tensor.__rrshift__ = _binary_dunder(elementwise.bitwise_right_shift, reflected=True)
 Tensor.__neg__ = neg
-Tensor.__pos__ = lambda self: self
+Tensor.__pos__ = elementwise.positive
 Tensor.__abs__ = elementwise.abs
 Tensor.__eq__ = _binary_dunder(eq)
 Tensor.__ne__ = _binary_dunder(ne)

@@ -146,6 +146,58 @@ def dim_given(args: tuple, kwargs: dict, pos: int = 1) -> bool:
     return kwargs.get("dim", args[pos] if len(args) > pos else None) is not None
 
 
+_KINDS = {"b": (D.bool,), "i": (D.uint8, D.int8, D.int16, D.int32, D.int64), "h": (D.float16, D.bfloat16),
+          "f": (D.float32, D.float64), "c": (D.complex64, D.complex128)}
+
+
+def refusals(*rules: tuple) -> dict:
+    """{dtype: (exception class, message)} from rules `(kinds, exception class, message)`: kinds are
+    letters (b bool, i integers, h float16/bfloat16, f float32/float64, c complex); `{dt}` in the
+    message becomes PyTorch's name of the dtype ('ComplexFloat')."""
+    table = {}
+    for kinds, exc, msg in rules:
+        for k in kinds:
+            for dt in _KINDS[k]:
+                table.setdefault(dt, (exc, msg.replace("{dt}", D.scalar_name(dt))))
+    return table
+
+
+def refuse(table: dict, dt: Any) -> None:
+    """Raise what `table` (from `refusals`) says for `dt`, if anything."""
+    hit = table.get(dt)
+    if hit is not None:
+        raise hit[0](hit[1])
+
+
+def refuses(*rules: tuple, binary: bool = False) -> Callable:
+    """Decorate an op with the dtypes PyTorch's kernel refuses (rules as in `refusals`): the input's
+    dtype, or with `binary` the dtype input and other promote to, is checked before the op runs."""
+    import functools
+    table = refusals(*rules)
+
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def op(input: Any, *args: Any, **kwargs: Any) -> Any:
+            dt = getattr(input, "_dtype", None)
+            if binary:
+                other = args[0] if args else kwargs.get("other", kwargs.get("exponent"))
+                if other is not None and getattr(other, "_dtype", None) is not dt:
+                    try:
+                        dt = _result_dtype(input, other)
+                    except Exception:  # noqa: BLE001 - the op itself reports bad operands
+                        dt = None
+            if dt in table:
+                refuse(table, dt)
+            return fn(input, *args, **kwargs)
+        return op
+    return deco
+
+
+def not_impl(kernel: str, kinds: str) -> tuple:
+    """A `refusals` rule: PyTorch's NotImplementedError '"kernel" not implemented for 'Dtype''."""
+    return (kinds, NotImplementedError, f'"{kernel}" not implemented for ' + "'{dt}'")
+
+
 def wrap(arr: Any, dtype: D.dtype | None = None) -> Tensor:
     """A new graph-free Tensor over a NumPy result (0-d results stay arrays, not scalars)."""
     if type(arr) is not np.ndarray:

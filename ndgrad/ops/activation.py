@@ -164,7 +164,7 @@ def _prep_softmax(input: Tensor, dim: Any, dtype: Any, fn: str) -> tuple:
     check_tensor(input, fn)
     if dtype is not None:
         input = input.to(dtype)
-    if input._dtype.category < 2:
+    if input._dtype.category != 2:
         raise NotImplementedError(f'"{fn}_lastdim_kernel_impl" not implemented for '
                                   f"'{D.scalar_name(input._dtype)}'")
     if dim is None:

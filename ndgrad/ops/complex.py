@@ -93,8 +93,7 @@ def view_as_real(input: Tensor) -> Tensor:
         arr = np.ascontiguousarray(arr)
     rdt = input._dtype.to_real()
     view = arr.view(rdt.np).reshape(arr.shape + (2,)) if arr.ndim else arr.reshape(1).view(rdt.np)
-    out = as_view(input, view)
-    out._dtype = rdt
+    out = as_view(input, view, rdt)
     if grad_needed(input):
         record(ViewAsRealBackward0(), out, (input,))
     return out
@@ -117,8 +116,7 @@ def view_as_complex(input: Tensor) -> Tensor:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
     from .shape import as_view
     out = as_view(input, np.ascontiguousarray(arr).view(cdt.np)[..., 0] if not arr.flags.c_contiguous
-                  else arr.view(cdt.np)[..., 0])
-    out._dtype = cdt
+                  else arr.view(cdt.np)[..., 0], cdt)
     if grad_needed(input):
         record(ViewAsComplexBackward0(), out, (input,))
     return out

@@ -18,6 +18,7 @@ from . import _specfun as _sf
 from ._core import (_BY_NP, _fw_levels, _make, _state, broadcast_shapes_or_raise, check_tensor, float_dtype_for,
                     graph_free, grad_needed, has_fw, out_ref, record, register, to_tensor, tsum, write_out)
 from ._core import _vmap_levels, is_batched, vmap_rule
+from ._core import not_impl, refusals, refuse, refuses
 
 _SCALARS = (int, float, bool, complex)
 
@@ -81,6 +82,24 @@ def _prep(a: Any, b: Any, name: str) -> tuple:
         # an out-of-range Python int wraps into an integer dtype, as in PyTorch (NumPy would raise)
         xb = np.asarray(b).astype(dt.np) if type(b) is int and dt.category == 1 else np.asarray(b, dtype=dt.np)
     return xa, xb, dt
+
+
+def _compute(x: Any, dt: D.dtype) -> Any:
+    """An operand array in the dtype a float kernel computes `dt` in (float16/bfloat16 in float32)."""
+    if type(x) is not np.ndarray:
+        return x
+    ct = np.float32 if dt is D.float16 or dt is D.bfloat16 else dt.np
+    return x if x.dtype == ct else x.astype(ct)
+
+
+def _float_prep(input: Any, other: Any, name: str) -> tuple:
+    """`_prep` for a float-valued binary kernel: integer/bool operands computed in the default
+    float dtype (NumPy would pick float16 for small ints), float16/bfloat16 in float32; `_finish`
+    rounds the result to the dtype once, as PyTorch's kernels do."""
+    xa, xb, dt = _prep(input, other, name)
+    if dt.category < 2:
+        dt = D.get_default_dtype()
+    return _compute(xa, dt), _compute(xb, dt), dt
 
 
 def _finish(arr: Any, dt: D.dtype) -> Tensor:
@@ -276,6 +295,9 @@ def mul(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
     return res
 
 
+_DIV_TRUNC = refusals(not_impl("div_trunc_cpu", "bc"))
+
+
 @register(aliases=("divide", "true_divide"), inplace=True)
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """input / other (true division; int / int gives the default float dtype)."""
@@ -283,6 +305,8 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None, out: Ten
         return vmap_rule("elementwise", div, input, other, rounding_mode=rounding_mode, out=out)
     if rounding_mode is not None:
         if rounding_mode in ("floor", "trunc"):
+            if rounding_mode == "trunc":
+                refuse(_DIV_TRUNC, D.result_dtype(input, other))
             res = floor_divide(input, other) if rounding_mode == "floor" else _int_div(input, other, np.trunc)
             if res._dtype.category >= 2 and grad_needed(input, other) and res.grad_fn is None:
                 # PyTorch: a rounded quotient requires grad, with a zero gradient
@@ -322,6 +346,7 @@ def _int_div(input: Tensor, other: Any, rounder: Any) -> Tensor:
 
 
 @register(inplace=True)
+@refuses(not_impl("div_floor_cpu", "bc"), binary=True)
 def floor_divide(input: Tensor, other: Any) -> Tensor:
     """Division rounded toward minus infinity (not differentiable)."""
     if _vmap_levels and is_batched(input, other):
@@ -330,6 +355,7 @@ def floor_divide(input: Tensor, other: Any) -> Tensor:
 
 
 @register(inplace=True)
+@refuses(not_impl("remainder_cpu", "bc"), binary=True)
 def remainder(input: Tensor, other: Any) -> Tensor:
     """Python-style modulus (sign of the divisor); gradient 1 for input."""
     if _vmap_levels and is_batched(input, other):
@@ -348,6 +374,7 @@ def remainder(input: Tensor, other: Any) -> Tensor:
 
 
 @register(inplace=True)
+@refuses(not_impl("fmod_cpu", "bc"), binary=True)
 def fmod(input: Tensor, other: Any) -> Tensor:
     """C-style modulus (sign of the dividend); gradient 1 for input."""
     if _vmap_levels and is_batched(input, other):
@@ -457,6 +484,7 @@ def _int_pow(xa: Any, xe: Any) -> np.ndarray:
 
 
 @register(inplace=True)
+@refuses(not_impl("pow", "b"), binary=True)
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent, broadcasting; either side may be a scalar."""
     if _vmap_levels and is_batched(input, exponent):
@@ -516,14 +544,13 @@ class Atan2Backward0(Node):
 
 
 @register(aliases=("arctan2",), inplace=True)
+@refuses(not_impl("atan2_cpu", "c"), binary=True)
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise angle of (other, input), in (-pi, pi]."""
     if _vmap_levels and is_batched(input, other):
         return vmap_rule("elementwise", atan2, input, other)
     other = to_tensor(other)
-    xa, xb, dt = _prep(input, other, "atan2")
-    if dt.category < 2:
-        dt = D.get_default_dtype()
+    xa, xb, dt = _float_prep(input, other, "atan2")
     res = _finish(np.arctan2(xa, xb), dt)
     if grad_needed(input, other):
         n = Atan2Backward0()
@@ -608,7 +635,8 @@ def fmin(input: Tensor, other: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------
 # comparisons and logic (results are bool, no gradient)
 # ---------------------------------------------------------------------------
-def _compare(name: str, ufunc: Any) -> Any:
+def _compare(name: str, ufunc: Any, ordered: bool = False) -> Any:
+    """A comparison op; `ordered` ones (lt, le, gt, ge) refuse complex operands as PyTorch does."""
     def op(input: Tensor, other: Any) -> Tensor:
         if _vmap_levels and is_batched(input, other):
             return vmap_rule("elementwise", op, input, other)
@@ -623,15 +651,15 @@ def _compare(name: str, ufunc: Any) -> Any:
         return _make(np.asarray(ufunc(input._data, o)), D.bool)
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}, giving a bool tensor."
-    return op
+    return refuses(not_impl(f"{name}_cpu", "c"), binary=True)(op) if ordered else op
 
 
 eq = register("eq", inplace=True)(_compare("eq", np.equal))
 ne = register("ne", aliases=("not_equal",), inplace=True)(_compare("ne", np.not_equal))
-lt = register("lt", aliases=("less",), inplace=True)(_compare("lt", np.less))
-le = register("le", aliases=("less_equal",), inplace=True)(_compare("le", np.less_equal))
-gt = register("gt", aliases=("greater",), inplace=True)(_compare("gt", np.greater))
-ge = register("ge", aliases=("greater_equal",), inplace=True)(_compare("ge", np.greater_equal))
+lt = register("lt", aliases=("less",), inplace=True)(_compare("lt", np.less, ordered=True))
+le = register("le", aliases=("less_equal",), inplace=True)(_compare("le", np.less_equal, ordered=True))
+gt = register("gt", aliases=("greater",), inplace=True)(_compare("gt", np.greater, ordered=True))
+ge = register("ge", aliases=("greater_equal",), inplace=True)(_compare("ge", np.greater_equal, ordered=True))
 
 
 def _logical(name: str, ufunc: Any) -> Any:
@@ -750,6 +778,8 @@ def isposinf(input: Tensor) -> Tensor:
     """Elementwise test for +inf."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("elementwise", isposinf, input)
+    if input._dtype.category == 3:
+        raise RuntimeError("isposinf does not support complex inputs.")
     return _make(np.isposinf(input._data) if input._dtype.category == 2 else np.zeros(input._data.shape, bool),
                  D.bool)
 
@@ -759,8 +789,19 @@ def isneginf(input: Tensor) -> Tensor:
     """Elementwise test for -inf."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("elementwise", isneginf, input)
+    if input._dtype.category == 3:
+        raise RuntimeError("isneginf does not support complex inputs.")
     return _make(np.isneginf(input._data) if input._dtype.category == 2 else np.zeros(input._data.shape, bool),
                  D.bool)
+
+
+@register()
+def isreal(input: Tensor) -> Tensor:
+    """Elementwise test for a zero imaginary part (all True for real dtypes)."""
+    check_tensor(input, "isreal")
+    if input._dtype.category == 3:
+        return _make(input._data.imag == 0, D.bool)
+    return _make(np.ones(input._data.shape, bool), D.bool)
 
 
 @register()
@@ -768,6 +809,8 @@ def signbit(input: Tensor) -> Tensor:
     """Elementwise test of the sign bit (True for -0.0 and negatives)."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("elementwise", signbit, input)
+    if input._dtype.category == 3:
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
     return _make(np.signbit(input._data), D.bool)
 
 
@@ -812,12 +855,15 @@ def _unwrap1(res: tuple) -> tuple:
 
 
 def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_only: bool = True,
-           aliases: tuple = (), np_rule: Any = None, export: bool = True, inplace: bool = True) -> Any:
+           aliases: tuple = (), np_rule: Any = None, export: bool = True, inplace: bool = True,
+           refused: tuple = ()) -> Any:
     """Declare a one-input op from a kernel and a gradient rule `rule(g, x, out)`: builds its Node class
     (`node_name`, saving what `uses` names: "x" the input, "o" the output), its function, and registers
     both with the in-place form (`name_`). The same rule gives the JVP and, written with operators only
     or given as `np_rule`, the first-order rule on arrays. `export=False` leaves it out of the registry
-    (for functions only a namespace such as ndgrad.special offers)."""
+    (for functions only a namespace such as ndgrad.special offers); `refused`: `refusals` rules for
+    the dtypes PyTorch's kernel does not take."""
+    table = refusals(*refused)
     node_cls = type(node_name, (UnaryNode,), {"__slots__": (), "rule": staticmethod(rule), "uses": uses,
                                               "np_rule": staticmethod(np_rule) if np_rule else None})
 
@@ -826,6 +872,8 @@ def _unary(name: str, kernel: Any, rule: Any, uses: str, node_name: str, float_o
             return vmap_rule("elementwise", op, input)
         if not isinstance(input, Tensor):
             check_tensor(input, name)
+        if input._dtype in table:
+            refuse(table, input._dtype)
         if float_only:
             dt = input._dtype if input._dtype.category >= 2 else D.get_default_dtype()
             arr = input._data if input._dtype is dt else input._data.astype(dt.np)
@@ -924,11 +972,12 @@ def _erf_kernel(a: np.ndarray) -> np.ndarray:
 
 
 erf = _unary("erf", _erf_kernel, lambda g, x, o: g * (2 / math.sqrt(math.pi)) * exp(-x * x), "x",
-             "ErfBackward0")
+             "ErfBackward0", refused=(not_impl("erf_vml_cpu", "c"),))
 erfc = _unary("erfc", f64_kernel(_sf.erfc),
-              lambda g, x, o: g * (-2 / math.sqrt(math.pi)) * exp(-x * x), "x", "ErfcBackward0")
+              lambda g, x, o: g * (-2 / math.sqrt(math.pi)) * exp(-x * x), "x", "ErfcBackward0",
+              refused=(not_impl("erfc_vml_cpu", "c"),))
 erfinv = _unary("erfinv", f64_kernel(_sf.erfinv), lambda g, x, o: g * (math.sqrt(math.pi) / 2) * exp(o * o), "o",
-                "ErfinvBackward0")
+                "ErfinvBackward0", refused=(not_impl("erfinv_vml_cpu", "c"),))
 reciprocal = _unary("reciprocal", lambda a: 1 / a, lambda g, x, o: -g * o * o, "o", "ReciprocalBackward0")
 
 
@@ -939,7 +988,8 @@ def _relu_kernel(a: np.ndarray) -> np.ndarray:
 
 
 relu = _unary("relu", _relu_kernel, lambda g, x, o: g * (o > 0).to(g.dtype), "o", "ReluBackward0",
-              float_only=False, np_rule=lambda g, x, o: np.where(o > 0, g, np.zeros((), g.dtype)))
+              float_only=False, np_rule=lambda g, x, o: np.where(o > 0, g, np.zeros((), g.dtype)),
+              refused=(("c", NotImplementedError, "clamp is not supported for complex types"),))
 
 
 def _abs_kernel(a: np.ndarray) -> np.ndarray:
@@ -957,6 +1007,8 @@ def _neg_kernel(a: np.ndarray) -> np.ndarray:
 
 neg = _unary("neg", _neg_kernel, lambda g, x, o: -g, "", "NegBackward0", float_only=False, aliases=("negative",),
              np_rule=lambda g, x, o: -g)
+
+
 @register()
 def positive(input: Tensor) -> Tensor:
     """`+input`: input itself (booleans have no unary plus)."""
@@ -976,6 +1028,9 @@ def sign(input: Tensor) -> Tensor:
     """Elementwise sign (-1, 0, 1); zero gradient."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("elementwise", sign, input)
+    if input._dtype.category == 3:
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                                  "torch.sgn instead.")
     if input._dtype is D.bool:
         return _make(input._data.copy(), D.bool)
     res = _make(np.sign(input._data), input._dtype)
@@ -1045,6 +1100,9 @@ def _rounding(name: str, kernel: Any, node: str) -> Any:
             return vmap_rule("elementwise", op, input, *args, **kwargs)
         if input._dtype is D.bool:
             raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
+        if input._dtype.category == 3:
+            raise NotImplementedError(f"{name} is not supported for complex inputs" if name != "round" else
+                                      f"\"round_vml_cpu\" not implemented for '{_cap(input._dtype)}'")
         if input._dtype.category < 2:
             if (args and args[0]) or kwargs.get("decimals"):
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_cap(input._dtype)}'")
@@ -1087,8 +1145,8 @@ def frac(input: Tensor) -> Tensor:
     """input - trunc(input)."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("elementwise", frac, input)
-    if input._dtype.category < 2:
-        raise RuntimeError(f"\"frac_cpu\" not implemented for '{_cap(input._dtype)}'")
+    if input._dtype.category != 2:
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_cap(input._dtype)}'")
     res = _make(input._data - np.trunc(input._data), input._dtype)
     if grad_needed(input):
         record(FracBackward0(), res, (input,))
@@ -1115,6 +1173,7 @@ class ClampBackward1(Node):
 
 
 @register(aliases=("clip",), inplace=True)
+@refuses(("c", NotImplementedError, "clamp is not supported for complex types"))
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp every element into [min, max]; gradient passes where not clamped."""
     if _vmap_levels and is_batched(input, min, max):
@@ -1148,12 +1207,14 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 
 
 @register(inplace=True)
+@refuses(("c", NotImplementedError, "clamp is not supported for complex types"))
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
     """clamp with a lower bound only."""
     return clamp(input, min=min)
 
 
 @register(inplace=True)
+@refuses(("c", NotImplementedError, "clamp is not supported for complex types"))
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
     """clamp with an upper bound only."""
     return clamp(input, max=max)
@@ -1355,45 +1416,83 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 
 
 @register(inplace=True)
+@refuses(not_impl("hypot_cpu", "bic"), binary=True)
 def hypot(input: Tensor, other: Tensor) -> Tensor:
-    """sqrt(input**2 + other**2)."""
-    return sqrt(input * input + other * other)
+    """sqrt(input**2 + other**2), without overflow in the squares."""
+    return _float_binary(input, other, "hypot", np.hypot, HypotBackward0)
 
 
-@register()
-def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    """log(exp(input) + exp(other)), computed stably."""
-    m = maximum(input, other).detach()
-    m = where(isfinite(m), m, m * 0)
-    return m + log(exp(input - m) + exp(other - m))
+def _float_binary(input: Tensor, other: Tensor, name: str, kernel: Any, node: type) -> Tensor:
+    """A float-valued binary op on two tensors: `kernel` on the operands in the compute dtype,
+    `node` (saving input, other and the result) for the gradient."""
+    if _vmap_levels and is_batched(input, other):
+        return vmap_rule("elementwise", lambda a, b: _float_binary(a, b, name, kernel, node), input, other)
+    check_tensor(input, name)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    xa, xb, dt = _float_prep(input, other, name)
+    res = _finish(kernel(xa, xb), dt)
+    if grad_needed(input, other):
+        n = node()
+        n.save(input, other, out_ref(res))
+        record(n, res, (input, other))
+    return res
 
 
-class Logaddexp2Backward0(Node):
-    """d/da log2(2^a + 2^b) = 1 / (1 + 2^(b - a)), and symmetrically for b."""
+class HypotBackward0(Node):
+    """d/da = a / out, d/db = b / out."""
     __slots__ = ()
 
     def backward(self, g: Tensor) -> tuple:
-        a, b = self.saved()
-        nf = self.next_functions
-        return (g / (1 + exp2(b - a)) if nf[0][0] is not None else None,
-                g / (1 + exp2(a - b)) if nf[1][0] is not None else None)
+        a, b, out = self.saved()
+        return g * a / out, g * b / out
 
     def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
-        a, b = ins
-        return tsum(None if ts[0] is None else ts[0] / (1 + exp2(b - a)),
-                    None if ts[1] is None else ts[1] / (1 + exp2(a - b)))
+        (a, b), (ta, tb) = ins, ts
+        return tsum(None if ta is None else ta * a, None if tb is None else tb * b) / out
+
+
+class LogaddexpBackward0(Node):
+    """d/da = 1 / (1 + base^(b - a)), d/db = 1 / (1 + base^(a - b)) (base e; 2 for logaddexp2)."""
+    __slots__ = ()
+    power = staticmethod(lambda t: exp(t))
+
+    def _weights(self, a: Tensor, b: Tensor) -> tuple:
+        p = type(self).power
+        return 1 / (1 + p(b - a)), 1 / (1 + p(a - b))
+
+    def backward(self, g: Tensor) -> tuple:
+        a, b, _ = self.saved()
+        wa, wb = self._weights(a, b)
+        return g * wa, g * wb
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        (a, b), (ta, tb) = ins, ts
+        wa, wb = self._weights(a, b)
+        return tsum(None if ta is None else ta * wa, None if tb is None else tb * wb)
+
+
+class Logaddexp2Backward0(LogaddexpBackward0):
+    __slots__ = ()
+    power = staticmethod(lambda t: exp2(t))
 
 
 @register()
+@refuses(not_impl("logaddexp_cpu", "bi"), binary=True)
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """log(exp(input) + exp(other)), computed stably."""
+    if input.is_complex() or other.is_complex():  # composite: the larger real part factored out
+        m = where(real(input) >= real(other), input, other).detach()
+        m = where(isfinite(m), m, m * 0)
+        return m + log(exp(input - m) + exp(other - m))
+    return _float_binary(input, other, "logaddexp", np.logaddexp, LogaddexpBackward0)
+
+
+@register()
+@refuses(not_impl("logaddexp2_cpu", "bic"), binary=True)
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """log2(2**input + 2**other), computed stably."""
-    def f(x: Tensor, y: Tensor) -> Tensor:
-        return logaddexp(x * math.log(2.0), y * math.log(2.0)) * (1 / math.log(2.0))
-    if not grad_needed(input, other) or _vmap_levels and is_batched(input, other):
-        return f(input, other)
-    n = Logaddexp2Backward0()
-    n.save(input, other)
-    return record(n, f(*graph_free(input, other)), (input, other))
+    return _float_binary(input, other, "logaddexp2", np.logaddexp2, Logaddexp2Backward0)
 
 
 @register(inplace=True)
@@ -1541,6 +1640,7 @@ def _xlog(input: Any, other: Any, name: str, logf: Any, node: type) -> Tensor:
 
 
 @register(inplace=True)
+@refuses(not_impl("xlogy_cpu", "c"), binary=True)
 def xlogy(input: Any, other: Any) -> Tensor:
     """input * log(other), 0 where input is 0."""
     return _xlog(input, other, "xlogy", np.log, XlogyBackward0)
@@ -1590,22 +1690,57 @@ class SpecialXlog1PyBackward0(Node):
 
 
 @register(inplace=True)
+@refuses(not_impl("copysign_cpu", "c"), binary=True)
 def copysign(input: Tensor, other: Any) -> Tensor:
     """|input| with the sign of other."""
     if _vmap_levels and is_batched(input, other):
         return vmap_rule("elementwise", copysign, input, other)
-    o = to_tensor(other)
-    s = _make(np.where(np.signbit(o._data), -1.0, 1.0).astype(float_dtype_for(input).np), float_dtype_for(input))
-    return abs(input) * s
+    check_tensor(input, "copysign")
+    xa, xb, dt = _float_prep(input, other, "copysign")
+    res = _finish(np.copysign(xa, xb), dt)
+    if grad_needed(input, other):
+        n = CopysignBackward0() if isinstance(other, Tensor) else CopysignBackward1()
+        n.save(input, out_ref(res))
+        record(n, res, (input, other) if isinstance(other, Tensor) else (input,))
+    return res
+
+
+class CopysignBackward1(Node):
+    """d/dinput = out / input (the sign flip; 0 at input = 0); a scalar other takes none."""
+    __slots__ = ()
+
+    def _factor(self, x: Tensor, out: Tensor) -> Tensor:
+        return where(x == 0, 0.0, out / where(x == 0, 1.0, x))
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        return (g * self._factor(x, out),)
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0] * self._factor(ins[0], out)
+
+
+class CopysignBackward0(CopysignBackward1):
+    """As CopysignBackward1; the tensor `other` gets a zero gradient (as in PyTorch)."""
+    __slots__ = ()
+
+    def backward(self, g: Tensor) -> tuple:
+        x, out = self.saved()
+        return g * self._factor(x, out), g * 0
+
+    def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
+        return ts[0] * self._factor(ins[0], out) if ts[0] is not None else out * 0
 
 
 @register(inplace=True)
+@refuses(("c", RuntimeError, "deg2rad is not supported for complex tensors."))
 def deg2rad(input: Tensor) -> Tensor:
     """Degrees to radians."""
     return input * (math.pi / 180)
 
 
 @register(inplace=True)
+@refuses(("c", RuntimeError, "rad2deg is not supported for complex tensors."))
 def rad2deg(input: Tensor) -> Tensor:
     """Radians to degrees."""
     return input * (180 / math.pi)
@@ -1620,8 +1755,11 @@ def sinc(input: Tensor) -> Tensor:
 
 
 @register(inplace=True)
+@refuses(not_impl("logit_cpu", "c"))
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
+    if input._dtype.category < 2:
+        input = input.to(D.get_default_dtype())
     x = input if eps is None else clamp(input, eps, 1 - eps)
     return log(x / (1 - x))
 

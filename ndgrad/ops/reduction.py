@@ -17,6 +17,7 @@ from ._core import (dim_given, _fw_levels, _make, _state, has_fw, autocast_op, c
                      dims_arg, in_float32, is_low_float, out_ref, record, register, upcast,
                     wrap_dim)
 from ._core import _vmap_levels, is_batched, vmap_rule
+from ._core import not_impl, refuses
 from .._sums import fsum
 from .elementwise import abs as _abs
 from .elementwise import exp, log, where
@@ -146,6 +147,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
 
 
 @register()
+@refuses(("c", RuntimeError, "nansum on CPU does not support complex inputs"))
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Sum treating NaN as zero."""
     return sum(where(input != input, 0.0, input), dim, keepdim, dtype=dtype)
@@ -197,6 +199,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 
 @register()
+@refuses(("c", RuntimeError, "nansum on CPU does not support complex inputs"))
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Mean of the non-NaN elements."""
     if input._dtype.category < 2:
@@ -462,6 +465,7 @@ def _extreme(input: Tensor, axes: tuple | None, keepdim: bool, fn: Any, node: ty
 
 
 @register()
+@refuses(not_impl("max_values_cpu", "c"))
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Maximum over dim(s) (all dims when empty); ties share the gradient."""
     axes = dims_arg(dim, input._data.ndim) or None
@@ -469,6 +473,7 @@ def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 
 @register()
+@refuses(not_impl("min_values_cpu", "c"))
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Minimum over dim(s); ties share the gradient."""
     axes = dims_arg(dim, input._data.ndim) or None
@@ -479,6 +484,10 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, other_fn: Any, reduce: Any,
              node: type, name: str) -> Any:
     if isinstance(dim, Tensor):
         return other_fn(input, dim)
+    if input._dtype.category == 3:
+        if dim is None:
+            raise NotImplementedError(f"\"{name}_all\" not implemented for '{_cap(input._dtype)}'")
+        raise RuntimeError(f"{name}(): does not support complex input")
     if dim is None:
         if input._data.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
@@ -529,6 +538,8 @@ def _arg(input: Tensor, dim: Any, keepdim: bool, fn: Any, name: str) -> Tensor:
 
 
 @register()
+@refuses(("b", RuntimeError, "argmax(): does not support bool input"),
+          ("c", RuntimeError, "argmax(): does not support complex input"))
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
            keepdims: Any = None) -> Tensor:
     """Index of the largest element (first on ties), flattened or along dim."""
@@ -538,6 +549,8 @@ def argmax(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any =
 
 
 @register()
+@refuses(("b", RuntimeError, "argmin(): does not support bool input"),
+          ("c", RuntimeError, "argmin(): does not support complex input"))
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
            keepdims: Any = None) -> Tensor:
     """Index of the smallest element (first on ties), flattened or along dim."""
@@ -547,6 +560,7 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any =
 
 
 @register()
+@refuses(not_impl("aminmax_cpu", "c"))
 def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
     """(min, max) over dim (all elements when None), as a named pair."""
     dims = () if dim is None else dim
@@ -724,12 +738,14 @@ def _cum_extreme(input: Tensor, dim: int, ufunc: Any, name: str) -> tuple:
 
 
 @register(node_name="CummaxBackward0")
+@refuses(not_impl("cummax_cpu", "c"))
 def cummax(input: Tensor, dim: int) -> tuple:
     """Running maximum along dim, with the index of each."""
     return _cum_extreme(input, dim, np.maximum, "cummax")
 
 
 @register(node_name="CumminBackward0")
+@refuses(not_impl("cummin_cpu", "c"))
 def cummin(input: Tensor, dim: int) -> tuple:
     """Running minimum along dim, with the index of each."""
     return _cum_extreme(input, dim, np.minimum, "cummin")
@@ -929,6 +945,7 @@ def _sort_idx(arr: np.ndarray, d: int, descending: bool, stable: bool) -> np.nda
 
 
 @register(node_name="SortBackward0")
+@refuses(("c", RuntimeError, "Sort does not support complex dtypes on CPU"))
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple:
     """Sorted values and their original indices along dim."""
     if _vmap_levels and is_batched(input):
@@ -943,18 +960,22 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
 
 
 @register()
+@refuses(("c", RuntimeError, "Sort does not support complex dtypes on CPU"))
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort input along dim."""
     return sort(input, dim, descending, stable)[1]
 
 
 @register()
+@refuses(("c", RuntimeError, "Sort does not support complex dtypes on CPU"))
 def msort(input: Tensor) -> Tensor:
     """Sort along dim 0 (values only)."""
     return sort(input, 0)[0]
 
 
 @register(node_name="TopkBackward0")
+@refuses(("b", RuntimeError, "topk does not support bool dtypes on CPU"),
+          ("c", RuntimeError, "topk does not support complex dtypes on CPU"))
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:  # noqa: A002
     """The k largest (or smallest) values along dim and their indices."""
     if _vmap_levels and is_batched(input):
@@ -973,6 +994,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 
 @register()
+@refuses(not_impl("kthvalue_cpu", "bc"))
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
     """The k-th smallest value along dim, with its index."""
     if _vmap_levels and is_batched(input):
@@ -985,8 +1007,26 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
     if input._data.ndim == 0:
         return return_type("kthvalue")(pick_along(input, 0, _make(np.zeros((), np.int64), D.int64), keepdim,
                                                   "KthvalueBackward0"), _make(np.zeros((), np.int64), D.int64))
-    order = _sort_idx(input._data, d, False, True)
-    idx = _make(np.take(order, [k - 1], axis=d).astype(np.int64), D.int64)
+    arr = input._data
+    order = _sort_idx(arr, d, False, True)
+    pick = np.take(order, [k - 1], axis=d)
+    # among equal values the reported index is the one PyTorch's quickselect leaves at k - 1
+    srt = np.moveaxis(np.take_along_axis(arr, order, d), d, -1)
+    same = srt[..., 1:] == srt[..., :-1]
+    if arr.dtype.kind in "fc":
+        same |= np.isnan(srt[..., 1:]) & np.isnan(srt[..., :-1])
+    tied = np.zeros(srt.shape[:-1], bool)
+    if k >= 2:
+        tied |= same[..., k - 2]
+    if k < n:
+        tied |= same[..., k - 1]
+    if tied.any():
+        rows = np.moveaxis(arr, d, -1)
+        pm = np.moveaxis(pick, d, -1).copy()
+        for at in map(tuple, np.argwhere(tied)):
+            pm[at + (0,)] = _select_index(rows[at].tolist(), k - 1)
+        pick = np.moveaxis(pm, -1, d)
+    idx = _make(pick.astype(np.int64), D.int64)
     vals = pick_along(input, d, idx, keepdim, "KthvalueBackward0")
     if not keepdim:
         idx = squeeze(idx, d)
@@ -1045,6 +1085,49 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, 
     return terms.cumsum(d) if terms._data.shape[d] else terms
 
 
+def _select_index(vals: list, k: int) -> int:
+    """The original index of the element a quickselect for position k (0-based) leaves there: the
+    partition scheme of PyTorch's CPU kthvalue (median of the first, middle and last as pivot, NaN
+    largest), which decides the index among equal values."""
+    idx = list(range(len(vals)))
+
+    def gt(a: Any, b: Any) -> bool:
+        return (a != a and b == b) or a > b
+
+    def swap(i: int, j: int) -> None:
+        vals[i], vals[j] = vals[j], vals[i]
+        idx[i], idx[j] = idx[j], idx[i]
+
+    lo, hi = 0, len(vals) - 1
+    while hi > lo + 1:
+        swap(lo + (hi - lo) // 2, lo + 1)
+        if gt(vals[lo + 1], vals[hi]):
+            swap(lo + 1, hi)
+        if gt(vals[lo], vals[hi]):
+            swap(lo, hi)
+        if gt(vals[lo + 1], vals[lo]):
+            swap(lo + 1, lo)
+        i, j, piv = lo + 1, hi, vals[lo]
+        while True:
+            i += 1
+            while gt(piv, vals[i]):
+                i += 1
+            j -= 1
+            while gt(vals[j], piv):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    if hi == lo + 1 and gt(vals[lo], vals[hi]):
+        swap(lo, hi)
+    return idx[k]
+
+
 def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
     """The lower median of each slice: a NaN wins unless `skip_nan`, which takes the median of the
     non-NaN values (index 0 of an all-NaN slice)."""
@@ -1083,9 +1166,16 @@ def _median(input: Tensor, dim: Any, keepdim: bool, skip_nan: bool) -> Any:
     return vals, idx
 
 
+def _median_dtype(input: Tensor, dim: Any) -> None:
+    if input._dtype is D.bool or input._dtype.category == 3:
+        raise NotImplementedError(f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for "
+                                  f"'{_cap(input._dtype)}'")
+
+
 @register()
 def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The lower median (of all elements, or (values, indices) along dim); NaN propagates."""
+    _median_dtype(input, dim)
     res = _median(input, dim, keepdim, False)
     return res if dim is None else return_type("median")(*res)
 
@@ -1093,14 +1183,78 @@ def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 @register()
 def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """median ignoring NaN values (NaN only for an all-NaN slice)."""
+    _median_dtype(input, dim)
     res = _median(input, dim, keepdim, True)
     return res if dim is None else return_type("nanmedian")(*res)
+
+
+_MODE_EMULATE_MAX = 1 << 17  # elements: beyond, mode's slices keep the stable order (docs/differences.md)
+
+
+def _sort_order(vals: list) -> list:
+    """The order in which an introsort (median-of-three quicksort down to runs of 16, then
+    insertion sort; the scheme of the C++ standard library PyTorch is built with) leaves the
+    elements of `vals` compared by value alone: it decides the index mode reports among equal
+    values, and where NaNs (unordered) stop the insertion passes."""
+    v, ix = list(vals), list(range(len(vals)))
+
+    def swap(i: int, j: int) -> None:
+        v[i], v[j] = v[j], v[i]
+        ix[i], ix[j] = ix[j], ix[i]
+
+    def insert(i: int) -> None:  # move v[i] left past larger elements (unguarded)
+        val, vi, j = v[i], ix[i], i - 1
+        while val < v[j]:
+            v[i], ix[i] = v[j], ix[j]
+            i, j = j, j - 1
+        v[i], ix[i] = val, vi
+
+    def insertion(first: int, last: int) -> None:
+        for i in range(first + 1, last):
+            if v[i] < v[first]:
+                val, vi = v[i], ix[i]
+                v[first + 1:i + 1], ix[first + 1:i + 1] = v[first:i], ix[first:i]
+                v[first], ix[first] = val, vi
+            else:
+                insert(i)
+
+    n = len(v)
+    todo = [(0, n, 2 * (n.bit_length() - 1))]
+    while todo:
+        first, last, depth = todo.pop()
+        while last - first > 16:
+            if depth == 0:  # the heap-sort fallback of a degenerate partition: not emulated
+                return list(np.argsort(np.asarray(vals), kind="stable"))
+            depth -= 1
+            a, b, c = first + 1, first + (last - first) // 2, last - 1
+            if v[a] < v[b]:
+                swap(first, b if v[b] < v[c] else c if v[a] < v[c] else a)
+            else:
+                swap(first, a if v[a] < v[c] else c if v[b] < v[c] else b)
+            lo, hi = first + 1, last
+            while True:  # partition around v[first]
+                while v[lo] < v[first]:
+                    lo += 1
+                hi -= 1
+                while v[first] < v[hi]:
+                    hi -= 1
+                if not lo < hi:
+                    break
+                swap(lo, hi)
+                lo += 1
+            todo.append((lo, last, depth))
+            last = lo
+    insertion(0, builtins.min(n, 16))
+    for i in range(16, n):
+        insert(i)
+    return ix
 
 
 @register()
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
     """The most frequent value of each slice along dim (the smallest one among equally frequent
-    values) and the index of its last occurrence, as PyTorch's CPU kernel reports them."""
+    values) and the index PyTorch's CPU kernel reports: the last of its run after sorting the slice
+    as that kernel does (`_sort_order`; the last occurrence for short slices without NaN)."""
     if _vmap_levels and is_batched(input):
         return vmap_rule("mode", mode, input, dim, keepdim)
     from .indexing import pick_along
@@ -1114,8 +1268,16 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
     n = arr.shape[d]
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
-    order = np.moveaxis(np.argsort(arr, axis=d, kind="stable"), d, -1)
-    srt = np.take_along_axis(np.moveaxis(arr, d, -1), order, -1)
+    rows = np.moveaxis(arr, d, -1)
+    order = np.argsort(rows, axis=-1, kind="stable")
+    # the kernel's unstable sort orders equal values (and values after a NaN) its own way
+    odd = np.isnan(rows).any(-1) if arr.dtype.kind == "f" or arr.dtype.char == "E" else np.zeros(rows.shape[:-1], bool)
+    if n > 16:
+        odd[...] = True
+    if odd.any() and odd.sum() * n <= _MODE_EMULATE_MAX:
+        for at in map(tuple, np.argwhere(odd)):
+            order[at] = _sort_order(rows[at].tolist())
+    srt = np.take_along_axis(rows, order, -1)
     pos = np.arange(n)
     starts = np.ones(srt.shape, bool)
     starts[..., 1:] = srt[..., 1:] != srt[..., :-1]  # a new run of equal values (each NaN its own)
@@ -1276,6 +1438,7 @@ def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = F
 
 
 @register()
+@refuses(not_impl("unique", "c"))
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim: int | None = None) -> Any:
     """Sorted unique elements (optionally inverse indices and counts)."""

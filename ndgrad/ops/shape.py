@@ -26,9 +26,10 @@ def _split_name(a: tuple, k: dict) -> str:
     return "SplitWithSizesBackward0" if isinstance(s, (list, tuple)) else "SplitBackward0"
 
 
-def as_view(x: Tensor, arr: np.ndarray) -> Tensor:
-    """A tensor over `arr`, a NumPy view of x's memory: shares x's version counter and base."""
-    out = _make(arr, x._dtype)
+def as_view(x: Tensor, arr: np.ndarray, dtype: D.dtype | None = None) -> Tensor:
+    """A tensor over `arr`, a NumPy view of x's memory (read as `dtype`, x's by default): shares
+    x's version counter and base."""
+    out = _make(arr, dtype or x._dtype)
     out._version = x._version
     out._base = x._base if x._base is not None else x
     if _state.enabled:  # a differentiable view: the version its grad_fn belongs to (autograd.graph.refresh_view)
@@ -146,9 +147,7 @@ def _view_dtype(input: Tensor, dt: D.dtype) -> Tensor:
         ratio = dt.itemsize // src.itemsize
         if ratio > 1 and a.shape[-1] % ratio:
             raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}")
-    out = as_view(input, a.view(dt.np))
-    out._dtype = dt
-    return out
+    return as_view(input, a.view(dt.np), dt)
 
 
 def _view_as(input: Tensor, other: Tensor) -> Tensor:

@@ -13,7 +13,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _specfun as _sf
-from ._core import _make, check_tensor, float_dtype_for, grad_needed, graph_free, record, register, to_tensor
+from ._core import _make, check_tensor, float_dtype_for, grad_needed, graph_free, not_impl, record, register, to_tensor
 from ._core import _vmap_levels, is_batched, vmap_rule
 from .elementwise import _unary, exp, f64_kernel, log, sgn, where
 from .inplace import make_inplace
@@ -26,10 +26,12 @@ def _zero_safe(x: Tensor) -> Tensor:
     return where(x == 0, 1.0, x)
 
 
-lgamma = _unary("lgamma", f64_kernel(_sf.lgamma), lambda g, x, o: g * digamma(x), "x", "LgammaBackward0")
+lgamma = _unary("lgamma", f64_kernel(_sf.lgamma), lambda g, x, o: g * digamma(x), "x", "LgammaBackward0",
+                refused=(not_impl("lgamma_vml_cpu", "c"),))
 digamma = _unary("digamma", f64_kernel(_sf.digamma), lambda g, x, o: g * polygamma(1, x), "x",
-                 "DigammaBackward0")
-i0 = _unary("i0", f64_kernel(_sf.i0), lambda g, x, o: g * i1(x), "x", "I0Backward0")
+                 "DigammaBackward0", refused=(not_impl("digamma", "c"),))
+i0 = _unary("i0", f64_kernel(_sf.i0), lambda g, x, o: g * i1(x), "x", "I0Backward0",
+            refused=(not_impl("i0_vml_cpu", "c"),))
 i0e = _unary("i0e", f64_kernel(_sf.i0e), lambda g, x, o: g * (i1e(x) - sgn(x) * o), "xo", "SpecialI0EBackward0",
              export=False)
 # d/dx i1 = i0 - i1 / x, with the limit 1/2 at 0 (likewise for the scaled form)

@@ -195,6 +195,8 @@ for _n, _f in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinit
     row(_n, gen(U_SHAPES + [((2, 3),)], special=True), _f, dtypes=FLOAT + ("int64",))
 row("nan_to_num", gen(U_SHAPES, [((), {}), ((), {"nan": 1.5, "posinf": 9.0, "neginf": -9.0})], special=True),
     lambda a, **k: np.nan_to_num(a, nan=k.get("nan", 0.0), posinf=k.get("posinf"), neginf=k.get("neginf")))
+row("positive", gen(U_SHAPES), lambda a: a, dtypes=NUM + ("int8", "float16"))
+row("isreal", gen(U_SHAPES), lambda a: np.isreal(a), dtypes=("float32", "int8", "bool", "complex64", "float16"))
 row("logical_not", gen(U_SHAPES), np.logical_not, dtypes=("bool", "float32", "int64"))
 row("bitwise_not", gen(U_SHAPES), np.invert, dtypes=("bool", "int64", "uint8"))
 
@@ -1405,7 +1407,6 @@ row("cumulative_trapezoid", gen([((5,),), ((2, 4),)], [((), {}), ((), {"dx": 2.0
 row("cumulative_trapezoid", fixed(lambda d, r: [((make_array((2, 4), d[0], r), np.array([0.0, 0.5, 2.0, 2.5],
                                                                                          d[0])), {})]),
     _cumtrapz_ref, variant="x")
-row("positive", gen(U_SHAPES), lambda a: a, dtypes=NUM)
 
 
 def _into_ref(kind: str) -> Callable:

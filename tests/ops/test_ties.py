@@ -29,6 +29,8 @@ CASES = {  # name -> (function of (lib, x), input)
     "norm_inf": (lambda L, x: L.linalg.vector_norm(x, math.inf), [1., -2., 2., 0., 2.]),
     "mode": (lambda L, x: L.mode(x).values, [1., 2., 2., 0., 2.]),
     "mode_dim": (lambda L, x: L.mode(x, 0).values, [[1., 2., 2.], [3., 3., 1.], [1., 2., 1.]]),
+    "kthvalue": (lambda L, x: x.kthvalue(2).values, [1., 2., 2., 3., 2.]),
+    "kthvalue_dim": (lambda L, x: x.kthvalue(3, 0).values, [[2., 1.], [2., 1.], [0., 1.], [2., NAN], [2., NAN]]),
     "maximum": (lambda L, x: L.maximum(x, L.tensor(2.0)), [1., 2., 2., 0., 2.]),
 }
 
@@ -82,3 +84,20 @@ def test_tie_gradients_are_differentiable_twice():
         np.testing.assert_allclose(g.detach().numpy(), [0, 4 / 3, 4 / 3, 0, 4 / 3])
         (h,) = ndgrad.autograd.grad(g.sum(), x)
         np.testing.assert_allclose(h.numpy(), [0, 2 / 3, 2 / 3, 0, 2 / 3])
+
+
+def test_tie_indices_of_kthvalue_and_mode_as_pytorch(torch_ref):
+    """Among equal values kthvalue reports the index its quickselect leaves at k, and mode the last of
+    its run after the kernel's (unstable) sort: long slices, many ties, NaNs."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 4, (6, 40)).astype(np.float32)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[0, :] = 1.0
+    for k in (1, 7, 20, 40):
+        want = torch_ref(f"kth{k}", lambda torch, k=k: torch.from_numpy(x).kthvalue(k, 1).indices)
+        np.testing.assert_array_equal(ndgrad.from_numpy(x).kthvalue(k, 1).indices.numpy(), want)
+    for name, a in (("nan", x), ("int", np.nan_to_num(x).astype(np.int64)), ("short", x[:, :9])):
+        want = torch_ref(f"mode_{name}", lambda torch, a=a: tuple(torch.mode(torch.from_numpy(a), 1)))
+        got = ndgrad.mode(ndgrad.from_numpy(a), 1)
+        np.testing.assert_array_equal(got.indices.numpy(), want[1])
+        np.testing.assert_array_equal(got.values.numpy(), want[0])
