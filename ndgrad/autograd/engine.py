@@ -265,8 +265,12 @@ def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | No
                         else:
                             in_grads = node.backward(g0) if not _vmap_on else _batched_backward(node, (g0,))
                 elif any(g is not None for g in grads):
-                    in_grads = (_unwrap_grads(node.backward(*_wrap_grads(grads))) if arrays
-                                else node.backward(*grads) if not _vmap_on else _batched_backward(node, grads))
+                    fast = node.fast_many if arrays else None
+                    if fast is not None:
+                        in_grads = fast(*grads)
+                    else:
+                        in_grads = (_unwrap_grads(node.backward(*_wrap_grads(grads))) if arrays
+                                    else node.backward(*grads) if not _vmap_on else _batched_backward(node, grads))
                 if not retain_graph and node._saved:
                     node.release()
                 if node._hooks and in_grads:

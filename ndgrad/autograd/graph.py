@@ -51,6 +51,8 @@ class Node:
     # The engine uses it when no graph of the gradient is wanted; `backward` (on Tensors,
     # differentiable) stays the reference and serves create_graph=True.
     fast = None
+    # The same for a node with several outputs: `fast_many(*grad_arrays)` (None for an output without one).
+    fast_many = None
 
     def __init__(self) -> None:
         self._seq = next(_seq)

@@ -453,18 +453,6 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 # ---------------------------------------------------------------------------
 # normalization
 # ---------------------------------------------------------------------------
-def _update_running(running_mean: Tensor | None, running_var: Tensor | None, batch_mean: np.ndarray,
-                    batch_var: np.ndarray, momentum: float | None) -> None:
-    # running = (1 - m) * running + m * batch, in place, outside autograd (bumps the version counters)
-    m = 0.1 if momentum is None else momentum
-    for run, new in ((running_mean, batch_mean), (running_var, batch_var)):
-        if run is not None:
-            r = run._data
-            r *= (1 - m)
-            r += (m * new).astype(r.dtype, copy=False)
-            run._version[0] += 1
-
-
 _LOW = (D.float16, D.bfloat16)
 
 
@@ -497,12 +485,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{size_str(x._data.shape)}")
+        if not (_vmap_levels and is_batched(x, weight, bias)) and x._dtype.category == 2 and \
+                all(t is None or t._dtype is x._dtype for t in (weight, bias)):
+            return _norm.batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps)
         mean = x.mean(axes, keepdim=True)
         xc = x - mean
         var = (xc * xc).mean(axes, keepdim=True)
         if running_mean is not None or running_var is not None:
-            _update_running(running_mean, running_var, mean._data.reshape(C),
-                            var._data.reshape(C) * (count / (count - 1)), momentum)
+            _norm.update_running(running_mean, running_var, mean._data.reshape(C),
+                                 var._data.reshape(C) * (count / (count - 1)), momentum)
         out = xc * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
@@ -583,7 +574,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     xc = input - mean
     var = (xc * xc).mean(axes, keepdim=True)
     if running_mean is not None or running_var is not None:
-        _update_running(running_mean, running_var, mean._data.reshape(shape[:2]).mean(0),
+        _norm.update_running(running_mean, running_var, mean._data.reshape(shape[:2]).mean(0),
                         (var._data.reshape(shape[:2]) * (count / (count - 1))).mean(0), momentum)
     out = xc * (var + eps).rsqrt()
     bshape = (1, shape[1]) + (1,) * (len(shape) - 2)

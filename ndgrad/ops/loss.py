@@ -116,21 +116,41 @@ class MseLossBackward0(Node):
         return r.sum() if out._data.ndim == 0 else r
 
 
-class NllLossBackward0(Node):
-    """Fused: the loss picks one log-probability per sample; its gradient is that
-    pick's (weighted, normalised) sign pattern, computed once as a constant array and
-    scaled by the incoming gradient (so it stays differentiable in g)."""
+def _nll_pattern(ts: np.ndarray, vals: np.ndarray, shape: tuple, class_axis: int) -> np.ndarray:
+    """Zeros of `shape` with vals[i] at sample i's class ts[i] (classes on class_axis)."""
+    C = shape[class_axis]
+    out = np.zeros((ts.size, C), vals.dtype)
+    out[np.arange(ts.size), ts] = vals
+    if len(shape) <= 2:
+        return out.reshape(shape)
+    return np.moveaxis(out.reshape((shape[0],) + shape[2:] + (C,)), -1, 1)
 
-    __slots__ = ("coef", "reduction", "class_axis")
+
+class NllLossBackward0(Node):
+    """Fused: the loss picks one log-probability per sample; its gradient is that pick's (weighted,
+    normalised) sign pattern, scaled by the incoming gradient. The node keeps the picks (one class index
+    and one coefficient per sample, released after backward) and builds the dense pattern only when the
+    gradient is asked for; on Tensors it multiplies g by it (so it stays differentiable in g)."""
+
+    __slots__ = ("reduction", "class_axis", "shape")
+
+    def _coef(self, dt: D.dtype) -> Tensor:
+        ts, vals = self.saved()
+        return _make(_nll_pattern(ts, vals.astype(dt.np, copy=False), self.shape, self.class_axis), dt)
 
     def backward(self, g: Tensor) -> tuple:
-        coef = _make(self.coef, g._dtype)
+        coef = self._coef(g._dtype)
         if self.reduction == "none":
             g = g.unsqueeze(self.class_axis)
         return (g * coef,)
 
+    def fast(self, g: np.ndarray) -> tuple:
+        ts, vals = self.saved()
+        vals = vals * (g.reshape(-1) if self.reduction == "none" else g)  # per sample, or one scale
+        return (_nll_pattern(ts, vals.astype(g.dtype, copy=False), self.shape, self.class_axis),)
+
     def jvp(self, ins: tuple, out: Tensor, ts: tuple) -> Any:
-        tc = ts[0] * _make(self.coef, ts[0]._dtype)  # the loss is linear in the log-probabilities
+        tc = ts[0] * self._coef(ts[0]._dtype)  # the loss is linear in the log-probabilities
         return tc.sum(self.class_axis) if self.reduction == "none" else tc.sum()
 
 
@@ -206,21 +226,16 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
             out_arr = np.asarray(losses.sum() / denom, dt.np)
     res = _make(np.asarray(out_arr, dtype=dt.np), dt)
     if _state.enabled and input._requires_grad or _fw_levels and has_fw(input):
-        coef2 = np.zeros(x2.shape, dt.np)
         if reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
-                coef2[rows, ts] = -w / denom
+                vals = -w / denom
         else:
-            coef2[rows, ts] = -w
-        if x.ndim == 1:
-            coef = coef2.reshape(C)
-        else:
-            shp = (x.shape[0],) + x.shape[2:] + (C,)
-            coef = np.moveaxis(coef2.reshape(shp), -1, 1)
+            vals = -w
         node = NllLossBackward0()
-        node.coef = coef
         node.reduction = reduction
         node.class_axis = class_axis
+        node.shape = x.shape
+        node.save(ts, np.asarray(vals, dt.np))
         record(node, res, (input,))
     return res
 

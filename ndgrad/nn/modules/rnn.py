@@ -1,9 +1,10 @@
 """Recurrent layers: RNN (tanh/relu), LSTM, GRU and their single-step cells.
 
-Built from differentiable ops (matmul, sigmoid, tanh, stack), so autograd needs no
-rule of its own. For speed the input projection of all time steps is one matmul per
-layer and direction, and the per-step / per-gate views come from one split node
-(`split_views`) whose gradient is a single concatenation.
+A layer over a whole sequence runs in ndgrad.ops.rnn: LSTM and GRU as one node per layer and
+direction (with a reference built step by step from differentiable ops), RNN step by step. Packed
+sequences and the cells run step by step here, from the same differentiable ops; the input
+projection of all time steps is one matmul, and the per-step / per-gate views come from one split
+node (`split_views`) whose gradient is a single concatenation.
 
 Gate order and parameter names are PyTorch's: LSTM rows (i, f, g, o), GRU rows
 (r, z, n) with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); parameters
@@ -20,6 +21,7 @@ from ... import _creation
 from ..._tensor import Tensor
 from ...ops import nn as K
 from ...ops._core import autocast_op
+from ...ops.rnn import project, run_direction as _run_direction, step
 from ...ops.shape import stack
 from ..parameter import Parameter
 from .module import Module
@@ -29,56 +31,6 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _act(mode: str) -> Any:
-    return (lambda t: t.relu()) if mode == "RNN_RELU" else (lambda t: t.tanh())
-
-
-def _step(mode: str, xt: Tensor, h: Tensor, c: Tensor | None, whh_t: Tensor, b_hh: Tensor | None) -> tuple:
-    """One time step of one layer: xt is the step's input projection (biases folded in, except GRU's b_hh)."""
-    H = whh_t.shape[0]
-    if mode == "LSTM":
-        i, f, g, o = K.split_views(xt + h.matmul(whh_t), 1, [H, H, H, H])
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        return o.sigmoid() * c.tanh(), c
-    if mode == "GRU":
-        gh = h.matmul(whh_t)
-        if b_hh is not None:
-            gh = gh + b_hh
-        ir, iz, in_ = K.split_views(xt, 1, [H, H, H])
-        hr, hz, hn = K.split_views(gh, 1, [H, H, H])
-        r = (ir + hr).sigmoid()
-        z = (iz + hz).sigmoid()
-        n = (in_ + r * hn).tanh()
-        return n + z * (h - n), c
-    pre = xt + h.matmul(whh_t)
-    return (pre.relu() if mode == "RNN_RELU" else pre.tanh()), c
-
-
-def _project(mode: str, x2d: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor:
-    """Input projection of every time step in one matmul; for RNN/LSTM b_hh is folded in as well."""
-    xw = x2d.matmul(w_ih.t())
-    if b_ih is not None:
-        xw = xw + (b_ih + b_hh if mode != "GRU" else b_ih)
-    return xw
-
-
-def _run_direction(mode: str, x: Tensor, h: Tensor, c: Tensor | None, w_ih: Tensor, w_hh: Tensor,
-                   b_ih: Tensor | None, b_hh: Tensor | None, reverse: bool) -> tuple:
-    """One layer, one direction over x (L, N, Din). Returns (outputs (L, N, H), h_T, c_T)."""
-    L, N, Din = x.shape
-    H = w_hh.shape[1]
-    G = w_ih.shape[0]
-    xw = _project(mode, x.reshape(L * N, Din), w_ih, b_ih, b_hh)
-    steps = K.split_views(xw.reshape(L, N, G), 0) if L else []
-    whh_t = w_hh.t()
-    outs: list = [None] * L
-    for t in (range(L - 1, -1, -1) if reverse else range(L)):
-        h, c = _step(mode, steps[t], h, c, whh_t, b_hh)
-        outs[t] = h
-    out = stack(outs, 0) if L else _creation.zeros((0, N, H), dtype=x.dtype)
-    return out, h, c
-
-
 def _run_packed(mode: str, data: Tensor, batch_sizes: list, h: Tensor, c: Tensor | None, w_ih: Tensor,
                 w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, reverse: bool) -> tuple:
     """One layer, one direction over packed rows (sum(batch_sizes), Din), sequences sorted longest first.
@@ -86,7 +38,7 @@ def _run_packed(mode: str, data: Tensor, batch_sizes: list, h: Tensor, c: Tensor
     own last step (forward) or after step 0 (reverse). Returns (output rows, h_n, c_n)."""
     from ...ops.shape import cat
     whh_t = w_hh.t()
-    steps = K.split_views(_project(mode, data, w_ih, b_ih, b_hh), 0, batch_sizes)
+    steps = K.split_views(project(mode, data, w_ih, b_ih, b_hh), 0, batch_sizes)
     T = len(batch_sizes)
     outs: list = [None] * T
     if not reverse:
@@ -100,7 +52,7 @@ def _run_packed(mode: str, data: Tensor, batch_sizes: list, h: Tensor, c: Tensor
                 if c is not None:
                     done_c.append(c[n:])
                     c = c[:n]
-            h, c = _step(mode, steps[t], h, c, whh_t, b_hh)
+            h, c = step(mode, steps[t], h, c, whh_t, b_hh)
             outs[t] = h
         h_n = cat([h] + done_h[::-1], 0)
         c_n = cat([c] + done_c[::-1], 0) if c is not None else None
@@ -114,7 +66,7 @@ def _run_packed(mode: str, data: Tensor, batch_sizes: list, h: Tensor, c: Tensor
                 h = cat([h, h0[h.shape[0]:n]], 0)
                 if c is not None:
                     c = cat([c, c0[c.shape[0]:n]], 0)
-            h, c = _step(mode, steps[t], h, c, whh_t, b_hh)
+            h, c = step(mode, steps[t], h, c, whh_t, b_hh)
             outs[t] = h
         h_n, c_n = h, c
     return cat(outs, 0), h_n, c_n
