@@ -1,6 +1,6 @@
 """Profile ndgrad on one workload of bench_models.py with cProfile (top functions by own time).
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/profile_model.py gpt [--steps 3] [--sort tottime] [--cpu]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/profile_model.py gpt [--steps 3] [--cpu]
 """
 from __future__ import annotations
 
